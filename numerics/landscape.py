@@ -1,0 +1,251 @@
+"""A loss landscape L(θ) on R^d with autograd derivatives, for one θ or a batch of particles.
+
+Convention ("coordinate first"): a built-in loss takes θ of shape ``(d,)`` or ``(d, n)`` and
+returns a scalar or shape ``(n,)``; the trailing axis is the batch. That is what makes batch
+evaluation vectorised. A user's loss may take only ``(d,)``; batch calls then fall back to a loop
+(``vectorised=False``), which is correct but slower. The public methods take particles row-wise,
+``(n, d)``, as numpy users expect.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Mapping
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+
+from numerics.errors import LandscapeError, NonFiniteLossError, NotDifferentiableError
+
+# Exceptions autograd raises when a loss uses plain numpy/math on its traced ArrayBox.
+_AUTOGRAD_FAILURES = (TypeError, AttributeError, ValueError, NotImplementedError)
+
+
+@dataclass(frozen=True, eq=False)
+class Landscape:
+    """A loss L(θ) on R^d whose gradient and Hessian come from autograd.
+
+    Parameters
+    ----------
+    name : str
+        Display name, e.g. ``"styblinski-tang:dim=2"``.
+    dim : int
+        d, the number of coordinates of θ.
+    loss : callable
+        L written with ``autograd.numpy``; see the module docstring for the batch convention.
+    minima, saddles : tuple of arrays
+        Known critical points (exact or good hints); used as starts by the critical-point finders.
+    params : mapping
+        The parameters the landscape was built with (recorded in results).
+    vectorised : bool
+        Whether ``loss`` accepts ``(d, n)`` and returns ``(n,)``.
+    n_samples : int or None
+        For finite-sum landscapes, m, the number of per-sample losses.
+    minibatch_loss : callable or None
+        ``minibatch_loss(theta, idx)``: θ of shape ``(d, R)``, sample indices of shape ``(B, R)``;
+        returns the mean loss over each replica's minibatch, shape ``(R,)``.
+    sample_loss : callable or None
+        ``sample_loss(theta, idx)``: θ of shape ``(d,)``, indices ``(B,)``; per-sample losses ``(B,)``.
+    """
+
+    name: str
+    dim: int
+    loss: Callable
+    minima: tuple = ()
+    saddles: tuple = ()
+    params: Mapping = field(default_factory=dict)
+    vectorised: bool = True
+    n_samples: int | None = None
+    minibatch_loss: Callable | None = None
+    sample_loss: Callable | None = None
+    description: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
+            raise LandscapeError(f"dim must be a positive integer; got {self.dim!r}")
+        object.__setattr__(self, "minima", tuple(np.asarray(m, float) for m in self.minima))
+        object.__setattr__(self, "saddles", tuple(np.asarray(s, float) for s in self.saddles))
+
+    # ------------------------------------------------------------------ input checks
+    def _theta(self, theta) -> np.ndarray:
+        t = np.asarray(theta, dtype=float)
+        if t.ndim == 0 or t.shape != (self.dim,):
+            raise LandscapeError(f"theta must have shape ({self.dim},) for {self.name}; got shape {t.shape}")
+        if not np.all(np.isfinite(t)):
+            raise LandscapeError(f"theta must be finite; got {t.tolist()}")
+        return t
+
+    def _thetas(self, thetas) -> np.ndarray:
+        t = np.asarray(thetas, dtype=float)
+        if t.ndim != 2 or t.shape[1] != self.dim:
+            raise LandscapeError(f"particles must have shape (n, {self.dim}) for {self.name}; got shape {t.shape}")
+        if not np.all(np.isfinite(t)):
+            raise LandscapeError("particles must be finite")
+        return t
+
+    def _finite(self, value, where: str):
+        v = np.asarray(value)
+        if not np.all(np.isfinite(v)):
+            raise NonFiniteLossError(f"{self.name}: {where} is not finite (NaN or inf)")
+        return value
+
+    def _call(self, fn, *args, what: str):
+        try:
+            return fn(*args)
+        except LandscapeError:
+            raise
+        except _AUTOGRAD_FAILURES as exc:
+            raise NotDifferentiableError(
+                f"{self.name}: autograd cannot compute the {what}; write the loss with autograd.numpy "
+                f"(not numpy or math) and avoid in-place assignment ({type(exc).__name__}: {exc})".replace("\n", " ")
+            ) from None
+
+    # ------------------------------------------------------------------ one θ
+    def value(self, theta) -> float:
+        """L(θ) at one point θ of shape (d,)."""
+        t = self._theta(theta)
+        v = self._call(self.loss, t, what="loss")
+        v = np.asarray(getattr(v, "_value", v))
+        if v.shape != ():
+            raise NonFiniteLossError(f"{self.name}: the loss must return a scalar; got shape {v.shape}")
+        return float(self._finite(v, f"L(θ) at θ={t.tolist()}"))
+
+    def grad(self, theta) -> np.ndarray:
+        """∇L(θ), shape (d,)."""
+        t = self._theta(theta)
+        g = np.asarray(self._call(_grad(self.loss), t, what="gradient"), float)
+        return self._finite(g, "the gradient")
+
+    def hessian(self, theta) -> np.ndarray:
+        """∇²L(θ), shape (d, d), symmetrised."""
+        t = self._theta(theta)
+        if self.vectorised:
+            h = self._call(_vectorised_hessian(self.loss), t, what="Hessian")
+        else:
+            h = self._call(autograd.hessian(self.loss), t, what="Hessian")
+        h = np.asarray(h, float)
+        return self._finite(0.5 * (h + h.T), "the Hessian")
+
+    def hvp(self, theta, v) -> np.ndarray:
+        """Hessian-vector product ∇²L(θ)·v, shape (d,), without forming the Hessian."""
+        t = self._theta(theta)
+        v = np.asarray(v, float)
+        if v.shape != (self.dim,):
+            raise LandscapeError(f"v must have shape ({self.dim},); got {v.shape}")
+        hv = self._call(_hvp(self.loss), t, v, what="Hessian-vector product")
+        return self._finite(np.asarray(hv, float), "the Hessian-vector product")
+
+    # ------------------------------------------------------------------ many particles, rows (n, d)
+    def values(self, thetas) -> np.ndarray:
+        """L at n particles, shape (n,)."""
+        t = self._thetas(thetas)
+        if self.vectorised:
+            v = np.asarray(self._call(self.loss, t.T, what="loss"), float).reshape(len(t))
+        else:
+            v = np.array([self.value(x) for x in t])
+        return self._finite(v, "the loss")
+
+    def grads(self, thetas) -> np.ndarray:
+        """∇L at n particles, shape (n, d)."""
+        t = self._thetas(thetas)
+        if self.vectorised:
+            g = np.asarray(self._call(_batch_grad(self.loss), t.T, what="gradient"), float).T
+        else:
+            g = np.array([self.grad(x) for x in t])
+        return self._finite(g, "the gradient")
+
+    def hessians(self, thetas) -> np.ndarray:
+        """∇²L at n particles, shape (n, d, d)."""
+        t = self._thetas(thetas)
+        if not self.vectorised:
+            return np.array([self.hessian(x) for x in t])
+        n, d = t.shape
+        # column (p, j) of X is particle p; the Hessian row j of particle p is the gradient of
+        # ∂L/∂θ_j at that column (one second-order backward pass for all n·d columns).
+        X = np.repeat(t.T[:, :, None], d, axis=2).reshape(d, n * d)
+        h = self._call(_vectorised_hessian_columns(self.loss, d), X, what="Hessian")
+        h = np.asarray(h, float).reshape(d, n, d).transpose(1, 2, 0)  # (n, j, i)
+        h = 0.5 * (h + h.transpose(0, 2, 1))
+        return self._finite(h, "the Hessian")
+
+    def with_name(self, name: str) -> "Landscape":
+        return replace(self, name=name)
+
+
+# ---------------------------------------------------------------------- autograd plumbing
+def _grad(loss):
+    return autograd.grad(loss)
+
+
+def _batch_grad(loss):
+    """Gradients of independent columns: ∂/∂X Σ_p L(X[:, p]) = column-wise ∇L."""
+    return autograd.grad(lambda X: anp.sum(loss(X)))
+
+
+def _vectorised_hessian_columns(loss, d):
+    """X has n·d columns, column (p, j) a copy of particle p; returns ∂(∂L/∂θ_j)/∂θ at each column."""
+    g = _batch_grad(loss)
+
+    def diag_sum(X):
+        G = g(X)                                   # (d, n*d)
+        sel = np.tile(np.eye(d), (1, X.shape[1] // d))   # picks component j in column (p, j)
+        return anp.sum(G * sel)
+
+    return autograd.grad(diag_sum)
+
+
+def _vectorised_hessian(loss):
+    def h(theta):
+        d = theta.shape[0]
+        X = np.repeat(theta[:, None], d, axis=1)   # column j = θ
+        return _vectorised_hessian_columns(loss, d)(X).T   # (j, i) -> rows are ∂_i∂_j L
+    return h
+
+
+def _hvp(loss):
+    g = autograd.grad(loss)
+    return autograd.grad(lambda theta, v: anp.dot(g(theta), v))
+
+
+def probe_vectorised(loss, dim: int, rng=None) -> bool:
+    """Whether a loss written for θ of shape (d,) also maps (d, n) to (n,) with the same values."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    X = rng.standard_normal((dim, 3))
+    try:
+        with np.errstate(all="ignore"):
+            batch = np.asarray(loss(X), float)
+            single = np.array([float(loss(X[:, p])) for p in range(3)])
+    except Exception:
+        return False
+    return batch.shape == (3,) and np.allclose(batch, single, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+def sharpened(landscape: Landscape, k: float) -> Landscape:
+    """L_k(θ) = L(√k·θ): every Hessian is multiplied by k, every barrier is unchanged (THEORY §6.5).
+
+    Known minima and saddles move to θ*/√k. The sharpness factor is recorded as ``params["sharpness"]``
+    (multiplied with any earlier factor).
+    """
+    k = float(k)
+    if not np.isfinite(k) or k <= 0:
+        raise LandscapeError(f"sharpness must be a finite number > 0; got {k}")
+    r = np.sqrt(k)
+    base = landscape.loss
+
+    def loss_k(theta):
+        return base(r * theta)
+
+    mb = landscape.minibatch_loss
+    sl = landscape.sample_loss
+    params = dict(landscape.params)
+    params["sharpness"] = float(params.get("sharpness", 1.0)) * k
+    return replace(
+        landscape,
+        name=f"{landscape.name}[sharpness={k:g}]",
+        loss=loss_k,
+        minima=tuple(m / r for m in landscape.minima),
+        saddles=tuple(s / r for s in landscape.saddles),
+        params=params,
+        minibatch_loss=None if mb is None else (lambda theta, idx: mb(r * theta, idx)),
+        sample_loss=None if sl is None else (lambda theta, idx: sl(r * theta, idx)),
+    )

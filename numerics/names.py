@@ -1,0 +1,139 @@
+"""Landscapes by name, as the command line writes them.
+
+Forms: ``styblinski-tang:dim=10``, ``mlp:data=wine,hidden=16``, ``path/to/file.py:function``.
+A user file's function takes θ (a 1-D array) and is written with ``autograd.numpy``; its dimension
+comes from a ``dim`` attribute on the function, a module-level ``DIM``, or the ``dim`` argument here
+(the CLI passes the length of ``--minimum``).
+"""
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from numerics import builtins
+from numerics.errors import LandscapeError
+from numerics.landscape import Landscape, probe_vectorised
+
+
+def _mlp(**kwargs):
+    from numerics.mlp import mlp
+    return mlp(**kwargs)
+
+
+BUILTINS: dict[str, Callable[..., Landscape]] = {
+    "styblinski-tang": builtins.styblinski_tang,
+    "double-well": builtins.double_well,
+    "two-well-2d": builtins.two_well_2d,
+    "muller-brown": builtins.muller_brown,
+    "finite-sum": builtins.finite_sum,
+    "mlp": _mlp,
+}
+
+
+def _factory_signature(name: str) -> inspect.Signature:
+    if name == "mlp":
+        from numerics.mlp import mlp
+        return inspect.signature(mlp)
+    return inspect.signature(BUILTINS[name])
+
+
+def _convert(text: str, default):
+    if isinstance(default, bool):
+        if text.lower() in ("1", "true", "yes"):
+            return True
+        if text.lower() in ("0", "false", "no"):
+            return False
+        raise ValueError(text)
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, float) or default is None:
+        return float(text)
+    return text
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """Split ``name:key=value,key=value`` into the name and raw string parameters."""
+    name, _, rest = spec.partition(":")
+    params: dict[str, str] = {}
+    if rest:
+        for item in rest.split(","):
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip():
+                raise LandscapeError(f"landscape parameters must be key=value; got {item!r} in {spec!r}")
+            params[key.strip()] = value.strip()
+    return name.strip(), params
+
+
+def build_landscape(spec: str, *, dim: int | None = None) -> Landscape:
+    """A landscape from a built-in spec or ``path/to/file.py:function``."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise LandscapeError("LANDSCAPE must be a built-in name or path/to/file.py:function")
+    head = spec.split(":", 1)[0]
+    if head.endswith(".py"):
+        return load_user_landscape(spec, dim=dim)
+    name, raw = parse_spec(spec)
+    if name not in BUILTINS:
+        raise LandscapeError(f"unknown landscape {name!r}; built-ins: {', '.join(sorted(BUILTINS))} "
+                             "(or path/to/file.py:function)")
+    sig = _factory_signature(name)
+    kwargs = {}
+    for key, text in raw.items():
+        if key not in sig.parameters:
+            allowed = ", ".join(sig.parameters) or "none"
+            raise LandscapeError(f"unknown parameter {key!r} for {name}; allowed: {allowed}")
+        default = sig.parameters[key].default
+        try:
+            kwargs[key] = _convert(text, default)
+        except ValueError:
+            raise LandscapeError(f"parameter {key} of {name} must be a {type(default).__name__}; got {text!r}") from None
+    return BUILTINS[name](**kwargs)
+
+
+def load_user_landscape(spec: str, *, dim: int | None = None) -> Landscape:
+    """Load ``path/to/file.py:function`` as a landscape, checking file, function, dimension and value."""
+    path_text, sep, func_name = spec.rpartition(":")
+    if not sep or not path_text.endswith(".py") or not func_name:
+        raise LandscapeError(f"a landscape file is given as path/to/file.py:function; got {spec!r}")
+    path = Path(path_text)
+    if not path.is_file():
+        raise LandscapeError(f"landscape file not found: {path}")
+    module_name = f"_flatminima_user_{abs(hash(str(path.resolve())))}"
+    loader_spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(loader_spec)
+    try:
+        loader_spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise LandscapeError(f"landscape file {path} has a syntax error at line {exc.lineno}: {exc.msg}") from None
+    except Exception as exc:  # the user's module failed at import
+        raise LandscapeError(f"landscape file {path} failed to import: {type(exc).__name__}: {exc}") from None
+    fn = getattr(module, func_name, None)
+    if fn is None or not callable(fn):
+        funcs = [n for n, v in vars(module).items() if inspect.isfunction(v) and v.__module__ == module_name]
+        raise LandscapeError(f"no function {func_name!r} in {path}; functions there: {', '.join(funcs) or 'none'}")
+    d = getattr(fn, "dim", None) or getattr(module, "DIM", None) or dim
+    if d is None:
+        raise LandscapeError(f"cannot tell the dimension of {spec}: set {func_name}.dim or DIM in the file, "
+                             "or pass --minimum")
+    if dim is not None and int(d) != int(dim):
+        raise LandscapeError(f"dimension mismatch: {spec} declares dim={d} but --minimum has {dim} coordinates")
+    d = int(d)
+    minima = tuple(np.atleast_1d(np.asarray(m, float)) for m in getattr(fn, "minima", ()) or ())
+    saddles = tuple(np.atleast_1d(np.asarray(s, float)) for s in getattr(fn, "saddles", ()) or ())
+    land = Landscape(name=spec, dim=d, loss=fn, minima=minima, saddles=saddles,
+                     params={"file": str(path), "function": func_name},
+                     vectorised=probe_vectorised(fn, d), description=(fn.__doc__ or "").strip().split("\n")[0])
+    probe = minima[0] if minima else np.zeros(d)
+    try:
+        land.value(probe)
+    except LandscapeError:
+        raise
+    except Exception as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else ""
+        raise LandscapeError(f"{spec} failed at θ={probe.tolist()}: {type(exc).__name__}: {msg} "
+                             f"(is dim={d} right?)") from None
+    land.grad(probe)   # raises NotDifferentiableError with a one-line message
+    return land
