@@ -50,6 +50,7 @@ def styblinski_tang(dim: int = 2) -> Landscape:
     return Landscape(
         name=f"styblinski-tang:dim={dim}", dim=dim, loss=loss,
         minima=tuple(minima), saddles=tuple(saddles), params={"dim": dim},
+        kernel=("styblinski_tang", (), 1.0),
         description="½Σ(θᵢ⁴ − 16θᵢ² + 5θᵢ); minima at the outer roots of 4x³ − 32x + 5 per coordinate",
     )
 
@@ -109,6 +110,7 @@ def double_well(barrier_left: float = 0.25, barrier_right: float = 0.25, h_left:
         name=f"double-well:barrier_left={bl:g},barrier_right={br:g},h_left={hl:g},h_right={hr:g},h_saddle={hb:g}",
         dim=1, loss=loss, minima=(np.array([-wl]), np.array([wr])), saddles=(np.array([0.0]),),
         params={"barrier_left": bl, "barrier_right": br, "h_left": hl, "h_right": hr, "h_saddle": hb},
+        kernel=("double_well", (bl, br, al, bel, gal, wl, ar, ber, gar, wr), 1.0),
         description="C² piecewise-quartic asymmetric double well; saddle at 0, minima at −w_l and +w_r",
     )
 
@@ -143,6 +145,7 @@ def two_well_2d(stiffness: float = 2.0, curvature: float = 0.5, tilt: float = 0.
         name=f"two-well-2d:stiffness={k:g},curvature={c:g},tilt={t:g}", dim=2, loss=loss,
         minima=(np.array([-1.0, 0.0]), np.array([1.0, 0.0])), saddles=(np.array([0.0, -c]),),
         params={"stiffness": k, "curvature": c, "tilt": t},
+        kernel=("two_well_2d", (k, c, t), 1.0),
         description="(x²−1)² + k(y − c(x²−1))² + t·x: curved valley, tilted wells (hints; refine by Newton)",
     )
 
@@ -183,6 +186,7 @@ def muller_brown(scale: float = 1.0) -> Landscape:
         minima=(np.array([-0.558, 1.442]), np.array([0.623, 0.028]), np.array([-0.050, 0.467])),
         saddles=(np.array([-0.822, 0.624]), np.array([0.212, 0.293])),
         params={"scale": sc},
+        kernel=("muller_brown", (sc,), 1.0),
         description="Müller–Brown (1979): 3 minima, 2 index-1 saddles",
     )
 

@@ -46,6 +46,10 @@ class Landscape:
         returns the mean loss over each replica's minibatch, shape ``(R,)``.
     sample_loss : callable or None
         ``sample_loss(theta, idx)``: θ of shape ``(d,)``, indices ``(B,)``; per-sample losses ``(B,)``.
+    kernel : tuple or None
+        ``(kernel_name, kernel_params, sharpness)`` for built-ins that have a compiled gradient in
+        ``numerics.kernels`` (the fast path): L(θ) = base_kernel(√sharpness·θ; kernel_params).
+        None for user landscapes, which run on the vectorised autograd path.
     """
 
     name: str
@@ -59,6 +63,7 @@ class Landscape:
     minibatch_loss: Callable | None = None
     sample_loss: Callable | None = None
     description: str = ""
+    kernel: tuple | None = None
 
     def __post_init__(self):
         if not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
@@ -248,4 +253,5 @@ def sharpened(landscape: Landscape, k: float) -> Landscape:
         params=params,
         minibatch_loss=None if mb is None else (lambda theta, idx: mb(r * theta, idx)),
         sample_loss=None if sl is None else (lambda theta, idx: sl(r * theta, idx)),
+        kernel=None if landscape.kernel is None else (*landscape.kernel[:2], landscape.kernel[2] * k),
     )
