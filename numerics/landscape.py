@@ -96,7 +96,8 @@ class Landscape:
 
     def _call(self, fn, *args, what: str):
         try:
-            return fn(*args)
+            with np.errstate(all="ignore"):    # non-finite results are reported by _finite, not warned
+                return fn(*args)
         except LandscapeError:
             raise
         except _AUTOGRAD_FAILURES as exc:
