@@ -71,13 +71,13 @@ def _load(spec: str, minimum):
 
 
 def _analyses(land, minimum):
+    if minimum is not None and len(minimum) != land.dim:
+        raise UsageError(f"--minimum has {len(minimum)} coordinates but {land.name} has dim {land.dim}")
     import numpy as np
     from numerics.basin import analyse_basin
     from numerics.critical import find_minima
 
     if minimum is not None:
-        if len(minimum) != land.dim:
-            raise UsageError(f"--minimum has {len(minimum)} coordinates but {land.name} has dim {land.dim}")
         return [analyse_basin(land, np.asarray(minimum, float))]
     return [analyse_basin(land, m) for m in find_minima(land)]
 
