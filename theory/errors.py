@@ -1,0 +1,14 @@
+"""Errors and warnings of the theory package (STYLE §3.4).
+
+``DomainError`` is for undefined mathematics (a negative curvature, a zero batch size);
+``RegimeWarning`` for an asymptotic law evaluated outside the regime it was derived in
+(the value is still returned).
+"""
+
+
+class DomainError(ValueError):
+    """Arguments outside the mathematical domain of a formula."""
+
+
+class RegimeWarning(UserWarning):
+    """A formula was evaluated outside the asymptotic regime it was derived in; the value is still returned."""

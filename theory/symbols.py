@@ -1,0 +1,154 @@
+"""The glossary: one SymPy symbol per concept, with its assumption, keyword name, LaTeX and meaning.
+
+Public keyword arguments are the glossary words of DESIGN §3 / STYLE §3.2 (``eta``, ``batch_size``,
+``sharpness``, ``temperature``, ``loss_unit``, ``barrier``, ``h_ae``, ``h_be``, ``s``, ...).
+Assumptions live on the symbols (``positive=True``); the numeric domain guard of
+:class:`theory.formula.Formula` is derived from them.
+
+Time is SDE time, t = step × eta; rates are per unit SDE time unless a name says otherwise.
+``h_be`` is the *absolute value* |H_be| of the negative saddle curvature, hence positive.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A glossary entry: keyword ``name`` ↔ SymPy ``symbol``; ``latex`` and ``unicode`` are for printing."""
+
+    name: str
+    symbol: sp.Symbol
+    latex: str
+    unicode: str
+    meaning: str
+    display: sp.Expr | None = None   # what reports print instead of the symbol, e.g. |H_be|
+
+
+def _p(name, symbol, latex, unicode, meaning, display=None):
+    return Parameter(name, symbol, latex, unicode, meaning, display)
+
+
+# Real-valued display stand-in so that reports print |H_be| for the positive symbol h_be.
+_H_be_real = sp.Symbol("H_be", real=True)
+_det_H_b_real = sp.Symbol("detH_b", real=True)
+
+eta = sp.Symbol("eta", positive=True)
+batch_size = sp.Symbol("B", positive=True)
+sharpness = sp.Symbol("k", positive=True)
+h_ae = sp.Symbol("H_ae", positive=True)
+h_be = sp.Symbol("h_be", positive=True)               # |H_be|
+loss_unit = sp.Symbol("lambda", positive=True)
+barrier = sp.Symbol("Delta_L", positive=True)
+temperature = sp.Symbol("D", positive=True)
+s = sp.Symbol("s", real=True)                          # 0 <= s <= 1 is a regime, not a domain (STYLE §3.2)
+det_ratio = sp.Symbol("det_ratio", positive=True)      # |det H_b| / det H_a
+h_star = sp.Symbol("h_star", positive=True)            # Mori: typical outlier Hessian eigenvalue
+loss_min = sp.Symbol("L_a", positive=True)             # Mori: L(θ*) at the minimum
+loss_saddle = sp.Symbol("L_b", positive=True)          # Mori: L(θ^s) at the saddle
+n_outliers = sp.Symbol("n", positive=True, integer=True)
+tail_index = sp.Symbol("alpha", positive=True)         # Lévy: stability index α ∈ (0, 2)
+noise_scale = sp.Symbol("epsilon", positive=True)      # Lévy: ε in dX = −U′dt + ε dL^α
+sample_noise_scale = sp.Symbol("sigma", positive=True) # Lévy: scale of one per-sample gradient noise
+width_left = sp.Symbol("b_minus", positive=True)       # Lévy: distance minimum → left basin edge
+width_right = sp.Symbol("b_plus", positive=True)       # Lévy: distance minimum → right basin edge
+momentum = sp.Symbol("beta", positive=True)            # heavy-ball momentum β ∈ (0, 1)
+pnm_beta0 = sp.Symbol("beta_0", positive=True)         # PNM: negative-momentum weight β0
+slope = sp.Symbol("kappa", real=True)                  # a fitted slope of −log γ against B/η
+h_ae_flat = sp.Symbol("H_a1", positive=True)
+h_ae_sharp = sp.Symbol("H_a2", positive=True)
+escape_time_a = sp.Symbol("tau_a", positive=True)
+escape_time_b = sp.Symbol("tau_b", positive=True)
+rate = sp.Symbol("gamma", positive=True)
+escape_time = sp.Symbol("tau", positive=True)
+
+GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
+    _p("eta", eta, r"\eta", "η", "learning rate; SDE time step dt = eta"),
+    _p("batch_size", batch_size, "B", "B", "minibatch size"),
+    _p("sharpness", sharpness, "k", "k", "factor k of L_k(θ) = L(√k θ); multiplies every Hessian by k"),
+    _p("h_ae", h_ae, "H_{ae}", "H_ae", "curvature at the minimum a along the escape direction e"),
+    _p("h_be", h_be, r"\lvert H_{be}\rvert", "|H_be|",
+       "absolute curvature at the saddle b along the escape direction", sp.Abs(_H_be_real)),
+    _p("loss_unit", loss_unit, r"\lambda", "λ", "loss-unit constant λ in C = λ H / B (THEORY §2.3)"),
+    _p("barrier", barrier, r"\Delta L", "ΔL", "barrier height L(b) − L(a)"),
+    _p("temperature", temperature, "D", "D", "constant diffusion coefficient (white noise, SGLD)"),
+    _p("s", s, "s", "s", "path parameter: fraction of the barrier climbed in the minimum-like region"),
+    _p("det_ratio", det_ratio, r"\frac{\lvert\det H_b\rvert}{\det H_a}", "|det H_b|/det H_a",
+       "ratio of Hessian determinants, |det H_b| / det H_a (same dimension n)",
+       sp.Abs(_det_H_b_real) / sp.Symbol("detH_a", positive=True)),
+    _p("h_star", h_star, "h^{*}", "h*", "Mori: Hessian eigenvalue entering the noise C = 2 L h* / B"),
+    _p("loss_min", loss_min, "L_a", "L_a", "Mori: loss value at the minimum (must be > 0)"),
+    _p("loss_saddle", loss_saddle, "L_b", "L_b", "Mori: loss value at the saddle"),
+    _p("n_outliers", n_outliers, "n", "n", "Mori: number of outlier Hessian directions (integer ≥ 1)"),
+    _p("tail_index", tail_index, r"\alpha", "α", "Lévy: stability (tail) index α in (0, 2)"),
+    _p("noise_scale", noise_scale, r"\varepsilon", "ε", "Lévy: noise amplitude ε of dX = −U′dt + ε dL^α"),
+    _p("sample_noise_scale", sample_noise_scale, r"\sigma", "σ",
+       "Lévy: scale parameter of the α-stable noise of one per-sample gradient"),
+    _p("width_left", width_left, "b_{-}", "b₋", "Lévy: distance from the minimum to the left basin edge"),
+    _p("width_right", width_right, "b_{+}", "b₊", "Lévy: distance from the minimum to the right basin edge"),
+    _p("momentum", momentum, r"\beta", "β", "heavy-ball momentum m ← β m + g, θ ← θ − η m (PyTorch style)"),
+    _p("pnm_beta0", pnm_beta0, r"\beta_0", "β₀", "PNM: weight of the negative momentum buffer"),
+    _p("slope", slope, r"\kappa", "κ", "fitted slope of −log γ against B/η"),
+    _p("h_ae_flat", h_ae_flat, "H_{a_1 e}", "H_a1e", "curvature of the flatter minimum a₁ along e"),
+    _p("h_ae_sharp", h_ae_sharp, "H_{a_2 e}", "H_a2e", "curvature of the sharper minimum a₂ along e"),
+    _p("escape_time_a", escape_time_a, r"\tau_a", "τ_a", "mean escape time from valley a"),
+    _p("escape_time_b", escape_time_b, r"\tau_b", "τ_b", "mean escape time from valley b"),
+    _p("rate", rate, r"\gamma", "γ", "escape rate per unit SDE time"),
+    _p("escape_time", escape_time, r"\tau", "τ", "mean escape time in SDE time"),
+]}
+
+BY_SYMBOL: dict[sp.Symbol, Parameter] = {p.symbol: p for p in GLOSSARY.values()}
+
+# Letters used inside derivations only (never public keywords).
+theta, x, y, z, u = sp.symbols("theta x y z u", real=True)
+H_a = sp.Symbol("H_a", positive=True)        # 1-D curvature at the minimum
+H_b = sp.Symbol("h_b", positive=True)         # 1-D |curvature| at the saddle
+L_a, L_b = sp.symbols("L_a L_b", real=True)   # loss at a and b
+P_a = sp.Symbol("P_a", positive=True)        # density at the minimum
+J = sp.Symbol("J", positive=True)            # probability current
+alpha_conv = sp.Symbol("alpha", nonnegative=True)  # the α of the α-convention (0 Itô, ½ Strat., 1 HK)
+D_a, D_b = sp.symbols("D_a D_b", positive=True)
+
+LOCAL_LATEX = {H_b: r"\lvert H_b\rvert", alpha_conv: r"\alpha", D_a: "D_a", D_b: "D_b", P_a: "P(a)"}
+_LOCAL_DISPLAY = {H_b: sp.Abs(sp.Symbol("H_b", real=True))}
+
+
+def parameter(name: str) -> Parameter:
+    """The glossary entry for keyword ``name``; KeyError names the known keywords."""
+    try:
+        return GLOSSARY[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a glossary keyword; known: {', '.join(sorted(GLOSSARY))}") from None
+
+
+def _display(expr: sp.Basic) -> tuple[sp.Basic, dict]:
+    """Replace symbols by their printed stand-ins; return the expression and LaTeX names."""
+    repl, names = {}, {}
+    for sym in expr.free_symbols:
+        p = BY_SYMBOL.get(sym)
+        if p is not None:
+            if p.display is not None:
+                repl[sym] = p.display
+            else:
+                stand_in = sp.Symbol(p.unicode, **sym.assumptions0)
+                repl[sym] = stand_in
+                names[stand_in] = p.latex
+        elif sym in _LOCAL_DISPLAY:
+            repl[sym] = _LOCAL_DISPLAY[sym]
+        elif sym in LOCAL_LATEX:
+            names[sym] = LOCAL_LATEX[sym]
+    return expr.xreplace(repl), names
+
+
+def to_latex(expr: sp.Basic) -> str:
+    """LaTeX of ``expr`` with glossary symbols printed as in the papers (ΔL, |H_be|, λ, ...)."""
+    shown, names = _display(expr)
+    return sp.latex(shown, symbol_names=names)
+
+
+def to_mathml(expr: sp.Basic) -> str:
+    """Presentation MathML (SymPy's printer) of ``expr`` with glossary symbols printed as in the papers."""
+    shown, _ = _display(expr)
+    return sp.mathml(shown, printer="presentation")
