@@ -34,7 +34,7 @@ def test_hash_is_sha256_of_the_canonical_text():
     text = '{"batch_size":32,"eta":0.01,"landscape":"double_well","noise":{"model":"white","scale":[1,2.5]}}'
     assert config_hash(CONFIG) == hashlib.sha256(text.encode()).hexdigest()
     reordered = {"noise": {"scale": (1, 2.5), "model": "white"}, "landscape": "double_well",
-                 "batch_size": np.int32(32), "eta": np.float32(0.01).item() * 0 + 0.01}
+                 "batch_size": np.int32(32), "eta": np.float64(0.01)}
     assert config_hash(reordered) == config_hash(CONFIG)
 
 

@@ -113,8 +113,8 @@ def test_bad_rows_and_bad_arguments_are_reported(tmp_path):
         run_sweep(sweep_tasks.returns_bad_rows, CONFIGS[:1], tmp_path, workers=1, progress=False)
     with pytest.raises(ValueError, match="same config appears twice"):
         run_sweep(sweep_tasks.noisy_line, [CONFIGS[0], dict(CONFIGS[0])], tmp_path, workers=1)
-    with pytest.raises(ValueError, match="not both"):
-        run_sweep(sweep_tasks.noisy_line, CONFIGS, tmp_path, executor=ThreadPoolExecutor(1), workers=2)
+    with ThreadPoolExecutor(1) as pool, pytest.raises(ValueError, match="not both"):
+        run_sweep(sweep_tasks.noisy_line, CONFIGS, tmp_path, executor=pool, workers=2)
     with pytest.raises(ValueError, match="positive integer"):
         run_sweep(sweep_tasks.noisy_line, CONFIGS, tmp_path, workers=0)
 
