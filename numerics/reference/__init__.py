@@ -1,0 +1,7 @@
+"""Exact references for escape times: 1-D quadrature and a 2-D generator solver (DESIGN §4).
+
+These are the numbers simulations and asymptotic formulas are checked against (THEORY.md §10.3–§10.5).
+"""
+from numerics.reference.mfpt1d import CONVENTIONS, MFPT1DResult, mfpt_1d
+
+__all__ = ["CONVENTIONS", "MFPT1DResult", "mfpt_1d"]
