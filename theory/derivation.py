@@ -35,18 +35,19 @@ class Step:
 
 @dataclass(frozen=True)
 class Check:
-    """A SymPy identity check: ``difference`` must simplify to 0 (evaluated when the derivation is built)."""
+    """A SymPy identity check lhs = rhs; ``passed`` is True when SymPy reduces lhs − rhs to 0."""
 
     description: str
-    difference: sp.Expr
-
-    @cached_property
-    def simplified(self) -> sp.Expr:
-        return simplify_zero(self.difference)
+    lhs: sp.Expr
+    rhs: sp.Expr
 
     @property
+    def difference(self) -> sp.Expr:
+        return self.lhs - self.rhs
+
+    @cached_property
     def passed(self) -> bool:
-        return self.simplified == 0
+        return identity_holds(self.lhs, self.rhs)
 
 
 @dataclass(frozen=True)
@@ -83,17 +84,32 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
 
 
+def identity_holds(lhs: sp.Expr, rhs: sp.Expr) -> bool:
+    """True when SymPy shows lhs = rhs: by expansion, by comparing expanded logarithms (products and powers of
+    positive quantities), or by ``simplify`` of the difference, cheapest first."""
+    lhs, rhs = sp.sympify(lhs), sp.sympify(rhs)
+    d = lhs - rhs
+    if d == 0 or sp.expand(d) == 0:
+        return True
+    if rhs != 0 and lhs != 0:
+        logd = sp.expand(sp.expand_log(sp.log(lhs) - sp.log(rhs), force=True))
+        if logd == 0 or sp.expand(sp.powsimp(logd, force=True)) == 0:
+            return True
+    return simplify_zero(d) == 0
+
+
 def simplify_zero(expr: sp.Expr) -> sp.Expr:
-    """``expr`` simplified, trying the cheap rewrites first (0 means an identity holds)."""
-    if expr == 0:
-        return sp.Integer(0)
-    for f in (sp.expand, lambda e: sp.powsimp(sp.expand_power_base(e, force=True), force=True),
-              sp.simplify,
-              lambda e: sp.simplify(sp.expand_log(sp.powsimp(e, force=True), force=True))):
+    """``expr`` simplified (0 means an identity holds), trying cheap rewrites before ``simplify``."""
+    for f in (sp.expand, lambda e: sp.powsimp(sp.expand_power_base(e, force=True), force=True), sp.simplify):
         out = f(expr)
         if out == 0:
             return sp.Integer(0)
     return out
+
+
+def eq(lhs, rhs) -> sp.Eq:
+    """An unevaluated equation lhs = rhs (SymPy's ``Eq`` would try, slowly, to decide it)."""
+    return sp.Eq(lhs, rhs, evaluate=False)
 
 
 class StepRecorder:
@@ -109,9 +125,9 @@ class StepRecorder:
 
     def check(self, description: str, lhs, rhs=0) -> Check:
         """Record lhs == rhs as a SymPy check; raise if it does not simplify to 0 (a derivation bug)."""
-        c = Check(description, sp.sympify(lhs) - sp.sympify(rhs))
+        c = Check(description, sp.sympify(lhs), sp.sympify(rhs))
         if not c.passed:
-            raise AssertionError(f"derivation check failed: {description}: residual {c.simplified}")
+            raise AssertionError(f"derivation check failed: {description}: residual {simplify_zero(c.difference)}")
         self.checks.append(c)
         return c
 

@@ -12,7 +12,7 @@ import numpy as np
 import sympy as sp
 
 from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, gaussian_tail
+from theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, gaussian_tail, eq
 from theory.errors import DomainError
 
 SOURCE = "seed slides Eq. (4), Eq. (6); THEORY.md §4, §10.1 (Bovier–Eckhoff–Gayrard–Klein 2004)"
@@ -20,8 +20,7 @@ SOURCE = "seed slides Eq. (4), Eq. (6); THEORY.md §4, §10.1 (Bovier–Eckhoff�
 
 def printed_eq6() -> sp.Expr:
     """The slides' Eq. (6) as printed: τ = 2π/|H_be| · √(−det(H_b)/det(H_a)) · exp(ΔL/D), det H_b < 0."""
-    det_a = sp.Symbol("detH_a", positive=True)
-    det_b = sp.Symbol("detH_b", negative=True)
+    det_a, det_b = S.det_H_a, S.det_H_b
     return 2 * sp.pi / S.h_be * sp.sqrt(-det_b / det_a) * sp.exp(S.barrier / S.temperature)
 
 
@@ -36,21 +35,20 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
     u = sp.symbols(f"u1:{n + 1}", real=True)                  # coordinates in the eigenbasis of H_a
     x1 = sp.Symbol("x_1", real=True)                          # saddle eigen-coordinate along e
     yv = sp.symbols(f"y2:{n + 1}", real=True)                 # transverse saddle eigen-coordinates
-    det_a = sp.Symbol("detH_a", positive=True)
-    det_b_abs = sp.Symbol("absdetH_b", positive=True)
+    det_a, det_b_abs = S.det_H_a, S.abs_det_H_b
     r = StepRecorder()
 
     assumptions = (
         Step("Dynamics: dθ = −∇L dt + √(2D) dW with constant isotropic D (white noise, 'SGLD')",
              None, "seed slides Eq. (2) without its printed factor 2 (THEORY §2.2, §2.5)", "THEORY §2.5"),
         Step("Quadratic minimum, in the eigenbasis u of H_a (eigenvalues h_ai > 0)",
-             sp.Eq(sp.Symbol("L"), S.L_a + sum(h * ui**2 for h, ui in zip(ha, u)) / 2),
+             eq(sp.Symbol("L"), S.L_a + sum(h * ui**2 for h, ui in zip(ha, u)) / 2),
              "Assumption 1 (second-order Taylor)", "seed slides"),
         Step("Index-1 saddle, in the eigenbasis (x_1, y) of H_b: one negative eigenvalue −|H_be| along e",
-             sp.Eq(sp.Symbol("L"), S.L_b - S.h_be * x1**2 / 2 + sum(h * yi**2 for h, yi in zip(hb, yv)) / 2),
+             eq(sp.Symbol("L"), S.L_b - S.h_be * x1**2 / 2 + sum(h * yi**2 for h, yi in zip(hb, yv)) / 2),
              "Assumption 1; the escape direction e is the eigenvector of the negative eigenvalue", "THEORY §3"),
         Step("Quasi-equilibrium in the valley, low temperature ΔL/D ≫ 1",
-             sp.Eq(sp.Symbol("P"), S.P_a * sp.exp(-(sp.Symbol("L") - S.L_a) / D)),
+             eq(sp.Symbol("P"), S.P_a * sp.exp(-(sp.Symbol("L") - S.L_a) / D)),
              "Assumptions 2 and 3", "seed slides"),
     )
 
@@ -59,18 +57,18 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
     for h, ui in zip(ha, u):
         pop *= gaussian_integral(h, D, ui)
     r.step("Population of the valley: the Gaussian integral factorises in the eigenbasis of H_a",
-           sp.Eq(sp.Function("P")(sp.Symbol("V_a")), pop), "n one-dimensional Gaussian integrals computed by SymPy",
+           eq(sp.Function("P")(sp.Symbol("V_a")), pop), "n one-dimensional Gaussian integrals computed by SymPy",
            "Assumptions 1, 2")
     pop_det = S.P_a * (2 * sp.pi * D) ** sp.Rational(n, 2) / sp.sqrt(det_a)
     r.check("P(V_a) = P(a)(2πD)^{n/2}/√det H_a with det H_a = Π h_ai", pop, pop_det.subs(det_a, sp.Mul(*ha)))
 
     # Langer's ansatz at the saddle: P = P_eq · ζ(x_1).
     zeta = sp.Function("zeta")
-    zeta_sol = sp.simplify(gaussian_tail(S.h_be, D, x1) / gaussian_integral(S.h_be, D))
+    zeta_sol = sp.powsimp(sp.expand_power_base(gaussian_tail(S.h_be, D, x1) / gaussian_integral(S.h_be, D), force=True), force=True)
     r.step("Langer's ansatz P = P(a)e^{−(L−L_a)/D} ζ(x_1): the stationary Fokker–Planck equation "
            "∇·(e^{−L/D}∇ζ) = 0 near the saddle reduces to (e^{|H_be|x_1²/(2D)} ζ′)′ = 0 with ζ(−∞) = 1, "
            "ζ(+∞) = 0, solved by",
-           sp.Eq(zeta(x1), zeta_sol),
+           eq(zeta(x1), zeta_sol),
            "ζ′ ∝ e^{−|H_be|x_1²/(2D)}; normalising Gaussian integral computed by SymPy", "THEORY §3, §10.1")
     ode = sp.diff(sp.exp(S.h_be * x1**2 / (2 * D)) * sp.diff(zeta_sol, x1), x1)
     r.check("ζ solves (e^{|H_be|x²/(2D)} ζ′)′ = 0", ode)
@@ -83,7 +81,7 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
     J1 = sp.powsimp(J1)
     r.step("Current along e on the dividing surface x_1 = 0: J = −D e^{−L/D}∇(e^{L/D}P) = "
            "−D P(a) e^{−(L−L_a)/D} ζ′(x_1) ê_1",
-           sp.Eq(sp.Symbol("J_1"), J1), "the ansatz makes e^{L/D}P a function of x_1 alone", "THEORY §3")
+           eq(sp.Symbol("J_1"), J1), "the ansatz makes e^{L/D}P a function of x_1 alone", "THEORY §3")
     J1_axis = J1.subs({yi: 0 for yi in yv})
     r.check("J_1 = J_1(y = 0)·Π exp(−h_bj y_j²/(2D))",
             J1, J1_axis * sp.exp(-sum(h * yi**2 for h, yi in zip(hb, yv)) / (2 * D)))
@@ -91,19 +89,19 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
     for h, yi in zip(hb, yv):
         flux *= gaussian_integral(h, D, yi)
     r.step("Total flux: integrate J_1 over the transverse eigen-coordinates y (Gaussian integrals)",
-           sp.Eq(S.J, flux), "n − 1 Gaussian integrals computed by SymPy", "seed slides Eq. (4)")
+           eq(S.J, flux), "n − 1 Gaussian integrals computed by SymPy", "seed slides Eq. (4)")
 
-    tau = sp.simplify(pop / flux)
-    r.step("Flux over population (seed slides Eq. 4)", sp.Eq(S.escape_time, tau), "τ = P(V_a)/J", "seed slides Eq. (4)")
+    tau = sp.powsimp(sp.expand_power_base(pop / flux, force=True), force=True)
+    r.step("Flux over population (seed slides Eq. 4)", eq(S.escape_time, tau), "τ = P(V_a)/J", "seed slides Eq. (4)")
     tau_det = 2 * sp.pi / S.h_be * sp.sqrt(det_b_abs / det_a) * sp.exp((S.L_b - S.L_a) / D)
     r.check("τ = (2π/|H_be|)√(|det H_b|/det H_a)e^{ΔL/D} with |det H_b| = |H_be|·Π h_bj",
             tau, tau_det.subs({det_a: sp.Mul(*ha), det_b_abs: S.h_be * sp.Mul(*hb)}))
     law = 2 * sp.pi / S.h_be * sp.sqrt(S.det_ratio) * sp.exp(S.barrier / D)
     r.step("Written with the determinant ratio |det H_b|/det H_a and ΔL = L_b − L_a",
-           sp.Eq(S.escape_time, law), "det is basis-independent, so the two eigenbases may differ", "THEORY §4")
+           eq(S.escape_time, law), "det is basis-independent, so the two eigenbases may differ", "THEORY §4")
 
     printed = printed_eq6()
-    det_b_signed = sp.Symbol("detH_b", negative=True)
+    det_b_signed = S.det_H_b
     r.check("identical to the slides' printed Eq. (6), with det H_b = −|H_be|Π h_bj < 0",
             tau.subs(S.L_b, S.L_a + S.barrier),
             printed.subs({det_b_signed: -S.h_be * sp.Mul(*hb), det_a: sp.Mul(*ha)}))
@@ -115,7 +113,7 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
         steps=tuple(r.steps),
         results={"escape_time": law, "rate": 1 / law, "exponent": S.barrier / D,
                  "prefactor": 2 * sp.pi / S.h_be * sp.sqrt(S.det_ratio), "printed": printed},
-        final=sp.Eq(S.escape_time, law),
+        final=eq(S.escape_time, law),
         matches="seed slides Eq. (6)",
         checks=tuple(r.checks),
         notes=(f"Derived with explicit eigenvalue symbols for n = {n}; the algebra is identical for any n "

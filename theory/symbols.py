@@ -33,7 +33,9 @@ def _p(name, symbol, latex, unicode, meaning, display=None):
 
 # Real-valued display stand-in so that reports print |H_be| for the positive symbol h_be.
 _H_be_real = sp.Symbol("H_be", real=True)
-_det_H_b_real = sp.Symbol("detH_b", real=True)
+_det = sp.Function("det")
+_DET_A_SHOWN = _det(sp.Symbol("H_a"))
+_DET_B_SHOWN = _det(sp.Symbol("H_b"))
 
 eta = sp.Symbol("eta", positive=True)
 batch_size = sp.Symbol("B", positive=True)
@@ -77,7 +79,7 @@ GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("s", s, "s", "s", "path parameter: fraction of the barrier climbed in the minimum-like region"),
     _p("det_ratio", det_ratio, r"\frac{\lvert\det H_b\rvert}{\det H_a}", "|det H_b|/det H_a",
        "ratio of Hessian determinants, |det H_b| / det H_a (same dimension n)",
-       sp.Abs(_det_H_b_real) / sp.Symbol("detH_a", positive=True)),
+       sp.Abs(_DET_B_SHOWN) / _DET_A_SHOWN),
     _p("h_star", h_star, "h^{*}", "h*", "Mori: Hessian eigenvalue entering the noise C = 2 L h* / B"),
     _p("loss_min", loss_min, "L_a", "L_a", "Mori: loss value at the minimum (must be > 0)"),
     _p("loss_saddle", loss_saddle, "L_b", "L_b", "Mori: loss value at the saddle"),
@@ -111,8 +113,13 @@ J = sp.Symbol("J", positive=True)            # probability current
 alpha_conv = sp.Symbol("alpha", nonnegative=True)  # the α of the α-convention (0 Itô, ½ Strat., 1 HK)
 D_a, D_b = sp.symbols("D_a D_b", positive=True)
 
+det_H_a = sp.Symbol("detH_a", positive=True)          # det H_a > 0
+abs_det_H_b = sp.Symbol("absdetH_b", positive=True)   # |det H_b|
+det_H_b = sp.Symbol("detH_b", negative=True)          # det H_b < 0 (index-1 saddle), as printed in Eq. (6)
+
 LOCAL_LATEX = {H_b: r"\lvert H_b\rvert", alpha_conv: r"\alpha", D_a: "D_a", D_b: "D_b", P_a: "P(a)"}
-_LOCAL_DISPLAY = {H_b: sp.Abs(sp.Symbol("H_b", real=True))}
+_LOCAL_DISPLAY = {H_b: sp.Abs(sp.Symbol("H_b", real=True)), det_H_a: _DET_A_SHOWN,
+                  abs_det_H_b: sp.Abs(_DET_B_SHOWN), det_H_b: _DET_B_SHOWN}
 
 
 def parameter(name: str) -> Parameter:

@@ -1,0 +1,54 @@
+"""The derivation report's table of contents: sections of recorded derivations, in reading order.
+
+Reports render these records; they never recompute (DESIGN §2). Everything here is built lazily.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from theory.derivation import Derivation
+
+
+@dataclass(frozen=True)
+class Section:
+    """A report section: a title, an introduction (plain text) and its derivations."""
+
+    title: str
+    intro: str
+    derivations: tuple[Derivation, ...]
+
+
+@cache
+def derivation_sections() -> tuple[Section, ...]:
+    """All sections of the derivation report (derives every law on first call)."""
+    from theory.alternatives import derive_levy, derive_mori, derive_optimizers
+    from theory.consequences import (derive_flat_vs_sharp, derive_minima_selection, derive_multiple_paths,
+                                     derive_sharpness_scaling)
+    from theory.eyring_kramers import derive_eyring_kramers
+    from theory.illposed import derive_ill_posed
+    from theory.kramers import derive_kramers_1d
+    from theory.sgd import derive_mfpt_asymptotics, derive_sde_noise, derive_sgd_exponent, derive_sgd_law
+    from theory.slopes import derive_slopes
+
+    return (
+        Section("1. Kramers law in one dimension (white noise)",
+                "Flux over population (seed slides Eq. 4) with constant diffusion D.", (derive_kramers_1d(),)),
+        Section("2. Eyring–Kramers law in n dimensions (white noise)",
+                "Gaussian integrals in the Hessian eigenbases of the minimum and the saddle (seed slides Eq. 6).",
+                (derive_eyring_kramers(),)),
+        Section("3. The SGD escape law",
+                "SGD as an SDE with Hessian-shaped noise, the quasi-potential split at s, and the prefactor under "
+                "three stochastic-calculus conventions (seed slides Eq. 2, 3, 7; THEORY §5).",
+                (derive_sde_noise(), derive_sgd_exponent(), derive_mfpt_asymptotics(), derive_sgd_law(),
+                 derive_ill_posed())),
+        Section("4. Consequences",
+                "Several paths, minima selection (Eq. 5), flat versus sharp minima, the √k sharpness identities.",
+                (derive_multiple_paths(), derive_minima_selection(), derive_flat_vs_sharp(),
+                 derive_sharpness_scaling())),
+        Section("5. Alternative laws",
+                "Mori et al.'s power law, Lévy-driven escape, and optimizer variants as formulas of the same kind.",
+                (derive_mori(), derive_levy(), derive_optimizers())),
+        Section("6. Predicted fit slopes", "Slopes by differentiation, with the prefactor terms kept separate.",
+                (derive_slopes(),)),
+    )

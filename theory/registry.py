@@ -1,0 +1,206 @@
+"""The formula registry: every law as a :class:`Formula`, built lazily from the recorded derivations.
+
+``formulas()`` returns a read-only :class:`Registry` (a Mapping name → Formula) that can be listed,
+searched and exported to JSON. Rates are per unit SDE time (γ = 1/τ). Escape times are in SDE time.
+
+Laws and their parameters (glossary keywords; see ``theory.symbols.GLOSSARY``):
+
+* ``kramers_1d_escape_time`` / ``kramers_1d_rate`` (white noise / SGLD, 1-D): h_ae, h_be, barrier, temperature
+* ``eyring_kramers_escape_time`` / ``eyring_kramers_rate`` (n-D): h_be, det_ratio (= |det H_b|/det H_a,
+  build it with ``theory.determinant_ratio(saddle_eigenvalues, minimum_eigenvalues)``), barrier, temperature
+* ``sgd_escape_time_<convention>`` / ``sgd_rate_<convention>``, convention ∈ {ito, stratonovich,
+  hanggi_klimontovich (the paper's)}: eta, batch_size, loss_unit, barrier, h_ae, h_be, s
+* ``mori_1d_*`` and ``mori_*`` (n-D), ``levy_*`` and ``levy_sgd_*``; exponents of momentum, Adam, PNM;
+  minima selection, flat/sharp ratios, the ŝ estimator.
+"""
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from functools import cache
+
+import sympy as sp
+
+from theory import symbols as S
+from theory.formula import Formula
+from theory.sgd import CONVENTIONS, CONVENTION_LABELS, PAPER_CONVENTION, check_convention
+
+_ORDER = ("eta", "batch_size", "loss_unit", "barrier", "h_ae", "h_be", "s", "temperature", "det_ratio", "h_star",
+          "loss_min", "loss_saddle", "n_outliers", "tail_index", "noise_scale", "sample_noise_scale", "width_left",
+          "width_right", "momentum", "pnm_beta0", "h_ae_flat", "h_ae_sharp", "escape_time_a", "escape_time_b",
+          "slope", "sharpness")
+_LOW_T = "low temperature: the exponent should be at least 5 (THEORY §3 Assumption 3; T1)"
+
+
+def _params(*exprs) -> dict[str, sp.Symbol]:
+    free = set().union(*(e.free_symbols for e in exprs))
+    return {n: S.GLOSSARY[n].symbol for n in _ORDER if S.GLOSSARY[n].symbol in free}
+
+
+def _pair(stem, time, exponent, prefactor, *, source, description, regime=(), domain=(), convention=None,
+          derivation="", tags=(), notes=()):
+    """An escape-time Formula and its rate (γ = 1/τ) from τ = prefactor·exp(exponent)."""
+    params = _params(time)
+    common = dict(params=params, source=source, regime=tuple(regime), domain=tuple(domain), convention=convention,
+                  exponent=exponent, prefactor=prefactor, derivation=derivation, tags=tuple(tags), notes=tuple(notes))
+    return [Formula(f"{stem}_escape_time{'_' + convention if convention else ''}", "escape_time", time,
+                    description=f"mean escape time (SDE time): {description}", **common),
+            Formula(f"{stem}_rate{'_' + convention if convention else ''}", "rate", 1 / time,
+                    description=f"escape rate per unit SDE time: {description}", **common)]
+
+
+def _exponent_regime(expr):
+    return ((sp.GreaterThan(expr, 5), _LOW_T),)
+
+
+@cache
+def base_formulas() -> dict[str, Formula]:
+    """All registered laws except those derived from the slope derivation (built once, cached)."""
+    from theory.alternatives import derive_levy, derive_mori, derive_optimizers
+    from theory.consequences import derive_flat_vs_sharp, derive_minima_selection
+    from theory.eyring_kramers import derive_eyring_kramers
+    from theory.kramers import derive_kramers_1d
+    from theory.sgd import derive_sgd_law
+
+    out: list[Formula] = []
+    kr = derive_kramers_1d()
+    out += _pair("kramers_1d", kr.results["escape_time"], kr.results["exponent"], kr.results["prefactor"],
+                 source="seed slides Eq. (4), Eq. (6) with n = 1; THEORY §4", description="1-D Kramers, white noise",
+                 regime=_exponent_regime(kr.results["exponent"]), derivation=kr.key,
+                 tags=("sgld", "white noise", "kramers", "constant diffusion", "1-d"))
+    ek = derive_eyring_kramers()
+    out += _pair("eyring_kramers", ek.results["escape_time"], ek.results["exponent"], ek.results["prefactor"],
+                 source="seed slides Eq. (6) with |det H_b|; THEORY §4, §10.1", description="n-D Eyring–Kramers, white noise",
+                 regime=_exponent_regime(ek.results["exponent"]), derivation=ek.key,
+                 tags=("sgld", "white noise", "eyring-kramers", "n-d", "determinant"),
+                 notes=("det_ratio = |det H_b| / det H_a; see theory.determinant_ratio.",))
+    sgd = derive_sgd_law()
+    E = sgd.results["exponent"]
+    s_regime = ((sp.And(sp.GreaterThan(S.s, 0), sp.LessThan(S.s, 1)),
+                 "s outside [0, 1]: the two-region interpolation is being extrapolated (THEORY §5.2)"),)
+    for conv in CONVENTIONS:
+        out += _pair("sgd", sgd.results[f"escape_time_{conv}"], E, sgd.results[f"prefactor_{conv}"],
+                     source=("seed slides Eq. (7)" + (" (paper's prefactor)" if conv == PAPER_CONVENTION else
+                                                       " exponent; prefactor THEORY §5.3") + "; THEORY §5"),
+                     description=f"SGD, D = ηλH/(2B), two-region model, {CONVENTION_LABELS[conv]}",
+                     regime=_exponent_regime(E) + s_regime, convention=conv, derivation=sgd.key,
+                     tags=("sgd", "xie", "two-region", conv, "hessian noise"))
+    out.append(Formula("sgd_exponent", "exponent", E, _params(E), source="seed slides Eq. (7); THEORY §5.2",
+                       description="SGD escape exponent (quasi-potential) 2BΔL/(ηλ)·(s/H_ae + (1−s)/|H_be|)",
+                       regime=s_regime, derivation="sgd_exponent", tags=("sgd", "exponent")))
+    mo = derive_mori()
+    e1 = mo.results["exponent_1d"]
+    pos = ((sp.StrictGreaterThan(S.loss_saddle, S.loss_min), "the saddle loss must exceed the minimum loss"),)
+    mregime = ((sp.GreaterThan(S.batch_size / (S.eta * S.h_star) * sp.log(S.loss_saddle / S.loss_min), 5), _LOW_T),)
+    out += _pair("mori_1d", mo.results["escape_time_1d"], e1, mo.results["prefactor_1d"],
+                 source="THEORY §9.1 (Mori, Ziyin, Liu, Ueda, ICML 2022)", description="Mori power law, C = 2L h*/B, 1-D",
+                 regime=mregime, domain=pos, derivation=mo.key, tags=("mori", "power law", "loss-dependent noise", "mse"))
+    out += _pair("mori", mo.results["escape_time_nd"], mo.results["exponent_nd"], mo.results["prefactor_nd"],
+                 source="THEORY §9.1 (Mori, Ziyin, Liu, Ueda, ICML 2022)",
+                 description="Mori power law, C = 2L h*/B, n outlier directions",
+                 regime=mregime, domain=pos, derivation=mo.key, tags=("mori", "power law", "n-d"))
+    lv = derive_levy()
+    ldom = ((sp.StrictLessThan(S.tail_index, 2), "the tail index α must lie in (0, 2)"),)
+    lreg = ((sp.LessThan(S.noise_scale, S.width_left / 10), "small-noise regime: ε ≤ b₋/10 (project choice [D])"),
+            (sp.LessThan(S.noise_scale, S.width_right / 10), "small-noise regime: ε ≤ b₊/10 (project choice [D])"))
+    out += _pair("levy", lv.results["escape_time"], sp.Integer(0), lv.results["escape_time"],
+                 source="THEORY §9.4 (Imkeller–Pavlyukevich 2006; Şimşekli et al. 2019)",
+                 description="Lévy-driven escape (first large jump)", regime=lreg, domain=ldom, derivation=lv.key,
+                 tags=("levy", "heavy tail", "alpha-stable", "simsekli"))
+    eps = lv.results["noise_scale"]
+    out += _pair("levy_sgd", lv.results["escape_time_sgd"], sp.Integer(0), lv.results["escape_time_sgd"],
+                 source="THEORY §9.4", description="Lévy-driven escape with ε = σ(η/B)^{1−1/α}",
+                 regime=tuple((c.subs(S.noise_scale, eps), w) for c, w in lreg), domain=ldom, derivation=lv.key,
+                 tags=("levy", "heavy tail", "sgd", "alpha-stable"))
+    op = derive_optimizers()
+    mdom = ((sp.StrictLessThan(S.momentum, 1), "momentum β must be below 1"),)
+    for key, dom, desc, tag in (("exponent_momentum", mdom, "heavy-ball momentum (PyTorch style), SGD exponent at η/(1−β)", "momentum"),
+                                ("exponent_adam", (), "Adam-like preconditioner, H^{−1/2} preference", "adam"),
+                                ("exponent_pnm", (), "Positive–Negative Momentum (THEORY §7.4 simplification)", "pnm")):
+        e = op.results[key]
+        out.append(Formula(f"{tag}_exponent", "exponent", e, _params(e), source="THEORY §7.3–7.4",
+                           description=f"log escape time at leading order: {desc}", domain=dom,
+                           regime=_exponent_regime(e) + s_regime, derivation=op.key, tags=(tag, "optimizer", "exponent")))
+    ms = derive_minima_selection()
+    out.append(Formula("occupancy_two_valleys", "probability", ms.results["probability"],
+                       _params(ms.results["probability"]), source="seed slides Eq. (5); THEORY §6.4",
+                       description="P(θ ∈ V_a) = τ_a/(τ_a + τ_b), exact for two valleys", derivation=ms.key,
+                       tags=("minima selection", "occupancy")))
+    fs = derive_flat_vs_sharp()
+    for conv in CONVENTIONS:
+        e = fs.results[f"sgd_{conv}"]
+        out.append(Formula(f"flat_sharp_ratio_sgd_{conv}", "ratio", e, _params(e), source="THEORY §6.2",
+                           description=f"τ_flat/τ_sharp under SGD, {CONVENTION_LABELS[conv]}", convention=conv,
+                           derivation=fs.key, tags=("flat", "sharp", "selection", "sgd")))
+    e = fs.results["sgld_1d"]
+    out.append(Formula("flat_sharp_ratio_sgld_1d", "ratio", e, _params(e), source="THEORY §6.2",
+                       description="τ_flat/τ_sharp under white noise (1-D)", derivation=fs.key,
+                       tags=("flat", "sharp", "selection", "sgld")))
+    return {f.name: f for f in out}
+
+
+class Registry(Mapping):
+    """Read-only mapping name → :class:`Formula`, listable and searchable, exportable to JSON."""
+
+    def __init__(self, items: dict[str, Formula]):
+        self._items = dict(items)
+
+    def __getitem__(self, name: str) -> Formula:
+        try:
+            return self._items[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self._items, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise KeyError(f"no formula {name!r}{hint} (theory.formulas().names() lists them)") from None
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self):
+        return len(self._items)
+
+    def names(self) -> list[str]:
+        """Registered names, in registration order."""
+        return list(self._items)
+
+    def search(self, text: str) -> list[Formula]:
+        """Formulas whose name, tags, kind, description, source, convention or parameters contain ``text``."""
+        t = text.lower()
+        hits = []
+        for f in self._items.values():
+            hay = " ".join([f.name, f.kind, f.description, f.source, f.convention or "", *f.tags, *f.params]).lower()
+            if t in hay:
+                hits.append(f)
+        return hits
+
+    def sgd(self, kind: str = "rate", convention: str = PAPER_CONVENTION) -> Formula:
+        """The SGD law of ``kind`` ('rate' or 'escape_time') under ``convention`` (discrete SGD is 'ito')."""
+        check_convention(convention)
+        if kind not in ("rate", "escape_time"):
+            raise ValueError(f"kind must be 'rate' or 'escape_time'; got {kind!r}")
+        return self[f"sgd_{kind}_{convention}"]
+
+    def to_json(self, **kwargs) -> str:
+        """All formulas as a JSON list of records (name, LaTeX, parameters, source, ...)."""
+        return json.dumps([f.to_dict() for f in self._items.values()], **kwargs)
+
+
+@cache
+def formulas() -> Registry:
+    """The registry of all laws (derived on first call, then cached)."""
+    from theory.slopes import derive_slopes
+    items = dict(base_formulas())
+    sl = derive_slopes()
+    s_hat = sl.results["s_hat"]
+    items["s_hat"] = Formula(
+        "s_hat", "estimator", s_hat, _params(s_hat), source="THEORY §5.2",
+        description="ŝ from the slope κ of −log γ against B/η (SDE time)",
+        domain=((sp.Ne(S.h_ae, S.h_be), "ŝ is undefined when H_ae = |H_be| (then s does not matter)"),),
+        derivation=sl.key, tags=("estimator", "s", "fit"))
+    return Registry(items)
+
+
+def sgd_law(kind: str = "rate", convention: str = PAPER_CONVENTION) -> Formula:
+    """Shortcut for ``formulas().sgd(kind, convention)``."""
+    return formulas().sgd(kind, convention)
