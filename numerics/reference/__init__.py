@@ -2,6 +2,7 @@
 
 These are the numbers simulations and asymptotic formulas are checked against (THEORY.md §10.3–§10.5).
 """
+from numerics.reference.generator2d import MFPT2DResult, generator_2d, mfpt_2d
 from numerics.reference.mfpt1d import CONVENTIONS, MFPT1DResult, mfpt_1d
 
-__all__ = ["CONVENTIONS", "MFPT1DResult", "mfpt_1d"]
+__all__ = ["CONVENTIONS", "MFPT1DResult", "mfpt_1d", "MFPT2DResult", "generator_2d", "mfpt_2d"]
