@@ -3,8 +3,8 @@
 Never imports ``numerics`` (DESIGN §2). Laws are *derived* step by step from stated assumptions
 (``theory.kramers``, ``theory.eyring_kramers``, ``theory.sgd``, ``theory.consequences``,
 ``theory.alternatives``, ``theory.slopes``); each derivation is a recorded list of steps that the
-derivation report prints. Derivations run lazily on the first call of :func:`formulas` (a few seconds)
-and are cached.
+derivation report prints. ``import theory`` is cheap: SymPy is imported on first use of a public name,
+and the derivations run on the first call of :func:`formulas` (about ten seconds), then are cached.
 
 Conventions (THEORY §2, DESIGN §3): dθ = −∇L dt + √(2D) dW, SDE time t = step × η, rates per unit SDE
 time, D = ηλH/(2B) for SGD noise; ``h_be`` is |H_be| (positive). Keyword names follow the glossary
@@ -20,16 +20,32 @@ determinant_ratio(saddle_eigenvalues, minimum_eigenvalues)   |det H_b| / det H_a
 derivation_sections()      the recorded derivations, for reports
 DomainError, RegimeWarning
 """
-from theory.catalogue import Section, derivation_sections
-from theory.derivation import Check, Derivation, Step, Table
-from theory.errors import DomainError, RegimeWarning
-from theory.eyring_kramers import determinant_ratio
-from theory.formula import Formula
-from theory.registry import Registry, formulas, sgd_law
-from theory.sgd import CONVENTIONS, PAPER_CONVENTION
-from theory.slopes import PER, WRT, SlopePrediction, predicted_slope
-from theory.symbols import GLOSSARY
+from importlib import import_module
 
-__all__ = ["formulas", "sgd_law", "Formula", "Registry", "predicted_slope", "SlopePrediction", "WRT", "PER",
-           "determinant_ratio", "derivation_sections", "Section", "Derivation", "Step", "Check", "Table",
-           "DomainError", "RegimeWarning", "CONVENTIONS", "PAPER_CONVENTION", "GLOSSARY"]
+_EXPORTS = {
+    "formulas": "theory.registry", "sgd_law": "theory.registry", "Registry": "theory.registry",
+    "Formula": "theory.formula",
+    "predicted_slope": "theory.slopes", "SlopePrediction": "theory.slopes", "WRT": "theory.slopes",
+    "PER": "theory.slopes",
+    "determinant_ratio": "theory.eyring_kramers",
+    "derivation_sections": "theory.catalogue", "Section": "theory.catalogue",
+    "Derivation": "theory.derivation", "Step": "theory.derivation", "Check": "theory.derivation",
+    "Table": "theory.derivation",
+    "DomainError": "theory.errors", "RegimeWarning": "theory.errors",
+    "CONVENTIONS": "theory.sgd", "PAPER_CONVENTION": "theory.sgd",
+    "GLOSSARY": "theory.symbols",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    """Import public names on first use (keeps ``import theory`` free of SymPy's import time)."""
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'theory' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

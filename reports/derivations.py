@@ -1,0 +1,195 @@
+"""The derivation report: ``derivations.md`` (GitHub ``$$`` math) and ``derivations.html`` (MathML, offline).
+
+Renders the derivations recorded by ``theory`` (steps, checks, notes, tables) and the formula registry.
+All mathematics arrives as plain strings produced inside ``theory`` (LaTeX by ``sympy.latex``,
+presentation MathML by ``sympy.mathml(..., printer="presentation")``): this module never imports SymPy
+and never recomputes (DESIGN §2). The HTML is self-contained: no scripts, no stylesheets or fonts from
+the network; browsers render MathML natively.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import theory
+
+TITLE = "flatminima — derivations of the escape-rate laws"
+
+INTRO = (
+    "Each law below is derived by SymPy from the stated assumptions; every step records its statement, "
+    "the SymPy expression, its justification and its source. 'SymPy checks' are identities that SymPy "
+    "reduced to zero while the derivation ran. Conventions (THEORY.md §2): dθ = −∇L dt + √(2D) dW, SDE time "
+    "t = step × η, rates per unit SDE time, D = ηλH/(2B) for SGD noise with loss unit λ; |H_be| is the "
+    "absolute saddle curvature along the escape direction. Equation numbers refer to the seed slides; the "
+    "paper's own theorem numbers could not be verified (THEORY.md §0)."
+)
+
+DISCREPANCIES = (
+    ("The leading factor 2 printed in Eq. (2)",
+     "The slides print dθ = −∇L dt + 2[2D(θ)]^{1/2} dW. Taken literally the diffusion coefficient is 4D and every "
+     "exponent ΔL/D would be ΔL/(4D); Eq. (6), Eq. (7) and the Euler–Maruyama match D = ηC/2 require the factor to "
+     "be absent. The toolkit omits it (THEORY §2.2; section 3, 'SGD as an SDE')."),
+    ("The prefactor convention of Eq. (7)",
+     "With position-dependent D the Kramers prefactor depends on the stochastic-calculus convention: Itô 2π/H_ae, "
+     "Stratonovich 2π/√(H_ae|H_be|), Hänggi–Klimontovich 2π/|H_be|. The paper's 2π/|H_be| is the "
+     "Hänggi–Klimontovich case although the paper writes the Itô Fokker–Planck equation; discrete SGD is Itô. "
+     "Slopes are unaffected, absolute rates are not (THEORY §5.3; section 3)."),
+    ("C ∝ |H(θ)| everywhere is ill-posed",
+     "L″ vanishes at the inflection point between minimum and saddle while L′ does not, so with D ∝ |L″| the "
+     "quasi-potential ∫L′/D diverges logarithmically; floored at δ, the implied s leaves [0, 1] (table T5). The "
+     "s-interpolation of Eq. (7) is a two-region model (THEORY §5.4; section 3)."),
+    ("|det H_b| in Eq. (6)",
+     "For an index-1 saddle det H_b < 0; the slides' √(−det H_b/det H_a) equals √(|det H_b|/det H_a), which the "
+     "toolkit uses throughout (THEORY §4; section 2)."),
+)
+
+
+def _anchor(text: str) -> str:
+    keep = "".join(c if c.isalnum() else "-" for c in text.lower())
+    return "-".join(p for p in keep.split("-") if p)
+
+
+# ---------------------------------------------------------------------------------------------- Markdown
+def _md_math(latex: str) -> list[str]:
+    return ["", "$$", latex, "$$", ""] if latex else []
+
+
+def _md_derivation(d) -> list[str]:
+    out = [f"### {d.title}", "", f"*Matches:* {d.matches}  ", f"*Source:* {d.source}", "", "**Assumptions**", ""]
+    for a in d.assumptions:
+        out.append(f"- {a.statement}" + (f" — {a.justification}" if a.justification else "")
+                   + (f" ({a.source})" if a.source else ""))
+        if a.latex:
+            out += [f"", f"  $${a.latex}$$", ""]
+    out += ["", "**Steps**", ""]
+    for i, s in enumerate(d.steps, 1):
+        out.append(f"{i}. {s.statement}")
+        out += _md_math(s.latex)
+        tail = f"*Justification:* {s.justification}" + (f" — *source:* {s.source}" if s.source else "")
+        out += [f"   {tail}", ""]
+    out += ["**Final formula**"] + _md_math(d.final_latex)
+    if d.checks:
+        out += ["**SymPy checks** (identities reduced to 0 by SymPy)", ""]
+        out += [f"- {'✓' if c.passed else '✗ FAILED'} {c.description}" for c in d.checks]
+        out.append("")
+    for t in d.tables:
+        out += [f"**{t.caption}**", "", "| " + " | ".join(t.header) + " |",
+                "|" + "---|" * len(t.header)]
+        out += ["| " + " | ".join(r) + " |" for r in t.rows]
+        out.append("")
+    if d.notes:
+        out += ["**Conventions and discrepancies**", ""] + [f"- {n}" for n in d.notes] + [""]
+    return out
+
+
+def render_markdown(sections, registry) -> str:
+    """The Markdown report as a string (GitHub renders ``$$ … $$`` blocks)."""
+    out = [f"# {TITLE}", "", INTRO, "", "## Contents", ""]
+    out += [f"- [{s.title}](#{_anchor(s.title)})" for s in sections]
+    out += ["- [Conventions and discrepancies with the slides](#conventions-and-discrepancies-with-the-slides)",
+            "- [Formula registry](#formula-registry)", ""]
+    out += ["## Conventions and discrepancies with the slides", ""]
+    out += [f"- **{h}.** {body}" for h, body in DISCREPANCIES] + [""]
+    for s in sections:
+        out += [f"## {s.title}", "", s.intro, ""]
+        for d in s.derivations:
+            out += _md_derivation(d)
+    out += ["## Formula registry", "",
+            "Every law is callable with glossary keyword arguments (`theory.formulas()[name](**values)`); rates are "
+            "per unit SDE time.", "", "| name | kind | parameters | source |", "|---|---|---|---|"]
+    for f in registry.values():
+        out.append(f"| `{f.name}` | {f.kind} | {', '.join(f'`{p}`' for p in f.params)} | {f.source} |")
+    out.append("")
+    for f in registry.values():
+        out += [f"**`{f.name}`** — {f.description}"] + _md_math(f.equation_latex)
+    return "\n".join(out) + "\n"
+
+
+# -------------------------------------------------------------------------------------------------- HTML
+_CSS = """
+body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}
+h1,h2,h3{font-family:Helvetica,Arial,sans-serif}
+h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.5rem}
+math[display=block]{margin:.6rem 0;overflow-x:auto}
+.just{color:#555;font-size:.92rem}
+.ok{color:#1a7f37}.bad{color:#b00020;font-weight:bold}
+table{border-collapse:collapse;margin:.6rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;font-size:.92rem}
+code{font-family:Menlo,Consolas,monospace;font-size:.88rem}
+.meta{color:#444;font-size:.95rem}
+"""
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _math(mathml: str) -> str:
+    return f'<math display="block">{mathml}</math>' if mathml else ""
+
+
+def _html_derivation(d) -> list[str]:
+    out = [f'<h3 id="{_anchor(d.key)}">{_e(d.title)}</h3>',
+           f'<p class="meta"><em>Matches:</em> {_e(d.matches)}<br><em>Source:</em> {_e(d.source)}</p>',
+           "<h4>Assumptions</h4>", "<ul>"]
+    for a in d.assumptions:
+        extra = (f" — {_e(a.justification)}" if a.justification else "") + (f" ({_e(a.source)})" if a.source else "")
+        out.append(f"<li>{_e(a.statement)}{extra}{_math(a.mathml)}</li>")
+    out += ["</ul>", "<h4>Steps</h4>", "<ol>"]
+    for s in d.steps:
+        src = f" — <em>source:</em> {_e(s.source)}" if s.source else ""
+        out.append(f'<li>{_e(s.statement)}{_math(s.mathml)}'
+                   f'<div class="just"><em>Justification:</em> {_e(s.justification)}{src}</div></li>')
+    out += ["</ol>", "<h4>Final formula</h4>", _math(d.final_mathml)]
+    if d.checks:
+        out += ["<h4>SymPy checks</h4>", "<ul>"]
+        for c in d.checks:
+            mark = '<span class="ok">✓</span>' if c.passed else '<span class="bad">✗ FAILED</span>'
+            out.append(f"<li>{mark} {_e(c.description)}</li>")
+        out.append("</ul>")
+    for t in d.tables:
+        out += [f"<p><strong>{_e(t.caption)}</strong></p>", "<table>",
+                "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in t.header) + "</tr>"]
+        out += ["<tr>" + "".join(f"<td>{_e(v)}</td>" for v in r) + "</tr>" for r in t.rows]
+        out.append("</table>")
+    if d.notes:
+        out += ["<h4>Conventions and discrepancies</h4>", "<ul>"] + [f"<li>{_e(n)}</li>" for n in d.notes] + ["</ul>"]
+    return out
+
+
+def render_html(sections, registry) -> str:
+    """The self-contained HTML report (presentation MathML, inline CSS, no scripts, no network)."""
+    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+           f"<title>{_e(TITLE)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
+           f"<h1>{_e(TITLE)}</h1>", f"<p>{_e(INTRO)}</p>", "<h2>Contents</h2>", "<ul>"]
+    out += [f'<li><a href="#{_anchor(s.title)}">{_e(s.title)}</a></li>' for s in sections]
+    out += ['<li><a href="#discrepancies">Conventions and discrepancies with the slides</a></li>',
+            '<li><a href="#registry">Formula registry</a></li>', "</ul>",
+            '<h2 id="discrepancies">Conventions and discrepancies with the slides</h2>', "<ul>"]
+    out += [f"<li><strong>{_e(h)}.</strong> {_e(b)}</li>" for h, b in DISCREPANCIES] + ["</ul>"]
+    for s in sections:
+        out += [f'<h2 id="{_anchor(s.title)}">{_e(s.title)}</h2>', f"<p>{_e(s.intro)}</p>"]
+        for d in s.derivations:
+            out += _html_derivation(d)
+    out += ['<h2 id="registry">Formula registry</h2>',
+            "<p>Every law is callable with glossary keyword arguments; rates are per unit SDE time.</p>",
+            "<table>", "<tr><th>name</th><th>kind</th><th>parameters</th><th>source</th></tr>"]
+    for f in registry.values():
+        out.append(f"<tr><td><code>{_e(f.name)}</code></td><td>{_e(f.kind)}</td>"
+                   f"<td>{_e(', '.join(f.params))}</td><td>{_e(f.source)}</td></tr>")
+    out.append("</table>")
+    for f in registry.values():
+        out.append(f"<p><code>{_e(f.name)}</code> — {_e(f.description)}</p>{_math(f.mathml)}")
+    out += ["</body>", "</html>"]
+    return "\n".join(out) + "\n"
+
+
+def write_derivation_report(out_dir: Path) -> list[Path]:
+    """Write ``derivations.md`` and ``derivations.html`` into ``out_dir``; return their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sections = theory.derivation_sections()
+    registry = theory.formulas()
+    md_path, html_path = out_dir / "derivations.md", out_dir / "derivations.html"
+    md_path.write_text(render_markdown(sections, registry), encoding="utf-8")
+    html_path.write_text(render_html(sections, registry), encoding="utf-8")
+    return [md_path, html_path]
