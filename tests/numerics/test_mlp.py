@@ -267,3 +267,25 @@ def test_extreme_eigenvalues_dense_vs_lanczos(minimum):
     bottom = eigsh(op, k=1, which="SA", tol=1e-12, v0=v0, return_eigenvectors=False)
     assert abs(top[0] - w[-1]) <= 1e-9 * w[-1]
     assert abs(bottom[0] - w[0]) <= 1e-9 * w[-1]
+
+
+def test_hand_written_gradient_scratch_reuse_out_and_pickle():
+    import pickle
+    land = mlp("iris", hidden="5x4", n_samples=60)
+    model = land.minibatch_loss.__self__
+    rng = np.random.default_rng(8)
+
+    def ref(thetas, idx):
+        return autograd.grad(lambda T: anp.sum(land.minibatch_loss(T, idx)))(thetas.T.copy()).T
+
+    cases = [(rng.standard_normal((R, land.dim)), rng.integers(0, 60, size=(B, R))) for R, B in
+             [(3, 4), (5, 2), (3, 4), (1, 60), (2, 7), (4, 4), (6, 3)]]      # repeats and > 4 shapes
+    results = [mlp_minibatch_grad(land, T, idx) for T, idx in cases]
+    for (T, idx), g in zip(cases, results):              # earlier results are not overwritten later
+        np.testing.assert_allclose(g, ref(T, idx), rtol=0, atol=EXACT)
+    T, idx = cases[0]
+    out = np.full_like(T, np.nan)
+    assert model.minibatch_grad(T, idx, out=out) is out
+    np.testing.assert_allclose(out, results[0], rtol=0, atol=0)
+    clone = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(clone.minibatch_grad(T, idx), results[0])
