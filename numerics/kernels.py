@@ -1,0 +1,824 @@
+"""Compiled (numba) fast paths: built-in gradients and losses, and fixed-noise escape simulation.
+
+Three layers, all following the random-stream contract of :mod:`numerics.streams` bit for bit:
+
+- **Streams.** numpy's ``PCG64`` seeded by ``SeedSequence(seed, spawn_key=(particle, stream))``,
+  numpy's ziggurat ``standard_normal`` and ``random`` (next_double) re-implemented inline in numba.
+  They reproduce numpy's draws exactly (tested against ``numpy.random.Generator``), need no Python
+  object per particle (building a numpy Generator costs ~40 µs; seeding here costs ~0.3 µs), and
+  are faster than numpy's own bulk generation, because the bit generator is inlined instead of
+  called through a function pointer and the ziggurat's sign is applied without a branch.
+- **Landscapes.** Gradients and losses of the built-ins that declare ``Landscape.kernel``:
+  ``styblinski_tang`` (any d), ``double_well``, ``two_well_2d``, ``muller_brown``, with sharpness
+  k: L_k(θ) = L(√k θ), ∇L_k(θ) = √k ∇L(√k θ).
+- **Escape kernel.** :func:`fixed_noise_escape`: θ ← θ − η∇L(θ) + S·ξ with a fixed (d, d) matrix S,
+  one particle at a time (memory is O(n_runs) for the outputs only), optionally on several threads
+  (the kernel releases the GIL). :func:`fixed_noise_escape_reference` is the plain-numpy version of
+  the same contract (autograd gradients, numpy Generators); both give identical exit steps.
+
+Stream use by :func:`fixed_noise_escape` (particle ``i`` is stream index ``particle_offset + i``):
+``NOISE`` gives d standard normals per step, in coordinate order; ``AUX`` gives one uniform per
+step, every step, only when ``bridge=True``.
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, types, uint32, uint64
+from numba.extending import intrinsic
+from llvmlite import ir
+
+from numerics import streams
+from numerics.errors import LandscapeError
+from numerics.landscape import Landscape, _batch_grad
+
+__all__ = [
+    "KERNELS", "CRITERIA", "has_kernel", "kernel_values", "kernel_grads",
+    "stream_standard_normal", "stream_random",
+    "white_noise_matrix", "hessian_fixed_noise_matrix",
+    "EscapeResult", "fixed_noise_escape", "fixed_noise_escape_reference",
+]
+
+KERNELS = {"styblinski_tang": 0, "double_well": 1, "two_well_2d": 2, "muller_brown": 3}
+"""Built-in kernel names (``Landscape.kernel[0]``) and their integer ids in compiled code."""
+
+CRITERIA = {"dividing_surface": 0, "radius": 1, "loss_level": 2}
+"""Exit criteria supported by :func:`fixed_noise_escape` and their integer ids."""
+
+_ST, _DW, _TW, _MB = 0, 1, 2, 3
+_DIVIDING, _RADIUS, _LEVEL = 0, 1, 2
+
+# ====================================================================== streams (numpy-identical)
+# numpy/random/bit_generator.pyx (SeedSequence) constants
+_INIT_A = np.uint32(0x43B0D7E5)
+_MULT_A = np.uint32(0x931E8875)
+_INIT_B = np.uint32(0x8B51F9DD)
+_MULT_B = np.uint32(0x58F38DED)
+_MIX_MULT_L = np.uint32(0xCA01F9DD)
+_MIX_MULT_R = np.uint32(0x4973F715)
+_XSHIFT = np.uint32(16)
+_POOL = 4
+# numpy/random/src/pcg64/pcg64.h: PCG_DEFAULT_MULTIPLIER_128 (high, low)
+_PCG_MULT_HI = np.uint64(2549297995355413924)
+_PCG_MULT_LO = np.uint64(4865540595714422341)
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def _ziggurat_tables():
+    # numba ships numpy's ziggurat_constants.h tables (numba.np.random._constants); they are
+    # checked against numpy's own draws in tests/numerics/test_kernels.py.
+    from numba.np.random import _constants as c
+    return (np.ascontiguousarray(c.ki_double, dtype=np.uint64), np.ascontiguousarray(c.wi_double, dtype=np.float64),
+            np.ascontiguousarray(c.fi_double, dtype=np.float64), float(c.ziggurat_nor_r), float(c.ziggurat_nor_inv_r))
+
+
+_KI, _WI, _FI, _ZIG_R, _ZIG_INV_R = _ziggurat_tables()
+_TWO53_INV = 1.0 / 9007199254740992.0
+
+
+@intrinsic
+def _umulh(typingctx, a, b):
+    """High 64 bits of the 128-bit product of two uint64 (one mul instruction on x86-64)."""
+    sig = types.uint64(types.uint64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i128 = ir.IntType(128)
+        p = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
+        return builder.trunc(builder.lshr(p, ir.Constant(i128, 64)), ir.IntType(64))
+    return sig, codegen
+
+
+@njit(cache=True, inline="always")
+def _hashmix(value, hash_const):
+    value ^= hash_const[0]
+    hash_const[0] = uint32(hash_const[0] * _MULT_A)
+    value = uint32(value * hash_const[0])
+    value ^= value >> _XSHIFT
+    return value
+
+
+@njit(cache=True, inline="always")
+def _mix(x, y):
+    r = uint32(uint32(_MIX_MULT_L * x) - uint32(_MIX_MULT_R * y))
+    r ^= r >> _XSHIFT
+    return r
+
+
+@njit(cache=True)
+def _seed_words(seed, particle, stream):
+    """``SeedSequence(seed, spawn_key=(particle, stream)).generate_state(4, uint64)``."""
+    ent = np.zeros(12, np.uint32)
+    n = 0
+    s = uint64(seed)
+    while True:                          # _coerce_to_uint32_array(int): little-endian 32-bit words
+        ent[n] = uint32(s & _MASK32)
+        n += 1
+        s >>= uint64(32)
+        if s == 0:
+            break
+    if n < _POOL:                        # entropy is zero-padded to the pool size when a spawn key follows
+        n = _POOL
+    for v0 in (particle, stream):
+        v = uint64(v0)
+        while True:
+            ent[n] = uint32(v & _MASK32)
+            n += 1
+            v >>= uint64(32)
+            if v == 0:
+                break
+    pool = np.zeros(_POOL, np.uint32)
+    hc = np.empty(1, np.uint32)
+    hc[0] = _INIT_A
+    for i in range(_POOL):
+        pool[i] = _hashmix(ent[i] if i < n else uint32(0), hc)
+    for i_src in range(_POOL):
+        for i_dst in range(_POOL):
+            if i_src != i_dst:
+                pool[i_dst] = _mix(pool[i_dst], _hashmix(pool[i_src], hc))
+    for i_src in range(_POOL, n):
+        for i_dst in range(_POOL):
+            pool[i_dst] = _mix(pool[i_dst], _hashmix(ent[i_src], hc))
+    hb = _INIT_B
+    words = np.empty(8, np.uint32)
+    for i in range(8):
+        dv = pool[i % _POOL]
+        dv ^= hb
+        hb = uint32(hb * _MULT_B)
+        dv = uint32(dv * hb)
+        dv ^= dv >> _XSHIFT
+        words[i] = dv
+    out = np.empty(4, np.uint64)
+    for i in range(4):
+        out[i] = uint64(words[2 * i]) | (uint64(words[2 * i + 1]) << uint64(32))
+    return out
+
+
+@njit(cache=True, inline="always")
+def _pcg_next(shi, slo, ihi, ilo):
+    """One PCG64 (XSL-RR 128/64) step: returns (output, new state high, new state low)."""
+    nlo = slo * _PCG_MULT_LO
+    nhi = _umulh(slo, _PCG_MULT_LO) + slo * _PCG_MULT_HI + shi * _PCG_MULT_LO
+    lo = nlo + ilo
+    hi = nhi + ihi + (uint64(1) if lo < nlo else uint64(0))
+    x = hi ^ lo
+    rot = hi >> uint64(58)
+    return (x >> rot) | (x << ((uint64(64) - rot) & uint64(63))), hi, lo
+
+
+@njit(cache=True)
+def _pcg_seed(seed, particle, stream):
+    """State (hi, lo, inc hi, inc lo) of ``PCG64(SeedSequence(seed, spawn_key=(particle, stream)))``."""
+    v = _seed_words(seed, particle, stream)
+    ihi = (v[2] << uint64(1)) | (v[3] >> uint64(63))          # inc = (initseq << 1) | 1
+    ilo = (v[3] << uint64(1)) | uint64(1)
+    _, shi, slo = _pcg_next(uint64(0), uint64(0), ihi, ilo)
+    lo = slo + v[1]                                           # state += initstate
+    hi = shi + v[0] + (uint64(1) if lo < slo else uint64(0))
+    _, shi, slo = _pcg_next(hi, lo, ihi, ilo)
+    return shi, slo, ihi, ilo
+
+
+@njit(cache=True, inline="always")
+def _pcg_double(shi, slo, ihi, ilo):
+    """numpy's next_double: (next_uint64 >> 11)·2⁻⁵³, in [0, 1)."""
+    r, shi, slo = _pcg_next(shi, slo, ihi, ilo)
+    return float(np.int64(r >> uint64(11))) * _TWO53_INV, shi, slo
+
+
+@njit(cache=True)
+def _normal_slow(r, shi, slo, ihi, ilo):
+    """The rare branches of numpy's ziggurat (random_standard_normal), continuing from draw r."""
+    while True:
+        idx = r & uint64(0xFF)
+        r >>= uint64(8)
+        sign = r & uint64(1)
+        rabs = (r >> uint64(1)) & uint64(0x000FFFFFFFFFFFFF)
+        x = float(np.int64(rabs)) * _WI[idx]
+        if sign:
+            x = -x
+        if rabs < _KI[idx]:
+            return x, shi, slo
+        if idx == 0:
+            while True:
+                u, shi, slo = _pcg_double(shi, slo, ihi, ilo)
+                xx = -_ZIG_INV_R * np.log1p(-u)
+                u, shi, slo = _pcg_double(shi, slo, ihi, ilo)
+                yy = -np.log1p(-u)
+                if yy + yy > xx * xx:
+                    if (rabs >> uint64(8)) & uint64(1):
+                        return -(_ZIG_R + xx), shi, slo
+                    return _ZIG_R + xx, shi, slo
+        else:
+            u, shi, slo = _pcg_double(shi, slo, ihi, ilo)
+            if (_FI[idx - 1] - _FI[idx]) * u + _FI[idx] < np.exp(-0.5 * x * x):
+                return x, shi, slo
+        r, shi, slo = _pcg_next(shi, slo, ihi, ilo)
+
+
+@njit(cache=True, inline="always")
+def _pcg_normal(shi, slo, ihi, ilo):
+    """numpy's ziggurat standard normal; the 99% branch inline and branch-free in the sign."""
+    r, shi, slo = _pcg_next(shi, slo, ihi, ilo)
+    idx = r & uint64(0xFF)
+    rabs = (r >> uint64(9)) & uint64(0x000FFFFFFFFFFFFF)
+    if rabs < _KI[idx]:
+        sgn = 1.0 - 2.0 * float(np.int64((r >> uint64(8)) & uint64(1)))   # ±1: x·sgn is exact
+        return float(np.int64(rabs)) * _WI[idx] * sgn, shi, slo
+    return _normal_slow(r, shi, slo, ihi, ilo)
+
+
+@njit(cache=True, nogil=True)
+def _stream_normals(seed, particle, stream, n):
+    shi, slo, ihi, ilo = _pcg_seed(seed, particle, stream)
+    out = np.empty(n)
+    for k in range(n):
+        out[k], shi, slo = _pcg_normal(shi, slo, ihi, ilo)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _stream_doubles(seed, particle, stream, n):
+    shi, slo, ihi, ilo = _pcg_seed(seed, particle, stream)
+    out = np.empty(n)
+    for k in range(n):
+        out[k], shi, slo = _pcg_double(shi, slo, ihi, ilo)
+    return out
+
+
+def _check_stream_backend():
+    if streams.BIT_GENERATOR is not np.random.PCG64:
+        raise NotImplementedError(
+            f"numerics.kernels implements PCG64 streams only; numerics.streams.BIT_GENERATOR is "
+            f"{streams.BIT_GENERATOR.__name__}")
+
+
+def _kernel_seed(seed) -> int:
+    seed = streams._check_seed(seed)
+    if seed >= 2**64:
+        raise ValueError(f"the compiled kernels take seeds below 2**64; got seed {seed}")
+    return np.uint64(seed)
+
+
+def _index(name, value) -> int:
+    if isinstance(value, (bool, np.bool_)) or int(value) != value or not 0 <= value < 2**63:
+        raise ValueError(f"{name} must be an integer in [0, 2**63); got {value!r}")
+    return int(value)
+
+
+def stream_standard_normal(seed: int, particle: int, stream: int, size: int) -> np.ndarray:
+    """The first ``size`` standard normals of one particle stream, drawn by the compiled generator.
+
+    Equal, bit for bit, to ``streams.particle_stream(seed, particle, stream).standard_normal(size)``.
+    """
+    _check_stream_backend()
+    return _stream_normals(_kernel_seed(seed), _index("particle", particle), _index("stream", stream), int(size))
+
+
+def stream_random(seed: int, particle: int, stream: int, size: int) -> np.ndarray:
+    """The first ``size`` uniforms in [0, 1) of one particle stream, drawn by the compiled generator.
+
+    Equal, bit for bit, to ``streams.particle_stream(seed, particle, stream).random(size)``.
+    """
+    _check_stream_backend()
+    return _stream_doubles(_kernel_seed(seed), _index("particle", particle), _index("stream", stream), int(size))
+
+
+# ====================================================================== compiled landscapes
+_MB_A = np.array([-200.0, -100.0, -170.0, 15.0])
+_MB_a = np.array([-1.0, -1.0, -6.5, 0.7])
+_MB_b = np.array([0.0, 0.0, 11.0, 0.6])
+_MB_c = np.array([-10.0, -10.0, -6.5, 0.7])
+_MB_x0 = np.array([1.0, 0.0, -0.5, -1.0])
+_MB_y0 = np.array([0.0, 0.5, 1.5, 1.0])
+
+
+@njit(cache=True, nogil=True)
+def _loss(kid, kp, th):
+    """L_k(θ) for kernel ``kid``; kp = (√k, kernel params...)."""
+    r = kp[0]
+    if kid == _ST:
+        acc = 0.0
+        for j in range(th.shape[0]):
+            x = r * th[j]
+            acc += x ** 4 - 16.0 * x * x + 5.0 * x
+        return 0.5 * acc
+    if kid == _DW:
+        x = r * th[0]
+        if x <= 0.0:
+            u = x / kp[6]
+            return kp[1] * (kp[3] * u ** 4 + kp[4] * u ** 3 + kp[5] * u * u)
+        u = -x / kp[10]
+        return kp[2] * (kp[7] * u ** 4 + kp[8] * u ** 3 + kp[9] * u * u)
+    if kid == _TW:
+        x = r * th[0]
+        y = r * th[1]
+        q = x * x - 1.0
+        return q * q + kp[1] * (y - kp[2] * q) ** 2 + kp[3] * x
+    # Müller–Brown
+    x = r * th[0]
+    y = r * th[1]
+    total = 0.0
+    for i in range(4):
+        dx = x - _MB_x0[i]
+        dy = y - _MB_y0[i]
+        total += _MB_A[i] * np.exp(_MB_a[i] * dx * dx + _MB_b[i] * dx * dy + _MB_c[i] * dy * dy)
+    return kp[1] * total
+
+
+@njit(cache=True, nogil=True)
+def _grad_into(kid, kp, th, out):
+    """out ← ∇L_k(θ) = √k ∇L(√k θ) for kernel ``kid``."""
+    r = kp[0]
+    if kid == _ST:
+        for j in range(th.shape[0]):
+            x = r * th[j]
+            out[j] = r * (2.0 * x * x * x - 16.0 * x + 2.5)
+    elif kid == _DW:
+        x = r * th[0]
+        if x <= 0.0:
+            w = kp[6]
+            u = x / w
+            out[0] = r * kp[1] * (4.0 * kp[3] * u ** 3 + 3.0 * kp[4] * u * u + 2.0 * kp[5] * u) / w
+        else:
+            w = kp[10]
+            u = -x / w
+            out[0] = -r * kp[2] * (4.0 * kp[7] * u ** 3 + 3.0 * kp[8] * u * u + 2.0 * kp[9] * u) / w
+    elif kid == _TW:
+        x = r * th[0]
+        y = r * th[1]
+        q = x * x - 1.0
+        v = y - kp[2] * q
+        out[0] = r * (4.0 * x * q - 4.0 * kp[1] * kp[2] * x * v + kp[3])
+        out[1] = r * (2.0 * kp[1] * v)
+    else:
+        x = r * th[0]
+        y = r * th[1]
+        gx = 0.0
+        gy = 0.0
+        for i in range(4):
+            dx = x - _MB_x0[i]
+            dy = y - _MB_y0[i]
+            e = _MB_A[i] * np.exp(_MB_a[i] * dx * dx + _MB_b[i] * dx * dy + _MB_c[i] * dy * dy)
+            gx += e * (2.0 * _MB_a[i] * dx + _MB_b[i] * dy)
+            gy += e * (_MB_b[i] * dx + 2.0 * _MB_c[i] * dy)
+        out[0] = r * kp[1] * gx
+        out[1] = r * kp[1] * gy
+
+
+@njit(cache=True, nogil=True)
+def _values_batch(kid, kp, thetas):
+    out = np.empty(thetas.shape[0])
+    for p in range(thetas.shape[0]):
+        out[p] = _loss(kid, kp, thetas[p])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _grads_batch(kid, kp, thetas):
+    out = np.empty_like(thetas)
+    for p in range(thetas.shape[0]):
+        _grad_into(kid, kp, thetas[p], out[p])
+    return out
+
+
+_KERNEL_DIMS = {"double_well": 1, "two_well_2d": 2, "muller_brown": 2}
+_KERNEL_NPARAMS = {"styblinski_tang": 0, "double_well": 10, "two_well_2d": 3, "muller_brown": 1}
+
+
+def has_kernel(landscape: Landscape) -> bool:
+    """Whether a landscape has a compiled gradient here (a built-in that declares ``kernel``)."""
+    return landscape.kernel is not None and landscape.kernel[0] in KERNELS
+
+
+def _kernel_spec(landscape: Landscape) -> tuple[int, np.ndarray]:
+    """(kernel id, kp = [√sharpness, *kernel params]) of a landscape, or a LandscapeError."""
+    if not has_kernel(landscape):
+        raise LandscapeError(f"{landscape.name} has no compiled kernel (built-ins only: {', '.join(KERNELS)}); "
+                             "use fixed_noise_escape_reference or the numpy simulator")
+    name, params, sharpness = landscape.kernel
+    params = tuple(float(p) for p in params)
+    if len(params) != _KERNEL_NPARAMS[name] or _KERNEL_DIMS.get(name, landscape.dim) != landscape.dim:
+        raise LandscapeError(f"{landscape.name}: kernel {name} expects {_KERNEL_NPARAMS[name]} parameters and "
+                             f"dim {_KERNEL_DIMS.get(name, 'any')}; got {len(params)} and dim {landscape.dim}")
+    k = float(sharpness)
+    if not np.isfinite(k) or k <= 0:
+        raise LandscapeError(f"{landscape.name}: sharpness must be a finite number > 0; got {k}")
+    return KERNELS[name], np.array((np.sqrt(k),) + params, dtype=np.float64)
+
+
+def _rows(landscape: Landscape, thetas) -> tuple[np.ndarray, bool]:
+    t = np.asarray(thetas, dtype=float)
+    single = t.ndim == 1
+    t = t.reshape(1, -1) if single else t
+    if t.ndim != 2 or t.shape[1] != landscape.dim:
+        raise LandscapeError(f"theta must have shape ({landscape.dim},) or (n, {landscape.dim}) for "
+                             f"{landscape.name}; got shape {np.shape(thetas)}")
+    return np.ascontiguousarray(t), single
+
+
+def kernel_values(landscape: Landscape, thetas) -> np.ndarray | float:
+    """Compiled L(θ) at one θ of shape (d,) (returns a float) or at n particles (n, d) (returns (n,)).
+
+    No finiteness checks: non-finite θ gives non-finite values (the caller decides).
+    """
+    kid, kp = _kernel_spec(landscape)
+    t, single = _rows(landscape, thetas)
+    v = _values_batch(kid, kp, t)
+    return float(v[0]) if single else v
+
+
+def kernel_grads(landscape: Landscape, thetas) -> np.ndarray:
+    """Compiled ∇L(θ) at one θ of shape (d,) (returns (d,)) or at n particles (n, d) (returns (n, d))."""
+    kid, kp = _kernel_spec(landscape)
+    t, single = _rows(landscape, thetas)
+    g = _grads_batch(kid, kp, t)
+    return g[0] if single else g
+
+
+# ====================================================================== noise matrices
+def white_noise_matrix(dim: int, eta: float, temperature: float) -> np.ndarray:
+    """S = √(2Dη)·I, the per-step noise factor of white-noise dynamics (THEORY §2.5)."""
+    eta, temperature = _positive("eta", eta), _positive("temperature", temperature)
+    return np.sqrt(2.0 * temperature * eta) * np.eye(int(dim))
+
+
+def hessian_fixed_noise_matrix(hessian, eta: float, batch_size: int, loss_unit: float = 1.0) -> np.ndarray:
+    """S = η·√(λ/B)·chol(H_a): per-step noise covariance η²λH_a/B frozen at the minimum (DESIGN §3).
+
+    Parameters
+    ----------
+    hessian : ndarray (d, d)
+        H_a, symmetric positive definite.
+    eta : float > 0
+    batch_size : int ≥ 1
+        B.
+    loss_unit : float > 0
+        λ.
+    """
+    eta, loss_unit = _positive("eta", eta), _positive("loss_unit", loss_unit)
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size}")
+    h = np.asarray(hessian, float)
+    if h.ndim != 2 or h.shape[0] != h.shape[1] or not np.all(np.isfinite(h)):
+        raise ValueError(f"hessian must be a finite square matrix; got shape {h.shape}")
+    try:
+        f = np.linalg.cholesky(0.5 * (h + h.T))
+    except np.linalg.LinAlgError:
+        raise ValueError(f"hessian must be positive definite; its eigenvalues are "
+                         f"{np.array2string(np.linalg.eigvalsh(0.5 * (h + h.T)), precision=4)}") from None
+    return eta * np.sqrt(loss_unit / int(batch_size)) * f
+
+
+def _positive(name, value) -> float:
+    value = float(value)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+    return value
+
+
+# ====================================================================== escape: compiled
+class EscapeResult(NamedTuple):
+    """Outcome of each particle of a fixed-noise escape run.
+
+    Attributes
+    ----------
+    steps : ndarray of int64 (n_runs,)
+        Step of escape or divergence; ``max_steps`` for censored particles.
+    escaped : ndarray of bool (n_runs,)
+        Whether the criterion was met (directly, or by the Brownian-bridge test).
+    diverged : ndarray of bool (n_runs,)
+        θ became non-finite (never counted as escaped).
+    theta : ndarray (n_runs, d) or None
+        θ at the last step taken (the exit point), when ``return_theta=True``.
+    """
+
+    steps: np.ndarray
+    escaped: np.ndarray
+    diverged: np.ndarray
+    theta: np.ndarray | None = None
+
+
+@njit(cache=True, nogil=True)
+def _criterion_value(crit, cp, kid, kp, th):
+    """The criterion's statistic; the particle has escaped when it is ≥ 0."""
+    d = th.shape[0]
+    if crit == _DIVIDING:          # cp = [p (d), n (d)]: (θ − p)·n
+        s = 0.0
+        for j in range(d):
+            s += (th[j] - cp[j]) * cp[d + j]
+        return s
+    if crit == _RADIUS:            # cp = [c (d), r²]: ‖θ − c‖² − r²
+        s = 0.0
+        for j in range(d):
+            z = th[j] - cp[j]
+            s += z * z
+        return s - cp[d]
+    return _loss(kid, kp, th) - cp[0] - cp[1]   # cp = [L_a, level]: L(θ) − L_a − level
+
+
+@njit(cache=True, nogil=True)
+def _escape_block(kid, kp, start, eta, sdiag, smat, col_lo, col_hi, use_diag, crit, cp, bridge, bridge_c,
+                  seed, offset, i0, i1, max_steps, steps, escaped, diverged, theta_out, store_theta):
+    """Run particles i0..i1−1 (stream indices offset + i) to escape, divergence or max_steps."""
+    d = start.shape[0]
+    th = np.empty(d)
+    gb = np.empty(d)
+    xi = np.empty(d)
+    st_fused = kid == _ST and use_diag
+    r = kp[0]
+    for i in range(i0, i1):
+        nh, nl, nih, nil = _pcg_seed(seed, offset + i, 0)
+        if bridge:
+            ah, al, aih, ail = _pcg_seed(seed, offset + i, 1)
+        else:
+            ah = al = aih = ail = uint64(0)
+        for j in range(d):
+            th[j] = start[j]
+        s_prev = _criterion_value(crit, cp, kid, kp, th)
+        t_exit = max_steps
+        esc = False
+        div = False
+        for t in range(1, max_steps + 1):
+            fin = 0.0
+            if st_fused:            # separable gradient: one pass, no buffer
+                for j in range(d):
+                    z, nh, nl = _pcg_normal(nh, nl, nih, nil)
+                    x = th[j]
+                    y = r * x
+                    v = x - eta * (r * (2.0 * y * y * y - 16.0 * y + 2.5)) + sdiag[j] * z
+                    th[j] = v
+                    fin += v * 0.0
+            else:
+                _grad_into(kid, kp, th, gb)
+                if use_diag:
+                    for j in range(d):
+                        z, nh, nl = _pcg_normal(nh, nl, nih, nil)
+                        v = th[j] - eta * gb[j] + sdiag[j] * z
+                        th[j] = v
+                        fin += v * 0.0
+                else:
+                    # kick_j = Σ_k S[j, k]·ξ_k summed in k order; exact zeros of S outside
+                    # [col_lo[j], col_hi[j]) (e.g. a Cholesky factor's upper triangle) are skipped,
+                    # which leaves every sum bit-identical.
+                    for k in range(d):
+                        xi[k], nh, nl = _pcg_normal(nh, nl, nih, nil)
+                    for j in range(d):
+                        acc = 0.0
+                        for k in range(col_lo[j], col_hi[j]):
+                            acc += smat[j, k] * xi[k]
+                        v = th[j] - eta * gb[j] + acc
+                        th[j] = v
+                        fin += v * 0.0
+            u = 1.0
+            if bridge:
+                u, ah, al = _pcg_double(ah, al, aih, ail)
+            if fin != 0.0:          # NaN unless every coordinate is finite
+                div = True
+                t_exit = t
+                break
+            s = _criterion_value(crit, cp, kid, kp, th)
+            if s >= 0.0:
+                esc = True
+                t_exit = t
+                break
+            if bridge and u < np.exp(-bridge_c * s_prev * s):   # d0·d1 = (−s_prev)(−s)
+                esc = True
+                t_exit = t
+                break
+            s_prev = s
+        steps[i] = t_exit
+        escaped[i] = esc
+        diverged[i] = div
+        if store_theta:
+            for j in range(d):
+                theta_out[i, j] = th[j]
+
+
+def _prepare(landscape, start, eta, noise_matrix, temperature, n_runs, max_steps, seed, criterion,
+             point, normal, center, radius, level, minimum_loss, particle_offset, bridge, loss_fn):
+    """Validate the arguments shared by the compiled and reference simulators."""
+    d = landscape.dim
+    start = np.asarray(start, dtype=float)
+    if start.shape != (d,) or not np.all(np.isfinite(start)):
+        raise ValueError(f"start must be a finite array of shape ({d},); got shape {start.shape}")
+    eta = _positive("eta", eta)
+    if (noise_matrix is None) == (temperature is None):
+        raise ValueError("give exactly one of noise_matrix (S, shape (d, d)) and temperature (S = √(2Dη)·I)")
+    if noise_matrix is None:
+        S = white_noise_matrix(d, eta, temperature)
+    else:
+        S = np.array(noise_matrix, dtype=float)
+        if S.shape != (d, d) or not np.all(np.isfinite(S)):
+            raise ValueError(f"noise_matrix must be a finite array of shape ({d}, {d}); got shape {S.shape}")
+    if isinstance(n_runs, (bool, np.bool_)) or int(n_runs) != n_runs or n_runs < 1:
+        raise ValueError(f"n_runs must be an integer >= 1; got {n_runs}")
+    if isinstance(max_steps, (bool, np.bool_)) or int(max_steps) != max_steps or max_steps < 1:
+        raise ValueError(f"max_steps must be an integer >= 1; got {max_steps}")
+    seed = streams._check_seed(seed)
+    if int(particle_offset) != particle_offset or particle_offset < 0:
+        raise ValueError(f"particle_offset must be an integer >= 0; got {particle_offset}")
+    if criterion not in CRITERIA:
+        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    crit = CRITERIA[criterion]
+    bridge_c = 0.0
+    if crit == _DIVIDING:
+        if point is None or normal is None:
+            raise ValueError("criterion 'dividing_surface' needs point= and normal=")
+        p, n = np.asarray(point, float), np.asarray(normal, float)
+        if p.shape != (d,) or n.shape != (d,) or not (np.all(np.isfinite(p)) and np.all(np.isfinite(n))):
+            raise ValueError(f"point and normal must be finite arrays of shape ({d},)")
+        norm = np.linalg.norm(n)
+        if abs(norm - 1.0) > 1e-9:
+            raise ValueError(f"normal must be a unit vector; its norm is {norm:g}")
+        cp = np.concatenate([p, n])
+        if bridge:
+            # σ_n² = nᵀ S Sᵀ n, the per-step variance of the noise along n (= 2Dη for white noise)
+            var = float(np.sum((S.T @ n) ** 2))
+            if var <= 0:
+                raise ValueError("bridge=True needs noise with a positive variance along the normal")
+            bridge_c = 2.0 / var
+    else:
+        if bridge:
+            raise ValueError("bridge=True applies to the 'dividing_surface' criterion only")
+        if crit == _RADIUS:
+            if radius is None:
+                raise ValueError("criterion 'radius' needs radius=")
+            r = _positive("radius", radius)
+            c = start if center is None else np.asarray(center, float)
+            if c.shape != (d,) or not np.all(np.isfinite(c)):
+                raise ValueError(f"center must be a finite array of shape ({d},)")
+            cp = np.concatenate([c, [r * r]])
+        else:
+            if level is None:
+                raise ValueError("criterion 'loss_level' needs level=")
+            lv = _positive("level", level)
+            la = float(loss_fn(start)) if minimum_loss is None else float(minimum_loss)
+            if not np.isfinite(la):
+                raise ValueError(f"minimum_loss must be finite; got {la}")
+            cp = np.array([la, lv])
+    return start, eta, S, int(n_runs), int(max_steps), seed, crit, np.ascontiguousarray(cp), bridge_c, int(particle_offset)
+
+
+_CHUNK = 4096
+
+
+def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=None, n_runs: int,
+                       max_steps: int, seed: int, criterion: str, point=None, normal=None, center=None,
+                       radius: float | None = None, level: float | None = None, minimum_loss: float | None = None,
+                       particle_offset: int = 0, bridge: bool = False, temperature: float | None = None,
+                       workers: int = 1, return_theta: bool = False) -> EscapeResult:
+    """Compiled escape simulation with a fixed noise matrix: θ ← θ − η∇L(θ) + S·ξ, ξ ~ N(0, I).
+
+    Every particle starts at ``start`` and runs until the exit criterion holds, θ becomes
+    non-finite, or ``max_steps``. Particle i draws ξ from its ``NOISE`` stream (d normals per step,
+    in coordinate order) and, with ``bridge=True``, one uniform per step from its ``AUX`` stream
+    (``numerics.streams``, stream index ``particle_offset + i``), so its trajectory depends only on
+    (seed, particle_offset + i): results do not depend on chunking or ``workers``.
+
+    Parameters
+    ----------
+    landscape : Landscape
+        A built-in with a compiled kernel (see :func:`has_kernel`); sharpness is honoured.
+    start : array (d,)
+        Initial θ (usually the minimum θ_a); must not already satisfy the criterion.
+    eta : float > 0
+        Step size.
+    noise_matrix : array (d, d), optional
+        S. White noise: S = √(2Dη)·I (:func:`white_noise_matrix`; a diagonal S takes a faster path);
+        ``hessian_fixed``: S = η√(λ/B)·chol(H_a) (:func:`hessian_fixed_noise_matrix`).
+    temperature : float > 0, optional
+        D; instead of ``noise_matrix``, gives S = √(2Dη)·I.
+    n_runs, max_steps : int ≥ 1
+        Number of particles; step cap (right-censoring).
+    seed : int ≥ 0
+        Run seed of the stream contract.
+    criterion : {"dividing_surface", "radius", "loss_level"}
+        ``dividing_surface``: escaped when (θ − point)·normal ≥ 0 (normal a unit vector pointing away
+        from the minimum). ``radius``: ‖θ − center‖ ≥ radius (center defaults to ``start``).
+        ``loss_level``: L(θ) − minimum_loss ≥ level (minimum_loss defaults to L(start)).
+    bridge : bool
+        ``dividing_surface`` only: also count a step whose two ends are both on the minimum's side, at
+        distances d0, d1 from the plane, as an escape when the AUX uniform u < exp(−2·d0·d1/σ_n²),
+        σ_n² = nᵀSSᵀn (= 2Dη for white noise): the probability that the Brownian bridge between the
+        two ends touched the plane (reflection principle; Borodin & Salminen, Handbook of Brownian
+        Motion, 2002, Part II 1.1.8; for Euler schemes Baldi, Ann. Appl. Probab. 5, 1995 and Gobet,
+        Stoch. Proc. Appl. 87, 167 (2000)). Exact for the Euler path with S fixed.
+    particle_offset : int ≥ 0
+        Stream index of the first particle (to split one run over calls).
+    workers : int ≥ 1
+        Threads; each runs the compiled kernel on chunks of particles with the GIL released.
+    return_theta : bool
+        Also return θ at each particle's last step (n_runs × d floats).
+
+    Returns
+    -------
+    EscapeResult
+        ``(steps, escaped, diverged, theta)``.
+    """
+    kid, kp = _kernel_spec(landscape)
+    _check_stream_backend()
+    start, eta, S, n_runs, max_steps, seed, crit, cp, bridge_c, offset = _prepare(
+        landscape, start, eta, noise_matrix, temperature, n_runs, max_steps, seed, criterion,
+        point, normal, center, radius, level, minimum_loss, particle_offset, bridge,
+        lambda th: _loss(kid, kp, th))
+    if _criterion_value(crit, cp, kid, kp, start) >= 0:
+        raise ValueError(f"start already satisfies the {criterion} criterion")
+    seed = _kernel_seed(seed)
+    _index("particle_offset + n_runs", offset + n_runs)
+    if int(workers) != workers or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1; got {workers}")
+    d = landscape.dim
+    use_diag = bool(np.count_nonzero(S - np.diag(np.diag(S))) == 0)
+    sdiag = np.ascontiguousarray(np.diag(S).copy())
+    S = np.ascontiguousarray(S)
+    nz = S != 0                            # columns k with S[j, k] ≠ 0, per row j: [col_lo, col_hi)
+    col_lo = np.where(nz.any(axis=1), nz.argmax(axis=1), 0).astype(np.int64)
+    col_hi = np.where(nz.any(axis=1), d - nz[:, ::-1].argmax(axis=1), 0).astype(np.int64)
+    steps = np.empty(n_runs, np.int64)
+    escaped = np.empty(n_runs, np.bool_)
+    diverged = np.empty(n_runs, np.bool_)
+    theta = np.empty((n_runs, d)) if return_theta else np.empty((1, d))
+
+    def run(i0, i1):
+        _escape_block(kid, kp, start, eta, sdiag, S, col_lo, col_hi, use_diag, crit, cp, bool(bridge), bridge_c,
+                      seed, offset, i0, i1, max_steps, steps, escaped, diverged, theta, bool(return_theta))
+
+    chunks = [(i, min(i + _CHUNK, n_runs)) for i in range(0, n_runs, _CHUNK)]
+    if workers == 1 or len(chunks) == 1:
+        for i0, i1 in chunks:
+            run(i0, i1)
+    else:
+        with ThreadPoolExecutor(max_workers=min(int(workers), len(chunks), os.cpu_count() or 1)) as pool:
+            list(pool.map(lambda c: run(*c), chunks))
+    return EscapeResult(steps, escaped, diverged, theta if return_theta else None)
+
+
+# ====================================================================== escape: numpy reference
+def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noise_matrix=None, n_runs: int,
+                                 max_steps: int, seed: int, criterion: str, point=None, normal=None,
+                                 center=None, radius: float | None = None, level: float | None = None,
+                                 minimum_loss: float | None = None, particle_offset: int = 0,
+                                 bridge: bool = False, temperature: float | None = None,
+                                 return_theta: bool = False) -> EscapeResult:
+    """Plain-numpy reference of :func:`fixed_noise_escape` (same contract, same results).
+
+    Independent of the compiled path: gradients and losses come from autograd (any landscape works,
+    built-in or not), the noise from ``numpy.random.Generator`` objects built by
+    :func:`numerics.streams.particle_stream`. Particles advance together, vectorised across the
+    still-running ones; slow, for tests and small runs. Parameters and returns as
+    :func:`fixed_noise_escape` (without ``workers``).
+    """
+    start, eta, S, n_runs, max_steps, seed, crit, cp, bridge_c, offset = _prepare(
+        landscape, start, eta, noise_matrix, temperature, n_runs, max_steps, seed, criterion,
+        point, normal, center, radius, level, minimum_loss, particle_offset, bridge,
+        lambda th: landscape.value(th))
+    d = landscape.dim
+    grad = _batch_grad(landscape.loss)
+
+    def stat(th):                       # criterion statistic per row; escaped when ≥ 0
+        if crit == _DIVIDING:
+            return np.sum((th - cp[:d]) * cp[d:], axis=1)
+        if crit == _RADIUS:
+            return np.sum((th - cp[:d]) ** 2, axis=1) - cp[d]
+        vals = np.asarray(landscape.loss(th.T), float).reshape(len(th))
+        return vals - cp[0] - cp[1]
+
+    with np.errstate(all="ignore"):
+        if stat(start[None, :])[0] >= 0:
+            raise ValueError(f"start already satisfies the {criterion} criterion")
+        noise = [streams.particle_stream(seed, offset + i, streams.NOISE) for i in range(n_runs)]
+        aux = [streams.particle_stream(seed, offset + i, streams.AUX) for i in range(n_runs)] if bridge else None
+        steps = np.full(n_runs, max_steps, np.int64)
+        escaped = np.zeros(n_runs, bool)
+        diverged = np.zeros(n_runs, bool)
+        theta = np.tile(start, (n_runs, 1))
+        alive = np.arange(n_runs)
+        s_prev = stat(theta)
+        for t in range(1, max_steps + 1):
+            if alive.size == 0:
+                break
+            th = theta[alive]
+            g = np.asarray(grad(th.T), float).T
+            z = np.array([noise[i].standard_normal(d) for i in alive]).reshape(len(alive), d)
+            kick = np.zeros_like(th)
+            for k in range(d):          # Σ_k S[j, k]·ξ_k summed in k order, as the kernel does
+                kick += S[:, k][None, :] * z[:, k][:, None]
+            new = th - eta * g + kick
+            u = np.array([aux[i].random() for i in alive]) if bridge else None
+            theta[alive] = new
+            bad = ~np.all(np.isfinite(new), axis=1)
+            s = np.full(len(alive), -np.inf)
+            s[~bad] = stat(new[~bad])
+            hit = ~bad & (s >= 0)
+            if bridge:
+                p = np.exp(-bridge_c * s_prev[alive] * s)
+                hit |= ~bad & (u < p)
+            diverged[alive[bad]] = True
+            escaped[alive[hit]] = True
+            steps[alive[bad | hit]] = t
+            s_prev[alive] = s
+            alive = alive[~(bad | hit)]
+    return EscapeResult(steps, escaped, diverged, theta if return_theta else None)

@@ -1,0 +1,231 @@
+"""numerics.kernels: compiled streams, gradients and the fixed-noise escape kernel.
+
+Expected values come from independent computations: numpy's own Generators (streams), autograd
+(gradients and losses), and the plain-numpy reference simulator, which uses autograd gradients and
+numpy Generators built by numerics.streams.
+"""
+import numpy as np
+import pytest
+
+from numerics import kernels as K
+from numerics import streams
+from numerics.builtins import double_well, muller_brown, styblinski_tang, two_well_2d
+from numerics.errors import LandscapeError
+from numerics.landscape import Landscape, sharpened
+
+ZIG_R = 3.6541528853610088   # numpy's ziggurat base-strip edge: |x| beyond it comes from the tail branch
+
+
+# ---------------------------------------------------------------------- streams
+@pytest.mark.parametrize("seed,particle,stream", [(0, 0, 0), (12345, 7, 1), (2**40 + 3, 2**33 + 5, 0), (2**64 - 1, 1, 1)])
+def test_compiled_normals_are_numpys_stream(seed, particle, stream):
+    ours = K.stream_standard_normal(seed, particle, stream, 200_000)
+    numpys = streams.particle_stream(seed, particle, stream).standard_normal(200_000)
+    np.testing.assert_array_equal(ours, numpys)
+    # the draws went through every branch of the ziggurat: the tail (idx 0) and wedge rejections
+    assert np.any(np.abs(ours) > ZIG_R)
+
+
+@pytest.mark.parametrize("seed,particle,stream", [(0, 0, 1), (99, 2**32, 1)])
+def test_compiled_uniforms_are_numpys_stream(seed, particle, stream):
+    np.testing.assert_array_equal(K.stream_random(seed, particle, stream, 10_000),
+                                  streams.particle_stream(seed, particle, stream).random(10_000))
+
+
+def test_streams_differ_between_particles_and_streams():
+    a = K.stream_standard_normal(5, 0, 0, 8)
+    assert not np.array_equal(a, K.stream_standard_normal(5, 1, 0, 8))
+    assert not np.array_equal(a, K.stream_standard_normal(5, 0, 1, 8))
+    assert not np.array_equal(a, K.stream_standard_normal(6, 0, 0, 8))
+
+
+def test_seed_beyond_64_bits_is_refused():
+    with pytest.raises(ValueError, match="seed"):
+        K.stream_standard_normal(2**64, 0, 0, 3)
+
+
+# ---------------------------------------------------------------------- gradients and losses
+LANDSCAPES = {
+    "st1": (styblinski_tang(1), 4.0),
+    "st3-sharp": (sharpened(styblinski_tang(3), 4.0), 2.0),
+    "st10": (styblinski_tang(10), 4.0),
+    "dw": (double_well(), 2.0),
+    "dw-asym-sharp": (sharpened(double_well(0.3, 0.5, 3.0, 2.0, 1.0), 2.5), 1.5),
+    "tw": (two_well_2d(stiffness=3.0, curvature=0.7, tilt=-0.1), 2.0),
+    "tw-sharp": (sharpened(two_well_2d(), 0.3), 3.0),
+    "mb": (muller_brown(0.5), 1.2),
+    "mb-sharp": (sharpened(muller_brown(), 1.7), 1.0),
+}
+
+
+@pytest.mark.parametrize("key", sorted(LANDSCAPES))
+def test_compiled_gradient_and_loss_match_autograd(key):
+    land, spread = LANDSCAPES[key]
+    rng = np.random.default_rng(abs(hash(key)) % 2**32)
+    X = rng.uniform(-spread, spread, (200, land.dim))
+    if key.startswith("mb"):
+        X += np.array([-0.3, 0.7])
+    g, v = K.kernel_grads(land, X), K.kernel_values(land, X)
+    np.testing.assert_allclose(g, land.grads(X), rtol=1e-12, atol=1e-12 * np.abs(land.grads(X)).max())
+    np.testing.assert_allclose(v, land.values(X), rtol=1e-12, atol=1e-12 * np.abs(land.values(X)).max())
+    # one θ of shape (d,)
+    np.testing.assert_allclose(K.kernel_grads(land, X[0]), land.grad(X[0]), rtol=1e-12, atol=1e-12)
+    assert K.kernel_values(land, X[0]) == pytest.approx(land.value(X[0]), rel=1e-12)
+
+
+def test_sharpness_scales_the_gradient():
+    base, k = double_well(), 3.0
+    x = np.array([[-0.7], [0.4]])
+    np.testing.assert_allclose(K.kernel_grads(sharpened(base, k), x), np.sqrt(k) * K.kernel_grads(base, np.sqrt(k) * x),
+                               rtol=1e-14)
+
+
+def test_user_landscape_has_no_kernel():
+    import autograd.numpy as anp
+    user = Landscape(name="quad", dim=2, loss=lambda t: anp.sum(t**2, axis=0))
+    assert not K.has_kernel(user)
+    assert K.has_kernel(styblinski_tang(2))
+    with pytest.raises(LandscapeError, match="no compiled kernel"):
+        K.kernel_grads(user, np.zeros(2))
+    with pytest.raises(LandscapeError, match="shape"):
+        K.kernel_grads(styblinski_tang(2), np.zeros(3))
+
+
+# ---------------------------------------------------------------------- noise matrices
+def test_noise_matrices():
+    np.testing.assert_allclose(K.white_noise_matrix(3, 0.01, 2.0), np.sqrt(0.04) * np.eye(3))
+    H = np.array([[3.0, 1.0], [1.0, 2.0]])
+    S = K.hessian_fixed_noise_matrix(H, eta=0.1, batch_size=4, loss_unit=2.0)
+    np.testing.assert_allclose(S @ S.T, 0.1**2 * 2.0 * H / 4, rtol=1e-14)
+    assert S[0, 1] == 0.0
+    with pytest.raises(ValueError, match="positive definite"):
+        K.hessian_fixed_noise_matrix(np.diag([1.0, -1.0]), eta=0.1, batch_size=1)
+
+
+# ---------------------------------------------------------------------- escape kernel against the reference
+ST10 = styblinski_tang(10)
+M10 = ST10.minima[0]
+E0 = np.eye(10)[0]
+_A10 = ST10.hessian(M10) + 3.0 * np.ones((10, 10))
+CASES = {
+    "dw-plane": (double_well(), [-1.0], dict(eta=0.05, temperature=0.12, criterion="dividing_surface",
+                                             point=[0.0], normal=[1.0], max_steps=400)),
+    "dw-plane-bridge": (double_well(), [-1.0], dict(eta=0.05, temperature=0.12, criterion="dividing_surface",
+                                                    point=[0.0], normal=[1.0], max_steps=400, bridge=True)),
+    "tw-plane-bridge": (two_well_2d(), [-1.0, 0.0], dict(eta=0.02, temperature=0.4, criterion="dividing_surface",
+                                                          point=[-0.3, 0.0], normal=[1.0, 0.0], max_steps=400,
+                                                          bridge=True)),
+    "mb-radius": (muller_brown(0.05), [-0.558, 1.442], dict(eta=0.002, temperature=0.3, criterion="radius",
+                                                             radius=0.3, max_steps=300)),
+    "st10-radius": (ST10, M10, dict(eta=0.01, temperature=2.0, criterion="radius", radius=1.45, max_steps=300)),
+    "st10-level-sharp": (sharpened(ST10, 2.0), M10 / np.sqrt(2), dict(eta=0.005, temperature=2.0,
+                                                                       criterion="loss_level", level=30.0,
+                                                                       max_steps=300)),
+    "st10-hessian-plane-bridge": (ST10, M10, dict(eta=0.01, noise_matrix=K.hessian_fixed_noise_matrix(_A10, 0.01, 2, 30.0),
+                                                  criterion="dividing_surface", point=M10 + 0.8 * E0, normal=E0,
+                                                  max_steps=300, bridge=True)),
+    "st10-full-matrix-radius": (ST10, M10, dict(eta=0.01, noise_matrix=0.07 * np.random.default_rng(0).standard_normal((10, 10)),
+                                                criterion="radius", radius=1.6, max_steps=300)),
+    "st1-divergence": (styblinski_tang(1), [-2.903534], dict(eta=0.0575, temperature=3.0, criterion="dividing_surface",
+                                                            point=[1e300], normal=[1.0], max_steps=300)),
+}
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_kernel_gives_the_reference_exit_steps(key):
+    land, start, kw = CASES[key]
+    ours = K.fixed_noise_escape(land, start, n_runs=32, seed=11, return_theta=True, **kw)
+    ref = K.fixed_noise_escape_reference(land, start, n_runs=32, seed=11, return_theta=True, **kw)
+    np.testing.assert_array_equal(ours.steps, ref.steps)
+    np.testing.assert_array_equal(ours.escaped, ref.escaped)
+    np.testing.assert_array_equal(ours.diverged, ref.diverged)
+    fin = ~ours.diverged
+    np.testing.assert_allclose(ours.theta[fin], ref.theta[fin], rtol=1e-9, atol=1e-9)
+    assert ours.steps.dtype == np.int64 and ours.escaped.dtype == bool
+    assert not np.any(ours.escaped & ours.diverged)
+    censored = ~ours.escaped & ~ours.diverged
+    assert np.all(ours.steps[censored] == kw["max_steps"])
+    # the comparison is not vacuous: outcomes are mixed and exits take many steps
+    if key == "st1-divergence":
+        assert ours.diverged.any() and censored.any()
+    else:
+        assert ours.escaped.any() and (censored.any() or np.ptp(ours.steps) > 10)
+        assert np.median(ours.steps) > 5
+
+
+def test_bridge_only_adds_escapes():
+    """Same noise, so the paths agree until exit; the bridge test can only end a run earlier."""
+    land, start, kw = CASES["dw-plane"]
+    plain = K.fixed_noise_escape(land, start, n_runs=400, seed=3, **kw)
+    bridged = K.fixed_noise_escape(land, start, n_runs=400, seed=3, **{**kw, "bridge": True})
+    assert np.all(bridged.steps <= plain.steps)
+    assert np.all(bridged.escaped | ~plain.escaped)
+    assert np.sum(bridged.steps < plain.steps) > 10
+
+
+def test_bridge_probability_is_applied_with_the_plane_variance():
+    """Exit points of bridge escapes lie on the minimum's side; direct escapes beyond the plane."""
+    land, start, kw = CASES["dw-plane-bridge"]
+    r = K.fixed_noise_escape(land, start, n_runs=400, seed=8, return_theta=True, **kw)
+    x = r.theta[r.escaped, 0]
+    assert np.any(x < 0) and np.any(x >= 0)
+    # a bridge exit needs exp(−2 d0 d1 / 2Dη) not negligible: d1 is within a few σ of the plane
+    sigma = np.sqrt(2 * kw["temperature"] * kw["eta"])
+    assert np.all(x[x < 0] > -6 * sigma)
+
+
+def test_results_do_not_depend_on_chunks_workers_or_offset(monkeypatch):
+    land, start, kw = CASES["tw-plane-bridge"]
+    whole = K.fixed_noise_escape(land, start, n_runs=60, seed=5, return_theta=True, **kw)
+    monkeypatch.setattr(K, "_CHUNK", 7)
+    threaded = K.fixed_noise_escape(land, start, n_runs=60, seed=5, workers=2, return_theta=True, **kw)
+    for a, b in zip(whole, threaded):
+        np.testing.assert_array_equal(a, b)
+    tail = K.fixed_noise_escape(land, start, n_runs=25, seed=5, particle_offset=35, **kw)
+    np.testing.assert_array_equal(tail.steps, whole.steps[35:])
+    np.testing.assert_array_equal(tail.escaped, whole.escaped[35:])
+    other_seed = K.fixed_noise_escape(land, start, n_runs=60, seed=6, **kw)
+    assert not np.array_equal(other_seed.steps, whole.steps)
+
+
+def test_diagonal_matrix_path_equals_temperature_path():
+    land, start, kw = CASES["st10-radius"]
+    a = K.fixed_noise_escape(land, start, n_runs=50, seed=2, **kw)
+    S = K.white_noise_matrix(10, kw["eta"], kw["temperature"])
+    b = K.fixed_noise_escape(land, start, n_runs=50, seed=2, noise_matrix=S,
+                             **{k: v for k, v in kw.items() if k != "temperature"})
+    np.testing.assert_array_equal(a.steps, b.steps)
+
+
+def test_reference_runs_user_landscapes():
+    import autograd.numpy as anp
+    quad = Landscape(name="quad", dim=1, loss=lambda t: 0.5 * anp.sum(t**2, axis=0))
+    r = K.fixed_noise_escape_reference(quad, [0.0], eta=0.1, temperature=0.5, n_runs=20, max_steps=200, seed=0,
+                                       criterion="radius", radius=1.5)
+    assert r.escaped.any()
+    with pytest.raises(LandscapeError, match="no compiled kernel"):
+        K.fixed_noise_escape(quad, [0.0], eta=0.1, temperature=0.5, n_runs=2, max_steps=2, seed=0,
+                             criterion="radius", radius=1.5)
+
+
+@pytest.mark.parametrize("fn", [K.fixed_noise_escape, K.fixed_noise_escape_reference])
+def test_bad_arguments_are_refused(fn):
+    dw = double_well()
+    base = dict(eta=0.05, n_runs=4, max_steps=10, seed=0)
+    plane = dict(criterion="dividing_surface", point=[0.0], normal=[1.0])
+    with pytest.raises(ValueError, match="exactly one"):
+        fn(dw, [-1.0], **base, **plane)
+    with pytest.raises(ValueError, match="exactly one"):
+        fn(dw, [-1.0], **base, **plane, temperature=0.1, noise_matrix=[[0.1]])
+    with pytest.raises(ValueError, match="already satisfies"):
+        fn(dw, [0.5], **base, **plane, temperature=0.1)
+    with pytest.raises(ValueError, match="unit vector"):
+        fn(dw, [-1.0], **base, criterion="dividing_surface", point=[0.0], normal=[2.0], temperature=0.1)
+    with pytest.raises(ValueError, match="dividing_surface"):
+        fn(dw, [-1.0], **base, criterion="radius", radius=0.5, temperature=0.1, bridge=True)
+    with pytest.raises(ValueError, match="criterion must be"):
+        fn(dw, [-1.0], **base, criterion="basin", temperature=0.1)
+    with pytest.raises(ValueError, match="n_runs"):
+        fn(dw, [-1.0], **{**base, "n_runs": 0}, **plane, temperature=0.1)
+    with pytest.raises(ValueError, match="shape"):
+        fn(dw, [-1.0, 0.0], **base, **plane, temperature=0.1)
