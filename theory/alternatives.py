@@ -11,7 +11,7 @@ from functools import cache
 import sympy as sp
 
 from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, eq
+from theory.derivation import Derivation, Step, StepRecorder, eq, solve_linear
 from theory.sgd import derive_mfpt_asymptotics, derive_sgd_exponent
 
 _N = S.n_outliers
@@ -74,9 +74,10 @@ def derive_mori() -> Derivation:
     small = sp.series(sp.log(1 + S.barrier / La), S.barrier, 0, 2).removeO()
     r.step("Small barrier ΔL ≪ L_a: log(L_b/L_a) = log(1 + ΔL/L_a) ≈ ΔL/L_a, an Arrhenius law",
            eq(sp.log(Lb / La), small), "series expansion by SymPy", "THEORY §9.1")
-    lam = sp.solve(eq(B / (eta * hs) * small, 2 * B * S.barrier / (eta * S.loss_unit * hs)), S.loss_unit)[0]
+    # cross-multiplied so that the equation is linear in λ
+    lam = solve_linear(eq(S.loss_unit * B / (eta * hs) * small, 2 * B * S.barrier / (eta * hs)), S.loss_unit)
     r.step("which is Xie's exponent at s-independent curvature h* with loss unit", eq(S.loss_unit, lam),
-           "sympy.solve", "THEORY §9.1")
+           "solved by SymPy (linear equation)", "THEORY §9.1")
     return Derivation(
         key="mori", title="Mori et al. power-law escape (C = 2L·h*/B)",
         assumptions=assumptions, steps=tuple(r.steps),
@@ -105,18 +106,19 @@ def derive_levy() -> Derivation:
         Step("Small noise: between jumps the walker sits at the minimum; the basin is (−b₋, b₊) around it", None,
              "escape happens by one jump larger than the distance to the edge", "THEORY §9.4"),
     )
-    right = sp.integrate(yv ** (-1 - al), (yv, bp / eps, sp.oo), conds="none")
-    left = sp.integrate(yv ** (-1 - al), (yv, bm / eps, sp.oo), conds="none")
+    edge = sp.Symbol("edge", positive=True)
+    tail = sp.integrate(yv ** (-1 - al), (yv, edge, sp.oo), conds="none")   # ν((edge, ∞)), once
+    right, left = tail.subs(edge, bp / eps), tail.subs(edge, bm / eps)
     rate = r.step("Escape rate = ν-mass of jumps that leave the basin: εy > b₊ or εy < −b₋",
                   eq(S.rate, right + left), "two tail integrals computed by SymPy", "THEORY §9.4").rhs
     law = al / (eps**al * (bm ** (-al) + bp ** (-al)))
     r.check("E τ = α/(ε^α(b₋^{−α} + b₊^{−α}))", 1 / rate, law)
     r.step("Mean escape time", eq(S.escape_time, law), "τ = 1/γ", "THEORY §9.4")
     sig, eta, B = S.sample_noise_scale, S.eta, S.batch_size
-    e_sol = sp.solve(eq(eps * eta ** (1 / al), eta * sig * B ** (1 / al - 1)), eps)[0]
+    e_sol = solve_linear(eq(eps * eta ** (1 / al), eta * sig * B ** (1 / al - 1)), eps)
     r.step("SGD with α-stable per-sample noise of scale σ: the minibatch mean has scale σB^{1/α−1}; matching one "
            "step η·σB^{1/α−1} to the Lévy increment ε·η^{1/α} over dt = η gives",
-           eq(eps, e_sol), "α-stable scaling of sums and of the Lévy process; sympy.solve", "THEORY §9.4")
+           eq(eps, e_sol), "α-stable scaling of sums and of the Lévy process; solved by SymPy", "THEORY §9.4")
     law_sgd = law.subs(eps, e_sol)
     x = sp.Symbol("x", real=True)     # x = log(B/η)
     slope = sp.expand(sp.diff(sp.expand_log(sp.log(law_sgd.subs(B, eta * sp.exp(x))), force=True), x))
@@ -145,7 +147,7 @@ def derive_optimizers() -> Derivation:
     beta, j = S.momentum, sp.Symbol("j", integer=True, nonnegative=True)
     r = StepRecorder()
     Sg = sp.Symbol("S_geo")
-    geo = sp.solve(eq(Sg, 1 + beta * Sg), Sg)[0]      # Σ_j β^j = 1 + β Σ_j β^j (|β| < 1)
+    geo = solve_linear(eq(Sg, 1 + beta * Sg), Sg)      # Σ_j β^j = 1 + β Σ_j β^j (|β| < 1)
     r.step("Heavy ball m ← βm + g, θ ← θ − ηm: one gradient (and its noise ξ) moves θ in total by −η Σ_j β^j = "
            "−η/(1−β), in the overdamped limit", eq(sp.Symbol("η_eff"), eta * geo),
            "geometric series S = 1 + βS solved by SymPy (|β| < 1)", "THEORY §7.3")
@@ -156,7 +158,7 @@ def derive_optimizers() -> Derivation:
     P = 1 / sp.sqrt(lam * H / B)
     r.step("Adam-like preconditioner near a minimum: v ≈ diag C = λH/B, so the step is −ηP∇L̂ with P = 1/√v",
            eq(sp.Symbol("P"), P), "second-moment estimate ≈ noise variance (THEORY §7.3)", "THEORY §7.3")
-    D_adam = sp.solve(eq(2 * S.temperature * eta, eta**2 * P**2 * lam * H / B), S.temperature)[0]
+    D_adam = solve_linear(eq(2 * S.temperature * eta, eta**2 * P**2 * lam * H / B), S.temperature)
     r.step("Noise per step ηP·ξ has variance η²P²λH/B = η², so the diffusion coefficient is", eq(S.temperature, D_adam),
            "match 2Dη = η² (as in the SGD section)", "THEORY §7.3")
     piece = lambda curv, frac: (P * frac * dL / D_adam).subs(H, curv)

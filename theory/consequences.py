@@ -53,8 +53,8 @@ def derive_minima_selection() -> Derivation:
     r = StepRecorder()
     balance = r.step("Two valleys exchange probability at rates 1/τ_a and 1/τ_b; stationarity balances the fluxes",
                      eq(Pa / ta, Pb / tb), "dP_a/dt = −P_a/τ_a + P_b/τ_b = 0", "THEORY §6.4")
-    sol = sp.solve([balance, eq(Pa + Pb, 1)], [Pa, Pb], dict=True)[0]
-    occupancy = r.step("With P_a + P_b = 1", eq(Pa, sol[Pa]), "sympy.solve", "THEORY §6.4")
+    sol = dict(zip([Pa, Pb], next(iter(sp.linsolve([balance, eq(Pa + Pb, 1)], [Pa, Pb])))))
+    occupancy = r.step("With P_a + P_b = 1", eq(Pa, sol[Pa]), "solved by SymPy (linear equation)", "THEORY §6.4")
     r.check("two valleys: P(a) = τ_a/Σ_v τ_v exactly (Eq. 5)", sol[Pa], ta / (ta + tb))
     # Star model: valleys 1..3 empty into a well-mixed region O, which re-fills valley v with probability p_v.
     t = sp.symbols("tau_1:4", positive=True)
@@ -62,7 +62,7 @@ def derive_minima_selection() -> Derivation:
     P = sp.symbols("P_1:4", positive=True)
     PO, k = sp.symbols("P_O k_O", positive=True)
     eqs = [eq(P[i] / t[i], k * p[i] * PO) for i in range(3)] + [eq(sum(P) + PO, 1)]
-    star = sp.solve(eqs, list(P) + [PO], dict=True)[0]
+    star = dict(zip(list(P) + [PO], next(iter(sp.linsolve(eqs, list(P) + [PO])))))
     star_limit = [sp.limit(star[P[i]], k, sp.oo) for i in range(3)]
     r.step("Three valleys in a star (renewal) model: escapes land in a fast, well-mixed region O (rate k_O → ∞) "
            "that re-enters valley v with probability p_v (p_1 + p_2 + p_3 = 1)",
@@ -74,10 +74,10 @@ def derive_minima_selection() -> Derivation:
            "seed slides Eq. (5)")
     r.check("equal re-entry: Eq. (5)", equal, t[0] / sum(t))
     q = sp.Symbol("q", positive=True)
-    chain = sp.solve([eq(P[0] / t[0], q * P[1] / t[1]), eq(P[2] / t[2], (1 - q) * P[1] / t[1]),
-                      eq(sum(P), 1)], list(P), dict=True)[0]
+    chain = dict(zip(P, next(iter(sp.linsolve([eq(P[0] / t[0], q * P[1] / t[1]),
+                                                eq(P[2] / t[2], (1 - q) * P[1] / t[1]), eq(sum(P), 1)], list(P))))))
     r.step("Counter-example, a chain a ⇄ b ⇄ c where escapes from b go to a with probability q",
-           eq(sp.Symbol("P_1"), sp.cancel(chain[P[0]])), "flux balance, sympy.solve; not τ_1/Σ τ_v in general",
+           eq(sp.Symbol("P_1"), sp.cancel(chain[P[0]])), "flux balance, sympy.linsolve; not τ_1/Σ τ_v in general",
            "THEORY §6.4")
     return Derivation(
         key="minima_selection", title="Minima selection (seed slides Eq. 5)",

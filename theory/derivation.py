@@ -95,7 +95,18 @@ def identity_holds(lhs: sp.Expr, rhs: sp.Expr) -> bool:
         logd = sp.expand(sp.expand_log(sp.log(lhs) - sp.log(rhs), force=True))
         if logd == 0 or sp.expand(sp.powsimp(logd, force=True)) == 0:
             return True
+    if sp.expand(sp.powsimp(sp.expand_power_base(sp.expand(d), force=True), force=True)) == 0:
+        return True
     return simplify_zero(d) == 0
+
+
+def solve_linear(equation: sp.Eq, unknown: sp.Symbol) -> sp.Expr:
+    """The solution of an equation that is linear in ``unknown`` (checked), x = −f(0)/f′ with f = lhs − rhs."""
+    f = equation.lhs - equation.rhs
+    slope = sp.diff(f, unknown)
+    if sp.diff(slope, unknown) != 0 or slope == 0:
+        raise ValueError(f"equation is not linear in {unknown}: {equation}")
+    return sp.cancel(-f.subs(unknown, 0) / slope)
 
 
 def simplify_zero(expr: sp.Expr) -> sp.Expr:
@@ -138,7 +149,7 @@ _C, _T = sp.symbols("c_gauss T_gauss", positive=True)
 @cache
 def _gaussian_generic() -> sp.Expr:
     x = sp.Dummy("x", real=True)
-    return sp.integrate(sp.exp(-_C * x**2 / (2 * _T)), (x, -sp.oo, sp.oo), conds="none")
+    return sp.integrate(sp.exp(-_C * x**2 / (2 * _T)), (x, -sp.oo, sp.oo), conds="none", manual=True)
 
 
 def gaussian_integral(curvature: sp.Expr, temperature: sp.Expr, var: sp.Symbol | None = None) -> sp.Expr:
@@ -156,7 +167,8 @@ _X0 = sp.Symbol("x0_gauss", real=True)
 @cache
 def _gaussian_tail_generic() -> sp.Expr:
     w = sp.Dummy("w", real=True)
-    return sp.integrate(sp.exp(-_C * w**2 / (2 * _T)), (w, _X0, sp.oo), conds="none")
+    # manual=True: SymPy's table-driven integrator (fast here; the Risch/Meijer-G paths take seconds)
+    return sp.integrate(sp.exp(-_C * w**2 / (2 * _T)), (w, _X0, sp.oo), conds="none", manual=True)
 
 
 def gaussian_tail(curvature: sp.Expr, temperature: sp.Expr, lower: sp.Expr) -> sp.Expr:

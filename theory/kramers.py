@@ -25,8 +25,9 @@ def derive_kramers_1d() -> Derivation:
     assumptions = (
         Step("Dynamics (seed slides Eq. 2 without the printed leading factor 2, THEORY §2.2): "
              "dθ = −L′(θ)dt + √(2D) dW with constant D > 0; its Fokker–Planck equation is",
-             eq(sp.Derivative(sp.Function("P")(th, sp.Symbol("t")), sp.Symbol("t")),
-                   sp.Derivative(L(th).diff(th) * P(th) + D * P(th).diff(th), th)),
+             eq(sp.Derivative(sp.Symbol("P"), sp.Symbol("t")),
+                sp.Derivative(sp.Derivative(sp.Symbol("L"), th) * sp.Symbol("P")
+                              + D * sp.Derivative(sp.Symbol("P"), th), th)),
              "standard Itô Fokker–Planck equation; D constant so the convention does not matter", "THEORY §2.4"),
         Step("Second-order Taylor expansion at the minimum a and at the saddle b (Assumption 1)",
              sp.And(eq(L(th), S.L_a + S.H_a * (th - a)**2 / 2),

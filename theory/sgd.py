@@ -19,7 +19,7 @@ from functools import cache
 import sympy as sp
 
 from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, eq
+from theory.derivation import Derivation, Step, StepRecorder, eq, gaussian_integral, solve_linear
 
 CONVENTIONS = {"ito": sp.Integer(0), "stratonovich": sp.Rational(1, 2), "hanggi_klimontovich": sp.Integer(1)}
 CONVENTION_LABELS = {"ito": "Itô (α = 0)", "stratonovich": "Stratonovich (α = ½)",
@@ -68,14 +68,14 @@ def derive_sde_noise() -> Derivation:
                      "Var[√(2D)ΔW] = 2D·η", "THEORY §2.2")
     var_sgd = r.step("One SGD step has noise variance", eq(sp.Symbol("Var_SGD"), eta**2 * C),
                      "Var[ηξ] = η²C", "THEORY §2.2")
-    D_sol = sp.solve(eq(var_sde.rhs, var_sgd.rhs), D)[0]
-    r.step("Matching the two variances gives the diffusion coefficient", eq(D, D_sol), "sympy.solve", "THEORY §2.2")
+    D_sol = solve_linear(eq(var_sde.rhs, var_sgd.rhs), D)
+    r.step("Matching the two variances gives the diffusion coefficient", eq(D, D_sol), "solved by SymPy (linear equation)", "THEORY §2.2")
     D_sgd = D_sol.subs(C, S.loss_unit * H / S.batch_size)
     r.step("With C = λH/B", eq(D, D_sgd), "substitution of Eq. (3)", "THEORY §2.3")
     r.check("D = ηλH/(2B)", D_sgd, sgd_diffusion(H))
     # The printed factor 2: dθ = −∇L dt + 2[2D]^{1/2} dW has noise variance 8Dη per step.
     D_printed = sp.Symbol("D_printed", positive=True)
-    D_eff = sp.solve(eq(2 * D_eff_sym() * eta, (2 * sp.sqrt(2 * D_printed))**2 * eta), D_eff_sym())[0]
+    D_eff = solve_linear(eq(2 * D_eff_sym() * eta, (2 * sp.sqrt(2 * D_printed))**2 * eta), D_eff_sym())
     r.step("Taken literally, the slides' Eq. (2) 'dθ = −∇L dt + 2[2D]^{1/2} dW' has diffusion coefficient",
            eq(D_eff_sym(), D_eff),
            "its noise variance per unit time is (2√(2D))² = 8D = 2·(4D)", "seed slides Eq. (2); THEORY §2.2")
@@ -126,8 +126,8 @@ def derive_sgd_exponent() -> Derivation:
         Step("The split point c defines s as the fraction of the barrier climbed in the minimum-like region",
              eq(S.s, (Lc - S.L_a) / S.barrier), "definition; 0 ≤ s ≤ 1 when L is monotone on [a, b]", "THEORY §5.2"),
     )
-    part_a = sp.integrate(sp.Derivative(L(th), th) / S.D_a, (th, a, c))
-    part_b = sp.integrate(sp.Derivative(L(th), th) / S.D_b, (th, c, b))
+    part_a = sp.integrate(sp.Derivative(L(th), th), (th, a, c)) / S.D_a     # D_a constant on [a, c]
+    part_b = sp.integrate(sp.Derivative(L(th), th), (th, c, b)) / S.D_b     # D_b constant on [c, b]
     dPhi = r.step("Split the quasi-potential at c; D is constant on each piece",
                   eq(sp.Symbol("ΔΦ"), part_a + part_b), "∫L′dθ = ΔL on each piece, by SymPy", "THEORY §5.2")
     dPhi = dPhi.rhs.subs({L(a): S.L_a, L(c): Lc, L(b): S.L_a + S.barrier})
@@ -144,10 +144,10 @@ def derive_sgd_exponent() -> Derivation:
     r.check("at λ = 1 it is the exponent printed in Eq. (7)", exponent.subs(S.loss_unit, 1), printed_exp)
     # General profile D = ηλ g(θ)/(2B): the exponent is (2B/(ηλ))∫L′/g, which defines s implicitly.
     I = sp.Symbol("I_g", positive=True)   # ∫_a^b L′/g dθ
-    s_implied = sp.solve(eq(S.barrier * (S.s / S.h_ae + (1 - S.s) / S.h_be), I), S.s)[0]
+    s_implied = solve_linear(eq(S.barrier * (S.s / S.h_ae + (1 - S.s) / S.h_be), I), S.s)
     r.step("For any positive profile D = ηλg(θ)/(2B) the exponent is (2B/(ηλ))·I_g with I_g = ∫_a^b L′/g; "
            "equating with the two-region form defines the implied s",
-           eq(S.s, s_implied), "sympy.solve; s ∈ [0,1] iff I_g/ΔL lies between 1/H_ae and 1/|H_be|",
+           eq(S.s, s_implied), "solved by SymPy (linear in s); s ∈ [0,1] iff I_g/ΔL lies between 1/H_ae and 1/|H_be|",
            "THEORY §5.2, §5.4")
     return Derivation(
         key="sgd_exponent",

@@ -33,7 +33,7 @@ import numpy as np
 import sympy as sp
 
 from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, eq
+from theory.derivation import Derivation, Step, StepRecorder, eq, solve_linear
 from theory.errors import DomainError
 from theory.formula import Formula
 
@@ -215,9 +215,9 @@ def derive_slopes() -> Derivation:
     r.check("SGLD: d(−log γ)/d(1/D) = ΔL", lead_D + negl_D, S.barrier)
     # ŝ from the slope κ of −log γ against B/η (THEORY §5.2).
     kappa_expr, _, _ = slope_expressions(sgd, "B/eta", "sde")
-    s_hat = sp.solve(eq(kappa_expr, S.slope), S.s)[0]
+    s_hat = solve_linear(eq(kappa_expr, S.slope), S.s)
     r.step("Estimator: the slope κ of −log γ against B/η solved for s", eq(sp.Symbol("ŝ"), s_hat),
-           "sympy.solve; ill-conditioned when H_ae ≈ |H_be|", "THEORY §5.2")
+           "solved by SymPy (linear in s); ill-conditioned when H_ae ≈ |H_be|", "THEORY §5.2")
     E = reg[sgd].exponent
     lo, hi = E.subs(S.s, 0), E.subs(S.s, 1)
     r.step("Bounds: the exponent is linear in s, so for s ∈ [0, 1] it lies between its values at s = 0 and s = 1",
