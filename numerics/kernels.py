@@ -337,15 +337,16 @@ def _grad_into(kid, kp, th, out):
             x = r * th[j]
             out[j] = r * (2.0 * x * x * x - 16.0 * x + 2.5)
     elif kid == _DW:
+        # kp[11], kp[12] = 1/w_l, 1/w_r: multiplications keep the per-step dependency chain short
         x = r * th[0]
         if x <= 0.0:
-            w = kp[6]
-            u = x / w
-            out[0] = r * kp[1] * (4.0 * kp[3] * u ** 3 + 3.0 * kp[4] * u * u + 2.0 * kp[5] * u) / w
+            iw = kp[11]
+            u = x * iw
+            out[0] = r * kp[1] * (4.0 * kp[3] * u * u * u + 3.0 * kp[4] * u * u + 2.0 * kp[5] * u) * iw
         else:
-            w = kp[10]
-            u = -x / w
-            out[0] = -r * kp[2] * (4.0 * kp[7] * u ** 3 + 3.0 * kp[8] * u * u + 2.0 * kp[9] * u) / w
+            iw = kp[12]
+            u = -x * iw
+            out[0] = -r * kp[2] * (4.0 * kp[7] * u * u * u + 3.0 * kp[8] * u * u + 2.0 * kp[9] * u) * iw
     elif kid == _TW:
         x = r * th[0]
         y = r * th[1]
@@ -406,6 +407,8 @@ def _kernel_spec(landscape: Landscape) -> tuple[int, np.ndarray]:
     k = float(sharpness)
     if not np.isfinite(k) or k <= 0:
         raise LandscapeError(f"{landscape.name}: sharpness must be a finite number > 0; got {k}")
+    if name == "double_well":           # append 1/w_l, 1/w_r
+        params = params + (1.0 / params[5], 1.0 / params[9])
     return KERNELS[name], np.array((np.sqrt(k),) + params, dtype=np.float64)
 
 
@@ -584,10 +587,13 @@ def _escape_block(kid, kp, start, eta, sdiag, smat, col_lo, col_hi, use_diag, cr
                 esc = True
                 t_exit = t
                 break
-            if bridge and u < np.exp(-bridge_c * s_prev * s):   # d0·d1 = (−s_prev)(−s)
-                esc = True
-                t_exit = t
-                break
+            if bridge:
+                x = bridge_c * s_prev * s                       # 2·d0·d1/σ_n², d0·d1 = (−s_prev)(−s)
+                # exp(−x) is exactly 0.0 for x > 746, so u < exp(−x) is False there: skip the exp
+                if x < 746.0 and u < np.exp(-x):
+                    esc = True
+                    t_exit = t
+                    break
             s_prev = s
         steps[i] = t_exit
         escaped[i] = esc
