@@ -325,6 +325,8 @@ def mfpt_2d(grad: Callable, diffusion, *, bounds, shape, absorbing, start,
         raise ValueError(f"start must lie inside bounds; got {start}")
     if refine and not callable(absorbing):
         raise ValueError("absorbing must be a callable when refine=True (a mask fixes one grid)")
+    if callable(absorbing) and bool(np.asarray(absorbing(np.array([start]))).ravel()[0]):
+        raise ValueError(f"start {start} lies in the absorbing set")
     coarse = _solve_on_grid(grad, diffusion, bounds, shape, absorbing, rate)
     t_c = _bilinear(coarse[0], coarse[2], coarse[3], start)
     if t_c <= 0:
