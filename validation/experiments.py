@@ -1,0 +1,130 @@
+"""Escape experiments as sweep tasks: one config = one setting, many particles, one tidy row.
+
+A config is a plain dict (hashed by ``validation.store``)::
+
+    {"landscape": "double-well", "sharpness": 1.0, "minimum": [-1.0],
+     "noise": "white", "criterion": "basin", "eta": 0.02, "temperature": 0.05,
+     "batch_size": None, "loss_unit": 1.0, "n_runs": 400, "max_steps": 200000,
+     "options": {...}}            # other keyword arguments of numerics.simulate.simulate_escape
+
+``escape_task(config, seed)`` builds the (sharpened) landscape, analyses the basin of the minimum
+nearest to ``minimum`` (all index-1 saddles on its boundary), simulates, and estimates the rate with
+the censored exponential MLE (``validation.estimators``). The row carries the measurement with its
+CI, the basin geometry the prediction needs, and the raw exit steps for survival plots. Predictions
+are *not* made here: the measurement never sees the theory it is compared with (DESIGN §2).
+"""
+from __future__ import annotations
+
+import time
+import warnings
+from functools import lru_cache
+
+import numpy as np
+
+from numerics import build_landscape, sharpened
+from numerics.basin import analyse_basin
+from validation.estimators import estimate_rate
+
+# keys a config may have; anything else is a typo and is refused
+CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
+               "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps"}
+
+
+@lru_cache(maxsize=64)
+def _analysis(spec: str, sharpness: float, minimum: tuple):
+    land = build_landscape(spec, dim=len(minimum) if minimum else None)
+    if sharpness != 1.0:
+        land = sharpened(land, sharpness)
+    start = np.asarray(minimum, float) / np.sqrt(sharpness)     # minimum given for k = 1 (θ*/√k)
+    return land, analyse_basin(land, start)
+
+
+def basin_of(config: dict):
+    """The (sharpened) landscape and the analysis of the basin a config starts in (cached per process)."""
+    return _analysis(config["landscape"], float(config.get("sharpness", 1.0)), tuple(config["minimum"]))
+
+
+def geometry(analysis) -> dict:
+    """The basin numbers a prediction needs: per path ΔL, H_ae, |H_be|, s and the determinant ratio."""
+    minimum_eigs = np.asarray(analysis.hessian_eigenvalues, float)
+    paths = []
+    for p in analysis.paths:
+        saddle_eigs = np.asarray(p.saddle_hessian_eigenvalues, float)
+        # |det H_b| / det H_a from the spectra (THEORY §4); needs full spectra (d ≤ DENSE_MAX)
+        full = len(saddle_eigs) == analysis.dim and len(minimum_eigs) == analysis.dim
+        det_ratio = float(np.exp(np.sum(np.log(np.abs(saddle_eigs))) - np.sum(np.log(minimum_eigs)))) if full else None
+        paths.append({"barrier": float(p.barrier), "h_ae": float(p.h_ae), "h_be": float(p.h_be), "s": float(p.s),
+                      "det_ratio": det_ratio, "saddle": np.asarray(p.saddle).tolist(),
+                      "escape_direction": np.asarray(p.escape_direction).tolist()})
+    return {"minimum": np.asarray(analysis.minimum).tolist(), "loss": float(analysis.loss),
+            "hessian_eigenvalues": minimum_eigs.tolist(), "paths": paths}
+
+
+def check_config(config: dict) -> None:
+    """Refuse unknown keys with a one-line error naming them."""
+    unknown = set(config) - CONFIG_KEYS
+    if unknown:
+        raise ValueError(f"unknown experiment config keys {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")
+
+
+def escape_task(config: dict, seed: int) -> list[dict]:
+    """Run one escape setting and return one row: the rate with its CI, counts, geometry and exit steps."""
+    check_config(config)
+    land, analysis = basin_of(config)
+    if not analysis.paths:
+        raise ValueError(f"no index-1 saddle found around the minimum {config['minimum']} of {config['landscape']}")
+    options = dict(config.get("options") or {})
+    saddles = np.array([p.saddle for p in analysis.paths])
+    directions = np.array([p.escape_direction for p in analysis.paths])
+    minima = options.pop("minima", None)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _simulate(land, analysis, config, seed, saddles, directions, minima, options)
+    wall = time.perf_counter() - t0
+    eta = float(config["eta"])
+    est = estimate_rate(result.steps, result.escaped, eta=eta, diverged=result.diverged,
+                        burn_in_steps=int(config.get("burn_in_steps", 0)))
+    first = analysis.paths[0]
+    row = {
+        "seed": int(seed),
+        "n_runs": int(est.n_runs), "n_escaped": int(est.n_escaped), "n_censored": int(est.n_censored),
+        "n_diverged": int(est.n_diverged),
+        "rate": float(est.rate), "rate_lo": float(est.rate_ci[0]), "rate_hi": float(est.rate_ci[1]),
+        "rate_upper": float(est.rate_upper), "log_rate_stderr": float(est.log_rate_stderr),
+        "rate_per_step": float(est.rate_per_step), "exposure": float(est.exposure),
+        "rate_method": est.method,
+        "barrier": float(first.barrier), "h_ae": float(first.h_ae), "h_be": float(first.h_be), "s": float(first.s),
+        "n_paths": len(analysis.paths),
+        "eta_lambda_max": float(result.eta_lambda_max),
+        "discretization_dominated": bool(result.eta_lambda_max > 0.2),
+        "backend": result.backend, "wall_seconds": wall,
+        "warnings": " | ".join(sorted({str(w.message).split("\n")[0] for w in caught})),
+        "steps": np.asarray(result.steps, dtype=np.int64).tolist(),
+        "escaped": np.asarray(result.escaped, dtype=bool).tolist(),
+        "diverged": np.asarray(result.diverged, dtype=bool).tolist(),
+        "geometry": _json(geometry(analysis)),
+    }
+    return [row]
+
+
+def _json(obj) -> str:
+    import json
+    return json.dumps(obj)
+
+
+def _simulate(land, analysis, config, seed, saddles, directions, minima, options):
+    from numerics.simulate import simulate_escape
+
+    kwargs = dict(noise=config["noise"], criterion=config.get("criterion", "basin"), eta=float(config["eta"]),
+                  n_runs=int(config["n_runs"]), max_steps=int(config["max_steps"]), seed=int(seed),
+                  loss_unit=float(config.get("loss_unit", 1.0)), minimum=analysis.minimum, saddle=saddles,
+                  escape_direction=directions)
+    if config.get("temperature") is not None:
+        kwargs["temperature"] = float(config["temperature"])
+    if config.get("batch_size") is not None:
+        kwargs["batch_size"] = int(config["batch_size"])
+    if minima is not None:
+        kwargs["minima"] = np.asarray(minima, float)
+    kwargs.update(options)
+    return simulate_escape(land, analysis.minimum, **kwargs)
