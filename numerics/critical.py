@@ -20,7 +20,7 @@ from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator
 from numerics.errors import LandscapeError
 
 __all__ = ["CriticalPointError", "DENSE_MAX", "find_minimum", "find_minima", "refine_saddle",
-           "min_mode_saddles", "follow_mode", "hessian_spectrum", "lowest_modes", "length_scale",
+           "min_mode_saddles", "follow_mode", "hessian_spectrum", "lowest_modes", "length_scale", "mode_length",
            "unique_points"]
 
 DENSE_MAX = 200
@@ -74,22 +74,25 @@ def lowest_modes(landscape, x, k: int, *, v0=None) -> tuple[np.ndarray, np.ndarr
         return w[:k], V[:, :k]
     op = _hvp_operator(landscape, x)
     rng = np.random.default_rng(0)
-    if k < d - 1:
-        start = rng.standard_normal(d) if v0 is None else np.asarray(v0, float).reshape(d, -1)[:, 0]
-        start = start + 1e-3 * np.linalg.norm(start) / np.sqrt(d) * rng.standard_normal(d)
+    if v0 is None and k < d - 1:
+        # cold start: Lanczos (ARPACK) from a seeded random vector
         try:
-            w, V = eigsh(op, k=k, which="SA", v0=start, tol=1e-10, maxiter=20 * d)
+            w, V = eigsh(op, k=k, which="SA", v0=rng.standard_normal(d), tol=1e-10, maxiter=min(20 * d, 5000))
             order = np.argsort(w)
             return w[order], V[:, order]
         except (ArpackNoConvergence, ArpackError):
             pass
+    # warm start (mode tracking) or fallback: LOBPCG from the previous block. Lanczos started on a
+    # near-eigenvector of a degenerate Hessian (e.g. Styblinski–Tang: c·I plus one moved coordinate)
+    # spans an invariant 2-D subspace and restarts without end; the block method does not.
     X0 = rng.standard_normal((d, k))
     if v0 is not None:
         v0 = np.asarray(v0, float).reshape(d, -1)
-        X0[:, : min(k, v0.shape[1])] += 10.0 * v0[:, :k]
+        X0 = 1e-3 * X0 / np.sqrt(d)
+        X0[:, : min(k, v0.shape[1])] += v0[:, :k]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)   # lobpcg's "not reaching the requested tolerance"
-        w, V = lobpcg(op, X0, largest=False, tol=1e-9, maxiter=500)
+        w, V = lobpcg(op, X0, largest=False, tol=1e-7, maxiter=100)
     order = np.argsort(w)
     return np.asarray(w)[order], np.asarray(V)[:, order]
 
@@ -122,6 +125,23 @@ def length_scale(landscape, x) -> float:
     x = _point(landscape, x, "theta")
     lam = _largest_eigenvalue(landscape, x)
     return float(np.sqrt(max(1.0, abs(landscape.value(x))) / max(lam, 1e-12)))
+
+
+def mode_length(landscape, x, u) -> float:
+    """ℓ_u = |∂²_u L| / |∂³_u L| at x: the distance along unit u over which the curvature changes by itself.
+
+    The third derivative comes from a central difference of the gradient, uᵀ(∇L(x+δu) − 2∇L(x) +
+    ∇L(x−δu))/δ². Capped by ``length_scale`` (used when L is nearly quadratic along u). Invariant in
+    form under the √k reparametrization (it scales as 1/√k).
+    """
+    x = _point(landscape, x, "theta")
+    u = np.asarray(u, float) / np.linalg.norm(u)
+    cap = length_scale(landscape, x)
+    delta = 1e-3 * min(cap, 1.0 + np.linalg.norm(x) / np.sqrt(landscape.dim))
+    curv = abs(float(u @ landscape.hvp(x, u)))
+    third = abs(float(u @ (landscape.grad(x + delta * u) - 2.0 * landscape.grad(x)
+                           + landscape.grad(x - delta * u)))) / delta**2
+    return float(min(cap, curv / third)) if third > 0 else cap
 
 
 def unique_points(points, *, rtol: float = 1e-6) -> list[np.ndarray]:
@@ -470,9 +490,9 @@ def min_mode_saddles(landscape, minimum, *, softest_modes: int | None = None, ma
         Follow only this many softest Hessian modes. Default: all modes when d ≤ ``DENSE_MAX``,
         4 otherwise (lowest modes from ``eigsh`` on the Hessian-vector-product operator).
     max_step : float, optional
-        Trust radius; default ``length_scale(landscape, minimum)/4``.
+        Trust radius; default a quarter of ``mode_length`` along each followed mode.
     max_steps, max_distance, stiffen_limit : int, float, float
-        Passed to ``follow_mode`` (default max_distance: 10·length_scale, i.e. 40·max_step).
+        Passed to ``follow_mode`` (default max_distance: 40·max_step).
 
     Returns
     -------
@@ -486,13 +506,12 @@ def min_mode_saddles(landscape, minimum, *, softest_modes: int | None = None, ma
     m = int(min(softest_modes, d))
     if m < 1:
         raise LandscapeError(f"softest_modes must be >= 1; got {softest_modes}")
-    if max_step is None:
-        max_step = 0.25 * length_scale(landscape, a)
     _, V = lowest_modes(landscape, a, m)
     found = []
     for i in range(m):
+        step = 0.25 * mode_length(landscape, a, V[:, i]) if max_step is None else float(max_step)
         for sign in (1.0, -1.0):
-            sad = follow_mode(landscape, a, sign * V[:, i], max_step=max_step, max_steps=max_steps,
+            sad = follow_mode(landscape, a, sign * V[:, i], max_step=step, max_steps=max_steps,
                               max_distance=max_distance, stiffen_limit=stiffen_limit, n_modes=min(d - 1, i + 2) if d > DENSE_MAX else None)
             if sad is not None:
                 found.append(sad)

@@ -297,7 +297,8 @@ def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_
         Iteration limit.
     tol : float, optional
         Stop when the largest force perpendicular to the string (and the climbing image's full
-        force) is below this; default 1e-3·λ_max·‖b − a‖.
+        force) is below this, default 1e-3·λ_max·‖b − a‖; or when no image moves by more than
+        1e-6 of a segment in an iteration (the string has stalled at its discretisation error).
 
     Returns
     -------
@@ -323,7 +324,7 @@ def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_
     span = np.linalg.norm(b - a)
     tol = 1e-3 * lam * span if tol is None else float(tol)
     images = a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)
-    top = None
+    top, moved = None, np.inf
     for it in range(int(max_iter)):
         G = landscape.grads(images[1:-1])
         F = -G
@@ -338,14 +339,17 @@ def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_
         worst = np.max(np.linalg.norm(perp, axis=1))
         if top is not None:
             worst = max(worst, np.linalg.norm(F[top - 1]))
-        if it > 20 and worst < tol:
-            break
+        if it > 20 and (worst < tol or moved < 1e-6 * span / (n - 1)):
+            break                           # converged, or stalled at the string's discretisation error
         step = dt * F
         cap = 0.5 * span / (n - 1)          # no image moves more than half a segment per iteration
         norms = np.linalg.norm(step, axis=1, keepdims=True)
         step *= np.minimum(1.0, cap / np.maximum(norms, 1e-300))
-        images[1:-1] += step
-        images = _reparametrise(images, top)
+        new = images.copy()
+        new[1:-1] += step
+        new = _reparametrise(new, top)
+        moved = float(np.max(np.linalg.norm(new - images, axis=1)))
+        images = new
     i_top = int(np.argmax(landscape.values(images[1:-1]))) + 1
     if not climbing:
         # highest point of a cubic spline through the images, then Newton

@@ -1,0 +1,187 @@
+"""Per-minimum analysis: the minimum, every escape path out of its basin, and their JSON (DESIGN §7).
+
+An escape path is an index-1 saddle b on the boundary of the basin of a (descending from b along −e
+reaches a) together with the half of the minimum energy path from a to b. For each path:
+ΔL = L(b) − L(a), e (unit negative-curvature eigenvector of H_b, oriented away from a),
+h_ae = tᵀH_a t with t the unit direction in which the path leaves a, h_be = |λ_min(H_b)| and s at the
+inflection split of the path (THEORY §3, §5.2).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from numerics.critical import (DENSE_MAX, CriticalPointError, find_minimum, hessian_spectrum,
+                               min_mode_saddles, refine_saddle, unique_points)
+from numerics.paths import minimum_energy_path
+
+__all__ = ["EscapePath", "BasinAnalysis", "analyse_basin"]
+
+
+def _num(x) -> float | None:
+    """A plain float for JSON; NaN and inf become None (JSON has no such numbers)."""
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _nums(xs) -> list:
+    return [_num(x) for x in np.ravel(xs)]
+
+
+@dataclass(frozen=True)
+class EscapePath:
+    """One way out of a basin: the saddle b, the barrier and the curvatures of THEORY §3 and §5.2.
+
+    Attributes
+    ----------
+    saddle : ndarray (d,)
+        θ_b, an index-1 saddle on the basin boundary.
+    saddle_loss : float
+        L(b).
+    saddle_hessian_eigenvalues : ndarray
+        Eigenvalues of H_b, ascending (all when d ≤ DENSE_MAX, else the lowest few).
+    barrier : float
+        ΔL = L(b) − L(a).
+    escape_direction : ndarray (d,)
+        e, unit eigenvector of H_b's negative eigenvalue, oriented away from a.
+    h_ae : float
+        tᵀH_a t, t the unit tangent with which the minimum energy path leaves a.
+    h_be : float
+        |λ_min(H_b)|.
+    s : float
+        (L(c) − L(a))/ΔL at the first sign change c of the curvature along the path (NaN if none).
+    mep_points : ndarray (n, d)
+        The minimum energy path from a (first row) to b (last row).
+    mep_losses : ndarray (n,)
+        L along ``mep_points``.
+    """
+
+    saddle: np.ndarray
+    saddle_loss: float
+    saddle_hessian_eigenvalues: np.ndarray
+    barrier: float
+    escape_direction: np.ndarray
+    h_ae: float
+    h_be: float
+    s: float
+    mep_points: np.ndarray
+    mep_losses: np.ndarray
+
+    def to_dict(self) -> dict:
+        """The path object of DESIGN §7 (plain Python numbers; the MEP is not included)."""
+        return {
+            "saddle": {"theta": _nums(self.saddle), "loss": _num(self.saddle_loss),
+                       "hessian_eigenvalues": _nums(self.saddle_hessian_eigenvalues)},
+            "barrier": _num(self.barrier), "h_ae": _num(self.h_ae), "h_be": _num(self.h_be),
+            "s": _num(self.s), "escape_direction": _nums(self.escape_direction),
+        }
+
+
+@dataclass(frozen=True)
+class BasinAnalysis:
+    """A minimum a of a landscape and all escape paths found out of its basin, lowest barrier first.
+
+    Attributes
+    ----------
+    landscape : str
+        The landscape's name.
+    dim : int
+        d.
+    minimum : ndarray (d,)
+        θ_a.
+    loss : float
+        L(a).
+    hessian_eigenvalues : ndarray
+        Eigenvalues of H_a, ascending (all when d ≤ DENSE_MAX, else the lowest few).
+    paths : list of EscapePath
+    """
+
+    landscape: str
+    dim: int
+    minimum: np.ndarray
+    loss: float
+    hessian_eigenvalues: np.ndarray
+    paths: list
+
+    def to_dict(self) -> dict:
+        """DESIGN §7's ``landscape --json`` object (``check --json`` without "experiments")."""
+        return {
+            "landscape": self.landscape, "dim": int(self.dim),
+            "minimum": {"theta": _nums(self.minimum), "loss": _num(self.loss),
+                        "hessian_eigenvalues": _nums(self.hessian_eigenvalues)},
+            "paths": [p.to_dict() for p in self.paths],
+        }
+
+
+def _curvature(landscape, x, t) -> float:
+    if landscape.dim <= DENSE_MAX:
+        return float(t @ landscape.hessian(x) @ t)
+    return float(t @ landscape.hvp(x, t))
+
+
+def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_modes: int | None = None,
+                  max_paths: int | None = None, saddles=None, n_points: int = 65) -> BasinAnalysis:
+    """Minimum, index-1 saddles on its basin boundary, and for each the barrier, h_ae, h_be, e and s.
+
+    Candidate saddles are the landscape's known ``saddles`` hints (and ``saddles`` given here), each
+    refined by Newton, plus those found by eigenvector following from the minimum (``search``). A
+    candidate is kept when steepest descent from it along −e reaches the minimum.
+
+    Parameters
+    ----------
+    landscape : Landscape
+    minimum_guess : array_like (d,)
+        A point in the basin; it is polished by ``find_minimum``.
+    search : bool
+        Run ``min_mode_saddles`` from the minimum (otherwise only hints are used).
+    softest_modes : int, optional
+        Modes followed by the search; default all when d ≤ DENSE_MAX, else 4.
+    max_paths : int, optional
+        Keep at most this many paths (the lowest saddles are tried first); bounds the cost for
+        MLP-sized d, where each minimum energy path costs many gradient evaluations.
+    saddles : sequence of array_like, optional
+        Extra saddle guesses.
+    n_points : int
+        Points stored along each minimum energy path.
+
+    Returns
+    -------
+    BasinAnalysis
+        Paths sorted by barrier.
+
+    Raises
+    ------
+    CriticalPointError
+        When no minimum is found from ``minimum_guess``.
+    """
+    a = find_minimum(landscape, minimum_guess)
+    hints = list(landscape.saddles) + ([] if saddles is None else [np.asarray(x, float) for x in saddles])
+    candidates = []
+    for h in hints:
+        try:
+            candidates.append(refine_saddle(landscape, h))
+        except CriticalPointError:
+            pass
+    if search:
+        candidates += min_mode_saddles(landscape, a, softest_modes=softest_modes)
+    candidates = sorted(unique_points(candidates), key=landscape.value)
+    paths = []
+    for b in candidates:
+        if max_paths is not None and len(paths) >= max_paths:
+            break
+        try:
+            mep = minimum_energy_path(landscape, b, a, n_points=n_points)
+        except CriticalPointError:
+            continue                        # a saddle, but not on this basin's boundary
+        w_b = hessian_spectrum(landscape, b)
+        paths.append(EscapePath(
+            saddle=b, saddle_loss=float(mep.losses[-1]), saddle_hessian_eigenvalues=w_b,
+            barrier=mep.barrier, escape_direction=mep.escape_direction,
+            h_ae=_curvature(landscape, a, mep.tangent), h_be=abs(float(w_b[0])), s=mep.s,
+            mep_points=mep.points, mep_losses=mep.losses,
+        ))
+    paths.sort(key=lambda p: p.barrier)
+    return BasinAnalysis(landscape=landscape.name, dim=landscape.dim, minimum=a, loss=landscape.value(a),
+                         hessian_eigenvalues=hessian_spectrum(landscape, a), paths=paths)
