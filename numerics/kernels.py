@@ -508,11 +508,16 @@ class EscapeResult(NamedTuple):
 def _criterion_value(crit, cp, kid, kp, th):
     """The criterion's statistic; the particle has escaped when it is ≥ 0."""
     d = th.shape[0]
-    if crit == _DIVIDING:          # cp = [p (d), n (d)]: (θ − p)·n
-        s = 0.0
-        for j in range(d):
-            s += (th[j] - cp[j]) * cp[d + j]
-        return s
+    if crit == _DIVIDING:          # cp = [m, p_1..p_m (m·d), n_1..n_m (m·d)]: max_s (θ − p_s)·n_s
+        m = int(cp[0])
+        best = -np.inf
+        for q in range(m):
+            s = 0.0
+            for j in range(d):
+                s += (th[j] - cp[1 + q * d + j]) * cp[1 + (m + q) * d + j]
+            if s > best:
+                best = s
+        return best
     if crit == _RADIUS:            # cp = [c (d), r²]: ‖θ − c‖² − r²
         s = 0.0
         for j in range(d):
@@ -522,15 +527,47 @@ def _criterion_value(crit, cp, kid, kp, th):
     return _loss(kid, kp, th) - cp[0] - cp[1]   # cp = [L_a, level]: L(θ) − L_a − level
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _apply_noise(th, gb, eta, sdiag, smat, col_lo, col_hi, use_diag, xi, nh, nl, nih, nil):
+    """θ ← θ − η·g + S·ξ with ξ the next d normals of the noise stream; returns (fin, nh, nl)."""
+    d = th.shape[0]
+    fin = 0.0
+    if use_diag:
+        for j in range(d):
+            z, nh, nl = _pcg_normal(nh, nl, nih, nil)
+            v = th[j] - eta * gb[j] + sdiag[j] * z
+            th[j] = v
+            fin += v * 0.0
+    else:
+        # kick_j = Σ_k S[j, k]·ξ_k summed in k order; exact zeros of S outside [col_lo[j], col_hi[j])
+        # (e.g. a Cholesky factor's upper triangle) are skipped, which leaves every sum bit-identical.
+        for k in range(d):
+            xi[k], nh, nl = _pcg_normal(nh, nl, nih, nil)
+        for j in range(d):
+            acc = 0.0
+            for k in range(col_lo[j], col_hi[j]):
+                acc += smat[j, k] * xi[k]
+            v = th[j] - eta * gb[j] + acc
+            th[j] = v
+            fin += v * 0.0
+    return fin, nh, nl
+
+
 @njit(cache=True, nogil=True)
 def _escape_block(kid, kp, start, eta, sdiag, smat, col_lo, col_hi, use_diag, crit, cp, bridge, bridge_c,
-                  seed, offset, i0, i1, max_steps, steps, escaped, diverged, theta_out, store_theta):
-    """Run particles i0..i1−1 (stream indices offset + i) to escape, divergence or max_steps."""
+                  seed, offset, i0, i1, max_steps, steps, escaped, diverged, theta_out, store_theta,
+                  two_region, split, sdiag2, smat2, col_lo2, col_hi2, use_diag2, bridge_c2):
+    """Run particles i0..i1−1 (stream indices offset + i) to escape, divergence or max_steps.
+
+    With ``two_region``, the noise matrix is S2 (``sdiag2``/``smat2``) where (θ − q)·e ≥ 0,
+    ``split = [q (d), e (d)]``, and S elsewhere (the two-region model of THEORY §5.2); the region is
+    decided at the start of each step (Itô: noise evaluated at the current iterate).
+    """
     d = start.shape[0]
     th = np.empty(d)
     gb = np.empty(d)
     xi = np.empty(d)
-    st_fused = kid == _ST and use_diag
+    st_fused = kid == _ST and use_diag and not two_region
     r = kp[0]
     for i in range(i0, i1):
         nh, nl, nih, nil = _pcg_seed(seed, offset + i, 0)
@@ -546,6 +583,7 @@ def _escape_block(kid, kp, start, eta, sdiag, smat, col_lo, col_hi, use_diag, cr
         div = False
         for t in range(1, max_steps + 1):
             fin = 0.0
+            after = False
             if st_fused:            # separable gradient: one pass, no buffer
                 for j in range(d):
                     z, nh, nl = _pcg_normal(nh, nl, nih, nil)
@@ -555,26 +593,18 @@ def _escape_block(kid, kp, start, eta, sdiag, smat, col_lo, col_hi, use_diag, cr
                     th[j] = v
                     fin += v * 0.0
             else:
+                if two_region:
+                    side = 0.0
+                    for j in range(d):
+                        side += (th[j] - split[j]) * split[d + j]
+                    after = side >= 0.0
                 _grad_into(kid, kp, th, gb)
-                if use_diag:
-                    for j in range(d):
-                        z, nh, nl = _pcg_normal(nh, nl, nih, nil)
-                        v = th[j] - eta * gb[j] + sdiag[j] * z
-                        th[j] = v
-                        fin += v * 0.0
+                if after:
+                    fin, nh, nl = _apply_noise(th, gb, eta, sdiag2, smat2, col_lo2, col_hi2, use_diag2, xi,
+                                               nh, nl, nih, nil)
                 else:
-                    # kick_j = Σ_k S[j, k]·ξ_k summed in k order; exact zeros of S outside
-                    # [col_lo[j], col_hi[j]) (e.g. a Cholesky factor's upper triangle) are skipped,
-                    # which leaves every sum bit-identical.
-                    for k in range(d):
-                        xi[k], nh, nl = _pcg_normal(nh, nl, nih, nil)
-                    for j in range(d):
-                        acc = 0.0
-                        for k in range(col_lo[j], col_hi[j]):
-                            acc += smat[j, k] * xi[k]
-                        v = th[j] - eta * gb[j] + acc
-                        th[j] = v
-                        fin += v * 0.0
+                    fin, nh, nl = _apply_noise(th, gb, eta, sdiag, smat, col_lo, col_hi, use_diag, xi,
+                                               nh, nl, nih, nil)
             u = 1.0
             if bridge:
                 u, ah, al = _pcg_double(ah, al, aih, ail)
@@ -588,7 +618,8 @@ def _escape_block(kid, kp, start, eta, sdiag, smat, col_lo, col_hi, use_diag, cr
                 t_exit = t
                 break
             if bridge:
-                x = bridge_c * s_prev * s                       # 2·d0·d1/σ_n², d0·d1 = (−s_prev)(−s)
+                # 2·d0·d1/σ_n², d0·d1 = (−s_prev)(−s), σ_n² of the step's region
+                x = (bridge_c2 if after else bridge_c) * s_prev * s
                 # exp(−x) is exactly 0.0 for x > 746, so u < exp(−x) is False there: skip the exp
                 if x < 746.0 and u < np.exp(-x):
                     esc = True
@@ -633,19 +664,15 @@ def _prepare(landscape, start, eta, noise_matrix, temperature, n_runs, max_steps
     if crit == _DIVIDING:
         if point is None or normal is None:
             raise ValueError("criterion 'dividing_surface' needs point= and normal=")
-        p, n = np.asarray(point, float), np.asarray(normal, float)
-        if p.shape != (d,) or n.shape != (d,) or not (np.all(np.isfinite(p)) and np.all(np.isfinite(n))):
-            raise ValueError(f"point and normal must be finite arrays of shape ({d},)")
-        norm = np.linalg.norm(n)
-        if abs(norm - 1.0) > 1e-9:
-            raise ValueError(f"normal must be a unit vector; its norm is {norm:g}")
-        cp = np.concatenate([p, n])
+        p, n = np.atleast_2d(np.asarray(point, float)), np.atleast_2d(np.asarray(normal, float))
+        if p.shape != n.shape or p.shape[1] != d or not (np.all(np.isfinite(p)) and np.all(np.isfinite(n))):
+            raise ValueError(f"point and normal must be finite arrays of shape ({d},) or (m, {d}), the same shape")
+        norms = np.linalg.norm(n, axis=1)
+        if np.any(np.abs(norms - 1.0) > 1e-9):
+            raise ValueError(f"normal must be unit vectors; norms are {norms.tolist()}")
+        cp = np.concatenate([[float(len(p))], p.ravel(), n.ravel()])
         if bridge:
-            # σ_n² = nᵀ S Sᵀ n, the per-step variance of the noise along n (= 2Dη for white noise)
-            var = float(np.sum((S.T @ n) ** 2))
-            if var <= 0:
-                raise ValueError("bridge=True needs noise with a positive variance along the normal")
-            bridge_c = 2.0 / var
+            bridge_c = _bridge_constant(S, n)
     else:
         if bridge:
             raise ValueError("bridge=True applies to the 'dividing_surface' criterion only")
@@ -668,6 +695,56 @@ def _prepare(landscape, start, eta, noise_matrix, temperature, n_runs, max_steps
     return start, eta, S, int(n_runs), int(max_steps), seed, crit, np.ascontiguousarray(cp), bridge_c, int(particle_offset)
 
 
+def _bridge_constant(S, normals) -> float:
+    """2/σ_n² with σ_n² = nᵀSSᵀn, the per-step noise variance along the plane normal(s).
+
+    With several planes the bridge test uses the nearest one, which needs a common σ_n²: refused when
+    the planes' variances differ by more than 1e-9 relative (e.g. unequal curvatures along the axes).
+    """
+    var = np.sum((S.T @ np.atleast_2d(normals).T) ** 2, axis=0)
+    if np.any(var <= 0):
+        raise ValueError("bridge=True needs noise with a positive variance along the normal")
+    if np.max(var) - np.min(var) > 1e-9 * np.max(var):
+        raise ValueError("bridge=True with several planes needs equal noise variance along their normals; "
+                         f"got {var.tolist()}")
+    return 2.0 / float(var[0])
+
+
+def _two_region(landscape, S, noise_matrix_after, split_point, split_normal, bridge, cp, crit):
+    """Arrays of the second noise region (or inert placeholders when there is none)."""
+    d = landscape.dim
+    if noise_matrix_after is None:
+        if split_point is not None or split_normal is not None:
+            raise ValueError("split_point and split_normal go with noise_matrix_after (two-region noise)")
+        return False, np.zeros(2 * d), S, 0.0
+    S2 = np.array(noise_matrix_after, dtype=float)
+    if S2.shape != (d, d) or not np.all(np.isfinite(S2)):
+        raise ValueError(f"noise_matrix_after must be a finite array of shape ({d}, {d}); got shape {S2.shape}")
+    q = np.asarray(split_point, float) if split_point is not None else None
+    e = np.asarray(split_normal, float) if split_normal is not None else None
+    if q is None or e is None or q.shape != (d,) or e.shape != (d,) or not np.all(np.isfinite(np.r_[q, e])):
+        raise ValueError(f"two-region noise needs split_point and split_normal, finite arrays of shape ({d},)")
+    if abs(np.linalg.norm(e) - 1.0) > 1e-9:
+        raise ValueError("split_normal must be a unit vector")
+    c2 = 0.0
+    if bridge and crit == _DIVIDING:
+        m = int(cp[0])
+        c2 = _bridge_constant(S2, cp[1 + m * d:].reshape(m, d))
+    return True, np.concatenate([q, e]), S2, c2
+
+
+def _matrix_layout(S):
+    """(use_diag, diagonal, contiguous S, col_lo, col_hi) for the compiled noise application."""
+    d = S.shape[0]
+    use_diag = bool(np.count_nonzero(S - np.diag(np.diag(S))) == 0)
+    sdiag = np.ascontiguousarray(np.diag(S).copy())
+    S = np.ascontiguousarray(S)
+    nz = S != 0                            # columns k with S[j, k] ≠ 0, per row j: [col_lo, col_hi)
+    col_lo = np.where(nz.any(axis=1), nz.argmax(axis=1), 0).astype(np.int64)
+    col_hi = np.where(nz.any(axis=1), d - nz[:, ::-1].argmax(axis=1), 0).astype(np.int64)
+    return use_diag, sdiag, S, col_lo, col_hi
+
+
 _CHUNK = 4096
 
 
@@ -675,7 +752,8 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
                        max_steps: int, seed: int, criterion: str, point=None, normal=None, center=None,
                        radius: float | None = None, level: float | None = None, minimum_loss: float | None = None,
                        particle_offset: int = 0, bridge: bool = False, temperature: float | None = None,
-                       workers: int = 1, return_theta: bool = False) -> EscapeResult:
+                       workers: int = 1, return_theta: bool = False, noise_matrix_after=None,
+                       split_point=None, split_normal=None) -> EscapeResult:
     """Compiled escape simulation with a fixed noise matrix: θ ← θ − η∇L(θ) + S·ξ, ξ ~ N(0, I).
 
     Every particle starts at ``start`` and runs until the exit criterion holds, θ becomes
@@ -703,7 +781,8 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
         Run seed of the stream contract.
     criterion : {"dividing_surface", "radius", "loss_level"}
         ``dividing_surface``: escaped when (θ − point)·normal ≥ 0 (normal a unit vector pointing away
-        from the minimum). ``radius``: ‖θ − center‖ ≥ radius (center defaults to ``start``).
+        from the minimum); ``point``/``normal`` of shape (m, d) give m planes (escaped when any is
+        crossed: one plane per escape path). ``radius``: ‖θ − center‖ ≥ radius (center defaults to ``start``).
         ``loss_level``: L(θ) − minimum_loss ≥ level (minimum_loss defaults to L(start)).
     bridge : bool
         ``dividing_surface`` only: also count a step whose two ends are both on the minimum's side, at
@@ -718,6 +797,9 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
         Threads; each runs the compiled kernel on chunks of particles with the GIL released.
     return_theta : bool
         Also return θ at each particle's last step (n_runs × d floats).
+    noise_matrix_after, split_point, split_normal : optional
+        Two-region noise (THEORY §5.2, the paper's s model): S2 = ``noise_matrix_after`` is used
+        where (θ − split_point)·split_normal ≥ 0 at the start of a step, S elsewhere.
 
     Returns
     -------
@@ -737,12 +819,10 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     if int(workers) != workers or workers < 1:
         raise ValueError(f"workers must be an integer >= 1; got {workers}")
     d = landscape.dim
-    use_diag = bool(np.count_nonzero(S - np.diag(np.diag(S))) == 0)
-    sdiag = np.ascontiguousarray(np.diag(S).copy())
-    S = np.ascontiguousarray(S)
-    nz = S != 0                            # columns k with S[j, k] ≠ 0, per row j: [col_lo, col_hi)
-    col_lo = np.where(nz.any(axis=1), nz.argmax(axis=1), 0).astype(np.int64)
-    col_hi = np.where(nz.any(axis=1), d - nz[:, ::-1].argmax(axis=1), 0).astype(np.int64)
+    two, split, S2, bridge_c2 = _two_region(landscape, S, noise_matrix_after, split_point, split_normal,
+                                            bridge, cp, crit)
+    use_diag, sdiag, S, col_lo, col_hi = _matrix_layout(S)
+    use_diag2, sdiag2, S2, col_lo2, col_hi2 = _matrix_layout(S2)
     steps = np.empty(n_runs, np.int64)
     escaped = np.empty(n_runs, np.bool_)
     diverged = np.empty(n_runs, np.bool_)
@@ -750,7 +830,8 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
 
     def run(i0, i1):
         _escape_block(kid, kp, start, eta, sdiag, S, col_lo, col_hi, use_diag, crit, cp, bool(bridge), bridge_c,
-                      seed, offset, i0, i1, max_steps, steps, escaped, diverged, theta, bool(return_theta))
+                      seed, offset, i0, i1, max_steps, steps, escaped, diverged, theta, bool(return_theta),
+                      two, split, sdiag2, S2, col_lo2, col_hi2, use_diag2, bridge_c2)
 
     chunks = [(i, min(i + _CHUNK, n_runs)) for i in range(0, n_runs, _CHUNK)]
     if workers == 1 or len(chunks) == 1:
@@ -768,7 +849,8 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
                                  center=None, radius: float | None = None, level: float | None = None,
                                  minimum_loss: float | None = None, particle_offset: int = 0,
                                  bridge: bool = False, temperature: float | None = None,
-                                 return_theta: bool = False) -> EscapeResult:
+                                 return_theta: bool = False, noise_matrix_after=None, split_point=None,
+                                 split_normal=None) -> EscapeResult:
     """Plain-numpy reference of :func:`fixed_noise_escape` (same contract, same results).
 
     Independent of the compiled path: gradients and losses come from autograd (any landscape works,
@@ -783,10 +865,14 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
         lambda th: landscape.value(th))
     d = landscape.dim
     grad = _batch_grad(landscape.loss)
+    two, split, S2, bridge_c2 = _two_region(landscape, S, noise_matrix_after, split_point, split_normal,
+                                            bridge, cp, crit)
 
     def stat(th):                       # criterion statistic per row; escaped when ≥ 0
         if crit == _DIVIDING:
-            return np.sum((th - cp[:d]) * cp[d:], axis=1)
+            m = int(cp[0])
+            P, N = cp[1:1 + m * d].reshape(m, d), cp[1 + m * d:].reshape(m, d)
+            return np.max(np.einsum("nmd,md->nm", th[:, None, :] - P[None], N), axis=1)
         if crit == _RADIUS:
             return np.sum((th - cp[:d]) ** 2, axis=1) - cp[d]
         vals = np.asarray(landscape.loss(th.T), float).reshape(len(th))
@@ -809,9 +895,11 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
             th = theta[alive]
             g = np.asarray(grad(th.T), float).T
             z = np.array([noise[i].standard_normal(d) for i in alive]).reshape(len(alive), d)
+            after = (th - split[:d]) @ split[d:] >= 0 if two else np.zeros(len(alive), bool)
             kick = np.zeros_like(th)
             for k in range(d):          # Σ_k S[j, k]·ξ_k summed in k order, as the kernel does
-                kick += S[:, k][None, :] * z[:, k][:, None]
+                col = np.where(after[:, None], S2[:, k][None, :], S[:, k][None, :])
+                kick += col * z[:, k][:, None]
             new = th - eta * g + kick
             u = np.array([aux[i].random() for i in alive]) if bridge else None
             theta[alive] = new
@@ -820,7 +908,7 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
             s[~bad] = stat(new[~bad])
             hit = ~bad & (s >= 0)
             if bridge:
-                p = np.exp(-bridge_c * s_prev[alive] * s)
+                p = np.exp(-np.where(after, bridge_c2, bridge_c) * s_prev[alive] * s)
                 hit |= ~bad & (u < p)
             diverged[alive[bad]] = True
             escaped[alive[hit]] = True

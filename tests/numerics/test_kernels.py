@@ -126,6 +126,16 @@ CASES = {
                                                   max_steps=300, bridge=True)),
     "st10-full-matrix-radius": (ST10, M10, dict(eta=0.01, noise_matrix=0.07 * np.random.default_rng(0).standard_normal((10, 10)),
                                                 criterion="radius", radius=1.6, max_steps=300)),
+    # two-region noise (THEORY §5.2): S before the split plane at the inflection point, S2 after it
+    "dw-two-region-bridge": (double_well(), [-1.0], dict(eta=0.05, noise_matrix=[[0.25]], noise_matrix_after=[[0.5]],
+                                                         split_point=[-1 / np.sqrt(3)], split_normal=[1.0],
+                                                         criterion="dividing_surface", point=[0.0], normal=[1.0],
+                                                         max_steps=400, bridge=True)),
+    # several planes: one per escape path of ST-2 out of its global minimum (both axes)
+    "st2-two-planes-bridge": (styblinski_tang(2), styblinski_tang(2).minima[0],
+                              dict(eta=0.01, temperature=2.0, criterion="dividing_surface",
+                                   point=np.array(styblinski_tang(2).minima[0]) + 1.2 * np.eye(2), normal=np.eye(2),
+                                   max_steps=300, bridge=True)),
     "st1-divergence": (styblinski_tang(1), [-2.903534], dict(eta=0.0575, temperature=3.0, criterion="dividing_surface",
                                                             point=[1e300], normal=[1.0], max_steps=300)),
 }
@@ -229,3 +239,22 @@ def test_bad_arguments_are_refused(fn):
         fn(dw, [-1.0], **{**base, "n_runs": 0}, **plane, temperature=0.1)
     with pytest.raises(ValueError, match="shape"):
         fn(dw, [-1.0, 0.0], **base, **plane, temperature=0.1)
+
+
+def test_two_region_noise_uses_the_second_matrix_beyond_the_split():
+    """With S2 = 0 beyond the split, particles there move deterministically downhill and never escape."""
+    land = double_well()
+    kw = dict(eta=0.05, noise_matrix=[[0.1]], noise_matrix_after=[[0.0]], split_point=[-0.7], split_normal=[1.0],
+              criterion="dividing_surface", point=[0.0], normal=[1.0], max_steps=2000, n_runs=64, seed=5)
+    res = K.fixed_noise_escape(land, [-1.0], **kw)
+    assert not res.escaped.any()            # descent from θ ≥ −0.7 goes back to −1; a 7σ jump is needed
+    both = K.fixed_noise_escape(land, [-1.0], **{**kw, "noise_matrix_after": [[0.1]]})
+    assert both.escaped.sum() > 10          # the same noise on both sides does escape
+
+
+def test_several_planes_need_equal_variances_for_the_bridge():
+    land = styblinski_tang(2)
+    m = land.minima[0]
+    with pytest.raises(ValueError, match="equal noise variance"):
+        K.fixed_noise_escape(land, m, eta=0.01, noise_matrix=np.diag([0.1, 0.2]), criterion="dividing_surface",
+                             point=m + np.eye(2), normal=np.eye(2), max_steps=10, n_runs=2, seed=0, bridge=True)
