@@ -66,7 +66,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.15rem 1rem;margin:.4
 dt{font-family:Helvetica,Arial,sans-serif;font-weight:bold;color:#333}dd{margin:0;overflow-wrap:anywhere}
 dd dl{margin:0}
 pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;font-size:.85rem}
-math{font-size:1.05em}
+math{font-size:1.05em;font-family:"STIX Two Math","Latin Modern Math","Cambria Math",math}
 """
 
 
@@ -100,11 +100,19 @@ _ACCENTS = {"hat": "^", "widehat": "^", "bar": "¯", "overline": "¯", "tilde": 
 _SIZERS = {"big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr",
            "displaystyle", "textstyle", "limits", "nolimits"}
 _CHAR_OPERATORS = {"-": "−", "*": "∗", "'": "′"}
+_TIGHT = {"/", "|", "‖"}
 _TOKEN = re.compile(r"\\([A-Za-z]+)\s*|\\(.)|(\d+(?:\.\d+)?)|(\s+)|(.)", re.S)
 
 
 def _x(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def _mo(text: str) -> str:
+    """An operator; '/' and bars get no side spacing (TeX treats them as ordinary symbols)."""
+    if text in _TIGHT:
+        return f'<mo lspace="0em" rspace="0em">{_x(text)}</mo>'
+    return f"<mo>{_x(text)}</mo>"
 
 
 class _LatexParser:
@@ -218,14 +226,14 @@ class _LatexParser:
                 return f"<mi>{_x(value)}</mi>"
             if cat.startswith("N"):
                 return f"<mn>{_x(value)}</mn>"
-            return f"<mo>{_x(_CHAR_OPERATORS.get(value, value))}</mo>"
+            return _mo(_CHAR_OPERATORS.get(value, value))
         if kind == "sym":
             if value in _SPACES:
                 width = _SPACES[value]
                 return f'<mspace width="{width}"></mspace>' if width else ""
             if value == "\\":
                 return ""
-            return f"<mo>{_x(_OPERATORS.get(value, value))}</mo>"
+            return _mo(_OPERATORS.get(value, value))
         # a command
         if value in ("frac", "dfrac", "tfrac"):
             num, den = self.argument(), self.argument()
@@ -268,10 +276,10 @@ class _LatexParser:
             return f'<mi mathvariant="normal">{_GREEK_UPPER[value]}</mi>'
         if value in _IDENTIFIERS:
             return f"<mi>{_IDENTIFIERS[value]}</mi>"
-        if value in _FUNCTIONS:
-            return f"<mi>{value}</mi><mo>\u2061</mo>"
+        if value in _FUNCTIONS:                         # TeX puts a thin space after \log, \exp, …
+            return f'<mi>{value}</mi><mo>\u2061</mo><mspace width="0.1667em"></mspace>'
         if value in _OPERATORS:
-            return f"<mo>{_x(_OPERATORS[value])}</mo>"
+            return _mo(_OPERATORS[value])
         if value in _SPACES:
             width = _SPACES[value]
             return f'<mspace width="{width}"></mspace>' if width else ""
