@@ -194,7 +194,7 @@ def check_in_browser(html_path, screenshot_path, *, chromium: str | None = None)
 
 
 def main(argv=None) -> int:
-    """``python -m reports.browser_check FILE.html OUT.png``: JSON findings on stdout; exit 0 ok, 1 problems, 2 error."""
+    """``python -m reports.browser_check FILE.html OUT.png``: JSON on stdout; exit 0 ok, 1 problems, 2 error."""
     parser = argparse.ArgumentParser(prog="python -m reports.browser_check", description=__doc__.splitlines()[0])
     parser.add_argument("html", type=Path, help="the HTML report to open")
     parser.add_argument("screenshot", type=Path, help="where to write the PNG screenshot")

@@ -382,7 +382,8 @@ def plot_scatter(figure, *, ax=None):
             ax.plot(grid, 10**v if log else v, style, color=color, lw=1.5, label=label(spec))
 
         draw(d.get("fit"), "-", FIT, lambda s: f"fit: {_slope_text(s)}")
-        draw(d.get("reference"), "--", PREDICTED, lambda s: s.get("label") or f"predicted: slope {float(s['slope']):.4g}")
+        draw(d.get("reference"), "--", PREDICTED,
+             lambda s: s.get("label") or f"predicted: slope {float(s['slope']):.4g}")
         if d.get("identity"):
             both = np.concatenate([xs, ys])
             a, b = float(both.min()), float(both.max())

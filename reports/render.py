@@ -24,11 +24,14 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import os
 import re
 import tempfile
 import unicodedata
 from pathlib import Path
+
+import numpy as np
 
 from reports.derivations import _CSS as _DERIVATION_CSS
 from reports.figures import render_figure
@@ -455,8 +458,12 @@ def markdown_to_html(text: str, *, mathml=None, heading_level: int = 3) -> str:
 # ================================================================================== formatting
 def _cell(value) -> str:
     """A table value as text: None (JSON for NaN/inf) as '—', floats to 4 significant digits."""
-    if value is None:
-        return "—"
+    if isinstance(value, np.generic):                  # numpy scalars of an in-memory result
+        value = value.item()
+    if isinstance(value, tuple):
+        value = list(value)
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"                                     # JSON stores NaN/inf as null: same text either way
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
@@ -678,8 +685,8 @@ def render_html(result: SuiteResult, *, figure_png: dict | None = None) -> str:
         out += ['<table class="verdicts">', "<tr>" + "".join(f"<th>{c}</th>" for c in _VERDICT_COLUMNS) + "</tr>"]
         for v in result.verdicts:
             cls = "pass" if v.passed else "fail"
-            out.append(f'<tr class="{cls}-row"><td><code>{_x(v.check or "—")}</code></td><td>{_inline(v.claim)}</td>'
-                       f"<td>{_inline(v.measured)}</td><td>{_inline(v.predicted)}</td><td>{_inline(v.tolerance)}</td>"
+            texts = "".join(f"<td>{_inline(str(c))}</td>" for c in (v.claim, v.measured, v.predicted, v.tolerance))
+            out.append(f'<tr class="{cls}-row"><td><code>{_x(v.check or "—")}</code></td>{texts}'
                        f'<td class="{cls}">{cls.upper()}</td></tr>')
         out.append("</table>")
         details = [v for v in result.verdicts if v.details]

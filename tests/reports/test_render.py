@@ -38,7 +38,8 @@ def make_result() -> SuiteResult:
                {"x": np.log(1 / inv_k).tolist(), "y": (np.log(1 / inv_k) - 2.0).tolist(),
                 "y_lo": (np.log(1 / inv_k) - 2.1).tolist(), "y_hi": (np.log(1 / inv_k) - 1.9).tolist(),
                 "x_label": "log k", "y_label": "log γ", "fit": {"slope": 1.01, "intercept": -2.0},
-                "reference_slope": 1.0}, "The slope-1 reference line is the Kramers prefactor's √(H_ae|H_be|) ∝ k."),
+                "reference_slope": 1.0},
+               "The slope-1 reference line is the Kramers prefactor's √(H_ae|H_be|) ∝ k."),
         Figure("survival-k1", "survival", "Survival at k = 1",
                {"t": t.tolist(), "survival": survival.tolist(), "rate": 0.8, "rate_ci": [0.7, 0.92],
                 "t_max": float(t.max())}, "Kaplan–Meier against exp(−γ̂t)."),
@@ -65,7 +66,8 @@ def make_result() -> SuiteResult:
     ]
     tables = [Table("slopes", ["x", "slope", "CI low", "CI high", "predicted", "R²", "n", "within CI"],
                     [["1/k", 3.08, 2.95, 3.21, 3.0, 0.998, 6, True],
-                     ["B", 0.41234567, 0.39, 0.43, None, 0.97, 6, False]],
+                     ["B", np.float64(0.41234567), 0.39, 0.43, None, 0.97, 6, False],
+                     ["1/η", float("nan"), None, None, 1.5, None, np.int64(2), None]],   # NaN: null in JSON
                     "Weighted least squares of −log γ with standard errors 1/√n_escaped; CI at 95%.")]
     sections = [
         {"title": "Setup", "text": "Styblinski–Tang in $d = 2$, SGD with $\\eta = 0.01$ and batch size $B$.\n\n"
