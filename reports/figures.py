@@ -13,7 +13,8 @@ Data layout per kind (keys marked "opt." may be absent):
     ``x_label``, ``y_label``; ``fit`` = ``{"slope", "intercept"}`` (a ``LineFit.to_dict()`` is fine; its
     ``slope_stderr`` or ``slope_ci_low``/``slope_ci_high`` go into the legend); ``predicted`` =
     ``{"slope", "intercept"}`` opt. (without an intercept the predicted slope is drawn through the
-    weighted centre of the points); ``reference_slope`` opt. (e.g. 1 for SGLD log γ vs log k), drawn
+    weighted centre of the points); ``law_points``, ``exact_points`` opt. (the law's and an exact
+    reference's y at each x, drawn as open markers); ``reference_slope`` opt. (e.g. 1 for SGLD log γ vs log k), drawn
     through the centre of the points; ``x_log`` opt. (log x axis, the line is still y = a + b·x).
     The panels of the slides' Fig. 7–8: −log γ against 1/k, B, 1/η, and log γ against log k.
 ``survival``
@@ -181,6 +182,16 @@ def plot_fit(figure, *, ax=None):
                 intercept, where = cy - slope * cx, " (through the data centre)"
             ax.plot(grid, intercept + slope * grid, "--", color=PREDICTED, lw=1.6,
                     label=f"predicted: slope {slope:.4g}{where}")
+        for key, marker, color, label in (("law_points", "s", PREDICTED, "law at each point"),
+                                          ("exact_points", "+", "k", "exact reference")):
+            if d.get(key) is not None:
+                v = _floats(d[key])
+                keep = ok & np.isfinite(v) if v.shape == x.shape else None
+                if keep is None:
+                    raise ValueError(f"figure {figure.name!r}: {key} differs in length from x")
+                if keep.any():
+                    ax.plot(x[keep], v[keep], marker, mfc="none", mec=color, color=color, ms=7, ls="none",
+                            label=label)
         if d.get("reference_slope") is not None:
             slope = float(d["reference_slope"])
             ax.plot(grid, cy + slope * (grid - cx), ":", color=REFERENCE, lw=1.4,

@@ -43,6 +43,9 @@ def test_fit_draws_points_fit_and_dashed_prediction(figures):
     px, py = predicted.get_data()
     np.testing.assert_allclose(np.diff(py) / np.diff(px), 3.0)       # slope only: drawn through the centre
     assert ax.get_xlabel() == "1/k" and ax.get_ylabel() == "−log γ" and ax.get_title() == fig.title
+    np.testing.assert_allclose(_line(ax, "law at each point").get_ydata(), fig.data["law_points"])
+    assert not [line for line in ax.get_lines() if line.get_label() == "exact reference"]   # all null
+    assert not [line for line in ax.get_lines() if line.get_label().startswith("reference")]
     # the error bars are the stored CI half-widths
     bars = ax.containers[0]
     segs = bars.lines[2][0].get_segments()
