@@ -192,6 +192,8 @@ class Basin:
     pre_level : float or None
         Absolute loss above which a particle is examined.
     check_every : int
+    quench_steps, quench_step, loss_scale
+        Passed to :func:`quench`.
     """
 
     minima: np.ndarray
@@ -201,7 +203,7 @@ class Basin:
     check_every: int
     quench_steps: int = 5000
     quench_step: float = 1.0
-    gtol: float = 1e-8
+    loss_scale: float = 1.0
     name: str = "basin"
 
     def landed(self, theta: np.ndarray, ctx) -> tuple[np.ndarray, np.ndarray]:
@@ -219,7 +221,7 @@ class Basin:
         rest = np.flatnonzero(~inside)
         if rest.size:
             labels, ends = quench(ctx.values, ctx.grads, theta[rest], self.minima, self.capture_radius,
-                                  step=self.quench_step, max_steps=self.quench_steps, gtol=self.gtol)
+                                  step=self.quench_step, max_steps=self.quench_steps, loss_scale=self.loss_scale)
             new_min = (labels == -2) & (np.linalg.norm(theta[rest] - ends, axis=1) < self.capture_radius)
             won[rest[new_min]] = True
             index[rest[new_min]] = -2
@@ -244,13 +246,14 @@ class Basin:
 
 
 def quench(values, grads, X: np.ndarray, minima: np.ndarray, capture_radius: float, *, step: float,
-           max_steps: int = 5000, gtol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+           loss_scale: float, max_steps: int = 5000) -> tuple[np.ndarray, np.ndarray]:
     """Deterministic gradient descent from each row of X until it is captured by a known minimum.
 
-    Per-particle step size with backtracking: a step that does not lower L is refused and the
-    step halved; an accepted step grows it by 1.25 (up to 4× ``step``). So the descent is monotone
-    in L and cannot jump over a ridge into a basin it was not in by more than one overshoot of a
-    stable step.
+    Per-particle step size s with backtracking: a step is accepted only when it lowers L by at least
+    ½·s·‖∇L‖² minus a round-off slack (Armijo with c = ½), else refused and s halved; an accepted
+    step grows s by 1.25 (up to 4× ``step``). For a quadratic the Armijo test holds exactly when
+    s·κ ≤ 1 (κ the curvature along ∇L), so an accepted step never overshoots the minimum along its
+    direction: the descent does not jump over a ridge into another basin.
 
     Parameters
     ----------
@@ -260,17 +263,20 @@ def quench(values, grads, X: np.ndarray, minima: np.ndarray, capture_radius: flo
         Start points.
     minima : ndarray (M, d)
     capture_radius : float
+        A quench within this distance of ``minima[j]`` ends there.
     step : float
         Initial step (about 1/λ_max of the Hessian at the minimum).
+    loss_scale : float > 0
+        A loss difference that matters (e.g. the barrier): a quench not captured by a known minimum
+        has converged to an unlisted one when ‖∇L‖·capture_radius ≤ 1e-6·loss_scale, i.e. the loss
+        could change by at most a millionth of it within the capture radius.
     max_steps : int
-    gtol : float
-        ‖∇L‖ below which a quench not captured by a known minimum has converged to an unlisted one.
 
     Returns
     -------
     labels : ndarray of int (n,)
         j when captured by ``minima[j]``; −2 converged elsewhere (an unlisted critical point);
-        −1 undecided within ``max_steps`` (or non-finite).
+        −1 undecided within ``max_steps`` (or non-finite, or no descent even with steps 1e-20·``step``).
     X_end : ndarray (n, d)
     """
     X = np.array(X, float)
@@ -279,33 +285,37 @@ def quench(values, grads, X: np.ndarray, minima: np.ndarray, capture_radius: flo
     if n == 0:
         return labels, X
     s = np.full(n, float(step))
-    L = values(X)
-    G = grads(X)
-    live = np.isfinite(L) & np.isfinite(G).all(axis=1)
-    act = np.flatnonzero(live)
-    for _ in range(int(max_steps) + 1):
-        if act.size == 0:
-            break
-        dist = np.linalg.norm(X[act, None, :] - minima[None, :, :], axis=2)
-        j = np.argmin(dist, axis=1)
-        caught = dist[np.arange(act.size), j] < capture_radius
-        labels[act[caught]] = j[caught]
-        gn = np.linalg.norm(G[act], axis=1)
-        flat = ~caught & (gn <= gtol)
-        labels[act[flat]] = -2
-        act = act[~(caught | flat)]
-        if act.size == 0:
-            break
-        trial = X[act] - s[act, None] * G[act]
-        Lt = values(trial)
-        ok = np.isfinite(Lt) & (Lt <= L[act])
-        acc = act[ok]
-        X[acc] = trial[ok]
-        L[acc] = Lt[ok]
-        if acc.size:
-            G[acc] = grads(X[acc])
-        s[acc] = np.minimum(s[acc] * 1.25, 4.0 * step)
-        s[act[~ok]] *= 0.5
-        bad = ~np.isfinite(G[act]).all(axis=1) | (s[act] < 1e-12 * step)
-        act = act[~bad]
+    gtol = 1e-6 * float(loss_scale) / float(capture_radius)
+    with np.errstate(all="ignore"):
+        L = values(X)
+        G = grads(X)
+        live = np.isfinite(L) & np.isfinite(G).all(axis=1)
+        act = np.flatnonzero(live)
+        for _ in range(int(max_steps) + 1):
+            if act.size == 0:
+                break
+            dist = np.linalg.norm(X[act, None, :] - minima[None, :, :], axis=2)
+            j = np.argmin(dist, axis=1)
+            caught = dist[np.arange(act.size), j] < capture_radius
+            labels[act[caught]] = j[caught]
+            g2 = np.sum(G[act] ** 2, axis=1)
+            flat = ~caught & (np.sqrt(g2) <= gtol)
+            labels[act[flat]] = -2
+            keep = ~(caught | flat)
+            act, g2 = act[keep], g2[keep]
+            if act.size == 0:
+                break
+            trial = X[act] - s[act, None] * G[act]
+            Lt = values(trial)
+            slack = 8 * np.finfo(float).eps * np.maximum(np.abs(L[act]), np.abs(np.where(np.isfinite(Lt), Lt, 0.0)))
+            ok = np.isfinite(Lt) & (Lt <= L[act] - 0.5 * s[act] * g2 + slack)   # Armijo (c = ½), round-off slack
+            acc = act[ok]
+            X[acc] = trial[ok]
+            L[acc] = Lt[ok]
+            if acc.size:
+                G[acc] = grads(X[acc])
+            s[acc] = np.minimum(s[acc] * 1.25, 4.0 * step)
+            s[act[~ok]] *= 0.5
+            bad = ~np.isfinite(G[act]).all(axis=1) | (s[act] < 1e-20 * step)     # hopeless: far out on a steep wall
+            act = act[~bad]
     return labels, X

@@ -353,9 +353,12 @@ def _default_saddles(landscape, a, ctx, lam_max):
             continue
         dist = float(np.linalg.norm(b - a))
         eps = 1e-3 * dist
-        labels, _ = _criteria.quench(ctx.values, ctx.grads, np.array([b - eps * e, b + eps * e]), a[None, :],
-                                     0.05 * dist, step=1.0 / lam_max, max_steps=20000,
-                                     gtol=1e-12 * lam_max * dist)
+        # the other known minima catch the far side early; undecided (−1) counts as "not a"
+        known = np.array([a] + [np.asarray(m, float) for m in landscape.minima
+                                if np.linalg.norm(m - a) > 0.1 * dist])
+        labels, _ = _criteria.quench(ctx.values, ctx.grads, np.array([b - eps * e, b + eps * e]), known,
+                                     0.05 * dist, step=1.0 / lam_max, max_steps=3000,
+                                     loss_scale=max(abs(landscape.value(b) - landscape.value(a)), 1e-300))
         if labels[0] == 0 and labels[1] != 0:
             out.append((b, e, h_b))
         elif labels[1] == 0 and labels[0] != 0:
@@ -364,7 +367,7 @@ def _default_saddles(landscape, a, ctx, lam_max):
 
 
 def _geometry(landscape, start, ctx, *, minimum, saddle, escape_direction, need_saddle: bool,
-              need_dense: bool) -> _Geometry:
+              want_saddle: bool, need_dense: bool) -> _Geometry:
     d = landscape.dim
     if minimum is not None:
         a = _check_point("minimum", minimum, d)
@@ -400,9 +403,9 @@ def _geometry(landscape, start, ctx, *, minimum, saddle, escape_direction, need_
             h_b = landscape.hessian(b) if (need_dense or _dense_ok(landscape)) else None
             e = es[j] if es is not None else _negative_direction(h_b, a, b)
             found.append((b, e, h_b))
-    elif need_saddle or landscape.saddles:
-        if escape_direction is not None:
-            raise ValueError("escape_direction needs saddle (the point the plane passes through)")
+    elif escape_direction is not None:
+        raise ValueError("escape_direction needs saddle (the point the plane passes through)")
+    elif need_saddle or (want_saddle and landscape.saddles):
         if _dense_ok(landscape):
             found = _default_saddles(landscape, a, ctx, lam_pos)
     if need_saddle and not found:
@@ -476,8 +479,10 @@ def _expected_escapes(noise_model, criterion: str, geom: _Geometry, ctx, *, eta,
                 D = max(temp(a, e), temp(b, e))
                 h_ae = float(e @ geom.h_a @ e) if geom.h_a is not None else geom.lambda_max
                 h_be = abs(float(e @ geom.h_b[j] @ e)) if geom.h_b[j] is not None else h_ae
-                E = np.inf if D <= 0 else max(dL, 0.0) / D
-                rates.append(max(h_ae, h_be) / (2 * np.pi) * np.exp(-E))
+                if dL <= 0:              # no barrier: the particles drift out
+                    return float(n_runs), "no barrier"
+                E = np.inf if D <= 0 else dL / D
+                rates.append(max(h_ae, h_be, 1e-300) / (2 * np.pi) * np.exp(-E))
                 what = f"exponent ΔL/D_e ≥ {E:.3g}" if j == 0 else what
     rate = float(np.sum(rates))
     t_max = max_steps * eta
@@ -485,30 +490,33 @@ def _expected_escapes(noise_model, criterion: str, geom: _Geometry, ctx, *, eta,
 
 
 # ====================================================================== compiled kernel hook
-def _kernel_request(landscape, noise_model, crit, *, start, eta, seed, max_steps, bridge):
-    """The arguments a compiled kernel gets, or None when the run is not one it covers.
+def _kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_steps, n_runs, bridge):
+    """Keyword arguments for ``numerics.kernels.fixed_noise_escape``, or None when it does not cover the run.
 
     Covered: a built-in landscape with ``landscape.kernel`` set, ``white`` or ``hessian_fixed`` noise,
-    ``dividing_surface`` or ``radius`` criterion. The kernel must follow :mod:`numerics.streams` and
-    draw per step exactly what :mod:`numerics.noise` documents (``standard_normal(d)`` from the
-    noise stream, one aux uniform when ``bridge``), so that it reproduces this numpy path bit for
-    bit up to floating-point association in the gradient. It returns a dict with ``steps``,
-    ``escaped``, ``diverged``, ``exit_index`` (n_runs,) and ``final_theta`` (n_runs, d).
+    one start point, and either one dividing plane or the ``radius`` criterion without bridge. The
+    kernel follows :mod:`numerics.streams` (``standard_normal(d)`` per step from the noise stream,
+    one aux uniform per step with the bridge), so its exit steps match this numpy path; known
+    differences: it applies the noise as (c·F)·z where this path computes c·(F·z) (last-bit
+    differences for ``hessian_fixed``), and it has no overshoot test (an exit by a locally unstable
+    step counts as an escape there).
     """
     if landscape.kernel is None or noise_model.name not in ("white", "hessian_fixed"):
         return None
-    if crit.name not in ("dividing_surface", "radius"):
+    if not np.all(starts == starts[0]):
         return None
     if noise_model.name == "white":
-        factor = noise_model._s * np.eye(landscape.dim)
+        S = noise_model._s * np.eye(landscape.dim)
     else:
-        factor = noise_model._c * noise_model._F
-    req = {"kernel": landscape.kernel, "start": start, "eta": float(eta), "noise_factor": factor,
-           "seed": int(seed), "max_steps": int(max_steps), "bridge": bool(bridge), "criterion": crit.name}
-    if crit.name == "dividing_surface":
-        req.update(planes=crit.points, normals=crit.normals)
-    else:
+        S = noise_model._c * noise_model._F
+    req = {"eta": float(eta), "noise_matrix": S, "n_runs": int(n_runs), "max_steps": int(max_steps),
+           "seed": int(seed), "criterion": crit.name, "return_theta": True}
+    if crit.name == "dividing_surface" and crit.points.shape[0] == 1:
+        req.update(point=crit.points[0], normal=crit.normals[0], bridge=bool(bridge))
+    elif crit.name == "radius" and not bridge:
         req.update(center=crit.center, radius=float(crit.radius))
+    else:
+        return None
     return req
 
 
@@ -798,7 +806,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         criterion == "loss_level")
     need_dense = noise in ("hessian_fixed", "hessian_two_region")
     geom = _geometry(landscape, starts, ctx, minimum=minimum, saddle=saddle, escape_direction=escape_direction,
-                     need_saddle=need_saddle, need_dense=need_dense)
+                     need_saddle=need_saddle, want_saddle=criterion == "basin", need_dense=need_dense)
     eta_lam = eta * geom.lambda_max
     if eta_lam >= STABILITY_LIMIT:
         raise ValueError(f"eta = {eta:g} is unstable at the minimum: eta·λ_max(H_a) = {eta_lam:.4g} >= 2; "
@@ -839,11 +847,19 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         crit = _criteria.LossLevel(level, frac)
     else:
         known = [geom.minimum]
-        cand = (_check_points("minima", minima, d) if minima is not None
-                else [np.asarray(m, float) for m in landscape.minima])
+        if minima is not None:
+            cand = list(_check_points("minima", minima, d))
+        else:                      # the landscape's hints, polished (finite sums move them)
+            from numerics.critical import CriticalPointError, find_minimum
+            cand = []
+            for m in landscape.minima:
+                try:
+                    cand.append(find_minimum(landscape, m))
+                except (CriticalPointError, LandscapeError):
+                    pass
         scale = max(1.0, float(np.linalg.norm(geom.minimum)))
         for m in cand:
-            if np.linalg.norm(m - geom.minimum) > 1e-6 * scale:
+            if all(np.linalg.norm(m - k) > 1e-6 * scale for k in known):
                 known.append(np.asarray(m, float))
         known = np.array(known)
         if capture_radius is None:
@@ -864,8 +880,10 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         if check_every is None:
             check_every = max(1, int(round(0.5 / eta)))
         lam = geom.lambda_max if geom.lambda_max > 0 else 1.0
+        loss_scale = (float(np.min(np.abs(geom.barriers))) if geom.barriers.size
+                      else max(abs(geom.loss_minimum), 1e-8))
         crit = _criteria.Basin(known, capture_radius, planes, pre_level, check_every,
-                               quench_step=1.0 / lam, gtol=1e-8 * lam * capture_radius)
+                               quench_step=1.0 / lam, loss_scale=loss_scale)
         if planes is None and pre_level is None:
             notes.append("basin: no saddle known, so every particle is quenched at every check (slow)")
 
@@ -882,20 +900,21 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
     # ------------------------------------------------------------ run
     used = "numpy"
     kernel = _find_kernel() if backend in ("auto", "numba") else None
-    request = (_kernel_request(landscape, noise_model, crit, start=np.ascontiguousarray(starts), eta=eta, seed=seed,
-                               max_steps=max_steps, bridge=bridge_on) if kernel is not None else None)
+    request = (_kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed, max_steps=max_steps,
+                               n_runs=n_runs, bridge=bridge_on) if kernel is not None else None)
     if backend == "numba" and request is None:
         why = ("numerics.kernels.fixed_noise_escape is not available" if kernel is None else
-               "it covers built-in landscapes with white/hessian_fixed noise and dividing_surface/radius criteria")
+               "it covers built-in landscapes with white/hessian_fixed noise, one start point, and one dividing "
+               "plane or the radius criterion without bridge")
         raise ValueError(f"backend='numba' cannot run this simulation: {why}; use backend='numpy' or 'auto'")
     if request is not None:
-        res = kernel(**request)
-        steps = np.asarray(res["steps"], np.int64)
-        escaped = np.asarray(res["escaped"], bool)
-        diverged = np.asarray(res["diverged"], bool)
-        exit_index = np.asarray(res["exit_index"], np.int64)
+        res = kernel(landscape, starts[0], **request)
+        steps = np.asarray(res[0], np.int64)
+        escaped = np.asarray(res[1], bool)
+        diverged = np.asarray(res[2], bool)
+        exit_index = np.where(escaped, 0, -1).astype(np.int64)
         first = np.full(n_runs, -1, np.int64)
-        final = np.asarray(res["final_theta"], float)
+        final = np.asarray(res[3], float)
         used = "numba"
     else:
         if chunk_size is None:
@@ -904,9 +923,10 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         parts = []
         for lo in range(0, n_runs, chunk_size):
             ids = np.arange(lo, min(n_runs, lo + chunk_size))
-            parts.append(_run_chunk(ids, starts[ids], noise_model=noise_model, crit=crit, ctx=ctx, seed=seed,
-                                    max_steps=max_steps, eta=eta, bridge_on=bridge_on, buffer_steps=buffer_steps,
-                                    level=level, basin_values=basin_values))
+            with np.errstate(all="ignore"):          # diverging particles overflow; they are flagged, not warned
+                parts.append(_run_chunk(ids, starts[ids], noise_model=noise_model, crit=crit, ctx=ctx, seed=seed,
+                                        max_steps=max_steps, eta=eta, bridge_on=bridge_on, buffer_steps=buffer_steps,
+                                        level=level, basin_values=basin_values))
         steps, escaped, diverged, exit_index, first, final = (np.concatenate(x) for x in zip(*parts))
 
     # ------------------------------------------------------------ result
