@@ -172,8 +172,9 @@ class Basin:
     Why not "its quench lands in another minimum": a particle just past the saddle quenches into the
     other basin but still recrosses with probability about ½, so that event has a mean time between
     the saddle MFPT (½ the Kramers time) and the Kramers time, depending on ``check_every``
-    (measured on θ⁴/4 − θ²/2 at ΔL/D = 4, η = 0.05, 500 runs: plane through the saddle 127,
-    quench-lands-elsewhere 175, ball around the other minimum ≈ plane through it 255; exact 277.1).
+    (measured on θ⁴/4 − θ²/2 at ΔL/D = 4, η = 0.05, 500 runs, mean SDE times ± ~5%: plane through
+    the saddle 127, quench-lands-elsewhere 175, ball around the other minimum 253, plane through the
+    other minimum 255; exact MFPT to the other minimum 277.1, THEORY T2).
 
     Resolution and bias: the recorded step is the first check at or after the particle entered
     the ball, so it is late by less than ``check_every`` steps (about ``check_every``/2 on average,
