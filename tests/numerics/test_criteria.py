@@ -1,7 +1,6 @@
 """Exit criteria: bridge crossing probability, plane/radius/level tests, quench and basin labels."""
 import autograd.numpy as anp
 import numpy as np
-import pytest
 
 from numerics import Landscape, NonFiniteLossError
 from numerics import criteria as cr

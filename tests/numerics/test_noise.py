@@ -1,5 +1,4 @@
 """Noise models: one-step moments against closed forms, stream semantics, α-stable and minibatch draws."""
-import autograd.numpy as anp
 import numpy as np
 import pytest
 from scipy import linalg, stats

@@ -16,7 +16,6 @@ from scipy import stats
 from scipy.integrate import cumulative_trapezoid, trapezoid
 
 from numerics import Landscape, build_landscape, sharpened
-from numerics import noise as nz
 from numerics.simulate import EscapeResult, NoEscapeExpectedWarning, simulate_escape
 from numerics.streams import NOISE, particle_stream
 
