@@ -39,7 +39,7 @@ __all__ = [
     "KERNELS", "CRITERIA", "has_kernel", "kernel_values", "kernel_grads",
     "stream_standard_normal", "stream_random",
     "white_noise_matrix", "hessian_fixed_noise_matrix",
-    "EscapeResult", "fixed_noise_escape", "fixed_noise_escape_reference",
+    "KernelEscape", "fixed_noise_escape", "fixed_noise_escape_reference",
 ]
 
 KERNELS = {"styblinski_tang": 0, "double_well": 1, "two_well_2d": 2, "muller_brown": 3}
@@ -483,7 +483,7 @@ def _positive(name, value) -> float:
 
 
 # ====================================================================== escape: compiled
-class EscapeResult(NamedTuple):
+class KernelEscape(NamedTuple):
     """Outcome of each particle of a fixed-noise escape run.
 
     Attributes
@@ -753,7 +753,7 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
                        radius: float | None = None, level: float | None = None, minimum_loss: float | None = None,
                        particle_offset: int = 0, bridge: bool = False, temperature: float | None = None,
                        workers: int = 1, return_theta: bool = False, noise_matrix_after=None,
-                       split_point=None, split_normal=None) -> EscapeResult:
+                       split_point=None, split_normal=None) -> KernelEscape:
     """Compiled escape simulation with a fixed noise matrix: θ ← θ − η∇L(θ) + S·ξ, ξ ~ N(0, I).
 
     Every particle starts at ``start`` and runs until the exit criterion holds, θ becomes
@@ -803,7 +803,7 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
 
     Returns
     -------
-    EscapeResult
+    KernelEscape
         ``(steps, escaped, diverged, theta)``.
     """
     kid, kp = _kernel_spec(landscape)
@@ -840,7 +840,7 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     else:
         with ThreadPoolExecutor(max_workers=min(int(workers), len(chunks), os.cpu_count() or 1)) as pool:
             list(pool.map(lambda c: run(*c), chunks))
-    return EscapeResult(steps, escaped, diverged, theta if return_theta else None)
+    return KernelEscape(steps, escaped, diverged, theta if return_theta else None)
 
 
 # ====================================================================== escape: numpy reference
@@ -850,7 +850,7 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
                                  minimum_loss: float | None = None, particle_offset: int = 0,
                                  bridge: bool = False, temperature: float | None = None,
                                  return_theta: bool = False, noise_matrix_after=None, split_point=None,
-                                 split_normal=None) -> EscapeResult:
+                                 split_normal=None) -> KernelEscape:
     """Plain-numpy reference of :func:`fixed_noise_escape` (same contract, same results).
 
     Independent of the compiled path: gradients and losses come from autograd (any landscape works,
@@ -915,4 +915,4 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
             steps[alive[bad | hit]] = t
             s_prev[alive] = s
             alive = alive[~(bad | hit)]
-    return EscapeResult(steps, escaped, diverged, theta if return_theta else None)
+    return KernelEscape(steps, escaped, diverged, theta if return_theta else None)

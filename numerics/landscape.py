@@ -143,18 +143,24 @@ class Landscape:
 
     # ------------------------------------------------------------------ many particles, rows (n, d)
     def values(self, thetas) -> np.ndarray:
-        """L at n particles, shape (n,)."""
+        """L at n particles, shape (n,) (compiled for built-ins with a kernel, else autograd.numpy)."""
         t = self._thetas(thetas)
-        if self.vectorised:
+        fast = _compiled(self)
+        if fast is not None:
+            v = fast[0](self, t)
+        elif self.vectorised:
             v = np.asarray(self._call(self.loss, t.T, what="loss"), float).reshape(len(t))
         else:
             v = np.array([self.value(x) for x in t])
         return self._finite(v, "the loss")
 
     def grads(self, thetas) -> np.ndarray:
-        """∇L at n particles, shape (n, d)."""
+        """∇L at n particles, shape (n, d) (compiled for built-ins with a kernel, else autograd)."""
         t = self._thetas(thetas)
-        if self.vectorised:
+        fast = _compiled(self)
+        if fast is not None:
+            g = fast[1](self, t)
+        elif self.vectorised:
             g = np.asarray(self._call(_batch_grad(self.loss), t.T, what="gradient"), float).T
         else:
             g = np.array([self.grad(x) for x in t])
@@ -176,6 +182,22 @@ class Landscape:
 
     def with_name(self, name: str) -> "Landscape":
         return replace(self, name=name)
+
+
+# ---------------------------------------------------------------------- compiled fast path
+def _compiled(landscape):
+    """(kernel_values, kernel_grads) for built-ins that declare a compiled kernel, else None.
+
+    The compiled gradients equal autograd's to ~1e-14 relative (tests/numerics/test_kernels.py) and
+    are ~20× faster on particle batches; single-θ calls and user landscapes stay on autograd.
+    """
+    if landscape.kernel is None:
+        return None
+    try:
+        from numerics.kernels import kernel_grads, kernel_values
+    except ImportError:          # numba missing: autograd is always correct
+        return None
+    return kernel_values, kernel_grads
 
 
 # ---------------------------------------------------------------------- autograd plumbing

@@ -493,26 +493,42 @@ def _expected_escapes(noise_model, criterion: str, geom: _Geometry, ctx, *, eta,
 def _kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_steps, n_runs, bridge):
     """Keyword arguments for ``numerics.kernels.fixed_noise_escape``, or None when it does not cover the run.
 
-    Covered: a built-in landscape with ``landscape.kernel`` set, ``white`` or ``hessian_fixed`` noise,
-    one start point, and either one dividing plane or the ``radius`` criterion without bridge. The
-    kernel follows :mod:`numerics.streams` (``standard_normal(d)`` per step from the noise stream,
-    one aux uniform per step with the bridge), so its exit steps match this numpy path; known
+    Covered: a built-in landscape with ``landscape.kernel`` set, ``white``, ``hessian_fixed`` or
+    ``hessian_two_region`` noise, one start point, and either dividing planes (with the bridge only
+    when the noise variance along every normal is the same) or the ``radius`` criterion without
+    bridge. The kernel follows :mod:`numerics.streams` (``standard_normal(d)`` per step from the noise
+    stream, one aux uniform per step with the bridge), so its exit steps match this numpy path; known
     differences: it applies the noise as (c·F)·z where this path computes c·(F·z) (last-bit
-    differences for ``hessian_fixed``), and it has no overshoot test (an exit by a locally unstable
+    differences for the Hessian models), and it has no overshoot test (an exit by a locally unstable
     step counts as an escape there).
     """
-    if landscape.kernel is None or noise_model.name not in ("white", "hessian_fixed"):
+    if landscape.kernel is None or noise_model.name not in ("white", "hessian_fixed", "hessian_two_region"):
         return None
     if not np.all(starts == starts[0]):
         return None
+    req = {"eta": float(eta), "n_runs": int(n_runs), "max_steps": int(max_steps),
+           "seed": int(seed), "criterion": crit.name, "return_theta": True}
     if noise_model.name == "white":
         S = noise_model._s * np.eye(landscape.dim)
-    else:
+        matrices = [S]
+    elif noise_model.name == "hessian_fixed":
         S = noise_model._c * noise_model._F
-    req = {"eta": float(eta), "noise_matrix": S, "n_runs": int(n_runs), "max_steps": int(max_steps),
-           "seed": int(seed), "criterion": crit.name, "return_theta": True}
-    if crit.name == "dividing_surface" and crit.points.shape[0] == 1:
-        req.update(point=crit.points[0], normal=crit.normals[0], bridge=bool(bridge))
+        matrices = [S]
+    else:
+        S = noise_model._c * noise_model._Fa
+        S2 = noise_model._c * noise_model._Fb
+        e = noise_model.direction / np.linalg.norm(noise_model.direction)
+        req.update(noise_matrix_after=S2, split_point=noise_model.split, split_normal=e)
+        matrices = [S, S2]
+    req["noise_matrix"] = S
+    if crit.name == "dividing_surface":
+        normals = np.atleast_2d(crit.normals)
+        if bridge:
+            for M in matrices:       # the kernel's multi-plane bridge needs one σ_n² for all planes
+                var = np.sum((M.T @ normals.T) ** 2, axis=0)
+                if np.max(var) - np.min(var) > 1e-9 * np.max(var):
+                    return None
+        req.update(point=np.atleast_2d(crit.points), normal=normals, bridge=bool(bridge))
     elif crit.name == "radius" and not bridge:
         req.update(center=crit.center, radius=float(crit.radius))
     else:
@@ -904,8 +920,8 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
                                n_runs=n_runs, bridge=bridge_on) if kernel is not None else None)
     if backend == "numba" and request is None:
         why = ("numerics.kernels.fixed_noise_escape is not available" if kernel is None else
-               "it covers built-in landscapes with white/hessian_fixed noise, one start point, and one dividing "
-               "plane or the radius criterion without bridge")
+               "it covers built-in landscapes with white/hessian_fixed/hessian_two_region noise, one start "
+               "point, and dividing planes or the radius criterion without bridge")
         raise ValueError(f"backend='numba' cannot run this simulation: {why}; use backend='numpy' or 'auto'")
     if request is not None:
         res = kernel(landscape, starts[0], **request)
@@ -913,6 +929,10 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         escaped = np.asarray(res[1], bool)
         diverged = np.asarray(res[2], bool)
         exit_index = np.where(escaped, 0, -1).astype(np.int64)
+        if crit.name == "dividing_surface" and np.atleast_2d(crit.points).shape[0] > 1:
+            side = np.einsum("nmd,md->nm", np.asarray(res[3], float)[:, None, :] - np.atleast_2d(crit.points)[None],
+                             np.atleast_2d(crit.normals))
+            exit_index = np.where(escaped, np.argmax(side, axis=1), -1).astype(np.int64)
         first = np.full(n_runs, -1, np.int64)
         final = np.asarray(res[3], float)
         used = "numba"
