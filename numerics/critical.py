@@ -207,9 +207,13 @@ def _newton(landscape, x, *, minimum: bool, max_iter: int, max_step: float | Non
 
 
 def _gtol(landscape, x, gtol: float | None) -> float:
-    # accepted gradient norm: 1e-7 per unit of loss, far above the round-off floor the Newton polish
-    # reaches (≈1e-13 on the built-ins) and far below anything an optimiser stops at by accident.
-    return gtol if gtol is not None else 1e-7 * max(1.0, abs(landscape.value(x)))
+    # accepted gradient norm: 1e-7 in units of loss per unit length, max(1, |L|)/max(1, ‖θ‖) — far
+    # above the round-off floor the Newton polish reaches (≈1e-13 on the built-ins) and far below
+    # anything an optimiser stops at by accident (also on a loss that runs off to −∞, where |L|
+    # and ‖θ‖ grow together).
+    if gtol is not None:
+        return float(gtol)
+    return 1e-7 * max(1.0, abs(landscape.value(x))) / max(1.0, float(np.linalg.norm(x)))
 
 
 # ---------------------------------------------------------------------- minima
@@ -222,7 +226,7 @@ def find_minimum(landscape, start, *, gtol: float | None = None, maxiter: int = 
     start : array_like, shape (d,)
         Starting point.
     gtol : float, optional
-        Largest accepted ‖∇L‖ after polishing; default 1e-7·max(1, |L|).
+        Largest accepted ‖∇L‖ after polishing; default 1e-7·max(1, |L|)/max(1, ‖θ‖).
     maxiter : int
         Iteration limit of the quasi-Newton stage.
 
@@ -322,7 +326,7 @@ def refine_saddle(landscape, x, *, gtol: float | None = None, max_iter: int = 50
     x : array_like, shape (d,)
         A point near the saddle.
     gtol : float, optional
-        Largest accepted ‖∇L‖; default 1e-7·max(1, |L|).
+        Largest accepted ‖∇L‖; default 1e-7·max(1, |L|)/max(1, ‖θ‖).
     max_step : float, optional
         Trust radius of each Newton step (default: none).
 

@@ -75,8 +75,13 @@ class _Descent:
     converged: bool         # stopped by ‖∇L‖ ≤ g_stop (not by max_length)
 
 
+class _Budget(Exception):
+    """Internal: the descent used up its gradient evaluations."""
+
+
 def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float = 1e-7,
-            atol: float = 1e-10, stop_at=None, stop_radius: float = 0.0) -> _Descent:
+            atol: float = 1e-10, stop_at=None, stop_radius: float = 0.0,
+            max_evaluations: int = 20_000) -> _Descent:
     """Steepest descent in arc length, dθ/dσ = −∇L/‖∇L‖, from ``start`` until ‖∇L‖ ≤ g_stop.
 
     Parameters
@@ -87,6 +92,8 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
         Largest arc length integrated.
     stop_at, stop_radius : array, float, optional
         Also stop within ``stop_radius`` of the point ``stop_at`` (a known minimum).
+    max_evaluations : int
+        Gradient budget; exceeding it raises CriticalPointError.
     """
     x0 = _point(landscape, start, "start")
 
@@ -101,10 +108,16 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
             cache[key] = landscape.grad(x)
         return cache[key]
 
+    calls = [0]
+
     def rhs(_, x):
+        # dθ/dσ = −∇L/√(‖∇L‖² + g_stop²): arc length while ‖∇L‖ ≫ g_stop, a smooth slow-down (no
+        # chattering across the minimum, where −∇L/‖∇L‖ is discontinuous) when ‖∇L‖ ~ g_stop.
+        calls[0] += 1
+        if calls[0] > max_evaluations:
+            raise _Budget
         g = grad(x)
-        n = np.linalg.norm(g)
-        return -g / n if n > 0 else np.zeros_like(g)
+        return -g / np.sqrt(g @ g + g_stop**2)
 
     def flat(_, x):
         return np.linalg.norm(grad(x)) - g_stop
@@ -117,17 +130,24 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
             return np.linalg.norm(x - target) - stop_radius
         near.terminal = True
         events.append(near)
-    sol = solve_ivp(rhs, (0.0, float(max_length)), x0, method="RK45", rtol=rtol, atol=atol,
-                    dense_output=True, events=events)
+    try:
+        sol = solve_ivp(rhs, (0.0, float(max_length)), x0, method="RK45", rtol=rtol, atol=atol,
+                        dense_output=True, events=events)
+    except _Budget:
+        raise CriticalPointError(f"steepest descent from {np.round(x0, 6).tolist()[:4]} on {landscape.name} "
+                                 f"did not reach a minimum within {max_evaluations} gradient evaluations") from None
     if sol.status == -1:
         raise CriticalPointError(f"steepest descent from {x0.tolist()[:4]} failed on {landscape.name}: {sol.message}")
     return _Descent(sol.sol, float(sol.t[-1]), sol.y[:, -1].copy(), sol.status == 1)
 
 
 def _side(landscape, b, direction, eps, g_stop, max_length, minimum):
-    """Descend from b + eps·direction; return (descent, polished end minimum or None)."""
+    """Descend from b + eps·direction; return (descent, polished end minimum), None where they fail."""
     stop = {} if minimum is None else {"stop_at": minimum, "stop_radius": 1e-6 * (1.0 + np.linalg.norm(minimum))}
-    desc = descend(landscape, b + eps * direction, g_stop=g_stop, max_length=max_length, **stop)
+    try:
+        desc = descend(landscape, b + eps * direction, g_stop=g_stop, max_length=max_length, **stop)
+    except CriticalPointError:
+        return None, None
     try:
         end = find_minimum(landscape, desc.end)
     except CriticalPointError:
@@ -167,8 +187,12 @@ def minimum_energy_path(landscape, saddle, minimum=None, *, n_points: int = 65,
     h_be = abs(float(w[0]))
     e = V[:, 0] / np.linalg.norm(V[:, 0])
     ell = length_scale(landscape, b)
-    eps = 1e-4 * ell                       # start offset: L drops by only h_be·eps²/2
-    g_stop = 1e-6 * max(h_be, 1e-12) * ell
+    eps = 1e-2 * ell                       # start offset along −e (the MEP is straight there to O(eps²));
+    #                                        its gradient h_be·eps is 10·g_stop below
+    # stop the descent at ‖∇L‖ = 1e-3·h_be·ℓ (about 1e-3 ℓ from a, inside its quadratic region) and
+    # join the polished minimum by a straight segment: following the flow further only resolves
+    # the chattering of −∇L/‖∇L‖ across the minimum.
+    g_stop = 1e-3 * max(h_be, 1e-12) * ell
     if max_length is None:
         max_length = 100.0 * ell + (0.0 if a_hint is None else 10.0 * np.linalg.norm(b - a_hint))
     if a_hint is not None and (b - a_hint) @ e < 0:
@@ -211,11 +235,14 @@ def _curvatures_along(landscape, X: np.ndarray) -> np.ndarray:
 
 def _assemble(landscape, a, b, e, desc, eps, n_points) -> MinimumEnergyPath:
     S = desc.length
-    total = S + eps                        # arc length from a (≈ end of descent) to b
+    r0 = float(np.linalg.norm(desc.end - a))     # straight join from a to the end of the descent
+    total = r0 + S + eps                   # arc length from a to b
 
     def theta_at(u):
-        """θ at arc length u measured from a; the segment [S, S + eps] is the straight start along −e."""
-        sig = S - u
+        """θ at arc length u from a: the join [0, r0], the descent, the straight start [.., total] along −e."""
+        if u <= r0:
+            return a + (u / r0) * (desc.end - a) if r0 > 0 else np.array(a, float)
+        sig = S - (u - r0)
         if sig >= 0:
             return np.asarray(desc.solution(min(sig, S)), float)
         return b - (total - u) * e
@@ -243,13 +270,13 @@ def _assemble(landscape, a, b, e, desc, eps, n_points) -> MinimumEnergyPath:
     tangent = t_vec / np.linalg.norm(t_vec)
     # inflection split: first sign change of the curvature along the path, scanning from a
     n_scan = max(64, int(n_points))
-    grid = np.linspace(0.0, S, n_scan + 1)[1:]          # points of the descent (exclude a itself)
+    grid = np.linspace(r0, r0 + S, n_scan + 1)          # points of the descent
     kap = _curvatures_along(landscape, np.array([theta_at(u) for u in grid]))
     c = None
     for i in range(len(grid) - 1):
         if kap[i] > 0 and kap[i + 1] <= 0:
             u_c = brentq(lambda u: _curvature_along(landscape, theta_at(u)), grid[i], grid[i + 1],
-                         xtol=1e-12 * max(S, 1.0), rtol=1e-12)
+                         xtol=1e-12 * max(total, 1.0), rtol=1e-12)
             c = theta_at(u_c)
             break
     if c is None:           # curvature never turns along the path: no inflection point resolved
