@@ -211,7 +211,7 @@ def test_tiny_suite_structure(tiny):
                 if isinstance(v, (float, np.floating)) and j != p_col:
                     assert math.isfinite(v), (t.name, t.columns[j], v)
     gauss = next(t for t in res.tables if t.name == "gaussianity")
-    assert len(gauss.rows) == len(cfg.gauss_batch_sizes) * (cfg.n_top + cfg.n_random)
+    assert len(gauss.rows) == len(cfg.gauss_batch_sizes) * (cfg.n_top + cfg.n_random + 2)
     assert {f.kind for f in res.figures} <= FIGURE_KINDS
     assert {f.kind for f in res.figures} >= {"scatter", "histogram", "spectrum"}
     prov = res.provenance
@@ -246,6 +246,9 @@ def test_tiny_suite_minimum_and_figures_are_consistent(tiny):
         assert abs(values.std() - sd) < Z_TOL * sd * math.sqrt((kurt + 2) / (4 * values.size))
     spectrum = next(f for f in res.figures if f.kind == "spectrum")
     assert all(len(v) == P for v in spectrum.data["series"].values())
+    for eigs in spectrum.data["series"].values():       # a symlog axis needs no ±1e-18 round-off values
+        e = np.abs(np.asarray(eigs, float))
+        assert np.all((e == 0) | (e > noise.SPECTRUM_ROUNDOFF * e.max()))
 
 
 def test_tiny_suite_batch_correction_is_exact(tiny):
