@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -17,6 +18,13 @@ EXAMPLES = {
   flatminima landscape double-well:barrier_left=1,h_left=4 --json
   flatminima landscape muller-brown --minimum=-0.56,1.44
   flatminima landscape path/to/loss.py:my_loss --minimum=0,0""",
+    "validate": """examples:
+  flatminima validate --suite quick                   # CI-sized, about a minute
+  flatminima validate --suite paper --out results/paper --workers 2
+  flatminima validate --suite paper --out results/paper --resume   # continue an interrupted run
+  flatminima validate --suite quick --strict          # exit 1 when a verdict fails""",
+    "report": """examples:
+  flatminima report results/paper     # rebuild report.md/report.html from results/paper/result.json""",
     "derive": """examples:
   flatminima derive                 # writes derivations/derivations.md and .html
   flatminima derive --out report/""",
@@ -42,6 +50,18 @@ def _vector(text: str) -> list[float]:
     return values
 
 
+def _positive_int(name):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 1; got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer >= 1; got {value}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="flatminima", description="Check the diffusion theory of SGD against numbers.",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -56,6 +76,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="start of the minimum search (write negative values as --minimum=-1,0.3)")
     p.add_argument("--json", action="store_true", help="print the JSON object of DESIGN §7 (no experiments)")
     p.set_defaults(func=cmd_landscape)
+
+    p = sub.add_parser("validate", help="run a validation suite and write its report",
+                       epilog=EXAMPLES["validate"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--suite", required=True, metavar="NAME", help="a suite name (see `flatminima suites`)")
+    p.add_argument("--size", default="default", metavar="SIZE", help="default or full (see `flatminima suites`)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="results folder (default results/SUITE)")
+    p.add_argument("--workers", type=_positive_int("--workers"), default=None, metavar="N",
+                   help="local worker processes (default: one per core)")
+    p.add_argument("--resume", action="store_true", help="skip tasks already in OUT/store")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a verdict fails")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("suites", help="list the validation suites with their sizes and run times")
+    p.set_defaults(func=cmd_suites)
+
+    p = sub.add_parser("report", help="rebuild a report from a results folder (no recomputation)",
+                       epilog=EXAMPLES["report"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("out", type=Path, metavar="OUT", help="a results folder holding result.json")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("derive", help="write the derivation report (derivations.md, derivations.html)",
                        epilog=EXAMPLES["derive"], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -115,6 +155,59 @@ def render_landscape_table(land, analyses) -> str:
     lines.append("s: fraction of ΔL climbed before the curvature along the minimum energy path changes "
                  "sign (THEORY §5.2). Curvatures in loss units per θ².")
     return "\n".join(lines)
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an OUT that cannot be created or written, before any work starts."""
+    probe = out
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        raise UsageError(f"--out {out} is not writable (nearest existing folder: {probe})")
+
+
+def cmd_validate(args) -> int:
+    from validation.suites import get_suite
+
+    suite = get_suite(args.suite)
+    if args.size not in suite.sizes:
+        raise UsageError(f"--size must be one of {', '.join(suite.sizes)} for suite {suite.name}; got {args.size!r}")
+    out = args.out or Path("results") / suite.name
+    _check_writable(out)
+    log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    log(f"flatminima: suite {suite.name} ({args.size}, expected {suite.sizes[args.size]}) -> {out}")
+    progress = False if args.quiet else None
+    result = suite.run(out, size=args.size, workers=args.workers, resume=args.resume, progress=progress)
+    result.save(out)
+    from reports.render import write_report
+    paths = write_report(out, result)
+    n_pass = sum(v.passed for v in result.verdicts)
+    print(f"{n_pass} of {len(result.verdicts)} verdicts pass")
+    for v in result.verdicts:
+        print(f"  {'PASS' if v.passed else 'FAIL'}  [{v.check}] {v.claim}: measured {v.measured}; predicted {v.predicted}")
+    for path in paths[:2]:
+        print(path)
+    return 1 if (args.strict and n_pass < len(result.verdicts)) else 0
+
+
+def cmd_suites(args) -> int:
+    from validation.suites import describe
+
+    for name, description, sizes in describe():
+        print(f"{name:<12} {description}")
+        for size, when in sizes.items():
+            print(f"{'':<14}--size {size}: {when}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from reports.render import write_report
+
+    if not (args.out / "result.json").is_file():
+        raise UsageError(f"{args.out} has no result.json (not a results folder of flatminima validate/check)")
+    for path in write_report(args.out)[:2]:
+        print(path)
+    return 0
 
 
 def cmd_derive(args) -> int:

@@ -105,8 +105,8 @@ def _law_rate(config: dict, path: dict, dim: int):
     return name, float(log_rate), float(exponent), msgs
 
 
-def _exact_1d_ratio(config: dict, geometry: dict, landscape) -> float | None:
-    """T_exact/T_law for a 1-D landscape: quadrature MFPT to the next minimum of the same SDE."""
+def exact_escape_time_1d(config: dict, geometry: dict, landscape) -> float | None:
+    """T_exact for a 1-D landscape: the quadrature MFPT to the next minimum of the same SDE (SDE time)."""
     from numerics.critical import find_minimum
     from numerics.reference import mfpt_1d
 
@@ -163,7 +163,7 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
     asym, method = None, ""
     if landscape is not None:
         try:
-            t_exact = _exact_1d_ratio(config, geometry, landscape)
+            t_exact = exact_escape_time_1d(config, geometry, landscape)
         except Exception as exc:            # an exact reference that fails must not hide the prediction
             t_exact, notes = None, [f"exact 1-D reference failed: {type(exc).__name__}: {exc}"]
         if t_exact is not None:

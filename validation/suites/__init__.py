@@ -1,2 +1,44 @@
 """Validation suites (DESIGN §6): each module exposes ``run(out, *, size, workers, executor, resume, progress)``
-returning a :class:`validation.suite.SuiteResult`, and ``SIZES`` (size name -> measured wall time)."""
+returning a :class:`validation.suite.SuiteResult`, and ``SIZES`` (size name -> measured wall time).
+
+``SUITES`` lists them; modules are imported on first use so that ``flatminima suites`` stays fast.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+
+from validation.suite import Suite
+
+_MODULES = {
+    "quick": ("validation.suites.quick",
+              "CI-sized end-to-end pass: SGLD and SGD sweeps on a 1-D double well, fits and verdicts"),
+    "paper": ("validation.suites.paper",
+              "the slides' Fig. 7-8 claims: Styblinski-Tang under SGD-type and white noise, sweeps over k, B, eta, D"),
+    "noise": ("validation.suites.noise",
+              "the slides' Fig. 3-4 on a digits MLP: gradient-noise Gaussianity (C18) and C against H/B (C17)"),
+}
+
+
+def suite_names() -> list[str]:
+    return list(_MODULES)
+
+
+def get_suite(name: str) -> Suite:
+    """The registered suite ``name``; unknown names get a one-line error listing the suites."""
+    if name not in _MODULES:
+        raise ValueError(f"unknown suite {name!r}; suites: {', '.join(_MODULES)}")
+    module_name, description = _MODULES[name]
+    module = import_module(module_name)
+    return Suite(name=name, description=description, sizes=dict(module.SIZES), run=module.run)
+
+
+def describe() -> list[tuple[str, str, dict]]:
+    """(name, description, sizes) of every suite, without running anything."""
+    out = []
+    for name, (module_name, description) in _MODULES.items():
+        try:
+            sizes = dict(import_module(module_name).SIZES)
+        except ImportError:
+            sizes = {}
+        out.append((name, description, sizes))
+    return out

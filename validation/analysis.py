@@ -1,0 +1,162 @@
+"""From sweep rows to fits, predictions and verdicts: the shared logic of the rate suites.
+
+A *rate sweep* varies one control (1/D, B, 1/η, 1/k, log k) at fixed everything else. For it we
+
+1. predict each point's rate with ``validation.predict`` (law + allowed error);
+2. fit −log γ̂ (or log γ̂ against log k) by weighted least squares with the known standard errors
+   1/√n_escaped (``validation.fits``);
+3. predict the slope by differentiating the law (``theory.predicted_slope``), keeping the prefactor
+   term the paper neglects;
+4. for 1-D landscapes, fit the exact quadrature rates of the same SDE (``numerics.reference``): the
+   difference between that slope and the law's is the law's known asymptotic error over this range;
+5. pass when |measured − predicted| ≤ z·s.e. + |asymptotic error| + discretisation bias, where the
+   bias is |predicted|·ηH_ae/2 (the (1 − ηh/2)⁻¹ temperature inflation of THEORY §6.7).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from validation.experiments import basin_of
+from validation.fits import fit_line
+from validation.predict import exact_escape_time_1d, predict
+from validation.suite import Figure, Table, Verdict, fmt_pm
+
+Z = 1.959963984540054        # two-sided 95% normal quantile
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A fit axis: its name for theory (``wrt``), its label, and how x is read from a config."""
+
+    wrt: str
+    label: str
+    log_y: bool = False            # True: y = log γ (log–log sharpness fit); False: y = −log γ
+
+    def x(self, config: dict) -> float:
+        if self.wrt == "1/temperature":
+            return 1.0 / float(config["temperature"])
+        if self.wrt == "batch_size":
+            return float(config["batch_size"])
+        if self.wrt == "1/eta":
+            return 1.0 / float(config["eta"])
+        if self.wrt == "1/sharpness":
+            return 1.0 / float(config.get("sharpness", 1.0))
+        if self.wrt == "log_sharpness":
+            return math.log(float(config.get("sharpness", 1.0)))
+        raise ValueError(f"unknown fit axis {self.wrt!r}")
+
+
+AXES = {
+    "1/temperature": Axis("1/temperature", "1/D"),
+    "batch_size": Axis("batch_size", "B"),
+    "1/eta": Axis("1/eta", "1/η"),
+    "1/sharpness": Axis("1/sharpness", "1/k"),
+    "log_sharpness": Axis("log_sharpness", "log k", log_y=True),
+}
+
+
+def _law_values(law: str, config: dict, path: dict) -> dict:
+    """Glossary values of a law at a config and escape path (curvatures at k = 1 for sharpness fits)."""
+    k = float(config.get("sharpness", 1.0))
+    h_ae, h_be = path["h_ae"] / k, path["h_be"] / k          # geometry is of the sharpened landscape
+    if law == "sgd_rate_ito":
+        return dict(eta=float(config["eta"]), batch_size=float(config["batch_size"]),
+                    loss_unit=float(config.get("loss_unit", 1.0)), barrier=path["barrier"], h_ae=h_ae, h_be=h_be,
+                    s=path["s"], sharpness=k)
+    if law == "kramers_1d_rate" and config["noise"] == "white":
+        return dict(barrier=path["barrier"], h_ae=h_ae, h_be=h_be, temperature=float(config["temperature"]),
+                    sharpness=k)
+    if law == "kramers_1d_rate":                                  # hessian_fixed: D = ηλH_ae/(2B) along e
+        d = float(config["eta"]) * float(config.get("loss_unit", 1.0)) * path["h_ae"] / (2 * float(config["batch_size"]))
+        return dict(barrier=path["barrier"], h_ae=h_ae, h_be=h_be, temperature=d, sharpness=k)
+    raise ValueError(f"no slope values for law {law!r}")
+
+
+def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, title: str, check: str,
+               claim: str, exact: bool = True) -> dict:
+    """Fit one rate sweep and judge it against the law's slope; returns verdicts, table, figure, fit."""
+    import json
+
+    import theory
+
+    ax = AXES[axis]
+    x = np.array([ax.x(c) for c in configs])
+    rate = np.array([r["rate"] for r in rows])
+    n_esc = np.array([r["n_escaped"] for r in rows])
+    if np.any(n_esc == 0):
+        raise ValueError(f"sweep {name}: a point has no escape (rate is only an upper bound); raise max_steps")
+    sign = 1.0 if ax.log_y else -1.0
+    y = sign * np.log(rate)
+    y_se = 1.0 / np.sqrt(n_esc)                      # delta method: s.e. of log γ̂ is 1/√n_escaped
+    fit = fit_line(x, y, y_stderr=y_se, x_name=ax.wrt, y_name="log rate" if ax.log_y else "-log rate")
+
+    geoms = [json.loads(r["geometry"]) for r in rows]
+    lands = [basin_of(c)[0] for c in configs]           # as simulated (sharpened where k varies)
+    preds = [predict(c, g, land) for c, g, land in zip(configs, geoms, lands)]
+    law = preds[0].law
+    mid = len(configs) // 2
+    values = _law_values(law, configs[mid], geoms[mid]["paths"][0])
+    if ax.wrt not in ("1/sharpness", "log_sharpness"):
+        values.pop("sharpness")
+    slope_pred = theory.predicted_slope(law, wrt=ax.wrt, **values)
+    predicted = float(slope_pred.total)
+    law_y = sign * np.array([p.log_rate for p in preds])
+    law_fit = fit_line(x, law_y, x_name=ax.label, y_name="law")
+    # the exact quadrature slope over the same points (1-D landscapes only)
+    asym, exact_note = 0.0, "no exact reference (d > 1): asymptotic slope error not estimated"
+    exact_y = None
+    if exact and lands[0].dim == 1:
+        t = np.array([exact_escape_time_1d(c, g, land) for c, g, land in zip(configs, geoms, lands)])
+        exact_y = sign * -np.log(t)
+        exact_fit = fit_line(x, exact_y, x_name=ax.label, y_name="exact")
+        asym = abs(exact_fit.slope - law_fit.slope)
+        exact_note = (f"exact quadrature slope {exact_fit.slope:.4g} vs law slope {law_fit.slope:.4g} over the "
+                      f"same points: asymptotic error {asym:.3g}")
+    eta_h = max(float(c["eta"]) * g["paths"][0]["h_ae"] for c, g in zip(configs, geoms))
+    disc = abs(predicted) * eta_h / 2.0
+    tol = Z * fit.slope_stderr + asym + disc
+    passed = bool(abs(fit.slope - predicted) <= tol)
+    ci = fit.slope_ci(0.95)
+    verdict = Verdict(
+        claim=claim, check=check,
+        measured=f"slope {fmt_pm(fit.slope, ci=ci, digits=4)}, R² = {fit.r_squared:.4f}, n = {fit.n}, "
+                 f"reduced χ² = {fit.reduced_chi2:.2f}",
+        predicted=f"{predicted:.4g} ({law}; leading {float(slope_pred.leading):.4g}, "
+                  f"prefactor term {float(slope_pred.neglected):.3g})",
+        tolerance=f"±{tol:.3g} = 1.96 s.e. ({Z * fit.slope_stderr:.3g}) + asymptotic ({asym:.3g}) + "
+                  f"discretisation ({disc:.3g})",
+        passed=passed, value=float(fit.slope), stderr=float(fit.slope_stderr), expected=predicted,
+        details=exact_note)
+    point_rows = []
+    for c, r, p in zip(configs, rows, preds):
+        agrees = p.agrees(r["rate_lo"], r["rate_hi"])
+        point_rows.append([ax.x(c), r["n_runs"], r["n_escaped"], r["n_diverged"], r["rate"], r["rate_lo"], r["rate_hi"],
+                           p.rate, p.rel_error, agrees])
+    n_agree = sum(row[-1] for row in point_rows)
+    point_verdict = Verdict(
+        claim=f"{title}: each measured rate matches the law within its 95% CI widened by the law's error",
+        check=check, measured=f"{n_agree} of {len(point_rows)} points agree",
+        predicted=f"{law} at each point (rates per unit SDE time)",
+        tolerance="Garwood 95% CI × (1 ± allowed error); allowed error = asymptotic + discretisation, per point",
+        passed=n_agree == len(point_rows), details=preds[0].error_method)
+    table = Table(name=f"{name}-points",
+                  columns=[ax.label, "n_runs", "n_escaped", "n_diverged", "rate", "rate 95% lo", "rate 95% hi",
+                           "law rate", "allowed rel. error", "agrees"],
+                  rows=point_rows,
+                  caption=f"{title}. Rates per unit SDE time (t = step·η), censored exponential MLE with exact "
+                          f"(Garwood) 95% CI; law: {law}.")
+    xs = np.linspace(x.min(), x.max(), 2)
+    figure = Figure(name=name, kind="fit", title=title, data={
+        "x": x.tolist(), "y": y.tolist(), "y_err": (Z * y_se).tolist(), "x_label": ax.label,
+        "y_label": "log γ" if ax.log_y else "−log γ (γ per unit SDE time)",
+        "fit": {"slope": fit.slope, "intercept": fit.intercept},
+        "predicted": {"slope": predicted, "intercept": float(np.mean(law_y) - predicted * np.mean(x))},
+        "law_points": law_y.tolist(), "exact_points": None if exact_y is None else exact_y.tolist(),
+        "reference_slope": 1.0 if ax.log_y else None, "xs": xs.tolist()},
+        caption=f"Points: measured {'log' if ax.log_y else '−log'} γ̂ with 95% error bars (1.96/√n_escaped); "
+                f"solid: weighted fit; dashed: the law's slope {predicted:.4g} through the law's points.")
+    return {"fit": fit, "verdicts": [verdict, point_verdict], "table": table, "figure": figure,
+            "predictions": preds, "law": law, "slope": slope_pred}
