@@ -23,6 +23,11 @@ EXAMPLES = {
   flatminima validate --suite paper --out results/paper --workers 2
   flatminima validate --suite paper --out results/paper --resume   # continue an interrupted run
   flatminima validate --suite quick --strict          # exit 1 when a verdict fails""",
+    "check": """examples:
+  flatminima check double-well --json
+  flatminima check two-well-2d --dynamics sgld --temperature 0.1 --runs 300
+  flatminima check double-well --dynamics sgd --batch-size 2 --loss-unit 12.5 --eta 0.02
+  flatminima check path/to/loss.py:my_loss --minimum=-1,0 --out results/mine""",
     "report": """examples:
   flatminima report results/paper     # rebuild report.md/report.html from results/paper/result.json""",
     "derive": """examples:
@@ -62,6 +67,16 @@ def _positive_int(name):
     return parse
 
 
+def _nonnegative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0; got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="flatminima", description="Check the diffusion theory of SGD against numbers.",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -88,6 +103,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit 1 when a verdict fails")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("check", help="analyse a landscape, predict and simulate escape rates, compare",
+                       epilog=EXAMPLES["check"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("landscape", metavar="LANDSCAPE", help="built-in spec or path/to/file.py:function")
+    p.add_argument("--minimum", type=_vector, metavar="X,Y,..", help="start of the minimum search")
+    p.add_argument("--dynamics", choices=["sgld", "sgd"], default=None, help="default: both")
+    p.add_argument("--noise", default=None, metavar="MODEL",
+                   help="noise model for sgd (default hessian_two_region; see DESIGN §4)")
+    p.add_argument("--criterion", default="basin", metavar="NAME",
+                   help="exit criterion: basin (default), dividing_surface, loss_level, radius")
+    p.add_argument("--temperature", type=float, default=None, metavar="D", help="SGLD temperature D > 0")
+    p.add_argument("--eta", type=float, default=None, metavar="ETA", help="step η > 0 (default 0.05/λ_max(H_a))")
+    p.add_argument("--batch-size", type=_positive_int("--batch-size"), default=None, metavar="B")
+    p.add_argument("--loss-unit", type=float, default=None, metavar="LAMBDA", help="λ in C = λH/B (default 1)")
+    p.add_argument("--runs", type=_positive_int("--runs"), default=200, metavar="N")
+    p.add_argument("--max-steps", type=_positive_int("--max-steps"), default=None, metavar="T")
+    p.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="also write a report there")
+    p.add_argument("--json", action="store_true", help="print the JSON object of DESIGN §7")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("suites", help="list the validation suites with their sizes and run times")
     p.set_defaults(func=cmd_suites)
@@ -188,6 +223,46 @@ def cmd_validate(args) -> int:
     for path in paths[:2]:
         print(path)
     return 1 if (args.strict and n_pass < len(result.verdicts)) else 0
+
+
+def cmd_check(args) -> int:
+    from validation.check import run_check
+
+    if args.out is not None:
+        _check_writable(args.out)
+    obj, result = run_check(args.landscape, minimum=args.minimum, dynamics=args.dynamics, noise=args.noise,
+                            criterion=args.criterion, temperature=args.temperature, eta=args.eta,
+                            batch_size=args.batch_size, loss_unit=args.loss_unit, runs=args.runs,
+                            max_steps=args.max_steps, seed=args.seed)
+    if args.out is not None:
+        result.save(args.out)
+        from reports.render import write_report
+        write_report(args.out, result)
+    if args.json:
+        print(json.dumps(obj, allow_nan=False, default=float))
+        return 0
+    print(render_landscape_table(_Shown(obj["landscape"], obj["dim"]), [_Dict(obj)]))
+    for e in obj["experiments"]:
+        ci = e["rate_ci"]
+        pred = "n/a" if e["predicted_rate"] is None else f"{e['predicted_rate']:.4g} ({e['law']})"
+        print(f"{e['dynamics']:>5} {e['noise']:<20} η={e['eta']:.4g}  measured γ = {e['measured_rate']:.4g} "
+              f"[{ci[0]:.3g}, {ci[1]:.3g}] ({e['n_escaped']}/{e['n_runs']} escaped)  predicted {pred}  "
+              f"agrees: {e['agrees']}")
+    print("Rates per unit SDE time t = step·η; 95% exact (Garwood) intervals.")
+    return 0
+
+
+class _Shown:
+    def __init__(self, name, dim):
+        self.name, self.dim = name, dim
+
+
+class _Dict:
+    def __init__(self, obj):
+        self._obj = obj
+
+    def to_dict(self):
+        return self._obj
 
 
 def cmd_suites(args) -> int:

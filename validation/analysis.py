@@ -66,6 +66,9 @@ def _law_values(law: str, config: dict, path: dict) -> dict:
         return dict(eta=float(config["eta"]), batch_size=float(config["batch_size"]),
                     loss_unit=float(config.get("loss_unit", 1.0)), barrier=path["barrier"], h_ae=h_ae, h_be=h_be,
                     s=path["s"], sharpness=k)
+    if law == "eyring_kramers_rate":                              # det ratio is invariant under H → kH
+        return dict(barrier=path["barrier"], h_be=h_be, temperature=float(config["temperature"]),
+                    det_ratio=path["det_ratio"], sharpness=k)
     if law == "kramers_1d_rate" and config["noise"] == "white":
         return dict(barrier=path["barrier"], h_ae=h_ae, h_be=h_be, temperature=float(config["temperature"]),
                     sharpness=k)
@@ -107,12 +110,13 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
     law_fit = fit_line(x, law_y, x_name=ax.label, y_name="law")
     # the exact quadrature slope over the same points (1-D landscapes only)
     asym, exact_note = 0.0, "no exact reference (d > 1): asymptotic slope error not estimated"
-    exact_y = None
+    exact_y, exact_slope = None, None
     if exact and lands[0].dim == 1:
         t = np.array([exact_escape_time_1d(c, g, land) for c, g, land in zip(configs, geoms, lands)])
         exact_y = sign * -np.log(t)
         exact_fit = fit_line(x, exact_y, x_name=ax.label, y_name="exact")
         asym = abs(exact_fit.slope - law_fit.slope)
+        exact_slope = float(exact_fit.slope)
         exact_note = (f"exact quadrature slope {exact_fit.slope:.4g} vs law slope {law_fit.slope:.4g} over the "
                       f"same points: asymptotic error {asym:.3g}")
     eta_h = max(float(c["eta"]) * g["paths"][0]["h_ae"] for c, g in zip(configs, geoms))
@@ -159,4 +163,4 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
         caption=f"Points: measured {'log' if ax.log_y else '−log'} γ̂ with 95% error bars (1.96/√n_escaped); "
                 f"solid: weighted fit; dashed: the law's slope {predicted:.4g} through the law's points.")
     return {"fit": fit, "verdicts": [verdict, point_verdict], "table": table, "figure": figure,
-            "predictions": preds, "law": law, "slope": slope_pred}
+            "predictions": preds, "law": law, "slope": slope_pred, "exact_slope": exact_slope}

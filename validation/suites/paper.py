@@ -26,8 +26,8 @@ from validation.fits import compare_exponents, kappa_from_fit
 from validation.suite import SuiteResult, Table, Verdict
 from validation.suites.common import adaptive_max_steps, provenance, run_escape_sweep
 
-SIZES = {"default": "about 10 min on 2 cores", "full": "about 40 min on 2 cores (4× the runs)"}
-N_RUNS = {"default": 300, "full": 1200}
+SIZES = {"default": "about 3 min on 2 cores (1000 runs per point)", "full": "about 12 min on 2 cores (4000 runs per point)"}
+N_RUNS = {"default": 1000, "full": 4000}
 ST1 = "styblinski-tang:dim=1"
 ST2 = "styblinski-tang:dim=2"
 LO = -2.903534                     # global minimum per coordinate (root of 4x³ − 32x + 5, THEORY §8.1)
@@ -109,18 +109,25 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
         if res["law"] not in result.laws:
             result.laws.append(res["law"])
         if key.startswith("sgd_"):
-            # κ from the exponent part of the slope: remove the law's prefactor term first (for 1/k it is
-            # d(−log k)/d(1/k) = k, about 15% of the slope here; zero for B and 1/η in SDE units)
+            # κ from the exponent part of the slope: remove everything but the leading term. With an exact
+            # 1-D reference that is (exact slope − leading slope): the prefactor term (for 1/k, about k)
+            # and the asymptotic corrections of the same SDE over the same points; otherwise the law's
+            # prefactor term alone.
             c = cfgs[len(cfgs) // 2]
-            exponent_fit = replace(res["fit"], slope=res["fit"].slope - float(res["slope"].neglected))
+            leading = float(res["slope"].leading)
+            other = (res["exact_slope"] - leading) if res["exact_slope"] is not None else float(res["slope"].neglected)
+            exponent_fit = replace(res["fit"], slope=res["fit"].slope - other)
             kappas[axis] = kappa_from_fit(exponent_fit, eta=float(c["eta"]), batch_size=float(c["batch_size"]),
                                           loss_unit=LOSS_UNIT)
     comparison = compare_exponents(kappas)
     kappa_pred = 1.892      # THEORY C21: ΔL(s/H_ae + (1−s)/|H_be|) for the ST global minimum, s at the inflection
     rows_k = [[name, k.kappa, *k.ci(0.95)] for name, k in kappas.items()]
+    # the leading slope the law predicts for each sweep, as κ (THEORY C21: 1.892 at the inflection split)
     result.tables.append(Table(name="kappa", columns=["sweep", "κ", "95% lo", "95% hi"], rows=rows_k,
-                               caption="κ = ΔL(s/H_ae + (1−s)/|H_be|) from each SGD sweep's slope (THEORY C7); "
-                                       f"the inflection-split value is {kappa_pred} (THEORY C21)."))
+                               caption="κ = ΔL(s/H_ae + (1−s)/|H_be|) from each SGD sweep's slope (THEORY C7), after "
+                                       "removing the non-exponent part of the slope computed from the exact 1-D "
+                                       "quadrature of the same SDE at the same points (prefactor and asymptotic "
+                                       f"corrections); the inflection-split value is {kappa_pred} (THEORY C21)."))
     result.verdicts.append(Verdict(
         claim="The three estimates of the SGD exponent κ (from k, B and 1/η) agree", check="C7",
         measured=", ".join(f"{r[0]}: {r[1]:.3f} [{r[2]:.3f}, {r[3]:.3f}]" for r in rows_k),
