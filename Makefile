@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/flatminima landscape styblinski-tang:dim=2
+	$(VENV)/bin/flatminima validate --suite paper --out results/paper
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q

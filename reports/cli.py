@@ -317,12 +317,25 @@ def main(argv=None) -> int:
         print("flatminima: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if isinstance(exc, _user_errors()) or (isinstance(exc, ValueError) and type(exc).__module__.split(".")[0]
-                                               in ("numerics", "theory", "validation", "reports")):
+        if isinstance(exc, _user_errors()) or (isinstance(exc, ValueError) and _raised_by_flatminima(exc)):
             msg = " ".join(str(exc).split()) or type(exc).__name__
             print(f"flatminima: error: {msg}", file=sys.stderr)
             return 2
         raise
+
+
+_PACKAGES = tuple(str(Path(__file__).resolve().parents[1] / name) + os.sep
+                  for name in ("theory", "numerics", "validation", "reports"))
+
+
+def _raised_by_flatminima(exc: BaseException) -> bool:
+    """Whether the innermost frame of the traceback is flatminima's own code (a deliberate input check)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return str(Path(tb.tb_frame.f_code.co_filename).resolve()).startswith(_PACKAGES)
 
 
 if __name__ == "__main__":

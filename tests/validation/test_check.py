@@ -1,0 +1,77 @@
+"""`flatminima check`: the DESIGN §7 JSON object, predictions against simulation, and bad input."""
+import json
+
+import numpy as np
+import pytest
+
+from reports.cli import main
+
+
+@pytest.fixture(scope="module")
+def double_well_json():
+    from validation.check import run_check
+
+    # white noise at ΔL/D = 4 on θ⁴/4 − θ²/2: quick, and the law's rate is known in closed form
+    obj, result = run_check("double-well", dynamics="sgld", temperature=0.0625, runs=150, seed=3)
+    return obj, result
+
+
+def test_json_has_the_design_fields(double_well_json):
+    obj, _ = double_well_json
+    assert set(obj) >= {"landscape", "dim", "minimum", "paths", "experiments"}
+    assert obj["minimum"]["theta"] == pytest.approx([-1.0], abs=1e-10)
+    (path,) = obj["paths"]
+    assert path["barrier"] == pytest.approx(0.25, abs=1e-12)
+    assert path["h_ae"] == pytest.approx(2.0) and path["h_be"] == pytest.approx(1.0)
+    (exp,) = obj["experiments"]
+    assert set(exp) >= {"dynamics", "temperature", "eta", "batch_size", "loss_unit", "predicted_rate",
+                        "measured_rate", "rate_ci", "n_runs", "n_escaped", "agrees"}
+    json.dumps(obj, allow_nan=False)
+
+
+def test_sgld_prediction_is_kramers_and_agrees(double_well_json):
+    obj, _ = double_well_json
+    (exp,) = obj["experiments"]
+    # 1-D Kramers (THEORY §4): γ = √(H_a|H_b|)/(2π)·e^{−ΔL/D} = √2/(2π)·e^{−4}
+    assert exp["predicted_rate"] == pytest.approx(np.sqrt(2) / (2 * np.pi) * np.exp(-4.0), rel=1e-10)
+    lo, hi = exp["rate_ci"]
+    assert lo < exp["measured_rate"] < hi
+    assert exp["n_escaped"] > 100
+    assert exp["agrees"] is True
+
+
+def test_cli_check_json_prints_one_object(capsys):
+    code = main(["check", "double-well", "--dynamics", "sgld", "--temperature", "0.0625", "--runs", "40",
+                 "--json"])
+    out = capsys.readouterr().out
+    assert code == 0
+    obj = json.loads(out)
+    assert obj["experiments"][0]["n_runs"] == 40
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["--eta", "-0.1"], "--eta must be a finite number > 0"),
+    (["--temperature", "0"], "--temperature must be a finite number > 0"),
+    (["--batch-size", "0"], "--batch-size must be an integer >= 1"),
+    (["--batch-size", "2.5"], "--batch-size must be an integer >= 1"),
+    (["--loss-unit", "-1"], "--loss-unit must be a finite number > 0"),
+    (["--runs", "0"], "--runs must be an integer >= 1"),
+    (["--max-steps", "0"], "--max-steps must be an integer >= 1"),
+    (["--seed", "-3"], "--seed must be an integer >= 0"),
+    (["--dynamics", "sgld", "--batch-size", "4"], "--batch-size applies to --dynamics sgd only"),
+    (["--dynamics", "adam"], "invalid choice"),
+])
+def test_bad_check_options_exit_2_with_one_line(capsys, argv, needle):
+    code = main(["check", "double-well", *argv])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert needle in err and err.count("\n") == 1
+
+
+def test_unknown_suite_and_unwritable_out(capsys, tmp_path):
+    assert main(["validate", "--suite", "nope"]) == 2
+    assert "unknown suite 'nope'" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["validate", "--suite", "quick", "--out", str(blocker / "sub")]) == 2
+    assert "not writable" in capsys.readouterr().err
