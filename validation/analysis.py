@@ -163,4 +163,31 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
         caption=f"Points: measured {'log' if ax.log_y else '−log'} γ̂ with 95% error bars (1.96/√n_escaped); "
                 f"solid: weighted fit; dashed: the law's slope {predicted:.4g} through the law's points.")
     return {"fit": fit, "verdicts": [verdict, point_verdict], "table": table, "figure": figure,
+            "survival": survival_figure(rows, configs, name=f"{name}-survival", title=f"{title}: survival"),
             "predictions": preds, "law": law, "slope": slope_pred, "exact_slope": exact_slope}
+
+
+def survival_figure(rows: list[dict], configs: list[dict], *, name: str, title: str, max_points: int = 400) -> Figure:
+    """Kaplan–Meier survival of each point against exp(−γ̂t) (is the escape time exponential?).
+
+    KM from ``scipy.stats.ecdf`` on right-censored data (censored at max_steps; diverged runs censored
+    where they diverged), times in SDE units t = step·η; curves thinned to ``max_points`` steps.
+    """
+    from scipy import stats
+
+    curves = []
+    for c, r in zip(configs, rows):
+        eta = float(c["eta"])
+        t = np.asarray(r["steps"], float) * eta
+        event = np.asarray(r["escaped"], bool)
+        data = stats.CensoredData(uncensored=t[event], right=t[~event])
+        km = stats.ecdf(data).sf
+        q, p = km.quantiles, km.probabilities
+        keep = np.unique(np.linspace(0, len(q) - 1, min(len(q), max_points)).astype(int))
+        curves.append({"t": q[keep].tolist(), "survival": p[keep].tolist(), "rate": float(r["rate"]),
+                       "t_max": float(t.max()), "label": ", ".join(f"{k}={c[k]:g}" for k in
+                                                                    ("temperature", "batch_size", "eta", "sharpness")
+                                                                    if c.get(k) is not None)})
+    return Figure(name=name, kind="survival", title=title, data={"curves": curves},
+                  caption="Kaplan–Meier survival (steps) against the fitted exponential exp(−γ̂t) (lines); a "
+                          "straight line on the log axis is the exponential law the rate estimator assumes.")

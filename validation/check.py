@@ -129,7 +129,39 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
                 predicted=f"{pred.rate:.4g}", tolerance=f"95% CI × (1 ± {pred.rel_error:.3g})",
                 passed=bool(exp["agrees"]), value=row["rate"], expected=pred.rate, details=pred.error_method))
     obj["experiments"] = experiments
-    return obj, _result(spec, obj, verdicts, started)
+    result = _result(spec, obj, verdicts, started)
+    result.figures.extend(landscape_figures(land, analysis))
+    return obj, result
+
+
+def landscape_figures(land, analysis) -> list:
+    """Hessian spectra at the minimum and the lowest saddle, and for 2-D landscapes a contour plot
+    with the minimum, the saddles and their minimum energy paths (numbers only; reports draws them)."""
+    from validation.suite import Figure
+
+    figures = []
+    if analysis.paths:
+        figures.append(Figure(name="spectra", kind="spectrum", title="Hessian spectra",
+                              data={"minimum": list(map(float, analysis.hessian_eigenvalues)),
+                                    "saddle": list(map(float, analysis.paths[0].saddle_hessian_eigenvalues))},
+                              caption="Eigenvalues of H at the minimum and at the lowest index-1 saddle."))
+    if land.dim == 2:
+        pts = [analysis.minimum] + [p.saddle for p in analysis.paths] + \
+              [q for p in analysis.paths for q in p.mep_points]
+        pts = np.array(pts)
+        span = np.ptp(pts, axis=0).max() or 1.0
+        lo, hi = pts.min(axis=0) - 0.6 * span, pts.max(axis=0) + 0.6 * span
+        x, y = np.linspace(lo[0], hi[0], 90), np.linspace(lo[1], hi[1], 80)
+        X, Y = np.meshgrid(x, y)
+        Z = land.values(np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
+        figures.append(Figure(name="landscape", kind="landscape2d", title=f"{land.name}: basin and escape paths",
+                              data={"x": x.tolist(), "y": y.tolist(), "z": Z.tolist(),
+                                    "minima": [list(map(float, analysis.minimum))],
+                                    "saddles": [list(map(float, p.saddle)) for p in analysis.paths],
+                                    "paths": [np.asarray(p.mep_points).tolist() for p in analysis.paths],
+                                    "levels": 30},
+                              caption="Loss contours, the minimum, its index-1 saddles and minimum energy paths."))
+    return figures
 
 
 def _result(spec, obj, verdicts, started) -> SuiteResult:

@@ -82,6 +82,7 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
         result.verdicts.extend(res["verdicts"])
         result.tables.append(res["table"])
         result.figures.append(res["figure"])
+        result.figures.append(res["survival"])
         if res["law"] not in result.laws:
             result.laws.append(res["law"])
     result.sections.append({"title": "Set-up", "text": (
