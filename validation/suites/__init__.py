@@ -16,6 +16,12 @@ _MODULES = {
               "the slides' Fig. 7-8 claims: Styblinski-Tang under SGD-type and white noise, sweeps over k, B, eta, D"),
     "noise": ("validation.suites.noise",
               "the slides' Fig. 3-4 on a digits MLP: gradient-noise Gaussianity (C18) and C against H/B (C17)"),
+    "selection": ("validation.suites.selection",
+                  "minima selection tau_a / sum tau_v on a sharp/flat two-valley landscape, SGD-type vs white noise (C16)"),
+    "conventions": ("validation.suites.conventions",
+                    "exact checks C1-C3, C6, C9-C12 and C15 as a report"),
+    "hypotheses": ("validation.suites.hypotheses",
+                   "experiments separating Xie from Mori and from Levy (C12, C13)"),
 }
 
 
