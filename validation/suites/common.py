@@ -55,3 +55,25 @@ def provenance(out, configs: list[dict], started: float, **extra) -> dict:
             "seeds": "task seed = first 8 bytes of the SHA-256 of the task's canonical JSON config "
                      "(numpy SeedSequence entropy; particle i uses spawn_key (i, stream))",
             "tasks": json.loads(json.dumps(tasks, default=float)), **extra}
+
+
+def add_rate_sweeps(result, plan: dict, rows: list[dict], specs: dict) -> dict:
+    """Fit every sweep of ``plan`` (rows in plan order) and add its verdicts, table and figures.
+
+    ``specs[name] = (axis, title, check, claim)``; returns ``{name: (configs, rate_sweep result)}``.
+    """
+    from validation.analysis import rate_sweep
+
+    done, i = {}, 0
+    for key, cfgs in plan.items():
+        part = rows[i:i + len(cfgs)]
+        i += len(cfgs)
+        axis, title, check, claim = specs[key]
+        res = rate_sweep(part, cfgs, axis=axis, name=key, title=title, check=check, claim=claim)
+        result.verdicts.extend(res["verdicts"])
+        result.tables.append(res["table"])
+        result.figures.extend([res["figure"], res["survival"]])
+        if res["law"] not in result.laws:
+            result.laws.append(res["law"])
+        done[key] = (cfgs, res)
+    return done

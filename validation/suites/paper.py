@@ -21,10 +21,9 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from validation.analysis import rate_sweep
 from validation.fits import compare_exponents, kappa_from_fit
 from validation.suite import SuiteResult, Table, Verdict
-from validation.suites.common import adaptive_max_steps, provenance, run_escape_sweep
+from validation.suites.common import add_rate_sweeps, adaptive_max_steps, provenance, run_escape_sweep
 
 SIZES = {"default": "about 3 min on 2 cores (1000 runs per point)", "full": "about 12 min on 2 cores (4000 runs per point)"}
 N_RUNS = {"default": 1000, "full": 4000}
@@ -96,19 +95,9 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     result = SuiteResult(suite="paper", size=size,
                          title="The slides' Fig. 7–8 on Styblinski–Tang: SGD favours flat minima exponentially",
                          criteria=CRITERIA)
-    i = 0
     kappas = {}
-    for key, cfgs in plan.items():
-        part = rows[i:i + len(cfgs)]
-        i += len(cfgs)
-        axis, title, check, claim = SPECS[key]
-        res = rate_sweep(part, cfgs, axis=axis, name=key, title=title, check=check, claim=claim)
-        result.verdicts.extend(res["verdicts"])
-        result.tables.append(res["table"])
-        result.figures.append(res["figure"])
-        result.figures.append(res["survival"])
-        if res["law"] not in result.laws:
-            result.laws.append(res["law"])
+    for key, (cfgs, res) in add_rate_sweeps(result, plan, rows, SPECS).items():
+        axis = SPECS[key][0]
         if key.startswith("sgd_"):
             # κ from the exponent part of the slope: remove everything but the leading term. With an exact
             # 1-D reference that is (exact slope − leading slope): the prefactor term (for 1/k, about k)

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import time
 
-from validation.analysis import rate_sweep
 from validation.suite import SuiteResult
-from validation.suites.common import adaptive_max_steps, provenance, run_escape_sweep
+from validation.suites.common import add_rate_sweeps, adaptive_max_steps, provenance, run_escape_sweep
 
 LANDSCAPE = "double-well"
 MINIMUM = [-1.0]
@@ -73,18 +72,7 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
         "sgld_sharpness": ("log_sharpness", "SGLD: log γ against log k", "C6",
                            "White noise: γ ∝ k under L(√k θ), i.e. slope 1 in log γ against log k (polynomial in sharpness)"),
     }
-    i = 0
-    for key, cfgs in plan.items():
-        part = rows[i:i + len(cfgs)]
-        i += len(cfgs)
-        axis, title, check, claim = specs[key]
-        res = rate_sweep(part, cfgs, axis=axis, name=key, title=title, check=check, claim=claim)
-        result.verdicts.extend(res["verdicts"])
-        result.tables.append(res["table"])
-        result.figures.append(res["figure"])
-        result.figures.append(res["survival"])
-        if res["law"] not in result.laws:
-            result.laws.append(res["law"])
+    add_rate_sweeps(result, plan, rows, specs)
     result.sections.append({"title": "Set-up", "text": (
         "Landscape: `double-well` (L = θ⁴/4 − θ²/2; ΔL = 1/4, H_ae = 2, |H_be| = 1, s = 4/9 at the inflection "
         "point). Start: the minimum θ = −1. Exit: first passage through θ = +1 (the next minimum), "
