@@ -27,7 +27,7 @@ from validation.estimators import estimate_rate
 
 # keys a config may have; anything else is a typo and is refused
 CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
-               "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps"}
+               "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps", "target_log_ci", "max_runs"}
 
 
 @lru_cache(maxsize=64)
@@ -78,13 +78,28 @@ def escape_task(config: dict, seed: int) -> list[dict]:
     directions = np.array([p.escape_direction for p in analysis.paths])
     minima = options.pop("minima", None)
     t0 = time.perf_counter()
+    eta = float(config["eta"])
+    target = config.get("target_log_ci")
+    max_runs = int(config.get("max_runs") or config["n_runs"])
+    batches = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = _simulate(land, analysis, config, seed, saddles, directions, minima, options)
+        while True:
+            # batch b uses its own stream family: SeedSequence entropy (seed, b) folded into one integer
+            batch_seed = seed if not batches else int(np.random.SeedSequence([seed, len(batches)]).generate_state(2, np.uint64)[0])
+            batches.append(_simulate(land, analysis, config, batch_seed, saddles, directions, minima, options))
+            steps = np.concatenate([b.steps for b in batches])
+            escaped = np.concatenate([b.escaped for b in batches])
+            diverged = np.concatenate([b.diverged for b in batches])
+            est = estimate_rate(steps, escaped, eta=eta, diverged=diverged,
+                                burn_in_steps=int(config.get("burn_in_steps", 0)))
+            # sequential stopping (issue 5): until the 95% half-width of log γ̂, 1.96/√n_escaped, is
+            # below target_log_ci, or max_runs particles have run
+            if target is None or (est.n_escaped > 0 and 1.959964 * est.log_rate_stderr <= float(target)) \
+                    or len(steps) + int(config["n_runs"]) > max_runs:
+                break
+    result = batches[0]
     wall = time.perf_counter() - t0
-    eta = float(config["eta"])
-    est = estimate_rate(result.steps, result.escaped, eta=eta, diverged=result.diverged,
-                        burn_in_steps=int(config.get("burn_in_steps", 0)))
     first = analysis.paths[0]
     row = {
         "seed": int(seed),
@@ -100,9 +115,10 @@ def escape_task(config: dict, seed: int) -> list[dict]:
         "discretization_dominated": bool(result.eta_lambda_max > 0.2),
         "backend": result.backend, "wall_seconds": wall,
         "warnings": " | ".join(sorted({str(w.message).split("\n")[0] for w in caught})),
-        "steps": np.asarray(result.steps, dtype=np.int64).tolist(),
-        "escaped": np.asarray(result.escaped, dtype=bool).tolist(),
-        "diverged": np.asarray(result.diverged, dtype=bool).tolist(),
+        "n_batches": len(batches),
+        "steps": np.asarray(steps, dtype=np.int64).tolist(),
+        "escaped": np.asarray(escaped, dtype=bool).tolist(),
+        "diverged": np.asarray(diverged, dtype=bool).tolist(),
         "geometry": _json(geometry(analysis)),
     }
     return [row]

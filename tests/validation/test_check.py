@@ -75,3 +75,18 @@ def test_unknown_suite_and_unwritable_out(capsys, tmp_path):
     blocker.write_text("x")
     assert main(["validate", "--suite", "quick", "--out", str(blocker / "sub")]) == 2
     assert "not writable" in capsys.readouterr().err
+
+
+def test_sequential_stopping_runs_batches_until_the_log_rate_ci_is_narrow():
+    from validation.experiments import escape_task
+
+    base = {"landscape": "double-well", "minimum": [-1.0], "noise": "white", "criterion": "dividing_surface",
+            "eta": 0.02, "temperature": 0.0625, "n_runs": 50, "max_steps": 200_000, "options": {"bridge": True}}
+    one = escape_task(base, 7)[0]
+    seq = escape_task({**base, "target_log_ci": 0.15, "max_runs": 1000}, 7)[0]
+    # 1.96/√n ≤ 0.15 needs n_escaped ≥ 171: at least 4 batches of 50 (all escape at ΔL/D = 4 within the cap)
+    assert seq["n_escaped"] >= 171 and seq["n_batches"] >= 4
+    assert 1.959964 * seq["log_rate_stderr"] <= 0.15
+    assert seq["steps"][:50] == one["steps"]          # the first batch is the plain run, bit for bit
+    capped = escape_task({**base, "target_log_ci": 0.01, "max_runs": 100}, 7)[0]
+    assert capped["n_runs"] == 100                     # max_runs bounds the work
