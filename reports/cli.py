@@ -22,6 +22,7 @@ EXAMPLES = {
   flatminima validate --suite quick                   # CI-sized, about a minute
   flatminima validate --suite paper --out results/paper --workers 2
   flatminima validate --suite paper --out results/paper --resume   # continue an interrupted run
+  flatminima validate --suite paper --scheduler tcp://10.0.0.5:8786   # on a Dask cluster
   flatminima validate --suite quick --strict          # exit 1 when a verdict fails""",
     "check": """examples:
   flatminima check double-well --json
@@ -97,8 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suite", required=True, metavar="NAME", help="a suite name (see `flatminima suites`)")
     p.add_argument("--size", default="default", metavar="SIZE", help="default or full (see `flatminima suites`)")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="results folder (default results/SUITE)")
-    p.add_argument("--workers", type=_positive_int("--workers"), default=None, metavar="N",
-                   help="local worker processes (default: one per core)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=_positive_int("--workers"), default=None, metavar="N",
+                       help="local worker processes (default: one per core)")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run tasks on a Dask cluster (tcp://host:8786; see README 'Running on a cluster')")
     p.add_argument("--resume", action="store_true", help="skip tasks already in OUT/store")
     p.add_argument("--strict", action="store_true", help="exit 1 when a verdict fails")
     p.add_argument("--quiet", action="store_true", help="no progress output")
@@ -212,7 +216,12 @@ def cmd_validate(args) -> int:
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     log(f"flatminima: suite {suite.name} ({args.size}, expected {suite.sizes[args.size]}) -> {out}")
     progress = False if args.quiet else None
-    result = suite.run(out, size=args.size, workers=args.workers, resume=args.resume, progress=progress)
+    from validation.executors import executor_for
+    with executor_for(args.scheduler, args.workers) as executor:
+        if executor is not None:
+            log(f"flatminima: tasks run on the Dask cluster at {args.scheduler}")
+        result = suite.run(out, size=args.size, workers=args.workers, executor=executor, resume=args.resume,
+                           progress=progress)
     result.save(out)
     from reports.render import write_report
     paths = write_report(out, result)
@@ -297,7 +306,11 @@ def cmd_derive(args) -> int:
 # ---------------------------------------------------------------------- entry point
 def _user_errors():
     from numerics.errors import LandscapeError
-    errors = [UsageError, LandscapeError, FileNotFoundError, PermissionError, IsADirectoryError]
+    from validation.executors import SchedulerUnreachableError
+    from validation.store import StoreLockedError
+    from validation.sweep import ResultsExistError
+    errors = [UsageError, LandscapeError, FileNotFoundError, PermissionError, IsADirectoryError,
+              SchedulerUnreachableError, StoreLockedError, ResultsExistError]
     try:
         from theory.formula import DomainError
         errors.append(DomainError)
@@ -319,6 +332,7 @@ def main(argv=None) -> int:
     except Exception as exc:
         if isinstance(exc, _user_errors()) or (isinstance(exc, ValueError) and _raised_by_flatminima(exc)):
             msg = " ".join(str(exc).split()) or type(exc).__name__
+            msg = msg.replace("pass resume=True", "pass --resume")
             print(f"flatminima: error: {msg}", file=sys.stderr)
             return 2
         raise
