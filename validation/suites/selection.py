@@ -278,7 +278,8 @@ def analyse(escape_rows, escape_cfgs, occ_rows, occ_cfgs, size: str) -> SuiteRes
     esc_table, id_table, pts = [], [], []
     esc_ok, esc_fail = 0, []
     for k, (occ_row, occ_cfg) in enumerate(zip(occ_rows, occ_cfgs)):
-        setting = {key: occ_cfg[key] for key in ("noise", "batch_size", "temperature", "loss_unit") if key in occ_cfg}
+        keys = ("noise", "temperature") if occ_cfg["noise"] == "white" else ("noise", "batch_size", "loss_unit")
+        setting = {key: occ_cfg[key] for key in keys}      # as made by _settings
         label = f"B={setting['batch_size']}" if setting["noise"] != "white" else f"ΔL/D={_x(setting):g}"
         taus, log_se2, law_log_tau, preds, geoms = {}, 0.0, {}, {}, {}
         for side, row, cfg in ((s, escape_rows[2 * k + j], escape_cfgs[2 * k + j]) for j, s in enumerate(("sharp", "flat"))):
