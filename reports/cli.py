@@ -68,6 +68,18 @@ def _positive_int(name):
     return parse
 
 
+def _positive_float(name):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0; got {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a finite number > 0; got {text}")
+        return value
+    return parse
+
+
 def _nonnegative_int(text):
     try:
         value = int(text)
@@ -117,10 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="noise model for sgd (default hessian_two_region; see DESIGN §4)")
     p.add_argument("--criterion", default="basin", metavar="NAME",
                    help="exit criterion: basin (default), dividing_surface, loss_level, radius")
-    p.add_argument("--temperature", type=float, default=None, metavar="D", help="SGLD temperature D > 0")
-    p.add_argument("--eta", type=float, default=None, metavar="ETA", help="step η > 0 (default 0.05/λ_max(H_a))")
+    p.add_argument("--temperature", type=_positive_float("--temperature"), default=None, metavar="D", help="SGLD temperature D > 0")
+    p.add_argument("--eta", type=_positive_float("--eta"), default=None, metavar="ETA", help="step η > 0 (default 0.05/λ_max(H_a))")
     p.add_argument("--batch-size", type=_positive_int("--batch-size"), default=None, metavar="B")
-    p.add_argument("--loss-unit", type=float, default=None, metavar="LAMBDA", help="λ in C = λH/B (default 1)")
+    p.add_argument("--loss-unit", type=_positive_float("--loss-unit"), default=None, metavar="LAMBDA", help="λ in C = λH/B (default 1)")
     p.add_argument("--runs", type=_positive_int("--runs"), default=200, metavar="N")
     p.add_argument("--max-steps", type=_positive_int("--max-steps"), default=None, metavar="T")
     p.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S")
@@ -198,11 +210,20 @@ def render_landscape_table(land, analyses) -> str:
 
 def _check_writable(out: Path) -> None:
     """Refuse an OUT that cannot be created or written, before any work starts."""
-    probe = out
-    while not probe.exists():
+    import tempfile
+
+    probe = out.absolute()
+    while not probe.exists() and not probe.is_symlink():
         probe = probe.parent
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; it must be a folder (existing or to be created)")
     if not probe.is_dir() or not os.access(probe, os.W_OK):
         raise UsageError(f"--out {out} is not writable (nearest existing folder: {probe})")
+    try:                                   # os.access says yes to root everywhere: really try
+        tempfile.TemporaryDirectory(dir=probe, prefix=".flatminima-probe-").cleanup()
+    except OSError as err:
+        raise UsageError(f"--out {out} is not writable (nearest existing folder {probe}: "
+                         f"{err.strerror or type(err).__name__})") from None
 
 
 def cmd_validate(args) -> int:
@@ -214,12 +235,11 @@ def cmd_validate(args) -> int:
     out = args.out or Path("results") / suite.name
     _check_writable(out)
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
-    log(f"flatminima: suite {suite.name} ({args.size}, expected {suite.sizes[args.size]}) -> {out}")
     progress = False if args.quiet else None
     from validation.executors import executor_for
-    with executor_for(args.scheduler, args.workers) as executor:
-        if executor is not None:
-            log(f"flatminima: tasks run on the Dask cluster at {args.scheduler}")
+    with executor_for(args.scheduler, args.workers) as executor:      # refuses a bad scheduler first
+        log(f"flatminima: suite {suite.name} ({args.size}, expected {suite.sizes[args.size]}) -> {out}"
+            + (f" on the Dask cluster at {args.scheduler}" if executor is not None else ""))
         result = suite.run(out, size=args.size, workers=args.workers, executor=executor, resume=args.resume,
                            progress=progress)
     result.save(out)
@@ -255,9 +275,13 @@ def cmd_check(args) -> int:
         ci = e["rate_ci"]
         pred = "n/a" if e["predicted_rate"] is None else f"{e['predicted_rate']:.4g} ({e['law']})"
         print(f"{e['dynamics']:>5} {e['noise']:<20} η={e['eta']:.4g}  measured γ = {e['measured_rate']:.4g} "
-              f"[{ci[0]:.3g}, {ci[1]:.3g}] ({e['n_escaped']}/{e['n_runs']} escaped)  predicted {pred}  "
+              f"[{ci[0]:.3g}, {ci[1]:.3g}] ({e['n_escaped']}/{e['n_runs']} escaped"
+              f"{', %d diverged' % e['n_diverged'] if e.get('n_diverged') else ''})  predicted {pred}  "
               f"agrees: {e['agrees']}")
-    print("Rates per unit SDE time t = step·η; 95% exact (Garwood) intervals.")
+        if e.get("warnings"):
+            print(f"      warning: {e['warnings']}")
+    print("Rates per unit SDE time t = step·η; 95% exact (Garwood) intervals. Diverged particles are never "
+          "counted as escapes.")
     return 0
 
 

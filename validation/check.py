@@ -25,6 +25,7 @@ from validation.suite import SuiteResult, Table, Verdict, fmt_pm
 DEFAULT_ETA_LAMBDA = 0.05        # η·λ_max(H_a) when --eta is not given (THEORY §6.7: keep ηH ≤ 0.1)
 DEFAULT_EXPONENT = 5.0           # SGLD temperature when not given: ΔL/D = 5
 DEFAULT_RUNS = 200
+STABILITY_LIMIT = 2.0            # η·λ_max(H_a) ≥ 2: the minimum is not stable under gradient descent
 MAX_STEPS_CAP = 200_000          # default budget per run; a larger --max-steps is the user's choice
 
 
@@ -57,6 +58,12 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     max_steps = _positive("--max-steps", max_steps, integer=True)
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"--seed must be an integer >= 0; got {seed!r}")
+    from numerics.criteria import CRITERIA
+    from numerics.noise import NOISE_MODELS
+    if criterion not in CRITERIA:
+        raise ValueError(f"--criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+    if noise is not None and noise not in NOISE_MODELS:
+        raise ValueError(f"--noise must be one of {', '.join(NOISE_MODELS)}; got {noise!r}")
     if dynamics == "sgld" and noise not in (None, "white"):
         raise ValueError(f"--dynamics sgld means --noise white; got --noise {noise}")
     if dynamics == "sgld" and batch_size is not None:
@@ -77,6 +84,9 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         return obj, _result(spec, obj, [], started)
     lam_max = float(np.max(analysis.hessian_eigenvalues)) if land.dim <= 200 else float(hessian_spectrum(land, analysis.minimum)[-1])
     eta_used = eta if eta is not None else DEFAULT_ETA_LAMBDA / lam_max
+    if eta_used * lam_max >= STABILITY_LIMIT:
+        raise ValueError(f"--eta must be < 2/λ_max(H_a) = {STABILITY_LIMIT / lam_max:.6g} for this minimum (gradient "
+                         f"descent is unstable there); got {eta_used:g}, η·λ_max = {eta_used * lam_max:.4g}")
     barrier = min(p.barrier for p in analysis.paths)
     kinds = [dynamics] if dynamics else ["sgld", "sgd"]
     experiments, verdicts = [], []
@@ -101,6 +111,10 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
             row = escape_task(config, seed)[0]
         lo, hi = row["rate_lo"], row["rate_hi"]
         notes = [row["warnings"]] if row["warnings"] else []
+        if row["n_diverged"]:
+            notes.append(f"{row['n_diverged']} of {row['n_runs']} particles diverged (θ or the loss became non-finite): "
+                         "they are not counted as escapes but censored at their last finite step, so the rate "
+                         "is biased; lower --eta or --temperature (THEORY §6.7)")
         if pred is not None:
             expected = pred.rate * config["eta"] * config["max_steps"] * config["n_runs"]
             if expected < 1.0:
@@ -177,9 +191,11 @@ def _result(spec, obj, verdicts, started) -> SuiteResult:
                                       p["h_be"], p["s"]] for p in paths],
                                caption="Index-1 saddles on the basin boundary (numerics.basin)."))
     cols = ["dynamics", "noise", "eta", "temperature", "batch_size", "loss_unit", "predicted_rate",
-            "measured_rate", "n_escaped", "n_runs", "agrees"]
+            "measured_rate", "n_escaped", "n_diverged", "n_runs", "agrees", "warnings"]
     result.tables.append(Table(name="experiments", columns=cols,
                                rows=[[e.get(c) for c in cols] for e in obj.get("experiments", [])],
-                               caption="Rates per unit SDE time; measured with the censored exponential MLE."))
+                               caption="Rates per unit SDE time; measured with the censored exponential MLE. "
+                                       "Diverged particles (non-finite θ or loss) are counted in n_diverged, "
+                                       "never as escapes (they are censored at their last finite step)."))
     result.provenance = {"versions": versions(), "wall_seconds": round(time.time() - started, 1), "json": obj}
     return result
