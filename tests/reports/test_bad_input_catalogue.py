@@ -150,6 +150,7 @@ def test_catalogue_is_large_enough():
     assert len(CASES) >= 40
 
 
+@pytest.mark.slow            # ~10 s: the quick suite plans its sweeps before it reaches the lock
 def test_a_folder_locked_by_another_run_is_refused_and_unchanged(capsys, tmp_path):
     from validation.store import Store
 
@@ -163,7 +164,7 @@ def test_a_folder_locked_by_another_run_is_refused_and_unchanged(capsys, tmp_pat
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["check", "double-well", "--eta", "1.0"], "--eta must be < 2/λ_max(H_a)"),
+    (["check", "styblinski-tang:dim=0"], "dim must be an integer >= 1"),
     (["validate", "--suite", "quick", "--scheduler", "tcp://127.0.0.1:1"], "no Dask scheduler answered"),
 ])
 def test_no_traceback_from_the_command(tmp_path, argv, needle):
