@@ -129,10 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="noise model for sgd (default hessian_two_region; see DESIGN §4)")
     p.add_argument("--criterion", default="basin", metavar="NAME",
                    help="exit criterion: basin (default), dividing_surface, loss_level, radius")
-    p.add_argument("--temperature", type=_positive_float("--temperature"), default=None, metavar="D", help="SGLD temperature D > 0")
-    p.add_argument("--eta", type=_positive_float("--eta"), default=None, metavar="ETA", help="step η > 0 (default 0.05/λ_max(H_a))")
+    p.add_argument("--temperature", type=_positive_float("--temperature"), default=None, metavar="D",
+                   help="SGLD temperature D > 0")
+    p.add_argument("--eta", type=_positive_float("--eta"), default=None, metavar="ETA",
+                   help="step η, 0 < η < 2/λ_max(H_a) (default 0.05/λ_max(H_a))")
     p.add_argument("--batch-size", type=_positive_int("--batch-size"), default=None, metavar="B")
-    p.add_argument("--loss-unit", type=_positive_float("--loss-unit"), default=None, metavar="LAMBDA", help="λ in C = λH/B (default 1)")
+    p.add_argument("--loss-unit", type=_positive_float("--loss-unit"), default=None, metavar="LAMBDA",
+                   help="λ > 0 in C = λH/B (default 1)")
     p.add_argument("--runs", type=_positive_int("--runs"), default=200, metavar="N")
     p.add_argument("--max-steps", type=_positive_int("--max-steps"), default=None, metavar="T")
     p.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S")
