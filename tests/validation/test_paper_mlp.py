@@ -53,7 +53,7 @@ def test_tiny_run(tmp_path):
     assert len(part["figures"]) == 6 and part["sections"]
     assert len(part["configs"]) == 7                      # 3 sweeps × 3 points, the reference shared
     for v in part["verdicts"]:
-        assert v.measured and v.tolerance and "[" in v.measured or "±" in v.measured
+        assert v.measured and v.tolerance and ("±" in v.measured or "[" in v.measured)
     # −log γ rises with B: the B-sweep slope is positive beyond its 95% interval (SGD noise ∝ 1/B)
     batch = next(v for v in part["verdicts"] if "linear in B" in v.claim)
     assert batch.value - 1.96 * batch.stderr > 0
