@@ -143,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the JSON object of DESIGN §7")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("suites", help="list the validation suites with their sizes and run times")
+    p = sub.add_parser("suites", help="list the validation suites with their sizes and run times",
+                       epilog="examples:\n  flatminima suites\n  flatminima validate --suite quick --size default",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.set_defaults(func=cmd_suites)
 
     p = sub.add_parser("report", help="rebuild a report from a results folder (no recomputation)",

@@ -48,3 +48,10 @@ def test_installed_console_script_has_no_traceback():
 def test_help_lists_examples(capsys):
     code, out, _ = _run(capsys, "landscape", "--help")
     assert code == 0 and "examples:" in out and "--minimum=" in out
+
+
+@pytest.mark.parametrize("command", ["landscape", "derive", "validate", "check", "report", "suites"])
+def test_every_command_has_examples_in_help(capsys, command):
+    assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "examples:" in out and f"flatminima {command}" in out or "flatminima validate" in out
