@@ -49,8 +49,8 @@ from validation.sweep import run_sweep
 
 SUITE = "hypotheses"
 SIZES = {"tiny": "about 40 s on 2 cores (tests only; 50 runs per point)",
-         "default": "about 4 min on 2 cores (300 runs per point)",
-         "full": "about 15 min on 2 cores (1200 runs per point)"}
+         "default": "about 3 min on 2 cores (300 runs per point; measured 175 s)",
+         "full": "about 12 min on 2 cores (1200 runs per point)"}
 N_RUNS = {"tiny": 50, "default": 300, "full": 1200}
 Z = 1.959964
 ALPHA = 1.5
@@ -61,10 +61,10 @@ MORI_H, MORI_BARRIER, MORI_ETA, MORI_B = 1.0, 0.1, 0.02, 1
 MORI_LOSS_MIN = (1.25, 1.75, 2.5)
 MORI_LAMBDA = 2.0 * 1.75       # Xie's λ matched to Mori's 2L* at the middle L*
 # C13 set-up
-LEVY_ETA, LEVY_SIGMA_ALPHA = 0.01, 1.0
-LEVY_BATCH = (1, 2, 4, 8)
+LEVY_ETA, LEVY_SIGMA_ALPHA = 0.01, 0.5
+LEVY_BATCH = (1, 2, 4, 8, 16, 32)   # D = σ^α(η/B)^(α−1) from 0.05 to 0.0088
 LEVY_BARRIERS = (0.25, 0.5)
-LEVY_BARRIER_D = 0.05          # Lévy D of the barrier comparison (= the B = 4 point)
+LEVY_BARRIER_D = 0.025         # Lévy D of the barrier comparison (≈ the B = 4 point)
 GAUSS_D = 0.125                # white noise: ΔL/D = 2 and 4
 GAUSS_BATCH = (1, 2, 3, 4)     # hessian_fixed B sweep (λ = 25, η = 0.01): ΔL/D = B
 GAUSS_ETA = 0.01
