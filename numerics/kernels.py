@@ -287,12 +287,8 @@ def stream_random(seed: int, particle: int, stream: int, size: int) -> np.ndarra
 
 
 # ====================================================================== compiled landscapes
-_MB_A = np.array([-200.0, -100.0, -170.0, 15.0])
-_MB_a = np.array([-1.0, -1.0, -6.5, 0.7])
-_MB_b = np.array([0.0, 0.0, 11.0, 0.6])
-_MB_c = np.array([-10.0, -10.0, -6.5, 0.7])
-_MB_x0 = np.array([1.0, 0.0, -0.5, -1.0])
-_MB_y0 = np.array([0.0, 0.5, 1.5, 1.0])
+# Müller–Brown constants: one definition, in numerics.builtins (numba freezes them as globals)
+from numerics.builtins import _MB_A, _MB_a, _MB_b, _MB_c, _MB_x0, _MB_y0  # noqa: E402
 
 
 @njit(cache=True, nogil=True)
