@@ -144,11 +144,47 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
                 passed=bool(exp["agrees"]), value=row["rate"], expected=pred.rate, details=pred.error_method))
     obj["experiments"] = experiments
     result = _result(spec, obj, verdicts, started)
-    result.figures.extend(landscape_figures(land, analysis))
+    white = next((e for e in experiments if e["dynamics"] == "sgld"), None)
+    trajectories = (sample_trajectories(land, analysis, eta=white["eta"], temperature=white["temperature"], seed=seed)
+                    if white is not None and land.dim == 2 else [])
+    result.figures.extend(landscape_figures(land, analysis, trajectories))
     return obj, result
 
 
-def landscape_figures(land, analysis) -> list:
+def sample_trajectories(land, analysis, *, eta: float, temperature: float, seed: int, n: int = 2,
+                        max_steps: int = 200_000, every: int = 100) -> list:
+    """A few white-noise (SGLD) paths from the minimum until they cross a dividing plane (for pictures).
+
+    θ ← θ − η∇L + √(2Dη)ξ with ξ from ``numpy.random.default_rng(seed)``; each path is kept every
+    ``every`` steps and ends at its first crossing of a plane through a saddle normal to its escape
+    direction (or at ``max_steps``). Illustration only: rates come from the simulator, not from these.
+    """
+    rng = np.random.default_rng(seed)
+    planes = [(np.asarray(p.saddle), np.asarray(p.escape_direction)) for p in analysis.paths]
+    scale = np.sqrt(2.0 * temperature * eta)
+    theta = np.tile(np.asarray(analysis.minimum, float), (n, 1))
+    paths = [[theta[i].tolist()] for i in range(n)]
+    alive = np.ones(n, bool)
+    for step in range(1, max_steps + 1):
+        idx = np.flatnonzero(alive)
+        if idx.size == 0:
+            break
+        th = theta[idx]
+        th = th - eta * land.grads(th) + scale * rng.standard_normal(th.shape)
+        if not np.all(np.isfinite(th)):
+            break
+        theta[idx] = th
+        crossed = np.zeros(idx.size, bool)
+        for point, direction in planes:
+            crossed |= (th - point) @ direction >= 0
+        for j, i in enumerate(idx):
+            if step % every == 0 or crossed[j]:
+                paths[i].append(th[j].tolist())
+        alive[idx[crossed]] = False
+    return paths
+
+
+def landscape_figures(land, analysis, trajectories=()) -> list:
     """Hessian spectra at the minimum and the lowest saddle, and for 2-D landscapes a contour plot
     with the minimum, the saddles and their minimum energy paths (numbers only; reports draws them)."""
     from validation.suite import Figure
@@ -173,8 +209,10 @@ def landscape_figures(land, analysis) -> list:
                                     "minima": [list(map(float, analysis.minimum))],
                                     "saddles": [list(map(float, p.saddle)) for p in analysis.paths],
                                     "paths": [np.asarray(p.mep_points).tolist() for p in analysis.paths],
-                                    "levels": 30},
-                              caption="Loss contours, the minimum, its index-1 saddles and minimum energy paths."))
+                                    "trajectories": [list(t) for t in trajectories], "levels": 30},
+                              caption="Loss contours, the minimum, its index-1 saddles, minimum energy paths and "
+                                      "sample SGLD escape trajectories (at the check's η and D, until the first "
+                                      "crossing of a dividing plane; illustration only)."))
     return figures
 
 

@@ -90,3 +90,15 @@ def test_sequential_stopping_runs_batches_until_the_log_rate_ci_is_narrow():
     assert seq["steps"][:50] == one["steps"]          # the first batch is the plain run, bit for bit
     capped = escape_task({**base, "target_log_ci": 0.01, "max_runs": 100}, 7)[0]
     assert capped["n_runs"] == 100                     # max_runs bounds the work
+
+
+def test_sample_trajectories_start_at_the_minimum_and_end_beyond_the_saddle_plane():
+    from validation.check import sample_trajectories
+    from validation.experiments import basin_of
+
+    land, analysis = basin_of({"landscape": "double-well", "minimum": [-1.0]})
+    paths = sample_trajectories(land, analysis, eta=0.02, temperature=0.0625, seed=1, n=3, every=50)
+    assert len(paths) == 3
+    for path in paths:
+        assert path[0] == pytest.approx([-1.0], abs=1e-9)
+        assert path[-1][0] >= 0.0 and all(p[0] < 0.0 for p in path[:-1])   # stops at the first crossing
