@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -151,6 +152,8 @@ def _run_pending(task_fn, pending, store, executor, workers, progress) -> list[T
         return []
     show = sys.stderr.isatty() if progress is None else bool(progress)
     bar = tqdm(total=len(pending), desc="tasks", unit="task", disable=not show)
+    plain = progress is None and not show          # not a terminal: plain log lines instead of a bar
+    started = time.monotonic()
     failures: list[TaskFailure] = []
     name = _task_name(task_fn)
 
@@ -160,6 +163,9 @@ def _run_pending(task_fn, pending, store, executor, workers, progress) -> list[T
         except Exception as err:          # a failed task (or unwritable rows) must not stop the others
             failures.append(TaskFailure(task_hash, config, f"{type(err).__name__}: {err}"))
         bar.update()
+        if plain:
+            print(f"flatminima: task {bar.n}/{len(pending)} done ({task_hash[:12]}, "
+                  f"{time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
 
     try:
         if executor is None and (workers or os.cpu_count() or 1) == 1:

@@ -123,3 +123,12 @@ def test_seeds_differ_between_tasks(reference):
     seeds = reference.groupby("x")["seed"].first()
     assert seeds.nunique() == len(CONFIGS)
     assert np.all(reference.groupby("x")["y"].std() > 0)
+
+
+def test_plain_log_lines_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    """Issue 6: a progress bar on a terminal, plain log lines otherwise (pytest's stderr is not a tty)."""
+    run_sweep(sweep_tasks.noisy_line, CONFIGS[:2], tmp_path, workers=1, progress=None)
+    err = capsys.readouterr().err
+    assert "flatminima: task 1/2 done" in err and "flatminima: task 2/2 done" in err
+    run_sweep(sweep_tasks.noisy_line, CONFIGS[:2], tmp_path / "quiet", workers=1, progress=False)
+    assert "flatminima: task" not in capsys.readouterr().err
