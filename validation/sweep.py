@@ -154,6 +154,7 @@ def _run_pending(task_fn, pending, store, executor, workers, progress) -> list[T
     bar = tqdm(total=len(pending), desc="tasks", unit="task", disable=not show)
     plain = progress is None and not show          # not a terminal: plain log lines instead of a bar
     started = time.monotonic()
+    finished = [0]
     failures: list[TaskFailure] = []
     name = _task_name(task_fn)
 
@@ -163,8 +164,9 @@ def _run_pending(task_fn, pending, store, executor, workers, progress) -> list[T
         except Exception as err:          # a failed task (or unwritable rows) must not stop the others
             failures.append(TaskFailure(task_hash, config, f"{type(err).__name__}: {err}"))
         bar.update()
+        finished[0] += 1
         if plain:
-            print(f"flatminima: task {bar.n}/{len(pending)} done ({task_hash[:12]}, "
+            print(f"flatminima: task {finished[0]}/{len(pending)} done ({task_hash[:12]}, "
                   f"{time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
 
     try:
