@@ -15,6 +15,7 @@ A *rate sweep* varies one control (1/D, B, 1/η, 1/k, log k) at fixed everything
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,7 +105,10 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
     values = _law_values(law, configs[mid], geoms[mid]["paths"][0])
     if ax.wrt not in ("1/sharpness", "log_sharpness"):
         values.pop("sharpness")
-    slope_pred = theory.predicted_slope(law, wrt=ax.wrt, **values)
+    with warnings.catch_warnings(record=True) as caught:     # regime warnings go into the verdict's details
+        warnings.simplefilter("always")
+        slope_pred = theory.predicted_slope(law, wrt=ax.wrt, **values)
+    regime_notes = sorted({str(w.message) for w in caught})
     predicted = float(slope_pred.total)
     law_y = sign * np.array([p.log_rate for p in preds])
     law_fit = fit_line(x, law_y, x_name=ax.label, y_name="law")
@@ -133,7 +137,7 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
         tolerance=f"±{tol:.3g} = 1.96 s.e. ({Z * fit.slope_stderr:.3g}) + asymptotic ({asym:.3g}) + "
                   f"discretisation ({disc:.3g})",
         passed=passed, value=float(fit.slope), stderr=float(fit.slope_stderr), expected=predicted,
-        details=exact_note)
+        details="; ".join([exact_note, *regime_notes]))
     point_rows = []
     for c, r, p in zip(configs, rows, preds):
         agrees = p.agrees(r["rate_lo"], r["rate_hi"])
