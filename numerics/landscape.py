@@ -180,9 +180,6 @@ class Landscape:
         h = 0.5 * (h + h.transpose(0, 2, 1))
         return self._finite(h, "the Hessian")
 
-    def with_name(self, name: str) -> "Landscape":
-        return replace(self, name=name)
-
 
 # ---------------------------------------------------------------------- compiled fast path
 def _compiled(landscape):

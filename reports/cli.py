@@ -185,18 +185,17 @@ def cmd_landscape(args) -> int:
         # one object (DESIGN §7): the given minimum, or else the lowest one found
         print(json.dumps(analyses[0].to_dict()))
         return 0
-    print(render_landscape_table(land, analyses))
+    print(render_landscape_table(land.name, land.dim, [a.to_dict() for a in analyses]))
     return 0
 
 
-def render_landscape_table(land, analyses) -> str:
-    """A readable summary of basin analyses (one block per minimum)."""
+def render_landscape_table(name: str, dim: int, analyses: list[dict]) -> str:
+    """A readable summary of basin analyses (DESIGN §7 dicts, one block per minimum)."""
     def vec(v, digits=6):
         return "(" + ", ".join(f"{x:.{digits}g}" for x in v[:6]) + (", …)" if len(v) > 6 else ")")
 
-    lines = [f"landscape {land.name}  (dim {land.dim})", ""]
-    for a in analyses:
-        d = a.to_dict()
+    lines = [f"landscape {name}  (dim {dim})", ""]
+    for d in analyses:
         m = d["minimum"]
         lines.append(f"minimum θ = {vec(m['theta'])}   L = {m['loss']:.8g}   "
                      f"Hessian eigenvalues {vec(sorted(m['hessian_eigenvalues']), 5)}")
@@ -275,7 +274,7 @@ def cmd_check(args) -> int:
     if args.json:
         print(json.dumps(obj, allow_nan=False, default=float))
         return 0
-    print(render_landscape_table(_Shown(obj["landscape"], obj["dim"]), [_Dict(obj)]))
+    print(render_landscape_table(obj["landscape"], obj["dim"], [obj]))
     for e in obj["experiments"]:
         ci = e["rate_ci"]
         pred = "n/a" if e["predicted_rate"] is None else f"{e['predicted_rate']:.4g} ({e['law']})"
@@ -288,19 +287,6 @@ def cmd_check(args) -> int:
     print("Rates per unit SDE time t = step·η; 95% exact (Garwood) intervals. Diverged particles are never "
           "counted as escapes.")
     return 0
-
-
-class _Shown:
-    def __init__(self, name, dim):
-        self.name, self.dim = name, dim
-
-
-class _Dict:
-    def __init__(self, obj):
-        self._obj = obj
-
-    def to_dict(self):
-        return self._obj
 
 
 def cmd_suites(args) -> int:
@@ -355,6 +341,9 @@ def main(argv=None) -> int:
         return args.func(args)
     except SystemExit as exc:              # --help, or argparse's own exit
         return int(exc.code or 0)
+    except BrokenPipeError:                # output piped into `head` etc.: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("flatminima: interrupted", file=sys.stderr)
         return 130

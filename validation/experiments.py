@@ -15,6 +15,7 @@ are *not* made here: the measurement never sees the theory it is compared with (
 """
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from functools import lru_cache
@@ -119,14 +120,9 @@ def escape_task(config: dict, seed: int) -> list[dict]:
         "steps": np.asarray(steps, dtype=np.int64).tolist(),
         "escaped": np.asarray(escaped, dtype=bool).tolist(),
         "diverged": np.asarray(diverged, dtype=bool).tolist(),
-        "geometry": _json(geometry(analysis)),
+        "geometry": json.dumps(geometry(analysis)),
     }
     return [row]
-
-
-def _json(obj) -> str:
-    import json
-    return json.dumps(obj)
 
 
 def _simulate(land, analysis, config, seed, saddles, directions, minima, options):

@@ -141,7 +141,7 @@ def exact_escape_time_1d(config: dict, geometry: dict, landscape) -> float | Non
             t = np.where(np.atleast_1d(x) >= split, d_after, d_before)
             return t if np.ndim(x) else float(t[0])
     # a jump in D defeats the automatic grid choice (it sees infinite curvature): fix the grid instead
-    n_points = None if callable(temperature) is False else 200_001
+    n_points = 200_001 if callable(temperature) else None
     res = mfpt_1d(loss, grad, temperature, start=sign * a, absorbing=sign * other, convention="ito",
                   n_points=n_points)
     return float(res.escape_time)
