@@ -10,7 +10,8 @@ its Brownian-bridge uniforms from its own aux stream, so its trajectory depends 
 (seed, i), never on ``chunk_size``, the buffer length or the backend.
 
 The numpy path here is the reference. Built-in landscapes with white or fixed-matrix Gaussian noise
-may run on a compiled kernel (``numerics.kernels.fixed_noise_escape``) that follows the same
+may run on a compiled kernel (``numerics.kernels.fixed_noise_escape``), and ``hessian_psd`` noise on
+built-ins with a diagonal Hessian on ``numerics.kernels_psd.psd_noise_escape``; both follow the same
 stream contract; see :func:`_kernel_request`.
 """
 from __future__ import annotations
@@ -500,8 +501,11 @@ def _kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_step
     stream, one aux uniform per step with the bridge), so its exit steps match this numpy path; known
     differences: it applies the noise as (c·F)·z where this path computes c·(F·z) (last-bit
     differences for the Hessian models), and it has no overshoot test (an exit by a locally unstable
-    step counts as an escape there).
+    step counts as an escape there). ``hessian_psd`` noise goes to :func:`_psd_kernel_request`.
     """
+    if noise_model.name == "hessian_psd":
+        return _psd_kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed,
+                                   max_steps=max_steps, n_runs=n_runs, bridge=bridge)
     if landscape.kernel is None or noise_model.name not in ("white", "hessian_fixed", "hessian_two_region"):
         return None
     if not np.all(starts == starts[0]):
@@ -536,8 +540,36 @@ def _kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_step
     return req
 
 
-def _find_kernel():
+def _psd_kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_steps, n_runs, bridge):
+    """Keyword arguments for ``numerics.kernels_psd.psd_noise_escape``, or None when it does not cover the run.
+
+    Covered: ``hessian_psd`` noise on a built-in whose Hessian is diagonal everywhere (Styblinski–Tang,
+    the double well), one start point, dividing planes or the ``radius`` criterion, without the bridge
+    (position-dependent noise has no exact bridge correction). The kernel applies the noise as
+    c·(√(|h_jj| + δ)·z_j), which equals this path's c·(V·(sq·(Vᵀz))) for a diagonal H; like the
+    fixed-noise kernel it has no overshoot test.
+    """
+    from numerics.kernels_psd import has_diagonal_hessian
+
+    if bridge or not has_diagonal_hessian(landscape) or not np.all(starts == starts[0]):
+        return None
+    req = {"eta": float(eta), "n_runs": int(n_runs), "max_steps": int(max_steps), "seed": int(seed),
+           "criterion": crit.name, "return_theta": True, "batch_size": int(noise_model.batch_size),
+           "loss_unit": float(noise_model.loss_unit), "delta": float(noise_model.delta)}
+    if crit.name == "dividing_surface":
+        req.update(point=np.atleast_2d(crit.points), normal=np.atleast_2d(crit.normals))
+    elif crit.name == "radius":
+        req.update(center=crit.center, radius=float(crit.radius))
+    else:
+        return None
+    return req
+
+
+def _find_kernel(noise: str = "white"):
     try:
+        if noise == "hessian_psd":
+            from numerics.kernels_psd import psd_noise_escape
+            return psd_noise_escape
         from numerics import kernels
     except ImportError:
         return None
@@ -915,13 +947,14 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
 
     # ------------------------------------------------------------ run
     used = "numpy"
-    kernel = _find_kernel() if backend in ("auto", "numba") else None
+    kernel = _find_kernel(noise) if backend in ("auto", "numba") else None
     request = (_kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed, max_steps=max_steps,
                                n_runs=n_runs, bridge=bridge_on) if kernel is not None else None)
     if backend == "numba" and request is None:
         why = ("numerics.kernels.fixed_noise_escape is not available" if kernel is None else
                "it covers built-in landscapes with white/hessian_fixed/hessian_two_region noise, one start "
-               "point, and dividing planes or the radius criterion without bridge")
+               "point, and dividing planes or the radius criterion without bridge; hessian_psd noise on "
+               "Styblinski–Tang or the double well with bridge=False")
         raise ValueError(f"backend='numba' cannot run this simulation: {why}; use backend='numpy' or 'auto'")
     if request is not None:
         res = kernel(landscape, starts[0], **request)
