@@ -13,7 +13,14 @@ White noise (SGLD):
   slope ΔL (Eyring–Kramers, Eq. (6));
 - 1-D: log γ against log k with slope 1 (γ = O(k): polynomial in sharpness, THEORY §6.5).
 
-Escape = first passage through the plane(s) at the next minimum, Brownian-bridge corrected (THEORY §10.4).
+SGD-type noise, PSD model (THEORY §5.4 item 2: C = λ(|H(θ)| + δI)/B at the current iterate, δ = 20), same
+landscape, minimum, loss unit and grids: −log γ against 1/k, B and 1/η, each judged against the slope of
+the exact Itô MFPT quadrature of the same SDE, D(θ) = ηλ(|L''(θ)| + δ)/(2B) (THEORY §10.3). Its
+quasi-potential ∫L'/D is not the two-region one (THEORY §5.4: it depends on δ), so the two-region law's
+slope is only reported alongside. Exit without the bridge (PSD noise changes within a step).
+
+Escape = first passage through the plane(s) at the next minimum, Brownian-bridge corrected (THEORY §10.4)
+except for the PSD sweeps.
 MLPs on two bundled UCI data sets (wine, iris), real minibatch SGD with a loss-level exit: −log γ against
 B, 1/η and 1/k, linearity and the C7 κ agreement (``validation.suites.paper_mlp``).
 """
@@ -22,9 +29,15 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from validation.fits import compare_exponents, kappa_from_fit, s_hat_from_slope
-from validation.suite import SuiteResult, Table, Verdict
-from validation.suites.common import add_rate_sweeps, adaptive_max_steps, provenance, run_escape_sweep
+import json
+import math
+
+import numpy as np
+
+from validation.fits import compare_exponents, fit_line, kappa_from_fit, s_hat_from_slope
+from validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
+from validation.suites.common import (CENSOR_NATS, add_rate_sweeps, adaptive_max_steps, provenance,
+                                      run_escape_sweep)
 
 SIZES = {"default": "about 6–8 min on 2 cores (Styblinski–Tang 1000 runs per point; MLPs 64; measured 6 min 14 s)",
          "full": "about 40 min on 2 cores (4000 and 192 runs per point)"}
@@ -34,6 +47,7 @@ ST2 = "styblinski-tang:dim=2"
 LO = -2.903534                     # global minimum per coordinate (root of 4x³ − 32x + 5, THEORY §8.1)
 NEXT = 2.746803 - 0.156731         # saddle → next minimum along the escape axis
 LOSS_UNIT = 1080.0                 # λ: with η·λ = 2.16 the SGD exponents 3.5–8.8 are observable (C21)
+PSD_DELTA = 20.0                   # δ of the PSD model: see _psd_configs
 CRITERIA = """Each sweep passes when its weighted-least-squares slope lies within 1.96 standard errors of the
 slope the law predicts, plus the law's known asymptotic error over the sweep (1-D sweeps: the slope
 difference between the exact quadrature rates and the law's rates at the same points), plus the
@@ -69,6 +83,57 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
             # the plane sits at the next minimum, which moves to θ*/√k on L(√k θ) (THEORY §6.5)
             c["options"]["plane_offset"] = NEXT / float(c["sharpness"]) ** 0.5
             c["max_steps"] = adaptive_max_steps(c)
+    plan.update(psd_sweeps(size))
+    return plan
+
+
+def _psd_configs(n: int) -> dict[str, list[dict]]:
+    """The PSD sweeps: the two-region sweeps' settings with noise ``hessian_psd``, δ = PSD_DELTA, no bridge.
+
+    δ = 20 sits between |H_be| = 15.9 and H_ae = 34.6: with δ → 0 the noise vanishes at the inflection
+    point and the SDE never escapes (THEORY §5.4); with δ = 20 the exponents stay observable on the
+    two-region grids (the exact MFPTs span 3–130 SDE time units) and the sweeps cost ~15 s of CPU.
+    """
+    psd = dict(loss_unit=LOSS_UNIT, options={"plane_offset": NEXT, "bridge": False, "delta": PSD_DELTA})
+    return {
+        "psd_sharpness": [_cfg(ST1, [LO], "hessian_psd", n, eta=0.002, batch_size=4, sharpness=k, **psd)
+                          for k in (0.9, 1.2, 1.5, 2.0)],
+        "psd_batch": [_cfg(ST1, [LO], "hessian_psd", n, eta=0.002, batch_size=b, **psd) for b in (2, 3, 4, 5)],
+        "psd_eta": [_cfg(ST1, [LO], "hessian_psd", n, eta=e, batch_size=4, **psd) for e in (0.0018, 0.0024, 0.003, 0.004)],
+    }
+
+
+def psd_exact_time(config: dict) -> float:
+    """Exact Itô MFPT (SDE time) from the minimum to the next minimum, D(θ) = ηλ(|L_k''(θ)| + δ)/(2B) (THEORY §10.3)."""
+    from numerics.kernels import kernel_grads, kernel_values
+    from numerics.kernels_psd import kernel_hessian_diagonals
+    from numerics.reference import mfpt_1d
+    from validation.experiments import basin_of
+
+    land = basin_of(config)[0]
+    eps = float(config["eta"]) * float(config["loss_unit"]) / (2.0 * float(config["batch_size"]))
+    delta = float(config["options"]["delta"])
+
+    def col(x):
+        return np.atleast_1d(np.asarray(x, float))[:, None]
+
+    def scalar_or_array(f):
+        return lambda x: f(col(x)).reshape(np.shape(x)) if np.ndim(x) else float(f(col(x))[0])
+    r = float(config["sharpness"]) ** 0.5      # minimum and next minimum move to θ*/√k (THEORY §6.5)
+    res = mfpt_1d(scalar_or_array(lambda t: kernel_values(land, t)),
+                  scalar_or_array(lambda t: kernel_grads(land, t)[:, 0]),
+                  scalar_or_array(lambda t: eps * (np.abs(kernel_hessian_diagonals(land, t)[:, 0]) + delta)),
+                  start=LO / r, absorbing=(0.156731 + NEXT) / r, convention="ito")
+    return float(res.escape_time)
+
+
+def psd_sweeps(size: str = "default") -> dict[str, list[dict]]:
+    """The PSD sweeps' configs, with max_steps = CENSOR_NATS exact mean escape times (in steps)."""
+    plan = _psd_configs(N_RUNS[size])
+    for configs in plan.values():
+        for c in configs:
+            c["options"]["plane_offset"] = NEXT / float(c["sharpness"]) ** 0.5
+            c["max_steps"] = max(1000, math.ceil(CENSOR_NATS * psd_exact_time(c) / float(c["eta"])))
     return plan
 
 
@@ -86,6 +151,76 @@ SPECS = {
 }
 
 
+PSD_SPECS = {
+    "psd_sharpness": ("1/sharpness", "SGD (PSD noise, δ = 20), Styblinski–Tang 1-D: −log γ against 1/k",
+                      "−log γ is linear in 1/k with the exact-quadrature slope of the PSD SDE"),
+    "psd_batch": ("batch_size", "SGD (PSD noise, δ = 20), Styblinski–Tang 1-D: −log γ against B",
+                  "−log γ is linear in B with the exact-quadrature slope of the PSD SDE"),
+    "psd_eta": ("1/eta", "SGD (PSD noise, δ = 20), Styblinski–Tang 1-D: −log γ against 1/η",
+                "−log γ is linear in 1/η with the exact-quadrature slope of the PSD SDE (rates per unit SDE time)"),
+}
+
+
+def _two_region_slope(cfgs: list[dict], geoms: list[dict], x: np.ndarray) -> float:
+    """Slope of −log γ of the two-region law (sgd_rate_ito) at the same points, for comparison."""
+    from validation.predict import predict
+
+    y = [-predict(dict(c, noise="hessian_two_region"), g).log_rate for c, g in zip(cfgs, geoms)]
+    return float(fit_line(x, y, x_name="x", y_name="law").slope)
+
+
+def psd_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
+    """Fit one PSD sweep and judge its slope against the exact Itô quadrature slope; verdict, table, figure.
+
+    Tolerance as in CRITERIA: 1.96 s.e. of the fitted slope plus the discretisation bias
+    |slope|·max(ηH_ae)/2 (THEORY §6.7); no asymptotic term, since the reference is exact for the SDE.
+    """
+    from validation.analysis import AXES, Z
+
+    axis, title, claim = PSD_SPECS[key]
+    ax = AXES[axis]
+    x = np.array([ax.x(c) for c in cfgs])
+    n_esc = np.array([r["n_escaped"] for r in rows])
+    if np.any(n_esc == 0):
+        raise ValueError(f"sweep {key}: a point has no escape (rate is only an upper bound); raise max_steps")
+    y = -np.log([r["rate"] for r in rows])
+    fit = fit_line(x, y, y_stderr=1.0 / np.sqrt(n_esc), x_name=ax.wrt, y_name="-log rate")
+    exact_t = np.array([psd_exact_time(c) for c in cfgs])
+    exact = fit_line(x, np.log(exact_t), x_name=ax.wrt, y_name="exact")       # −log γ = log T
+    geoms = [json.loads(r["geometry"]) for r in rows]
+    two_region = _two_region_slope(cfgs, geoms, x)
+    predicted = float(exact.slope)
+    disc = abs(predicted) * max(float(c["eta"]) * g["paths"][0]["h_ae"] for c, g in zip(cfgs, geoms)) / 2.0
+    tol = Z * fit.slope_stderr + disc
+    verdict = Verdict(
+        claim=f"SGD (PSD noise, δ = {PSD_DELTA:g}): {claim}", check="§5.4",
+        measured=f"slope {fmt_pm(fit.slope, ci=fit.slope_ci(0.95), digits=4)}, R² = {fit.r_squared:.4f}, n = {fit.n}, "
+                 f"reduced χ² = {fit.reduced_chi2:.2f}",
+        predicted=f"{predicted:.4g} (exact Itô MFPT quadrature, D = ηλ(|L''| + δ)/(2B), to the next minimum)",
+        tolerance=f"±{tol:.3g} = 1.96 s.e. ({Z * fit.slope_stderr:.3g}) + discretisation ({disc:.3g})",
+        passed=bool(abs(fit.slope - predicted) <= tol), value=float(fit.slope), stderr=float(fit.slope_stderr),
+        expected=predicted,
+        details=f"law compared: exact quadrature of the PSD SDE; the two-region law (sgd_rate_ito, s = 0.4397) "
+                f"gives slope {two_region:.4g} over the same points (THEORY §5.4: the PSD exponent depends on δ)")
+    table = Table(name=f"{key}-points",
+                  columns=[ax.label, "n_runs", "n_escaped", "n_diverged", "rate", "rate 95% lo", "rate 95% hi",
+                           "exact rate"],
+                  rows=[[xi, r["n_runs"], r["n_escaped"], r["n_diverged"], r["rate"], r["rate_lo"], r["rate_hi"],
+                         1.0 / t] for xi, r, t in zip(x.tolist(), rows, exact_t)],
+                  caption=f"{title}. Rates per unit SDE time, censored exponential MLE with Garwood 95% CI; exact "
+                          "rate = 1/MFPT of the Itô SDE by quadrature.")
+    xs = np.linspace(x.min(), x.max(), 2)
+    figure = Figure(name=key, kind="fit", title=title, data={
+        "x": x.tolist(), "y": y.tolist(), "y_err": (Z / np.sqrt(n_esc)).tolist(), "x_label": ax.label,
+        "y_label": "−log γ (γ per unit SDE time)", "fit": {"slope": fit.slope, "intercept": fit.intercept},
+        "predicted": {"slope": predicted, "intercept": float(exact.intercept)},
+        "law_points": np.log(exact_t).tolist(), "exact_points": np.log(exact_t).tolist(),
+        "reference_slope": None, "xs": xs.tolist()},
+        caption=f"Points: measured −log γ̂ with 95% error bars; solid: weighted fit; dashed: the exact "
+                f"quadrature slope {predicted:.4g}.")
+    return {"fit": fit, "verdict": verdict, "table": table, "figure": figure, "two_region_slope": two_region}
+
+
 def run(out, *, size: str = "default", workers=None, executor=None, resume: bool = False, progress=None) -> SuiteResult:
     """Run the paper suite into ``out`` and return its result (not yet saved)."""
     if size not in SIZES:
@@ -97,8 +232,10 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     result = SuiteResult(suite="paper", size=size,
                          title="The slides' Fig. 7–8 on Styblinski–Tang: SGD favours flat minima exponentially",
                          criteria=CRITERIA)
+    rate_plan = {k: v for k, v in plan.items() if k in SPECS}
+    n_rate = sum(len(v) for v in rate_plan.values())
     kappas = {}
-    for key, (cfgs, res) in add_rate_sweeps(result, plan, rows, SPECS).items():
+    for key, (cfgs, res) in add_rate_sweeps(result, rate_plan, rows[:n_rate], SPECS).items():
         axis = SPECS[key][0]
         if key.startswith("sgd_"):
             # κ from the exponent part of the slope: remove everything but the leading term. With an exact
@@ -131,6 +268,13 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
         measured=", ".join(f"{r[0]}: {r[1]:.3f} [{r[2]:.3f}, {r[3]:.3f}] (ŝ = {r[4]:.3f})" for r in rows_k),
         predicted=f"one κ (inflection split: {kappa_pred})", tolerance="overlapping 95% intervals, R² ≥ 0.95",
         passed=bool(comparison.passed), details=comparison.verdict))
+    i = n_rate
+    for key in PSD_SPECS:
+        part = psd_sweep(key, plan[key], rows[i:i + len(plan[key])])
+        i += len(plan[key])
+        result.verdicts.append(part["verdict"])
+        result.tables.append(part["table"])
+        result.figures.append(part["figure"])
     result.sections.append({"title": "Set-up", "text": (
         "Styblinski–Tang L(θ) = ½Σ(θᵢ⁴ − 16θᵢ² + 5θᵢ), started at the global minimum θᵢ = −2.903534. "
         f"SGD-type noise: the two-region model of THEORY §5.2 with loss unit λ = {LOSS_UNIT:g} (with λ = 1 "
