@@ -12,7 +12,7 @@ Three layers, all following the random-stream contract of :mod:`numerics.streams
   ``styblinski_tang`` (any d), ``double_well``, ``two_well_2d``, ``muller_brown``, with sharpness
   k: L_k(θ) = L(√k θ), ∇L_k(θ) = √k ∇L(√k θ).
 - **Escape kernel.** :func:`fixed_noise_escape`: θ ← θ − η∇L(θ) + S·ξ with a fixed (d, d) matrix S,
-  one particle at a time (memory is O(n_runs) for the outputs only), optionally on several threads
+  one or two particles at a time per thread (memory is O(n_runs) for the outputs only), optionally on several threads
   (the kernel releases the GIL). :func:`fixed_noise_escape_reference` is the plain-numpy version of
   the same contract (autograd gradients, numpy Generators); both give identical exit steps.
 
@@ -291,85 +291,117 @@ def stream_random(seed: int, particle: int, stream: int, size: int) -> np.ndarra
 from numerics.builtins import _MB_A, _MB_a, _MB_b, _MB_c, _MB_x0, _MB_y0  # noqa: E402
 
 
-@njit(cache=True, nogil=True)
-def _loss(kid, kp, th):
-    """L_k(θ) for kernel ``kid``; kp = (√k, kernel params...)."""
+@njit(cache=True, inline="always")
+def _st_loss1(r, x):
+    """Twice one coordinate's term of L_k for Styblinski–Tang: y⁴ − 16y² + 5y, y = √k·x."""
+    y = r * x
+    return y ** 4 - 16.0 * y * y + 5.0 * y
+
+
+@njit(cache=True, inline="always")
+def _st_grad1(r, x):
+    """∂L_k/∂θ_j for Styblinski–Tang: √k·(2y³ − 16y + 2.5), y = √k·θ_j."""
+    y = r * x
+    return r * (2.0 * y * y * y - 16.0 * y + 2.5)
+
+
+@njit(cache=True, inline="always")
+def _dw_loss1(kp, x):
+    """L_k of the C² piecewise-quartic double well (numerics.builtins.double_well)."""
+    y = kp[0] * x
+    if y <= 0.0:
+        u = y / kp[6]
+        return kp[1] * (kp[3] * u ** 4 + kp[4] * u ** 3 + kp[5] * u * u)
+    u = -y / kp[10]
+    return kp[2] * (kp[7] * u ** 4 + kp[8] * u ** 3 + kp[9] * u * u)
+
+
+@njit(cache=True, inline="always")
+def _dw_grad1(kp, x):
+    """L_k' of the double well; kp[11], kp[12] = 1/w_l, 1/w_r keep the per-step dependency chain short."""
+    r = kp[0]
+    y = r * x
+    if y <= 0.0:
+        iw = kp[11]
+        u = y * iw
+        return r * kp[1] * (4.0 * kp[3] * u * u * u + 3.0 * kp[4] * u * u + 2.0 * kp[5] * u) * iw
+    iw = kp[12]
+    u = -y * iw
+    return -r * kp[2] * (4.0 * kp[7] * u * u * u + 3.0 * kp[8] * u * u + 2.0 * kp[9] * u) * iw
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _loss_row(kid, kp, ths, i):
+    """L_k(θ) at θ = row i of ``ths``, for kernel ``kid``; kp = (√k, kernel params...)."""
     r = kp[0]
     if kid == _ST:
         acc = 0.0
-        for j in range(th.shape[0]):
-            x = r * th[j]
-            acc += x ** 4 - 16.0 * x * x + 5.0 * x
+        for j in range(ths.shape[1]):
+            acc += _st_loss1(r, ths[i, j])
         return 0.5 * acc
     if kid == _DW:
-        x = r * th[0]
-        if x <= 0.0:
-            u = x / kp[6]
-            return kp[1] * (kp[3] * u ** 4 + kp[4] * u ** 3 + kp[5] * u * u)
-        u = -x / kp[10]
-        return kp[2] * (kp[7] * u ** 4 + kp[8] * u ** 3 + kp[9] * u * u)
+        return _dw_loss1(kp, ths[i, 0])
     if kid == _TW:
-        x = r * th[0]
-        y = r * th[1]
+        x = r * ths[i, 0]
+        y = r * ths[i, 1]
         q = x * x - 1.0
         return q * q + kp[1] * (y - kp[2] * q) ** 2 + kp[3] * x
     # Müller–Brown
-    x = r * th[0]
-    y = r * th[1]
+    x = r * ths[i, 0]
+    y = r * ths[i, 1]
     total = 0.0
-    for i in range(4):
-        dx = x - _MB_x0[i]
-        dy = y - _MB_y0[i]
-        total += _MB_A[i] * np.exp(_MB_a[i] * dx * dx + _MB_b[i] * dx * dy + _MB_c[i] * dy * dy)
+    for m in range(4):
+        dx = x - _MB_x0[m]
+        dy = y - _MB_y0[m]
+        total += _MB_A[m] * np.exp(_MB_a[m] * dx * dx + _MB_b[m] * dx * dy + _MB_c[m] * dy * dy)
     return kp[1] * total
 
 
-@njit(cache=True, nogil=True)
-def _grad_into(kid, kp, th, out):
-    """out ← ∇L_k(θ) = √k ∇L(√k θ) for kernel ``kid``."""
+@njit(cache=True, nogil=True, inline="always")
+def _grad_row(kid, kp, ths, i, out):
+    """Row i of out ← ∇L_k(θ) = √k ∇L(√k θ) at θ = row i of ``ths``, for kernel ``kid``.
+
+    Rows, not views: a view made in a compiled loop costs reference counting on every step.
+    """
     r = kp[0]
     if kid == _ST:
-        for j in range(th.shape[0]):
-            x = r * th[j]
-            out[j] = r * (2.0 * x * x * x - 16.0 * x + 2.5)
+        for j in range(ths.shape[1]):
+            out[i, j] = _st_grad1(r, ths[i, j])
     elif kid == _DW:
-        # kp[11], kp[12] = 1/w_l, 1/w_r: multiplications keep the per-step dependency chain short
-        x = r * th[0]
-        if x <= 0.0:
-            iw = kp[11]
-            u = x * iw
-            out[0] = r * kp[1] * (4.0 * kp[3] * u * u * u + 3.0 * kp[4] * u * u + 2.0 * kp[5] * u) * iw
-        else:
-            iw = kp[12]
-            u = -x * iw
-            out[0] = -r * kp[2] * (4.0 * kp[7] * u * u * u + 3.0 * kp[8] * u * u + 2.0 * kp[9] * u) * iw
+        out[i, 0] = _dw_grad1(kp, ths[i, 0])
     elif kid == _TW:
-        x = r * th[0]
-        y = r * th[1]
+        x = r * ths[i, 0]
+        y = r * ths[i, 1]
         q = x * x - 1.0
         v = y - kp[2] * q
-        out[0] = r * (4.0 * x * q - 4.0 * kp[1] * kp[2] * x * v + kp[3])
-        out[1] = r * (2.0 * kp[1] * v)
+        out[i, 0] = r * (4.0 * x * q - 4.0 * kp[1] * kp[2] * x * v + kp[3])
+        out[i, 1] = r * (2.0 * kp[1] * v)
     else:
-        x = r * th[0]
-        y = r * th[1]
+        x = r * ths[i, 0]
+        y = r * ths[i, 1]
         gx = 0.0
         gy = 0.0
-        for i in range(4):
-            dx = x - _MB_x0[i]
-            dy = y - _MB_y0[i]
-            e = _MB_A[i] * np.exp(_MB_a[i] * dx * dx + _MB_b[i] * dx * dy + _MB_c[i] * dy * dy)
-            gx += e * (2.0 * _MB_a[i] * dx + _MB_b[i] * dy)
-            gy += e * (_MB_b[i] * dx + 2.0 * _MB_c[i] * dy)
-        out[0] = r * kp[1] * gx
-        out[1] = r * kp[1] * gy
+        for m in range(4):
+            dx = x - _MB_x0[m]
+            dy = y - _MB_y0[m]
+            e = _MB_A[m] * np.exp(_MB_a[m] * dx * dx + _MB_b[m] * dx * dy + _MB_c[m] * dy * dy)
+            gx += e * (2.0 * _MB_a[m] * dx + _MB_b[m] * dy)
+            gy += e * (_MB_b[m] * dx + 2.0 * _MB_c[m] * dy)
+        out[i, 0] = r * kp[1] * gx
+        out[i, 1] = r * kp[1] * gy
+
+
+@njit(cache=True, nogil=True)
+def _loss(kid, kp, th):
+    """L_k(θ) for kernel ``kid`` at one θ (d,)."""
+    return _loss_row(kid, kp, np.ascontiguousarray(th).reshape(1, -1), 0)
 
 
 @njit(cache=True, nogil=True)
 def _values_batch(kid, kp, thetas):
     out = np.empty(thetas.shape[0])
     for p in range(thetas.shape[0]):
-        out[p] = _loss(kid, kp, thetas[p])
+        out[p] = _loss_row(kid, kp, thetas, p)
     return out
 
 
@@ -377,7 +409,7 @@ def _values_batch(kid, kp, thetas):
 def _grads_batch(kid, kp, thetas):
     out = np.empty_like(thetas)
     for p in range(thetas.shape[0]):
-        _grad_into(kid, kp, thetas[p], out[p])
+        _grad_row(kid, kp, thetas, p, out)
     return out
 
 
@@ -500,134 +532,252 @@ class KernelEscape(NamedTuple):
     theta: np.ndarray | None = None
 
 
-@njit(cache=True, nogil=True)
-def _criterion_value(crit, cp, kid, kp, th):
-    """The criterion's statistic; the particle has escaped when it is ≥ 0."""
-    d = th.shape[0]
+@njit(cache=True, nogil=True, inline="always")
+def _criterion_row(crit, cp, kid, kp, ths, i):
+    """The criterion's statistic at θ = row i of ``ths``; the particle has escaped when it is ≥ 0."""
+    d = ths.shape[1]
     if crit == _DIVIDING:          # cp = [m, p_1..p_m (m·d), n_1..n_m (m·d)]: max_s (θ − p_s)·n_s
         m = int(cp[0])
         best = -np.inf
         for q in range(m):
             s = 0.0
             for j in range(d):
-                s += (th[j] - cp[1 + q * d + j]) * cp[1 + (m + q) * d + j]
+                s += (ths[i, j] - cp[1 + q * d + j]) * cp[1 + (m + q) * d + j]
             if s > best:
                 best = s
         return best
     if crit == _RADIUS:            # cp = [c (d), r²]: ‖θ − c‖² − r²
         s = 0.0
         for j in range(d):
-            z = th[j] - cp[j]
+            z = ths[i, j] - cp[j]
             s += z * z
         return s - cp[d]
-    return _loss(kid, kp, th) - cp[0] - cp[1]   # cp = [L_a, level]: L(θ) − L_a − level
+    return _loss_row(kid, kp, ths, i) - cp[0] - cp[1]   # cp = [L_a, level]: L(θ) − L_a − level
+
+
+@njit(cache=True, nogil=True)
+def _criterion_value(crit, cp, kid, kp, th):
+    """The criterion's statistic at one θ (d,); the particle has escaped when it is ≥ 0."""
+    return _criterion_row(crit, cp, kid, kp, np.ascontiguousarray(th).reshape(1, -1), 0)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _apply_noise(th, gb, eta, sdiag, smat, col_lo, col_hi, use_diag, xi, nh, nl, nih, nil):
-    """θ ← θ − η·g + S·ξ with ξ the next d normals of the noise stream; returns (fin, nh, nl)."""
-    d = th.shape[0]
+def _apply_noise(ths, gbs, xis, i, eta, sdiag, smat, col_lo, col_hi, use_diag, nh, nl, nih, nil):
+    """Row i: θ ← θ − η·g + S·ξ with ξ the next d normals of the noise stream; returns (fin, nh, nl)."""
+    d = ths.shape[1]
     fin = 0.0
     if use_diag:
         for j in range(d):
             z, nh, nl = _pcg_normal(nh, nl, nih, nil)
-            v = th[j] - eta * gb[j] + sdiag[j] * z
-            th[j] = v
+            v = ths[i, j] - eta * gbs[i, j] + sdiag[j] * z
+            ths[i, j] = v
             fin += v * 0.0
     else:
         # kick_j = Σ_k S[j, k]·ξ_k summed in k order; exact zeros of S outside [col_lo[j], col_hi[j])
         # (e.g. a Cholesky factor's upper triangle) are skipped, which leaves every sum bit-identical.
         for k in range(d):
-            xi[k], nh, nl = _pcg_normal(nh, nl, nih, nil)
+            xis[i, k], nh, nl = _pcg_normal(nh, nl, nih, nil)
         for j in range(d):
             acc = 0.0
             for k in range(col_lo[j], col_hi[j]):
-                acc += smat[j, k] * xi[k]
-            v = th[j] - eta * gb[j] + acc
-            th[j] = v
+                acc += smat[j, k] * xis[i, k]
+            v = ths[i, j] - eta * gbs[i, j] + acc
+            ths[i, j] = v
             fin += v * 0.0
     return fin, nh, nl
 
 
-@njit(cache=True, nogil=True)
-def _escape_block(kid, kp, start, eta, sdiag, smat, col_lo, col_hi, use_diag, crit, cp, bridge, bridge_c,
-                  seed, offset, i0, i1, max_steps, steps, escaped, diverged, theta_out, store_theta,
-                  two_region, split, sdiag2, smat2, col_lo2, col_hi2, use_diag2, bridge_c2):
+_MODE_1D, _MODE_ST, _MODE_GENERIC = 0, 1, 2
+_RUNNING, _ESCAPED, _DIVERGED = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def _loss1(kid, kp, x):
+    """L_k(θ) of a 1-D compiled landscape (Styblinski–Tang with d = 1, or the double well)."""
+    if kid == _DW:
+        return _dw_loss1(kp, x)
+    return 0.5 * _st_loss1(kp[0], x)
+
+
+@njit(cache=True, inline="always")
+def _grad1(kid, kp, x):
+    """L_k'(θ) of a 1-D compiled landscape."""
+    if kid == _DW:
+        return _dw_grad1(kp, x)
+    return _st_grad1(kp[0], x)
+
+
+@njit(cache=True, inline="always")
+def _criterion1(crit, cp, kid, kp, x):
+    """:func:`_criterion_value` for d = 1 on a scalar θ (the same floating-point operations)."""
+    if crit == _DIVIDING:
+        m = int(cp[0])
+        best = -np.inf
+        for q in range(m):
+            s = (x - cp[1 + q]) * cp[1 + m + q]
+            if s > best:
+                best = s
+        return best
+    if crit == _RADIUS:
+        z = x - cp[0]
+        return z * z - cp[1]
+    return _loss1(kid, kp, x) - cp[0] - cp[1]
+
+
+@njit(cache=True, inline="always")
+def _lane_start(seed, index, bridge, states, lane):
+    """Load the noise-stream (and, with the bridge, aux-stream) states of stream index ``index`` into a lane."""
+    nh, nl, nih, nil = _pcg_seed(seed, index, 0)
+    states[lane, 0], states[lane, 1], states[lane, 2], states[lane, 3] = nh, nl, nih, nil
+    if bridge:
+        ah, al, aih, ail = _pcg_seed(seed, index, 1)
+        states[lane, 4], states[lane, 5], states[lane, 6], states[lane, 7] = ah, al, aih, ail
+
+
+
+
+@njit(cache=True, inline="always")
+def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2,
+                  seed, offset, i0, i1, max_steps, outputs, store_theta, two_region, split):
     """Run particles i0..i1−1 (stream indices offset + i) to escape, divergence or max_steps.
+
+    ``n_lanes`` particles advance in turn ("lanes"): their random streams and updates are independent
+    dependency chains, which the CPU overlaps. A lane whose particle finishes takes the next one, so
+    each particle's trajectory, exit step and outcome are those of a run on its own. The hot loop
+    makes no array views and no calls that are not inlined (either costs reference counting per step).
 
     With ``two_region``, the noise matrix is S2 (``sdiag2``/``smat2``) where (θ − q)·e ≥ 0,
     ``split = [q (d), e (d)]``, and S elsewhere (the two-region model of THEORY §5.2); the region is
     decided at the start of each step (Itô: noise evaluated at the current iterate).
     """
+    sdiag, smat, col_lo, col_hi, use_diag = noise1
+    sdiag2, smat2, col_lo2, col_hi2, use_diag2 = noise2
+    steps, escaped, diverged, theta_out = outputs
     d = start.shape[0]
-    th = np.empty(d)
-    gb = np.empty(d)
-    xi = np.empty(d)
-    st_fused = kid == _ST and use_diag and not two_region
+    if d == 1 and use_diag and use_diag2:
+        mode = _MODE_1D            # θ in a scalar register
+    elif kid == _ST and use_diag and not two_region:
+        mode = _MODE_ST            # separable gradient and diagonal S: one fused pass per coordinate
+    else:
+        mode = _MODE_GENERIC
     r = kp[0]
-    for i in range(i0, i1):
-        nh, nl, nih, nil = _pcg_seed(seed, offset + i, 0)
-        if bridge:
-            ah, al, aih, ail = _pcg_seed(seed, offset + i, 1)
-        else:
-            ah = al = aih = ail = uint64(0)
+    ths = np.empty((n_lanes, d))
+    gbs = np.empty((n_lanes, d))
+    xis = np.empty((n_lanes, d))
+    states = np.zeros((n_lanes, 8), np.uint64)     # per lane: noise (hi, lo, inc hi, inc lo), aux (same)
+    xs = np.full(n_lanes, start[0])
+    s_prev = np.empty(n_lanes)
+    ts = np.zeros(n_lanes, np.int64)
+    ps = np.full(n_lanes, -1, np.int64)
+    s_start = _criterion_value(crit, cp, kid, kp, start)
+    nxt = i0
+    active = 0
+    for lane in range(n_lanes):
         for j in range(d):
-            th[j] = start[j]
-        s_prev = _criterion_value(crit, cp, kid, kp, th)
-        t_exit = max_steps
-        esc = False
-        div = False
-        for t in range(1, max_steps + 1):
+            ths[lane, j] = start[j]
+        s_prev[lane] = s_start
+        if nxt < i1:
+            ps[lane] = nxt
+            _lane_start(seed, offset + nxt, bridge, states, lane)
+            nxt += 1
+            active += 1
+    while active > 0:
+        for lane in range(n_lanes):
+            p = ps[lane]
+            if p < 0:
+                continue
+            nh, nl, nih, nil = states[lane, 0], states[lane, 1], states[lane, 2], states[lane, 3]
+            t = ts[lane] + 1
+            x = xs[lane]
             fin = 0.0
             after = False
-            if st_fused:            # separable gradient: one pass, no buffer
+            if mode == _MODE_1D:
+                if two_region:
+                    after = (x - split[0]) * split[1] >= 0.0
+                g = _grad1(kid, kp, x)
+                z, nh, nl = _pcg_normal(nh, nl, nih, nil)
+                x = x - eta * g + (sdiag2[0] if after else sdiag[0]) * z
+                fin = x * 0.0
+            elif mode == _MODE_ST:
                 for j in range(d):
                     z, nh, nl = _pcg_normal(nh, nl, nih, nil)
-                    x = th[j]
-                    y = r * x
-                    v = x - eta * (r * (2.0 * y * y * y - 16.0 * y + 2.5)) + sdiag[j] * z
-                    th[j] = v
+                    v = ths[lane, j]
+                    v = v - eta * _st_grad1(r, v) + sdiag[j] * z
+                    ths[lane, j] = v
                     fin += v * 0.0
             else:
                 if two_region:
                     side = 0.0
                     for j in range(d):
-                        side += (th[j] - split[j]) * split[d + j]
+                        side += (ths[lane, j] - split[j]) * split[d + j]
                     after = side >= 0.0
-                _grad_into(kid, kp, th, gb)
+                _grad_row(kid, kp, ths, lane, gbs)
                 if after:
-                    fin, nh, nl = _apply_noise(th, gb, eta, sdiag2, smat2, col_lo2, col_hi2, use_diag2, xi,
-                                               nh, nl, nih, nil)
+                    fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag2, smat2, col_lo2, col_hi2,
+                                               use_diag2, nh, nl, nih, nil)
                 else:
-                    fin, nh, nl = _apply_noise(th, gb, eta, sdiag, smat, col_lo, col_hi, use_diag, xi,
-                                               nh, nl, nih, nil)
+                    fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag, smat, col_lo, col_hi,
+                                               use_diag, nh, nl, nih, nil)
+            states[lane, 0], states[lane, 1] = nh, nl
             u = 1.0
-            if bridge:
-                u, ah, al = _pcg_double(ah, al, aih, ail)
+            if bridge:              # one aux uniform per step, every step (the stream contract)
+                u, ah, al = _pcg_double(states[lane, 4], states[lane, 5], states[lane, 6], states[lane, 7])
+                states[lane, 4], states[lane, 5] = ah, al
+            status = _RUNNING
             if fin != 0.0:          # NaN unless every coordinate is finite
-                div = True
-                t_exit = t
-                break
-            s = _criterion_value(crit, cp, kid, kp, th)
-            if s >= 0.0:
-                esc = True
-                t_exit = t
-                break
-            if bridge:
-                # 2·d0·d1/σ_n², d0·d1 = (−s_prev)(−s), σ_n² of the step's region
-                x = (bridge_c2 if after else bridge_c) * s_prev * s
-                # exp(−x) is exactly 0.0 for x > 746, so u < exp(−x) is False there: skip the exp
-                if x < 746.0 and u < np.exp(-x):
-                    esc = True
-                    t_exit = t
-                    break
-            s_prev = s
-        steps[i] = t_exit
-        escaped[i] = esc
-        diverged[i] = div
-        if store_theta:
+                status = _DIVERGED
+            else:
+                if mode == _MODE_1D:
+                    s = _criterion1(crit, cp, kid, kp, x)
+                else:
+                    s = _criterion_row(crit, cp, kid, kp, ths, lane)
+                if s >= 0.0:
+                    status = _ESCAPED
+                elif bridge:
+                    # 2·d0·d1/σ_n², d0·d1 = (−s_prev)(−s), σ_n² of the step's region
+                    q = (bridge_c2 if after else bridge_c) * s_prev[lane] * s
+                    # exp(−q) is exactly 0.0 for q > 746, so u < exp(−q) is False there: skip the exp
+                    if q < 746.0 and u < np.exp(-q):
+                        status = _ESCAPED
+                s_prev[lane] = s
+            xs[lane] = x
+            ts[lane] = t
+            if status == _RUNNING and t < max_steps:
+                continue
+            steps[p] = t            # finished: record, then the lane takes the next particle
+            escaped[p] = status == _ESCAPED
+            diverged[p] = status == _DIVERGED
+            if store_theta:
+                for j in range(d):
+                    theta_out[p, j] = x if mode == _MODE_1D else ths[lane, j]
+            ts[lane] = 0
+            xs[lane] = start[0]
+            s_prev[lane] = s_start
             for j in range(d):
-                theta_out[i, j] = th[j]
+                ths[lane, j] = start[j]
+            if nxt < i1:
+                ps[lane] = nxt
+                _lane_start(seed, offset + nxt, bridge, states, lane)
+                nxt += 1
+            else:
+                ps[lane] = -1
+                active -= 1
+
+
+@njit(cache=True, nogil=True)
+def _escape_block_1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
+                    i0, i1, max_steps, outputs, store_theta, two_region, split):
+    """:func:`_escape_lanes` with one lane (d > 1: two lanes measured slower there)."""
+    _escape_lanes(1, kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
+                  i0, i1, max_steps, outputs, store_theta, two_region, split)
+
+
+@njit(cache=True, nogil=True)
+def _escape_block_2(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
+                    i0, i1, max_steps, outputs, store_theta, two_region, split):
+    """:func:`_escape_lanes` with two lanes (d = 1: each step is a short dependency chain)."""
+    _escape_lanes(2, kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
+                  i0, i1, max_steps, outputs, store_theta, two_region, split)
 
 
 def _prepare(landscape, start, eta, noise_matrix, temperature, n_runs, max_steps, seed, criterion,
@@ -824,12 +974,18 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     diverged = np.empty(n_runs, np.bool_)
     theta = np.empty((n_runs, d)) if return_theta else np.empty((1, d))
 
-    def run(i0, i1):
-        _escape_block(kid, kp, start, eta, sdiag, S, col_lo, col_hi, use_diag, crit, cp, bool(bridge), bridge_c,
-                      seed, offset, i0, i1, max_steps, steps, escaped, diverged, theta, bool(return_theta),
-                      two, split, sdiag2, S2, col_lo2, col_hi2, use_diag2, bridge_c2)
+    block = _escape_block_2 if d == 1 and use_diag and use_diag2 else _escape_block_1
+    noise1 = (sdiag, S, col_lo, col_hi, use_diag)
+    noise2 = (sdiag2, S2, col_lo2, col_hi2, use_diag2)
+    outputs = (steps, escaped, diverged, theta)
 
-    chunks = [(i, min(i + _CHUNK, n_runs)) for i in range(0, n_runs, _CHUNK)]
+    def run(i0, i1):
+        block(kid, kp, start, eta, noise1, noise2, crit, cp, bool(bridge), bridge_c, bridge_c2, seed, offset,
+              i0, i1, max_steps, outputs, bool(return_theta), two, split)
+
+    # at least 4 chunks per thread (escape times vary: small chunks balance the threads), at most _CHUNK
+    size = max(1, min(_CHUNK, -(-n_runs // (4 * int(workers)))))
+    chunks = [(i, min(i + size, n_runs)) for i in range(0, n_runs, size)]
     if workers == 1 or len(chunks) == 1:
         for i0, i1 in chunks:
             run(i0, i1)
