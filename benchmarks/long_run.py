@@ -1,6 +1,7 @@
 """Long run (issue 7): a sweep of ≥ 1e10 particle-steps on 2 cores, with flat memory and an honest ETA.
 
-Run by hand (not in the tests; about an hour on this 2-core machine)::
+Run by hand (not in the tests; a few minutes on this 2-core machine with the compiled kernel, about
+100 minutes with ``--criterion basin``, which runs on the numpy path)::
 
     .venv/bin/python benchmarks/long_run.py                 # 1e10 particle-steps, 2 local workers
     .venv/bin/python benchmarks/long_run.py --smoke         # ~2e7 particle-steps, a minute: checks the script
@@ -10,10 +11,12 @@ The sweep runs in a child process (``--child``) with ``run_sweep(..., progress=T
 reads the child's progress bar (tqdm, on its stderr) and samples the resident memory (VmRSS from
 /proc) of the child and all its descendants (the worker processes) every ``--sample`` seconds.
 
-Tasks are escape experiments on the 1-D double well at ΔL/D = 30 with the basin criterion: practically
-no particle escapes (rate ≈ e^{-30}), so every particle runs all ``max_steps`` and the particle-steps
-are known in advance (and counted exactly from the stored exit steps afterwards). Each task is
-``n_runs × max_steps`` particle-steps; tasks differ by a ``label`` (and so by their seed).
+Tasks are escape experiments on the 1-D double well at ΔL/D = 30, by default with the
+``dividing_surface`` criterion (white noise there runs on the compiled kernel, with the bridge
+correction); ``--criterion basin`` runs the numpy path instead. Practically no particle escapes
+(rate ≈ e^{-30}), so every particle runs all ``max_steps`` and the particle-steps are known in advance
+(and counted exactly from the stored exit steps afterwards). Each task is ``n_runs × max_steps``
+particle-steps; tasks differ by a ``label`` (and so by their seed).
 
 Checks, written to OUT/long_run.json and printed:
 
@@ -41,11 +44,11 @@ GIB = 2 ** 30
 BAR = re.compile(r"(\d+)/(\d+) \[(?:(\d+):)?(\d+):(\d+)<(?:(\d+):)?(\d+):(\d+)")
 
 
-def configs(total_steps: float, n_tasks: int, n_runs: int) -> list[dict]:
+def configs(total_steps: float, n_tasks: int, n_runs: int, criterion: str = "dividing_surface") -> list[dict]:
     """``n_tasks`` escape tasks of ``n_runs`` particles each, ``total_steps`` particle-steps in all."""
     max_steps = int(round(total_steps / (n_tasks * n_runs)))
     base = {"landscape": "double-well", "sharpness": 1.0, "minimum": [-1.0], "noise": "white",
-            "criterion": "basin", "eta": 0.05, "temperature": 0.25 / 30.0, "n_runs": int(n_runs),
+            "criterion": criterion, "eta": 0.05, "temperature": 0.25 / 30.0, "n_runs": int(n_runs),
             "max_steps": max_steps, "options": {}}
     return [dict(base, label=f"long-run-{i}") for i in range(n_tasks)]
 
@@ -56,7 +59,7 @@ def child(args) -> None:
     from validation.experiments import escape_task
     from validation.sweep import run_sweep
 
-    cs = configs(args.total_steps, args.tasks, args.runs)
+    cs = configs(args.total_steps, args.tasks, args.runs, args.criterion)
     workers = None if args.scheduler else args.workers
     with executor_for(args.scheduler, workers) as ex:
         frame = run_sweep(escape_task, cs, args.out, executor=ex, workers=workers if ex is None else None,
@@ -103,7 +106,8 @@ def _seconds(h, m, s) -> int:
 
 def parent(args) -> dict:
     cmd = [sys.executable, __file__, "--child", "--out", str(args.out), "--total-steps", repr(args.total_steps),
-           "--tasks", str(args.tasks), "--runs", str(args.runs), "--workers", str(args.workers)]
+           "--tasks", str(args.tasks), "--runs", str(args.runs), "--workers", str(args.workers),
+           "--criterion", args.criterion]
     if args.scheduler:
         cmd += ["--scheduler", args.scheduler]
     if args.resume:
@@ -170,7 +174,7 @@ def parent(args) -> dict:
                                          "relative_error": (est_total - sweep_seconds) / sweep_seconds}
     from benchmarks._common import machine
     result = {
-        "smoke": args.smoke, "tasks": args.tasks, "runs_per_task": args.runs,
+        "smoke": args.smoke, "criterion": args.criterion, "tasks": args.tasks, "runs_per_task": args.runs,
         "planned_particle_steps": float(args.total_steps), "particle_steps": summary["particle_steps"],
         "n_escaped": summary["n_escaped"], "n_diverged": summary["n_diverged"],
         "wall_s": wall, "particle_steps_per_s": summary["particle_steps"] / wall,
@@ -192,7 +196,9 @@ def main(argv=None) -> None:
     p.add_argument("--smoke", action="store_true", help="a short run (~2e7 particle-steps) to check the script")
     p.add_argument("--out", type=Path, default=None, help="results folder (default results/long_run[_smoke])")
     p.add_argument("--total-steps", type=float, default=None, help="particle-steps in all (default 1e10)")
-    p.add_argument("--tasks", type=int, default=None, help="number of tasks (default 40; smoke 8)")
+    p.add_argument("--tasks", type=int, default=None, help="number of tasks (default 100; smoke 8)")
+    p.add_argument("--criterion", default="dividing_surface", choices=("dividing_surface", "basin"),
+                   help="exit criterion of the tasks (basin: the numpy path, ~20x slower)")
     p.add_argument("--runs", type=int, default=None, help="particles per task (default 20000; smoke 2000)")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--scheduler", default=None, help="a Dask scheduler address instead of local processes")
@@ -201,7 +207,7 @@ def main(argv=None) -> None:
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     args.total_steps = args.total_steps or (2e7 if args.smoke else 1e10)
-    args.tasks = args.tasks or (8 if args.smoke else 40)
+    args.tasks = args.tasks or (8 if args.smoke else 100)
     args.runs = args.runs or (2000 if args.smoke else 20000)
     args.out = args.out or ROOT / "results" / ("long_run_smoke" if args.smoke else "long_run")
     if args.child:
