@@ -562,7 +562,7 @@ def _criterion_value(crit, cp, kid, kp, th):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _apply_noise(ths, gbs, xis, i, eta, sdiag, smat, col_lo, col_hi, use_diag, nh, nl, nih, nil):
+def _apply_noise(ths, gbs, xis, i, eta, sdiag, smat, use_diag, nh, nl, nih, nil):
     """Row i: θ ← θ − η·g + S·ξ with ξ the next d normals of the noise stream; returns (fin, nh, nl)."""
     d = ths.shape[1]
     fin = 0.0
@@ -573,15 +573,16 @@ def _apply_noise(ths, gbs, xis, i, eta, sdiag, smat, col_lo, col_hi, use_diag, n
             ths[i, j] = v
             fin += v * 0.0
     else:
-        # kick_j = Σ_k S[j, k]·ξ_k summed in k order; exact zeros of S outside [col_lo[j], col_hi[j])
-        # (e.g. a Cholesky factor's upper triangle) are skipped, which leaves every sum bit-identical.
-        for k in range(d):
-            xis[i, k], nh, nl = _pcg_normal(nh, nl, nih, nil)
+        # kick = Σ_k ξ_k·S[:, k], column by column (AXPY over the rows: vectorised), so each kick_j
+        # is summed in k order as S·ξ is; smat holds Sᵀ (rows of smat are the columns of S)
         for j in range(d):
-            acc = 0.0
-            for k in range(col_lo[j], col_hi[j]):
-                acc += smat[j, k] * xis[i, k]
-            v = ths[i, j] - eta * gbs[i, j] + acc
+            xis[i, j] = 0.0
+        for k in range(d):
+            z, nh, nl = _pcg_normal(nh, nl, nih, nil)
+            for j in range(d):
+                xis[i, j] += smat[k, j] * z
+        for j in range(d):
+            v = ths[i, j] - eta * gbs[i, j] + xis[i, j]
             ths[i, j] = v
             fin += v * 0.0
     return fin, nh, nl
@@ -650,8 +651,8 @@ def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge
     ``split = [q (d), e (d)]``, and S elsewhere (the two-region model of THEORY §5.2); the region is
     decided at the start of each step (Itô: noise evaluated at the current iterate).
     """
-    sdiag, smat, col_lo, col_hi, use_diag = noise1
-    sdiag2, smat2, col_lo2, col_hi2, use_diag2 = noise2
+    sdiag, smat, use_diag = noise1
+    sdiag2, smat2, use_diag2 = noise2
     steps, escaped, diverged, theta_out = outputs
     d = start.shape[0]
     if d == 1 and use_diag and use_diag2:
@@ -713,11 +714,11 @@ def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge
                     after = side >= 0.0
                 _grad_row(kid, kp, ths, lane, gbs)
                 if after:
-                    fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag2, smat2, col_lo2, col_hi2,
-                                               use_diag2, nh, nl, nih, nil)
+                    fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag2, smat2, use_diag2,
+                                               nh, nl, nih, nil)
                 else:
-                    fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag, smat, col_lo, col_hi,
-                                               use_diag, nh, nl, nih, nil)
+                    fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag, smat, use_diag,
+                                               nh, nl, nih, nil)
             states[lane, 0], states[lane, 1] = nh, nl
             u = 1.0
             if bridge:              # one aux uniform per step, every step (the stream contract)
@@ -880,15 +881,9 @@ def _two_region(landscape, S, noise_matrix_after, split_point, split_normal, bri
 
 
 def _matrix_layout(S):
-    """(use_diag, diagonal, contiguous S, col_lo, col_hi) for the compiled noise application."""
-    d = S.shape[0]
+    """(use_diag, diagonal of S, Sᵀ contiguous) for the compiled noise application."""
     use_diag = bool(np.count_nonzero(S - np.diag(np.diag(S))) == 0)
-    sdiag = np.ascontiguousarray(np.diag(S).copy())
-    S = np.ascontiguousarray(S)
-    nz = S != 0                            # columns k with S[j, k] ≠ 0, per row j: [col_lo, col_hi)
-    col_lo = np.where(nz.any(axis=1), nz.argmax(axis=1), 0).astype(np.int64)
-    col_hi = np.where(nz.any(axis=1), d - nz[:, ::-1].argmax(axis=1), 0).astype(np.int64)
-    return use_diag, sdiag, S, col_lo, col_hi
+    return use_diag, np.ascontiguousarray(np.diag(S).copy()), np.ascontiguousarray(S.T)
 
 
 _CHUNK = 4096
@@ -967,16 +962,16 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     d = landscape.dim
     two, split, S2, bridge_c2 = _two_region(landscape, S, noise_matrix_after, split_point, split_normal,
                                             bridge, cp, crit)
-    use_diag, sdiag, S, col_lo, col_hi = _matrix_layout(S)
-    use_diag2, sdiag2, S2, col_lo2, col_hi2 = _matrix_layout(S2)
+    use_diag, sdiag, S_t = _matrix_layout(S)
+    use_diag2, sdiag2, S2_t = _matrix_layout(S2)
     steps = np.empty(n_runs, np.int64)
     escaped = np.empty(n_runs, np.bool_)
     diverged = np.empty(n_runs, np.bool_)
     theta = np.empty((n_runs, d)) if return_theta else np.empty((1, d))
 
     block = _escape_block_2 if d == 1 and use_diag and use_diag2 else _escape_block_1
-    noise1 = (sdiag, S, col_lo, col_hi, use_diag)
-    noise2 = (sdiag2, S2, col_lo2, col_hi2, use_diag2)
+    noise1 = (sdiag, S_t, use_diag)
+    noise2 = (sdiag2, S2_t, use_diag2)
     outputs = (steps, escaped, diverged, theta)
 
     def run(i0, i1):
