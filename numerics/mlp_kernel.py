@@ -154,39 +154,11 @@ def _forward(T, off, n_in, n_out, a, z, R):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _backward(T, off, n_in, n_out, a, d, below, s, d_in, G, R):
-    """G += ∂/∂(W, b) of one layer given its input a (n_in, R) and δ = ∂c/∂z in d (n_out, R):
-    ∂/∂W[i, k] = a[i]·δ[k], ∂/∂b[k] = δ[k]; if ``below``, also the δ of the layer below,
-    d_in = (W·δ) ⊙ s with s = σ'(z_in) (n_in, R)."""
-    Ru = uint64(R)
-    bias = uint64((off + n_in * n_out) * R)
-    for j in range(uint64(n_out * R)):
-        G[bias + j] += d[j]
-    for i in range(n_in):
-        ai = uint64(i * R)
-        if below:
-            for r in range(Ru):
-                d_in[ai + r] = 0.0
-        for k in range(n_out):
-            w, dk = uint64((off + i * n_out + k) * R), uint64(k * R)
-            if below:
-                for r in range(Ru):
-                    G[w + r] += a[ai + r] * d[dk + r]
-                    d_in[ai + r] += T[w + r] * d[dk + r]
-            else:
-                for r in range(Ru):
-                    G[w + r] += a[ai + r] * d[dk + r]
-        if below:
-            for r in range(Ru):
-                d_in[ai + r] *= s[ai + r]
+def _forward_pass(T, XT, idx_b, sizes, offsets, starts, act_code, hs, ss, d):
+    """One sample for every replica (replica r sees data row idx_b[r]): the logits (K, R) into d.
 
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _sample_grad(T, XT, labels, idx_b, sizes, offsets, starts, act_code, loss_code, inv_b, hs, ss, d, d_in, G):
-    """G += ∇ of one sample's cost / B for every replica (replica r sees row idx_b[r] of the data).
-
-    hs[starts[l]:starts[l + 1]] holds layer l's input (n_l, R) (layer 0: the data row), ss the
-    matching σ'(z); d, d_in: δ scratch.
+    hs[starts[l]:starts[l + 1]] receives layer l's input (n_l, R) (layer 0: the data row) and
+    ss the matching σ'(z).
     """
     R = idx_b.shape[0]
     n_layers = sizes.shape[0] - 1
@@ -201,11 +173,59 @@ def _sample_grad(T, XT, labels, idx_b, sizes, offsets, starts, act_code, loss_co
             z = hs[starts[l + 1]:starts[l + 2]]
             _forward(T, offsets[l], sizes[l], sizes[l + 1], a, z, R)
             _activate(act_code, z, ss[starts[l + 1]:starts[l + 2]])
-    _output_delta(loss_code, d, labels, idx_b, inv_b, sizes[n_layers], R)
-    for l in range(n_layers - 1, -1, -1):
-        _backward(T, offsets[l], sizes[l], sizes[l + 1], hs[starts[l]:starts[l + 1]], d, l > 0,
-                  ss[starts[l]:starts[l + 1]], d_in, G, R)
-        d, d_in = d_in, d
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _weight_grad(G, off, n_in, n_out, a, d, a2, d2, pair, R):
+    """G += ∂/∂(W, b) of one layer's cost for one sample (input a (n_in, R), δ = ∂c/∂z in d (n_out, R)),
+    or for two (also a2, d2) when ``pair``: ∂/∂W[i, k] = a[i]·δ[k], ∂/∂b[k] = δ[k].
+
+    Two samples per pass halve the traffic through G, which does not fit in the L1 cache.
+    """
+    Ru = uint64(R)
+    bias = uint64((off + n_in * n_out) * R)
+    for j in range(uint64(n_out * R)):
+        G[bias + j] += (d[j] + d2[j]) if pair else d[j]
+    for i in range(n_in):
+        ai = uint64(i * R)
+        for k in range(n_out):
+            w, dk = uint64((off + i * n_out + k) * R), uint64(k * R)
+            if pair:
+                for r in range(Ru):
+                    G[w + r] += a[ai + r] * d[dk + r] + a2[ai + r] * d2[dk + r]
+            else:
+                for r in range(Ru):
+                    G[w + r] += a[ai + r] * d[dk + r]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _delta_below(T, off, n_in, n_out, d, s, d_in, R):
+    """d_in (n_in, R) = (W·δ) ⊙ s: the δ of the layer below, from this layer's δ in d (n_out, R)
+    and s = σ'(z_in)."""
+    Ru = uint64(R)
+    for i in range(n_in):
+        ai = uint64(i * R)
+        for r in range(Ru):
+            d_in[ai + r] = 0.0
+        for k in range(n_out):
+            w, dk = uint64((off + i * n_out + k) * R), uint64(k * R)
+            for r in range(Ru):
+                d_in[ai + r] += T[w + r] * d[dk + r]
+        for r in range(Ru):
+            d_in[ai + r] *= s[ai + r]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _backward_pass(T, sizes, offsets, starts, hs, ss, d, d_in, pair, G, R):
+    """G += ∇ of the cost of one or two (``pair``) samples, given their forward passes (hs[j], ss[j])
+    and their δ of the logits (d[j]); d_in: δ scratch of the same shape as d."""
+    for l in range(sizes.shape[0] - 2, -1, -1):
+        lo, hi = starts[l], starts[l + 1]
+        _weight_grad(G, offsets[l], sizes[l], sizes[l + 1], hs[0][lo:hi], d[0], hs[1][lo:hi], d[1], pair, R)
+        if l > 0:
+            for j in range(2 if pair else 1):
+                _delta_below(T, offsets[l], sizes[l], sizes[l + 1], d[j], ss[j][lo:hi], d_in[j], R)
+            d, d_in = d_in, d
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -213,7 +233,7 @@ def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_
     """out[r] = ∇ of replica r's minibatch loss (mean cost over rows idx[:, r] plus weight decay) at thetas[r].
 
     The replicas are the innermost (SIMD) axis: θ is transposed to (P, R) once, and every operation
-    of the forward and backward pass is then an elementwise loop over replicas, one sample at a time.
+    of the forward and backward pass is then an elementwise loop over replicas, two samples at a time.
 
     Parameters
     ----------
@@ -230,7 +250,7 @@ def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_
     act_code, loss_code : int
         From ``ACTIVATION_CODES`` and ``LOSS_CODES``.
     weight_decay : float
-    out : float64 (R, P), not ``thetas``
+    out : float64 (R, P)
     """
     B, R = idx.shape
     P = thetas.shape[1]
@@ -238,9 +258,9 @@ def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_
     starts = np.zeros(n_layers + 1, dtype=np.int64)        # layer l's input block in hs, ss
     for l in range(n_layers):
         starts[l + 1] = starts[l] + sizes[l] * R
-    hs = np.empty(starts[n_layers])
-    ss = np.empty(starts[n_layers])                         # layer 0's block is unused
-    d = np.empty(sizes.max() * R)
+    hs = np.empty((2, starts[n_layers]))                    # one row per sample of a pair
+    ss = np.empty((2, starts[n_layers]))                    # (layer 0's block is unused)
+    d = np.zeros((2, sizes.max() * R))
     d_in = np.empty_like(d)
     T = np.empty(P * R)                                     # θ, (P, R)
     G = np.empty(P * R)
@@ -249,9 +269,12 @@ def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_
             T[p * R + r] = thetas[r, p]
     for j in range(P * R):
         G[j] = weight_decay * T[j]
-    for b in range(B):
-        _sample_grad(T, XT, labels, idx[b], sizes, offsets, starts, act_code, loss_code, 1.0 / B,
-                     hs, ss, d, d_in, G)
+    for b in range(0, B, 2):
+        pair = b + 1 < B
+        for j in range(2 if pair else 1):
+            _forward_pass(T, XT, idx[b + j], sizes, offsets, starts, act_code, hs[j], ss[j], d[j])
+            _output_delta(loss_code, d[j], labels, idx[b + j], 1.0 / B, sizes[n_layers], R)
+        _backward_pass(T, sizes, offsets, starts, hs, ss, d, d_in, pair, G, R)
     for p in range(P):
         for r in range(R):
             out[r, p] = G[p * R + r]
