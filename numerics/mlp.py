@@ -217,8 +217,7 @@ class MLPModel:
         """
         thetas = np.ascontiguousarray(thetas, dtype=float)
         idx = np.ascontiguousarray(idx, dtype=np.int64)
-        if idx.size and (idx.min() < 0 or idx.max() >= self.n_samples):
-            raise IndexError(f"minibatch indices must be in [0, {self.n_samples}); got {idx.min()}..{idx.max()}")
+        self._check_kernel_arguments(thetas, idx, out)
         direct = out is not None and out.dtype == np.float64 and out.flags.c_contiguous
         grad = out if direct else np.empty(thetas.shape)
         mlp_kernel.minibatch_grad_into(thetas, idx, self._XT, self._labels, self._sizes, self._offsets,
@@ -228,6 +227,17 @@ class MLPModel:
             out[...] = grad
             return out
         return grad
+
+    def _check_kernel_arguments(self, thetas, idx, out) -> None:
+        """Raise unless the shapes and indices are valid (the compiled kernel does not check bounds)."""
+        if thetas.ndim != 2 or thetas.shape[1] != self.dim:
+            raise ValueError(f"thetas must have shape (R, {self.dim}); got {thetas.shape}")
+        if idx.ndim != 2 or idx.shape[1] != thetas.shape[0]:
+            raise ValueError(f"idx must have shape (B, {thetas.shape[0]}); got {idx.shape}")
+        if out is not None and out.shape != thetas.shape:
+            raise ValueError(f"out must have shape {thetas.shape}; got {out.shape}")
+        if idx.size and (idx.min() < 0 or idx.max() >= self.n_samples):
+            raise IndexError(f"minibatch indices must be in [0, {self.n_samples}); got {idx.min()}..{idx.max()}")
 
     def minibatch_grad_reference(self, thetas, idx, out=None) -> np.ndarray:
         """∇ of ``minibatch_loss`` for each replica, by a hand-written batched backward pass in numpy.

@@ -1,15 +1,18 @@
 """Compiled (numba) replicated minibatch gradient of an MLP loss: forward and backward pass in one kernel.
 
-:func:`minibatch_grad_into` computes the same quantity as the numpy reference path of
-``numerics.mlp.MLPModel.minibatch_grad`` (the gradient of ``minibatch_loss`` for each replica), one
-replica at a time with scratch of size B × (widest layer), so nothing of size R·B·width is written
-to memory. The parameter layout is the one of ``numerics.mlp``: per layer W (n_in × n_out,
-row-major), then b (n_out).
+:func:`minibatch_grad_into` computes what ``numerics.mlp.MLPModel.minibatch_grad_reference`` (the
+numpy path) computes: for each replica r the gradient of its minibatch loss, the mean of the
+per-sample costs over its rows idx[:, r] plus (weight_decay/2)·|θ_r|². The parameter layout is the
+one of ``numerics.mlp``: per layer W (n_in × n_out, row-major), then b (n_out).
+
+Layout: the replicas are the innermost axis. θ is transposed once to (P, R), activations and δs
+are (width, R) blocks of one sample, and every loop of the forward and backward pass runs over the
+R replicas with unit stride, which the compiler turns into SIMD code. Samples are processed two at
+a time, so that each pass through the gradient accumulator adds two outer products.
 
 tanh (and the sigmoid built from it) uses tanh(z) = 1 − 2/(e^{2z} + 1), the numpy path's formula,
-with e^{2z} computed by :func:`_exp_small`, a vectorisable exp (Cody–Waite reduction and a degree-13
-Taylor polynomial, ≤ 2 ulp); libm's exp is a call that the compiler cannot vectorise, and it would
-be more than half the cost of a step.
+with e^{2z} from :func:`_exp_small`, a branch-free exp (Cody–Waite reduction and a degree-13 Taylor
+polynomial, ≤ 2 ulp) that vectorises; libm's exp is an opaque call, one element at a time.
 """
 from __future__ import annotations
 
@@ -24,8 +27,8 @@ ACTIVATION_CODES = {"tanh": 0, "relu": 1, "softplus": 2, "sigmoid": 3}
 LOSS_CODES = {"cross_entropy": 0, "mse": 1}
 """Losses supported by the kernel and their integer ids in compiled code."""
 
-_TANH, _RELU, _SOFTPLUS, _SIGMOID = 0, 1, 2, 3
-_CROSS_ENTROPY, _MSE = 0, 1
+_TANH, _RELU, _SIGMOID = ACTIVATION_CODES["tanh"], ACTIVATION_CODES["relu"], ACTIVATION_CODES["sigmoid"]
+_CROSS_ENTROPY = LOSS_CODES["cross_entropy"]
 
 # exp(x) = 2^k · e^r, k = round(x/ln2), r = x − k·ln2 (fdlibm's two-part ln2: k·_LN2_HI is exact)
 _INV_LN2 = 1.4426950408889634
@@ -131,7 +134,7 @@ def _output_delta(loss_code, z, labels, idx_b, inv_b, K, R):
         for k in range(K):
             for r in range(R):
                 z[k * R + r] /= total[r]
-    for r in range(R):
+    for r in range(R):                                      # − onehot(y); for mse z itself was the start
         z[labels[idx_b[r]] * R + r] -= 1.0
     for j in range(K * R):
         z[j] *= inv_b
@@ -180,7 +183,7 @@ def _weight_grad(G, off, n_in, n_out, a, d, a2, d2, pair, R):
     """G += ∂/∂(W, b) of one layer's cost for one sample (input a (n_in, R), δ = ∂c/∂z in d (n_out, R)),
     or for two (also a2, d2) when ``pair``: ∂/∂W[i, k] = a[i]·δ[k], ∂/∂b[k] = δ[k].
 
-    Two samples per pass halve the traffic through G, which does not fit in the L1 cache.
+    With two samples, each element of G is loaded and stored once per two products.
     """
     Ru = uint64(R)
     bias = uint64((off + n_in * n_out) * R)
@@ -260,7 +263,7 @@ def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_
         starts[l + 1] = starts[l] + sizes[l] * R
     hs = np.empty((2, starts[n_layers]))                    # one row per sample of a pair
     ss = np.empty((2, starts[n_layers]))                    # (layer 0's block is unused)
-    d = np.zeros((2, sizes.max() * R))
+    d = np.empty((2, sizes.max() * R))
     d_in = np.empty_like(d)
     T = np.empty(P * R)                                     # θ, (P, R)
     G = np.empty(P * R)
