@@ -34,6 +34,8 @@ from numerics.landscape import Landscape
 
 ACTIVATIONS = ("tanh", "relu", "softplus", "sigmoid")
 LOSSES = ("cross_entropy", "mse")
+KERNEL_MIN_REPLICAS = 8       # MLPModel.minibatch_grad: fewest replicas for the compiled kernel
+KERNEL_MAX_PARAMS = 1000      # and most parameters (see there)
 
 
 def _act(name: str):
@@ -198,7 +200,13 @@ class MLPModel:
 
     # ---------------------------------------------------------------- hand-written gradient
     def minibatch_grad(self, thetas, idx, out=None) -> np.ndarray:
-        """∇ of ``minibatch_loss`` for each replica, by the compiled kernel of :mod:`numerics.mlp_kernel`.
+        """∇ of ``minibatch_loss`` for each replica, by the faster of two hand-written backward passes.
+
+        :meth:`minibatch_grad_compiled` (numba; SIMD over replicas, one load and store per
+        multiply-add) when there are at least ``KERNEL_MIN_REPLICAS`` replicas and at most
+        ``KERNEL_MAX_PARAMS`` parameters, else :meth:`minibatch_grad_reference` (numpy; BLAS matmuls
+        per replica, which win for few replicas or wide layers: measured 3x faster at R = 1, and
+        15% faster for a 64-32-10 network at R = 64, B = 32, where the kernel is 1.9x faster for 10-32-2).
 
         Parameters
         ----------
@@ -207,13 +215,22 @@ class MLPModel:
         idx : ndarray of int, shape (B, R)
             Column r holds replica r's minibatch.
         out : ndarray, shape (R, P), optional
-            Where to write the result (saves an allocation per SGD step).
+            Where to write the result (saves an allocation per SGD step); may not be ``thetas``.
 
         Returns
         -------
         ndarray, shape (R, P)
-            Equal to :meth:`minibatch_grad_reference` up to round-off (tested to 1e-12) and to the
-            autograd gradient of ``minibatch_loss`` (tested to 1e-10).
+            Equal to the autograd gradient of ``minibatch_loss`` (checked in tests to 1e-10).
+        """
+        if len(thetas) >= KERNEL_MIN_REPLICAS and self.dim <= KERNEL_MAX_PARAMS:
+            return self.minibatch_grad_compiled(thetas, idx, out=out)
+        return self.minibatch_grad_reference(thetas, idx, out=out)
+
+    def minibatch_grad_compiled(self, thetas, idx, out=None) -> np.ndarray:
+        """∇ of ``minibatch_loss`` for each replica by the compiled kernel of :mod:`numerics.mlp_kernel`.
+
+        Same arguments and result as :meth:`minibatch_grad` (equal to :meth:`minibatch_grad_reference`
+        to round-off, tested to 1e-12); ``out`` may be ``thetas``.
         """
         thetas = np.ascontiguousarray(thetas, dtype=float)
         idx = np.ascontiguousarray(idx, dtype=np.int64)

@@ -36,6 +36,7 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _SHIFTER = 6755399441055744.0           # 1.5·2^52: x + _SHIFTER rounds x to an integer in the low bits
 _TANH_CLAMP = 20.0                      # 1 − 2/(e^40 + 1) rounds to 1: tanh(±20) = ±1 in float64
+_CHUNK = 64                             # replicas per pass: 16 AVX2 vectors, and θ, gradient in cache
 
 
 @intrinsic
@@ -232,16 +233,45 @@ def _backward_pass(T, sizes, offsets, starts, hs, ss, d, d_in, pair, G, R):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _chunk_grad(thetas, r0, idx, XT, labels, sizes, offsets, act_code, loss_code, weight_decay, out, T, G, hs, ss,
+                d, d_in):
+    """out[r0:r0 + R] for the R = G.size // P replicas from r0 on, with T, G (P·R) and the sample scratch."""
+    B = idx.shape[0]
+    P = thetas.shape[1]
+    R = G.shape[0] // P
+    n_layers = sizes.shape[0] - 1
+    starts = np.zeros(n_layers + 1, dtype=np.int64)        # layer l's input block in hs, ss
+    for l in range(n_layers):
+        starts[l + 1] = starts[l] + sizes[l] * R
+    for p in range(P):
+        for r in range(R):
+            T[p * R + r] = thetas[r0 + r, p]
+    for j in range(P * R):
+        G[j] = weight_decay * T[j]
+    for b in range(0, B, 2):
+        pair = b + 1 < B
+        for j in range(2 if pair else 1):
+            idx_b = idx[b + j][r0:r0 + R]
+            _forward_pass(T, XT, idx_b, sizes, offsets, starts, act_code, hs[j], ss[j], d[j])
+            _output_delta(loss_code, d[j], labels, idx_b, 1.0 / B, sizes[n_layers], R)
+        _backward_pass(T, sizes, offsets, starts, hs, ss, d, d_in, pair, G, R)
+    for p in range(P):
+        for r in range(R):
+            out[r0 + r, p] = G[p * R + r]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_code, weight_decay, out):
     """out[r] = ∇ of replica r's minibatch loss (mean cost over rows idx[:, r] plus weight decay) at thetas[r].
 
     The replicas are the innermost (SIMD) axis: θ is transposed to (P, R) once, and every operation
     of the forward and backward pass is then an elementwise loop over replicas, two samples at a time.
+    Replicas go in chunks of ``_CHUNK``, so that θ and gradient of a chunk stay in cache.
 
     Parameters
     ----------
     thetas : float64 (R, P)
-    idx : int64 (B, R)
+    idx : int64 (B, R), C-contiguous
         Column r holds replica r's minibatch rows of the data.
     XT : float64 (p, m), C-contiguous
         The features, transposed.
@@ -255,29 +285,16 @@ def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_
     weight_decay : float
     out : float64 (R, P)
     """
-    B, R = idx.shape
-    P = thetas.shape[1]
-    n_layers = sizes.shape[0] - 1
-    starts = np.zeros(n_layers + 1, dtype=np.int64)        # layer l's input block in hs, ss
-    for l in range(n_layers):
-        starts[l + 1] = starts[l] + sizes[l] * R
-    hs = np.empty((2, starts[n_layers]))                    # one row per sample of a pair
-    ss = np.empty((2, starts[n_layers]))                    # (layer 0's block is unused)
-    d = np.empty((2, sizes.max() * R))
+    R, P = thetas.shape
+    chunk = min(R, _CHUNK)
+    width = sizes[:-1].sum()
+    hs = np.empty((2, width * chunk))                       # layer inputs of the two samples of a pair
+    ss = np.empty((2, width * chunk))                       # their σ'(z) (layer 0's block unused)
+    d = np.empty((2, sizes.max() * chunk))
     d_in = np.empty_like(d)
-    T = np.empty(P * R)                                     # θ, (P, R)
-    G = np.empty(P * R)
-    for p in range(P):
-        for r in range(R):
-            T[p * R + r] = thetas[r, p]
-    for j in range(P * R):
-        G[j] = weight_decay * T[j]
-    for b in range(0, B, 2):
-        pair = b + 1 < B
-        for j in range(2 if pair else 1):
-            _forward_pass(T, XT, idx[b + j], sizes, offsets, starts, act_code, hs[j], ss[j], d[j])
-            _output_delta(loss_code, d[j], labels, idx[b + j], 1.0 / B, sizes[n_layers], R)
-        _backward_pass(T, sizes, offsets, starts, hs, ss, d, d_in, pair, G, R)
-    for p in range(P):
-        for r in range(R):
-            out[r, p] = G[p * R + r]
+    T = np.empty(P * chunk)                                 # θ of the chunk, (P, chunk)
+    G = np.empty(P * chunk)
+    for r0 in range(0, R, chunk):
+        n = min(chunk, R - r0)
+        _chunk_grad(thetas, r0, idx, XT, labels, sizes, offsets, act_code, loss_code, weight_decay, out,
+                    T[:P * n], G[:P * n], hs, ss, d, d_in)

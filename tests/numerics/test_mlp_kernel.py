@@ -8,7 +8,7 @@ import pytest
 from numba import njit
 
 from numerics import mlp_kernel
-from numerics.mlp import ACTIVATIONS, LOSSES, MLPModel
+from numerics.mlp import ACTIVATIONS, KERNEL_MAX_PARAMS, KERNEL_MIN_REPLICAS, LOSSES, MLPModel
 
 CLOSE = 1e-12     # two implementations of one formula, different summation orders: round-off only
 
@@ -44,7 +44,7 @@ def test_kernel_equals_numpy_reference(activation, loss, R, B, weight_decay):
     model = _model((6,), activation, loss, weight_decay)
     thetas = _thetas(model, R)
     idx = np.random.default_rng(2).integers(0, model.n_samples, size=(B, R))
-    got = model.minibatch_grad(thetas, idx)
+    got = model.minibatch_grad_compiled(thetas, idx)
     ref = model.minibatch_grad_reference(thetas, idx)
     assert _rel(got, ref) < CLOSE
 
@@ -55,7 +55,7 @@ def test_kernel_two_hidden_layers_equals_numpy_reference(activation, B):
     model = _model((5, 4), activation, "cross_entropy", 0.01, n_classes=2)
     thetas = _thetas(model, 3)
     idx = np.random.default_rng(3).integers(0, model.n_samples, size=(B, 3))
-    assert _rel(model.minibatch_grad(thetas, idx), model.minibatch_grad_reference(thetas, idx)) < CLOSE
+    assert _rel(model.minibatch_grad_compiled(thetas, idx), model.minibatch_grad_reference(thetas, idx)) < CLOSE
 
 
 @pytest.mark.parametrize("hidden", [(), (6,), (5, 4)])
@@ -66,7 +66,7 @@ def test_kernel_equals_autograd(hidden, loss):
     thetas = _thetas(model, 4)
     idx = np.random.default_rng(4).integers(0, model.n_samples, size=(7, 4))
     ref = autograd.grad(lambda T: anp.sum(model.minibatch_loss(T, idx)))(thetas.T.copy()).T
-    assert _rel(model.minibatch_grad(thetas, idx), ref) < CLOSE
+    assert _rel(model.minibatch_grad_compiled(thetas, idx), ref) < CLOSE
 
 
 def test_kernel_saturated_units_and_large_logits():
@@ -74,7 +74,7 @@ def test_kernel_saturated_units_and_large_logits():
     model = _model((6,), "tanh", "cross_entropy", 0.0)
     thetas = 200.0 * _thetas(model, 5)
     idx = np.random.default_rng(5).integers(0, model.n_samples, size=(8, 5))
-    got = model.minibatch_grad(thetas, idx)
+    got = model.minibatch_grad_compiled(thetas, idx)
     assert np.all(np.isfinite(got))
     assert _rel(got, model.minibatch_grad_reference(thetas, idx)) < CLOSE
 
@@ -85,13 +85,13 @@ def test_out_argument_layouts_and_aliasing():
     idx = np.random.default_rng(6).integers(0, model.n_samples, size=(3, 4))
     ref = model.minibatch_grad_reference(thetas, idx)
     out = np.full_like(thetas, np.nan)
-    assert model.minibatch_grad(thetas, idx, out=out) is out
+    assert model.minibatch_grad_compiled(thetas, idx, out=out) is out
     np.testing.assert_allclose(out, ref, rtol=CLOSE, atol=0)
     strided = np.full((model.dim, 4), np.nan).T                # a non-contiguous out
-    assert model.minibatch_grad(thetas.T.copy().T, idx.astype(np.int32), out=strided) is strided
+    assert model.minibatch_grad_compiled(thetas.T.copy().T, idx.astype(np.int32), out=strided) is strided
     np.testing.assert_array_equal(strided, out)
     same = thetas.copy()                                       # out may be thetas itself
-    model.minibatch_grad(same, idx, out=same)
+    model.minibatch_grad_compiled(same, idx, out=same)
     np.testing.assert_array_equal(same, out)
 
 
@@ -106,7 +106,7 @@ def test_bad_shapes_are_refused(thetas_shape, idx_shape, out_shape, error):
     thetas = np.zeros(thetas_shape or (4, model.dim))
     out = None if out_shape is None else np.zeros(out_shape)
     with pytest.raises(ValueError, match=error):
-        model.minibatch_grad(thetas, np.zeros(idx_shape, int), out=out)
+        model.minibatch_grad_compiled(thetas, np.zeros(idx_shape, int), out=out)
 
 
 @pytest.mark.parametrize("bad", [-1, 80])
@@ -115,7 +115,25 @@ def test_out_of_range_indices_are_refused(bad):
     idx = np.zeros((3, 2), int)
     idx[1, 1] = bad
     with pytest.raises(IndexError, match=r"minibatch indices must be in \[0, 80\)"):
-        model.minibatch_grad(np.zeros((2, model.dim)), idx)
+        model.minibatch_grad_compiled(np.zeros((2, model.dim)), idx)
+
+
+@pytest.mark.parametrize("R,hidden,compiled", [(KERNEL_MIN_REPLICAS, (6,), True),
+                                               (KERNEL_MIN_REPLICAS - 1, (6,), False),
+                                               (KERNEL_MIN_REPLICAS, (150,), False)])
+def test_minibatch_grad_picks_the_kernel_for_many_replicas_of_a_small_network(R, hidden, compiled, monkeypatch):
+    model = _model(hidden, "tanh", "cross_entropy", 0.01)
+    assert (model.dim <= KERNEL_MAX_PARAMS) == (hidden == (6,))
+    calls = []
+    for name in ("minibatch_grad_compiled", "minibatch_grad_reference"):
+        method = getattr(model, name)
+        monkeypatch.setattr(model, name, lambda *a, _m=method, _n=name, **k: calls.append(_n) or _m(*a, **k))
+    thetas = _thetas(model, R)
+    idx = np.random.default_rng(8).integers(0, model.n_samples, size=(4, R))
+    got = model.minibatch_grad(thetas, idx)
+    assert calls == ["minibatch_grad_compiled" if compiled else "minibatch_grad_reference"]
+    ref = autograd.grad(lambda T: anp.sum(model.minibatch_loss(T, idx)))(thetas.T.copy()).T
+    assert _rel(got, ref) < CLOSE
 
 
 @njit
