@@ -264,9 +264,9 @@ def _chunk_grad(thetas, r0, idx, XT, labels, sizes, offsets, act_code, loss_code
 def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_code, weight_decay, out):
     """out[r] = ∇ of replica r's minibatch loss (mean cost over rows idx[:, r] plus weight decay) at thetas[r].
 
-    The replicas are the innermost (SIMD) axis: θ is transposed to (P, R) once, and every operation
+    The replicas are the innermost (SIMD) axis: they go in chunks of ``_CHUNK`` (so that θ and
+    gradient of a chunk stay in cache), θ of a chunk is transposed to (P, chunk), and every operation
     of the forward and backward pass is then an elementwise loop over replicas, two samples at a time.
-    Replicas go in chunks of ``_CHUNK``, so that θ and gradient of a chunk stay in cache.
 
     Parameters
     ----------
@@ -286,7 +286,7 @@ def minibatch_grad_into(thetas, idx, XT, labels, sizes, offsets, act_code, loss_
     out : float64 (R, P)
     """
     R, P = thetas.shape
-    chunk = min(R, _CHUNK)
+    chunk = max(1, min(R, _CHUNK))
     width = sizes[:-1].sum()
     hs = np.empty((2, width * chunk))                       # layer inputs of the two samples of a pair
     ss = np.empty((2, width * chunk))                       # their σ'(z) (layer 0's block unused)

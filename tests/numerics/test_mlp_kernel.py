@@ -159,3 +159,12 @@ def test_exp_and_tanh_match_numpy():
     t = _tanh_all(z)
     assert np.max(np.abs(t - np.tanh(z))) <= 4e-16
     assert np.all(np.abs(t) <= 1.0) and t[-1] == 1.0 and t[-2] == -1.0
+
+
+def test_no_replicas_and_more_replicas_than_a_chunk():
+    model = _model((6,), "relu", "cross_entropy", 0.01)
+    assert model.minibatch_grad_compiled(np.zeros((0, model.dim)), np.zeros((4, 0), int)).shape == (0, model.dim)
+    R = 2 * mlp_kernel._CHUNK + 5
+    thetas = _thetas(model, R)
+    idx = np.random.default_rng(9).integers(0, model.n_samples, size=(3, R))
+    assert _rel(model.minibatch_grad_compiled(thetas, idx), model.minibatch_grad_reference(thetas, idx)) < CLOSE
