@@ -34,8 +34,7 @@ from numerics.landscape import Landscape
 
 ACTIVATIONS = ("tanh", "relu", "softplus", "sigmoid")
 LOSSES = ("cross_entropy", "mse")
-KERNEL_MIN_REPLICAS = 8       # MLPModel.minibatch_grad: fewest replicas for the compiled kernel
-KERNEL_MAX_PARAMS = 1000      # and most parameters (see there)
+KERNEL_MAX_PARAMS = 1000      # MLPModel.minibatch_grad: most parameters for the compiled kernel
 
 
 def _act(name: str):
@@ -200,13 +199,14 @@ class MLPModel:
 
     # ---------------------------------------------------------------- hand-written gradient
     def minibatch_grad(self, thetas, idx, out=None) -> np.ndarray:
-        """∇ of ``minibatch_loss`` for each replica, by the faster of two hand-written backward passes.
+        """∇ of ``minibatch_loss`` for each replica, by one of two hand-written backward passes.
 
         :meth:`minibatch_grad_compiled` (numba; SIMD over replicas, one load and store per
-        multiply-add) when there are at least ``KERNEL_MIN_REPLICAS`` replicas and at most
-        ``KERNEL_MAX_PARAMS`` parameters, else :meth:`minibatch_grad_reference` (numpy; BLAS matmuls
-        per replica, which win for few replicas or wide layers: measured 3x faster at R = 1, and
-        15% faster for a 64-32-10 network at R = 64, B = 32, where the kernel is 1.9x faster for 10-32-2).
+        multiply-add) for networks of at most ``KERNEL_MAX_PARAMS`` parameters, else
+        :meth:`minibatch_grad_reference` (numpy; BLAS matmuls per replica, which win for wide layers:
+        15% faster for a 64-32-10 network at R = 64, B = 32, where the kernel is 1.9x faster for
+        10-32-2). The choice does not depend on R, so a replica's gradient is the same, bit for bit,
+        whichever replicas run beside it (numpy is 3x faster at R = 1, but that is rare).
 
         Parameters
         ----------
@@ -222,7 +222,7 @@ class MLPModel:
         ndarray, shape (R, P)
             Equal to the autograd gradient of ``minibatch_loss`` (checked in tests to 1e-10).
         """
-        if len(thetas) >= KERNEL_MIN_REPLICAS and self.dim <= KERNEL_MAX_PARAMS:
+        if self.dim <= KERNEL_MAX_PARAMS:
             return self.minibatch_grad_compiled(thetas, idx, out=out)
         return self.minibatch_grad_reference(thetas, idx, out=out)
 

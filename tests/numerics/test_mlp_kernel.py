@@ -8,7 +8,7 @@ import pytest
 from numba import njit
 
 from numerics import mlp_kernel
-from numerics.mlp import ACTIVATIONS, KERNEL_MAX_PARAMS, KERNEL_MIN_REPLICAS, LOSSES, MLPModel
+from numerics.mlp import ACTIVATIONS, KERNEL_MAX_PARAMS, LOSSES, MLPModel
 
 CLOSE = 1e-12     # two implementations of one formula, different summation orders: round-off only
 
@@ -118,22 +118,29 @@ def test_out_of_range_indices_are_refused(bad):
         model.minibatch_grad_compiled(np.zeros((2, model.dim)), idx)
 
 
-@pytest.mark.parametrize("R,hidden,compiled", [(KERNEL_MIN_REPLICAS, (6,), True),
-                                               (KERNEL_MIN_REPLICAS - 1, (6,), False),
-                                               (KERNEL_MIN_REPLICAS, (150,), False)])
-def test_minibatch_grad_picks_the_kernel_for_many_replicas_of_a_small_network(R, hidden, compiled, monkeypatch):
+@pytest.mark.parametrize("hidden,compiled", [((6,), True), ((150,), False)])
+def test_minibatch_grad_picks_the_kernel_for_small_networks(hidden, compiled, monkeypatch):
     model = _model(hidden, "tanh", "cross_entropy", 0.01)
-    assert (model.dim <= KERNEL_MAX_PARAMS) == (hidden == (6,))
+    assert (model.dim <= KERNEL_MAX_PARAMS) == compiled
     calls = []
     for name in ("minibatch_grad_compiled", "minibatch_grad_reference"):
         method = getattr(model, name)
         monkeypatch.setattr(model, name, lambda *a, _m=method, _n=name, **k: calls.append(_n) or _m(*a, **k))
-    thetas = _thetas(model, R)
-    idx = np.random.default_rng(8).integers(0, model.n_samples, size=(4, R))
+    thetas = _thetas(model, 3)
+    idx = np.random.default_rng(8).integers(0, model.n_samples, size=(4, 3))
     got = model.minibatch_grad(thetas, idx)
     assert calls == ["minibatch_grad_compiled" if compiled else "minibatch_grad_reference"]
     ref = autograd.grad(lambda T: anp.sum(model.minibatch_loss(T, idx)))(thetas.T.copy()).T
     assert _rel(got, ref) < CLOSE
+
+
+def test_a_replicas_gradient_does_not_depend_on_the_other_replicas():
+    model = _model((6,), "tanh", "cross_entropy", 0.01)
+    thetas = _thetas(model, 70)
+    idx = np.random.default_rng(10).integers(0, model.n_samples, size=(5, 70))
+    whole = model.minibatch_grad(thetas, idx)
+    for lo, hi in [(0, 1), (3, 10), (60, 70)]:
+        np.testing.assert_array_equal(model.minibatch_grad(thetas[lo:hi], idx[:, lo:hi]), whole[lo:hi])
 
 
 @njit
