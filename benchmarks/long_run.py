@@ -60,6 +60,9 @@ def child(args) -> None:
     from validation.sweep import run_sweep
 
     cs = configs(args.total_steps, args.tasks, args.runs, args.criterion)
+    # compile the kernels once here, so the workers load numba's on-disk cache instead of each compiling
+    # (a compile leaves ~200 MiB resident in the process that ran it)
+    escape_task(dict(cs[0], n_runs=2, max_steps=2), 0)
     workers = None if args.scheduler else args.workers
     with executor_for(args.scheduler, workers) as ex:
         frame = run_sweep(escape_task, cs, args.out, executor=ex, workers=workers if ex is None else None,

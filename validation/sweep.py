@@ -182,7 +182,7 @@ def _run_pending(task_fn, pending, store, executor, workers, progress) -> list[T
             futures = {executor.submit(task_fn, config, task_seed(task_hash)): (config, task_hash)
                        for config, task_hash in pending}
             for future in as_completed(futures):
-                config, task_hash = futures[future]
+                config, task_hash = futures.pop(future)     # a kept future keeps its rows: memory O(tasks)
                 record(config, task_hash, future.result)
         except BaseException:
             if own:
