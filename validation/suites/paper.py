@@ -26,11 +26,10 @@ B, 1/η and 1/k, linearity and the C7 κ agreement (``validation.suites.paper_ml
 """
 from __future__ import annotations
 
-import time
-from dataclasses import replace
-
 import json
 import math
+import time
+from dataclasses import replace
 
 import numpy as np
 
