@@ -57,8 +57,10 @@ def _convert(text: str, default):
 
 def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
     """Split ``name:key=value,key=value`` into the name and raw string parameters."""
-    name, _, rest = spec.partition(":")
+    name, colon, rest = spec.partition(":")
     params: dict[str, str] = {}
+    if colon and not rest.strip():
+        raise LandscapeError(f"landscape parameters must follow the colon as key=value[,key=value]; got {spec!r}")
     if rest:
         for item in rest.split(","):
             key, eq, value = item.partition("=")
@@ -89,7 +91,9 @@ def build_landscape(spec: str, *, dim: int | None = None) -> Landscape:
         try:
             kwargs[key] = _convert(text, default)
         except ValueError:
-            raise LandscapeError(f"parameter {key} of {name} must be a {type(default).__name__}; got {text!r}") from None
+            kind = ("true or false" if isinstance(default, bool) else
+                    "an integer" if isinstance(default, int) else "a number")
+            raise LandscapeError(f"parameter {key} of {name} must be {kind}; got {text!r}") from None
     return BUILTINS[name](**kwargs)
 
 

@@ -165,10 +165,18 @@ def test_unknown_parameter_lists_the_allowed_ones():
 
 
 def test_bad_parameter_value_names_the_parameter():
-    with pytest.raises(LandscapeError, match="dim"):
+    with pytest.raises(LandscapeError, match="parameter dim of styblinski-tang must be an integer; got 'two'"):
         build_landscape("styblinski-tang:dim=two")
+    with pytest.raises(LandscapeError, match="parameter h_saddle of double-well must be a number; got 'x'"):
+        build_landscape("double-well:h_saddle=x")
     with pytest.raises(LandscapeError, match="h_saddle must be <"):
         build_landscape("double-well:h_saddle=3")
+
+
+def test_a_colon_without_parameters_is_refused():
+    with pytest.raises(LandscapeError, match="key=value") as e:
+        build_landscape("double-well:")
+    _one_line(e)
 
 
 def _write(tmp_path, text, name="land.py"):
