@@ -588,6 +588,15 @@ def _apply_noise(ths, gbs, xis, i, eta, sdiag, smat, use_diag, nh, nl, nih, nil)
     return fin, nh, nl
 
 
+@njit(cache=True, nogil=True)
+def _uphill(kid, kp, olds, i, work, eta):
+    """Whether a plain gradient step from θ = row i of ``olds`` raises L (called at exits only)."""
+    _grad_row(kid, kp, olds, i, work)
+    for j in range(olds.shape[1]):
+        work[i, j] = olds[i, j] - eta * work[i, j]
+    return not _loss_row(kid, kp, work, i) <= _loss_row(kid, kp, olds, i)
+
+
 _MODE_1D, _MODE_ST, _MODE_GENERIC = 0, 1, 2
 _RUNNING, _ESCAPED, _DIVERGED = 0, 1, 2
 
@@ -665,6 +674,7 @@ def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge
     ths = np.empty((n_lanes, d))
     gbs = np.empty((n_lanes, d))
     xis = np.empty((n_lanes, d))
+    olds = np.empty((n_lanes, d))                  # θ before the step, for the overshoot test
     states = np.zeros((n_lanes, 8), np.uint64)     # per lane: noise (hi, lo, inc hi, inc lo), aux (same)
     xs = np.full(n_lanes, start[0])
     s_prev = np.empty(n_lanes)
@@ -690,6 +700,7 @@ def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge
             nh, nl, nih, nil = states[lane, 0], states[lane, 1], states[lane, 2], states[lane, 3]
             t = ts[lane] + 1
             x = xs[lane]
+            x_old = x
             fin = 0.0
             after = False
             if mode == _MODE_1D:
@@ -703,6 +714,7 @@ def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge
                 for j in range(d):
                     z, nh, nl = _pcg_normal(nh, nl, nih, nil)
                     v = ths[lane, j]
+                    olds[lane, j] = v
                     v = v - eta * _st_grad1(r, v) + sdiag[j] * z
                     ths[lane, j] = v
                     fin += v * 0.0
@@ -712,6 +724,8 @@ def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge
                     for j in range(d):
                         side += (ths[lane, j] - split[j]) * split[d + j]
                     after = side >= 0.0
+                for j in range(d):
+                    olds[lane, j] = ths[lane, j]
                 _grad_row(kid, kp, ths, lane, gbs)
                 if after:
                     fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag2, smat2, use_diag2,
@@ -741,6 +755,13 @@ def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge
                     if q < 746.0 and u < np.exp(-q):
                         status = _ESCAPED
                 s_prev[lane] = s
+                # an exit by a step that plain gradient descent would take uphill (η·curvature > 2
+                # there, THEORY §6.7) is the overshoot of an unstable iteration: divergence, not escape
+                if status == _ESCAPED:
+                    if mode == _MODE_1D:
+                        olds[lane, 0] = x_old
+                    if _uphill(kid, kp, olds, lane, xis, eta):
+                        status = _DIVERGED
             xs[lane] = x
             ts[lane] = t
             if status == _RUNNING and t < max_steps:
@@ -898,7 +919,8 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     """Compiled escape simulation with a fixed noise matrix: θ ← θ − η∇L(θ) + S·ξ, ξ ~ N(0, I).
 
     Every particle starts at ``start`` and runs until the exit criterion holds, θ becomes
-    non-finite, or ``max_steps``. Particle i draws ξ from its ``NOISE`` stream (d normals per step,
+    non-finite, or ``max_steps``. An exit by a step from a θ where a plain gradient step raises L
+    (η·curvature > 2 there, THEORY §6.7) counts as a divergence, as on the numpy path. Particle i draws ξ from its ``NOISE`` stream (d normals per step,
     in coordinate order) and, with ``bridge=True``, one uniform per step from its ``AUX`` stream
     (``numerics.streams``, stream index ``particle_offset + i``), so its trajectory depends only on
     (seed, particle_offset + i): results do not depend on chunking or ``workers``.

@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit
 
 from numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _criterion_value, _index, _kernel_seed,
-                              _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, has_kernel)
+                              _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _uphill, has_kernel)
 from numerics.errors import LandscapeError
 from numerics.landscape import Landscape
 
@@ -118,6 +118,8 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, i0, i1, ma
     """
     d = start.shape[0]
     th = np.empty(d)
+    olds = np.empty((1, d))          # θ before the step, for the overshoot test
+    work = np.empty((1, d))
     r = kp[0]
     r6 = 6.0 * r
     r16 = 16.0 * r
@@ -133,6 +135,7 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, i0, i1, ma
             for j in range(d):
                 z, nh, nl = _pcg_normal(nh, nl, nih, nil)
                 x = th[j]
+                olds[0, j] = x
                 if kid == _ST:
                     g, h = _st_grad_hess(r, r6, r16, x)
                 else:
@@ -161,7 +164,12 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, i0, i1, ma
                     s += a * a
                 s -= cp[d]
             if s >= 0.0:
-                esc = True
+                # an exit by a step that gradient descent would take uphill (η·curvature > 2 there,
+                # THEORY §6.7) is the overshoot of an unstable iteration: divergence, as on the numpy path
+                if _uphill(kid, kp, olds, 0, work, eta):
+                    div = True
+                else:
+                    esc = True
                 t_exit = t
                 break
         steps[i] = t_exit

@@ -498,10 +498,10 @@ def _kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_step
     ``hessian_two_region`` noise, one start point, and either dividing planes (with the bridge only
     when the noise variance along every normal is the same) or the ``radius`` criterion without
     bridge. The kernel follows :mod:`numerics.streams` (``standard_normal(d)`` per step from the noise
-    stream, one aux uniform per step with the bridge), so its exit steps match this numpy path; known
-    differences: it applies the noise as (c·F)·z where this path computes c·(F·z) (last-bit
-    differences for the Hessian models), and it has no overshoot test (an exit by a locally unstable
-    step counts as an escape there). ``hessian_psd`` noise goes to :func:`_psd_kernel_request`.
+    stream, one aux uniform per step with the bridge) and the same overshoot rule (an exit by a locally
+    unstable step is a divergence), so its exit steps match this numpy path; known difference: it
+    applies the noise as (c·F)·z where this path computes c·(F·z) (last-bit differences for the
+    Hessian models). ``hessian_psd`` noise goes to :func:`_psd_kernel_request`.
     """
     if noise_model.name == "hessian_psd":
         return _psd_kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed,
@@ -546,8 +546,8 @@ def _psd_kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_
     Covered: ``hessian_psd`` noise on a built-in whose Hessian is diagonal everywhere (Styblinski–Tang,
     the double well), one start point, dividing planes or the ``radius`` criterion, without the bridge
     (position-dependent noise has no exact bridge correction). The kernel applies the noise as
-    c·(√(|h_jj| + δ)·z_j), which equals this path's c·(V·(sq·(Vᵀz))) for a diagonal H; like the
-    fixed-noise kernel it has no overshoot test.
+    c·(√(|h_jj| + δ)·z_j), which equals this path's c·(V·(sq·(Vᵀz))) for a diagonal H; it has the same
+    overshoot rule as this path.
     """
     from numerics.kernels_psd import has_diagonal_hessian
 

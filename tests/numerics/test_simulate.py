@@ -446,3 +446,26 @@ def test_numba_backend_matches_numpy_or_is_refused():
     assert np.array_equal(a.steps, b.steps) and np.array_equal(a.escaped, b.escaped)
     with pytest.raises(ValueError, match="backend='numba' cannot run"):
         simulate_escape(QUARTIC, [-1.0], backend="numba", **kw)            # a user landscape has no kernel
+
+
+@pytest.mark.parametrize("land_spec, noise, extra", [
+    ("styblinski-tang:dim=1", "white", {"temperature": 2.0}),
+    ("styblinski-tang:dim=2", "white", {"temperature": 2.0}),
+    ("styblinski-tang:dim=1", "hessian_psd", {"batch_size": 1, "loss_unit": 200.0, "delta": 1.0}),
+])
+def test_compiled_paths_count_overshooting_exits_as_divergence_like_numpy(land_spec, noise, extra):
+    """η = 0.05 on Styblinski–Tang: stable at the minimum (ηH_a = 1.73) but η·L'' > 2 just beyond it
+    (L'' = 6θ² − 16 > 40 for |θ| > 2.94), so many exits are overshoots of an unstable step. The compiled
+    kernels must flag the same particles as diverged, at the same steps, as the numpy reference path."""
+    land = build_landscape(land_spec)
+    kw = dict(noise=noise, criterion="radius", radius=1.0, eta=0.05, n_runs=200, max_steps=2000, seed=3,
+              bridge=False, **extra)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = simulate_escape(land, land.minima[0], backend="numpy", **kw)
+        fast = simulate_escape(land, land.minima[0], backend="numba", **kw)
+    assert fast.backend == "numba"
+    assert 0 < ref.n_diverged < kw["n_runs"] and ref.n_escaped > 0        # both outcomes occur
+    np.testing.assert_array_equal(fast.diverged, ref.diverged)
+    np.testing.assert_array_equal(fast.escaped, ref.escaped)
+    np.testing.assert_array_equal(fast.steps, ref.steps)
