@@ -26,7 +26,8 @@ import numpy as np
 from numba import njit
 
 from numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _criterion_value, _index, _kernel_seed,
-                              _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _uphill, has_kernel)
+                              _dw_grad1, _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _st_grad1, _uphill,
+                              has_kernel)
 from numerics.errors import LandscapeError
 from numerics.landscape import Landscape
 
@@ -50,11 +51,11 @@ def has_diagonal_hessian(landscape: Landscape) -> bool:
 def _st_grad_hess(r, r6, r16, x):
     """(∂L_k/∂θ_j, ∂²L_k/∂θ_j²) of Styblinski–Tang at θ_j = x; r = √k, r6 = 6r, r16 = 16r.
 
-    L_k(θ) = ½Σ(y⁴ − 16y² + 5y), y = √k θ_j: ∂L_k = √k(2y³ − 16y + 2.5) (the expression of
-    ``numerics.kernels._grad_into``), ∂²L_k = k(6y² − 16), written ((6√k)·y² − 16√k)·√k: autograd's order.
+    L_k(θ) = ½Σ(y⁴ − 16y² + 5y), y = √k θ_j: ∂L_k = √k(2y³ − 16y + 2.5)
+    (``numerics.kernels._st_grad1``), ∂²L_k = k(6y² − 16), written ((6√k)·y² − 16√k)·√k: autograd's order.
     """
     y = r * x
-    return r * (2.0 * y * y * y - 16.0 * y + 2.5), (r6 * (y * y) - r16) * r
+    return _st_grad1(r, x), (r6 * (y * y) - r16) * r
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -62,21 +63,19 @@ def _dw_grad_hess(kp, x):
     """(L_k', L_k'') of the double well at θ = x; kp as in ``numerics.kernels._kernel_spec``.
 
     Each side is barrier·q(u), q(u) = αu⁴ + βu³ + γu², u = y/w_l (left) or −y/w_r (right), y = √k θ:
-    L_k' = ±√k·barrier·q'(u)/w (the expression of ``numerics.kernels._grad_into``), L_k'' = k·barrier·q''(u)/w².
+    L_k' = ±√k·barrier·q'(u)/w (``numerics.kernels._dw_grad1``), L_k'' = k·barrier·q''(u)/w².
     """
     r = kp[0]
     y = r * x
     if y <= 0.0:
         iw = kp[11]
         u = y * iw
-        g = r * kp[1] * (4.0 * kp[3] * u * u * u + 3.0 * kp[4] * u * u + 2.0 * kp[5] * u) * iw
         h = r * r * kp[1] * (12.0 * kp[3] * u * u + 6.0 * kp[4] * u + 2.0 * kp[5]) * (iw * iw)
     else:
         iw = kp[12]
         u = -y * iw
-        g = -r * kp[2] * (4.0 * kp[7] * u * u * u + 3.0 * kp[8] * u * u + 2.0 * kp[9] * u) * iw
         h = r * r * kp[2] * (12.0 * kp[7] * u * u + 6.0 * kp[8] * u + 2.0 * kp[9]) * (iw * iw)
-    return g, h
+    return _dw_grad1(kp, x), h
 
 
 @njit(cache=True, nogil=True)
