@@ -1000,7 +1000,16 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
         block(kid, kp, start, eta, noise1, noise2, crit, cp, bool(bridge), bridge_c, bridge_c2, seed, offset,
               i0, i1, max_steps, outputs, bool(return_theta), two, split)
 
-    # at least 4 chunks per thread (escape times vary: small chunks balance the threads), at most _CHUNK
+    run_in_chunks(run, n_runs, workers)
+    return KernelEscape(steps, escaped, diverged, theta if return_theta else None)
+
+
+def run_in_chunks(run, n_runs: int, workers: int) -> None:
+    """Call ``run(i0, i1)`` over chunks of particles 0..n_runs−1, on ``workers`` threads.
+
+    At least 4 chunks per thread (escape times vary: small chunks balance the threads), at most
+    ``_CHUNK`` particles each. ``run`` must release the GIL (a ``nogil`` compiled kernel).
+    """
     size = max(1, min(_CHUNK, -(-n_runs // (4 * int(workers)))))
     chunks = [(i, min(i + size, n_runs)) for i in range(0, n_runs, size)]
     if workers == 1 or len(chunks) == 1:
@@ -1009,7 +1018,6 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     else:
         with ThreadPoolExecutor(max_workers=min(int(workers), len(chunks), os.cpu_count() or 1)) as pool:
             list(pool.map(lambda c: run(*c), chunks))
-    return KernelEscape(steps, escaped, diverged, theta if return_theta else None)
 
 
 # ====================================================================== escape: numpy reference

@@ -19,15 +19,12 @@ and for a diagonal H the numpy path's c·(V·(sq·(Vᵀz))) with V a signed perm
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
 
-from numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _criterion_value, _index, _kernel_seed,
-                              _dw_grad1, _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _st_grad1, _uphill,
-                              has_kernel)
+from numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _criterion_value, _dw_grad1, _index,
+                              _kernel_seed, _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _st_grad1,
+                              _uphill, has_kernel, run_in_chunks)
 from numerics.errors import LandscapeError
 from numerics.landscape import Landscape
 
@@ -38,7 +35,6 @@ DIAGONAL_KERNELS = ("styblinski_tang", "double_well")
 
 _ST, _DW = KERNELS["styblinski_tang"], KERNELS["double_well"]
 _DIVIDING, _RADIUS = CRITERIA["dividing_surface"], CRITERIA["radius"]
-_CHUNK = 4096
 
 
 def has_diagonal_hessian(landscape: Landscape) -> bool:
@@ -263,11 +259,5 @@ def psd_noise_escape(landscape: Landscape, start, *, eta: float, batch_size: int
         _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, i0, i1, max_steps,
                    steps, escaped, diverged, theta, bool(return_theta))
 
-    chunks = [(i, min(i + _CHUNK, n_runs)) for i in range(0, n_runs, _CHUNK)]
-    if workers == 1 or len(chunks) == 1:
-        for i0, i1 in chunks:
-            run(i0, i1)
-    else:
-        with ThreadPoolExecutor(max_workers=min(int(workers), len(chunks), os.cpu_count() or 1)) as pool:
-            list(pool.map(lambda ch: run(*ch), chunks))
+    run_in_chunks(run, n_runs, workers)
     return KernelEscape(steps, escaped, diverged, theta if return_theta else None)
