@@ -561,33 +561,6 @@ def _criterion_value(crit, cp, kid, kp, th):
     return _criterion_row(crit, cp, kid, kp, np.ascontiguousarray(th).reshape(1, -1), 0)
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _apply_noise(ths, gbs, xis, i, eta, sdiag, smat, use_diag, nh, nl, nih, nil):
-    """Row i: θ ← θ − η·g + S·ξ with ξ the next d normals of the noise stream; returns (fin, nh, nl)."""
-    d = ths.shape[1]
-    fin = 0.0
-    if use_diag:
-        for j in range(d):
-            z, nh, nl = _pcg_normal(nh, nl, nih, nil)
-            v = ths[i, j] - eta * gbs[i, j] + sdiag[j] * z
-            ths[i, j] = v
-            fin += v * 0.0
-    else:
-        # kick = Σ_k ξ_k·S[:, k], column by column (AXPY over the rows: vectorised), so each kick_j
-        # is summed in k order as S·ξ is; smat holds Sᵀ (rows of smat are the columns of S)
-        for j in range(d):
-            xis[i, j] = 0.0
-        for k in range(d):
-            z, nh, nl = _pcg_normal(nh, nl, nih, nil)
-            for j in range(d):
-                xis[i, j] += smat[k, j] * z
-        for j in range(d):
-            v = ths[i, j] - eta * gbs[i, j] + xis[i, j]
-            ths[i, j] = v
-            fin += v * 0.0
-    return fin, nh, nl
-
-
 @njit(cache=True, nogil=True)
 def _uphill(kid, kp, olds, i, work, eta):
     """Whether a plain gradient step from θ = row i of ``olds`` raises L (called at exits only)."""
@@ -597,8 +570,10 @@ def _uphill(kid, kp, olds, i, work, eta):
     return not _loss_row(kid, kp, work, i) <= _loss_row(kid, kp, olds, i)
 
 
-_MODE_1D, _MODE_ST, _MODE_GENERIC = 0, 1, 2
 _RUNNING, _ESCAPED, _DIVERGED = 0, 1, 2
+_NB, _NB_FIRST = 32, 4
+"""Steps of noise drawn ahead per block, and the first block's length (it doubles up to _NB, so a
+particle that exits within a few steps wastes few draws)."""
 
 
 @njit(cache=True, inline="always")
@@ -635,171 +610,368 @@ def _criterion1(crit, cp, kid, kp, x):
 
 
 @njit(cache=True, inline="always")
-def _lane_start(seed, index, bridge, states, lane):
-    """Load the noise-stream (and, with the bridge, aux-stream) states of stream index ``index`` into a lane."""
-    nh, nl, nih, nil = _pcg_seed(seed, index, 0)
-    states[lane, 0], states[lane, 1], states[lane, 2], states[lane, 3] = nh, nl, nih, nil
-    if bridge:
-        ah, al, aih, ail = _pcg_seed(seed, index, 1)
-        states[lane, 4], states[lane, 5], states[lane, 6], states[lane, 7] = ah, al, aih, ail
+def _bridge_hit(u, q):
+    """u < exp(−q) for q ≥ 0 (the bridge test), decided without the exp on most steps.
 
-
+    exp(−q) ≤ 1/(1 + q + q²/2), so u·(1 + q + q²/2) ≥ 1 + 1e-12 (a margin far above the few ulps of
+    rounding in the product and in exp) already means u ≥ exp(−q): the result equals ``u < np.exp(-q)``.
+    """
+    if not q < 746.0:                   # exp(−q) is exactly 0.0 there (or q is NaN): never a hit
+        return False
+    if q >= 0.0 and u * (1.0 + q * (1.0 + 0.5 * q)) >= 1.0 + 1e-12:
+        return False
+    return u < np.exp(-q)
 
 
 @njit(cache=True, inline="always")
-def _escape_lanes(n_lanes, kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2,
-                  seed, offset, i0, i1, max_steps, outputs, store_theta, two_region, split):
-    """Run particles i0..i1−1 (stream indices offset + i) to escape, divergence or max_steps.
+def _seed_lane(seed, index, bridge, st, lane):
+    """Noise-stream (and, with the bridge, aux-stream) PCG64 states of stream index ``index`` into row ``lane``."""
+    st[lane, 0], st[lane, 1], st[lane, 2], st[lane, 3] = _pcg_seed(seed, index, 0)
+    if bridge:
+        st[lane, 4], st[lane, 5], st[lane, 6], st[lane, 7] = _pcg_seed(seed, index, 1)
 
-    ``n_lanes`` particles advance in turn ("lanes"): their random streams and updates are independent
-    dependency chains, which the CPU overlaps. A lane whose particle finishes takes the next one, so
-    each particle's trajectory, exit step and outcome are those of a run on its own. The hot loop
-    makes no array views and no calls that are not inlined (either costs reference counting per step).
 
-    With ``two_region``, the noise matrix is S2 (``sdiag2``/``smat2``) where (θ − q)·e ≥ 0,
-    ``split = [q (d), e (d)]``, and S elsewhere (the two-region model of THEORY §5.2); the region is
-    decided at the start of each step (Itô: noise evaluated at the current iterate).
+@njit(cache=True, inline="always")
+def _draw_block(st, lane, s0, n, bridge, zt, ub):
+    """Draws for steps s0..n−1 of the lane's block: zt[lane, k, s] ← normal k of step s, ub[lane, s] ← its AUX uniform.
+
+    The generator state stays in registers for the whole call (one load and one store of it); each
+    stream is consumed in the order of the stream contract.
+    """
+    nh, nl, nih, nil = st[lane, 0], st[lane, 1], st[lane, 2], st[lane, 3]
+    for s in range(s0, n):
+        for k in range(zt.shape[1]):
+            zt[lane, k, s], nh, nl = _pcg_normal(nh, nl, nih, nil)
+    st[lane, 0], st[lane, 1] = nh, nl
+    if bridge:
+        ah, al, aih, ail = st[lane, 4], st[lane, 5], st[lane, 6], st[lane, 7]
+        for s in range(s0, n):
+            ub[lane, s], ah, al = _pcg_double(ah, al, aih, ail)
+        st[lane, 4], st[lane, 5] = ah, al
+
+
+@njit(cache=True, inline="always")
+def _kick_block(zt, n, sdiag, smat, use_diag, kicks, reg):
+    """kicks[reg, j, s] ← (S·ξ_s)_j for the block's n steps, vectorised over the steps s.
+
+    Dense S: Σ_k S[j, k]·ξ_k summed in k order from 0.0 (smat holds Sᵀ), the numpy reference's order.
+    """
+    d = zt.shape[1]
+    if use_diag:
+        for j in range(d):
+            a = sdiag[j]
+            for s in range(n):
+                kicks[reg, j, s] = a * zt[0, j, s]
+        return
+    for j in range(d):
+        for s in range(n):
+            kicks[reg, j, s] = 0.0
+        for k in range(d):
+            a = smat[k, j]
+            for s in range(n):
+                kicks[reg, j, s] += a * zt[0, k, s]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record(outputs, p, t, status, store_theta, ths, row):
+    """Write particle p's outcome: exit (or censoring) step, flags, and θ = row ``row`` of ``ths``."""
+    steps, escaped, diverged, theta_out = outputs
+    steps[p] = t
+    escaped[p] = status == _ESCAPED
+    diverged[p] = status == _DIVERGED
+    if store_theta:
+        for j in range(ths.shape[1]):
+            theta_out[p, j] = ths[row, j]
+
+
+@njit(cache=True, inline="always")
+def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, ckind, split, ths, gs, kicks, ub,
+              cb, n, n_next, st, zt, cur, s_prev):
+    """Up to n steps of one particle of :func:`_escape_nd`, drawing the next block meanwhile: the hot loop.
+
+    Step s uses column s of the block's kicks (and of uniform row ``cb``), then draws column s of
+    the next block (n_next steps long) into ``zt`` and uniform row 1 − cb. The draws are independent
+    of θ, so the CPU overlaps them with the step's dependency chain (measured: drawing and stepping
+    in turn took 30% longer). θ is row ``cur`` of ``ths``; the new θ goes to the other row.
+
+    ``two_region`` and ``ckind`` are compile-time constants at each call site: ckind 0 (one dividing
+    plane) and 1 (radius) are for Styblinski–Tang only, 2 for any landscape and criterion. General
+    code left in the loop (calls to pow or exp that are never made) measured up to 2× slower.
+    Returns (row of θ, statistic, status, steps taken).
+    """
+    d = ths.shape[1]
+    r = kp[0]
+    nh, nl, nih, nil = st[0, 0], st[0, 1], st[0, 2], st[0, 3]
+    ah, al, aih, ail = st[0, 4], st[0, 5], st[0, 6], st[0, 7]
+    status = _RUNNING
+    taken = n
+    for s in range(n):
+        reg = 0
+        if two_region:
+            side = 0.0
+            for j in range(d):
+                side += (ths[cur, j] - split[j]) * split[d + j]
+            if side >= 0.0:
+                reg = 1
+        nw = 1 - cur
+        fin = 0.0                  # NaN unless every coordinate is finite
+        if ckind < 2 or kid == _ST:    # separable gradient: one fused pass per coordinate
+            for j in range(d):
+                v = ths[cur, j]
+                v = v - eta * _st_grad1(r, v) + kicks[reg, j, s]
+                ths[nw, j] = v
+                fin += v - v
+        else:
+            _grad_row(kid, kp, ths, cur, gs)
+            for j in range(d):
+                v = ths[cur, j] - eta * gs[cur, j] + kicks[reg, j, s]
+                ths[nw, j] = v
+                fin += v - v
+        cur = nw
+        if s < n_next:             # column s of the next block
+            for k in range(d):
+                zt[0, k, s], nh, nl = _pcg_normal(nh, nl, nih, nil)
+            if bridge:
+                ub[1 - cb, s], ah, al = _pcg_double(ah, al, aih, ail)
+        if fin != 0.0:
+            status, taken = _DIVERGED, s + 1
+            break
+        if ckind == 0:             # _criterion_row with one plane: the same operations
+            sv = 0.0
+            for j in range(d):
+                sv += (ths[cur, j] - cp[1 + j]) * cp[1 + d + j]
+        elif ckind == 1:
+            sv = 0.0
+            for j in range(d):
+                z = ths[cur, j] - cp[j]
+                sv += z * z
+            sv -= cp[d]
+        else:
+            sv = _criterion_row(crit, cp, kid, kp, ths, cur)
+        if sv >= 0.0 or (bridge and _bridge_hit(ub[cb, s], (bridge_c2 if reg else bridge_c) * s_prev * sv)):
+            s_prev = sv
+            status, taken = _ESCAPED, s + 1
+            break
+        s_prev = sv
+    st[0, 0], st[0, 1] = nh, nl
+    st[0, 4], st[0, 5] = ah, al
+    return cur, s_prev, status, taken
+
+
+@njit(cache=True, nogil=True)
+def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
+               i0, i1, max_steps, outputs, store_theta, two_region, split):
+    """Run particles i0..i1−1 (stream indices offset + i) one at a time, in blocks of steps.
+
+    A block's normals are multiplied by S all at once (vectorised over the block's steps), and
+    drawn while the previous block is stepped. A particle that exits mid-block leaves the rest of
+    its draws unused; its trajectory, exit step and outcome are those of a run on its own.
+
+    With ``two_region``, the kick is S2·ξ where (θ − q)·e ≥ 0, ``split = [q (d), e (d)]``, and S·ξ
+    elsewhere (the two-region model of THEORY §5.2); the region is decided at the start of each step
+    (Itô: noise evaluated at the current iterate).
     """
     sdiag, smat, use_diag = noise1
     sdiag2, smat2, use_diag2 = noise2
-    steps, escaped, diverged, theta_out = outputs
     d = start.shape[0]
-    if d == 1 and use_diag and use_diag2:
-        mode = _MODE_1D            # θ in a scalar register
-    elif kid == _ST and use_diag and not two_region:
-        mode = _MODE_ST            # separable gradient and diagonal S: one fused pass per coordinate
-    else:
-        mode = _MODE_GENERIC
-    r = kp[0]
-    ths = np.empty((n_lanes, d))
-    gbs = np.empty((n_lanes, d))
-    xis = np.empty((n_lanes, d))
-    olds = np.empty((n_lanes, d))                  # θ before the step, for the overshoot test
-    states = np.zeros((n_lanes, 8), np.uint64)     # per lane: noise (hi, lo, inc hi, inc lo), aux (same)
-    xs = np.full(n_lanes, start[0])
-    s_prev = np.empty(n_lanes)
-    ts = np.zeros(n_lanes, np.int64)
-    ps = np.full(n_lanes, -1, np.int64)
+    ths = np.empty((2, d))                 # θ before and after a step: the rows alternate
+    gs = np.empty((2, d))
+    zt = np.empty((1, d, _NB))
+    ub = np.empty((2, _NB))                # bridge uniforms of this block and of the next one
+    kicks = np.empty((2, d, _NB))
+    st = np.zeros((1, 8), np.uint64)
     s_start = _criterion_value(crit, cp, kid, kp, start)
-    nxt = i0
-    active = 0
-    for lane in range(n_lanes):
+    ckind = 2                              # the general copy; Styblinski–Tang has two fast ones
+    if kid == _ST and crit == _DIVIDING and cp[0] == 1.0:
+        ckind = 0
+    elif kid == _ST and crit == _RADIUS:
+        ckind = 1
+    for p in range(i0, i1):
+        _seed_lane(seed, offset + p, bridge, st, 0)
         for j in range(d):
-            ths[lane, j] = start[j]
-        s_prev[lane] = s_start
+            ths[0, j] = start[j]
+        cur = 0
+        s_prev = s_start
+        t = 0
+        status = _RUNNING
+        cb = 0
+        n = min(_NB_FIRST, max_steps)
+        _draw_block(st, 0, 0, n, bridge, zt, ub)
+        while True:
+            _kick_block(zt, n, sdiag, smat, use_diag, kicks, 0)
+            if two_region:
+                _kick_block(zt, n, sdiag2, smat2, use_diag2, kicks, 1)
+            n_next = min(2 * n, _NB, max_steps - t - n)
+            if two_region:           # six copies of the hot loop, one per set of compile-time flags
+                if ckind == 0:
+                    res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 0, split, ths, gs,
+                                    kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+                elif ckind == 1:
+                    res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 1, split, ths, gs,
+                                    kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+                else:
+                    res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 2, split, ths, gs,
+                                    kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+            elif ckind == 0:
+                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 0, split, ths, gs,
+                                kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+            elif ckind == 1:
+                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 1, split, ths, gs,
+                                kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+            else:
+                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 2, split, ths, gs,
+                                kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+            cur, s_prev, status, taken = res
+            t += taken
+            if status != _RUNNING or t >= max_steps:
+                break
+            if n_next > n:           # the next block is longer than this one: draw its remaining columns
+                _draw_block(st, 0, n, n_next, bridge, zt, ub[1 - cb:])
+            n = n_next
+            cb = 1 - cb
+        # an exit by a step that plain gradient descent would take uphill (η·curvature > 2 there,
+        # THEORY §6.7) is the overshoot of an unstable iteration: divergence, not escape
+        if status == _ESCAPED and _uphill(kid, kp, ths, 1 - cur, gs, eta):
+            status = _DIVERGED
+        _record(outputs, p, t, status, store_theta, ths, cur)
+
+
+@njit(cache=True, inline="always")
+def _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split, x, s_prev, z, u):
+    """One step of a 1-D particle: (θ', criterion statistic at θ', status).
+
+    ``two_region`` and ``plane1`` (one dividing plane) are compile-time constants at each call site:
+    either test, or a call left in the loop, lengthens the step's dependency chain (measured 2×).
+    """
+    after = False
+    if two_region:
+        after = (x - split[0]) * split[1] >= 0.0
+    x = x - eta * _grad1(kid, kp, x) + (sd2 if after else sd) * z
+    if x - x != 0.0:
+        return x, s_prev, _DIVERGED
+    if plane1:                         # _criterion1 with one plane: the same operations
+        s = (x - cp[1]) * cp[2]
+    else:
+        s = _criterion1(crit, cp, kid, kp, x)
+    if s >= 0.0 or (bridge and _bridge_hit(u, (bc2 if after else bc) * s_prev * s)):
+        return x, s, _ESCAPED
+    return x, s, _RUNNING
+
+
+@njit(cache=True, inline="always")
+def _stretch1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split, zt, ub, m,
+              xa, sa, ka, runa, xb, sb, kb, runb):
+    """m steps of both lanes of :func:`_escape_1d` (a lane stops at its exit): the hot loop.
+
+    Returns per lane (θ, statistic, status, θ before the last step, steps taken).
+    """
+    sta = stb = _RUNNING
+    xoa, xob = xa, xb
+    na = nb = m
+    for i in range(m):
+        if runa:
+            xoa = xa
+            xa, sa, sta = _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split,
+                                 xa, sa, zt[0, 0, ka + i], ub[0, ka + i])
+            if sta != _RUNNING:
+                runa = False
+                na = i + 1
+        if runb:
+            xob = xb
+            xb, sb, stb = _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split,
+                                 xb, sb, zt[1, 0, kb + i], ub[1, kb + i])
+            if stb != _RUNNING:
+                runb = False
+                nb = i + 1
+    return xa, sa, sta, xoa, na, xb, sb, stb, xob, nb
+
+
+@njit(cache=True, nogil=True)
+def _escape_1d(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
+               i0, i1, max_steps, outputs, store_theta, two_region, split):
+    """:func:`_escape_nd` for d = 1 with a diagonal (scalar) S, two particles side by side ("lanes").
+
+    A 1-D step is one short dependency chain; two lanes give the CPU two to overlap. θ and the
+    criterion statistic of both lanes stay in registers within a stretch of steps; each lane draws
+    its own blocks. A lane whose particle finishes waits for the end of the stretch (at most _NB
+    steps), then takes the next particle, so each trajectory is that of a run on its own.
+    """
+    sd, sd2 = noise1[0][0], noise2[0][0]
+    zt = np.empty((2, 1, _NB))
+    ub = np.empty((2, _NB))
+    st = np.zeros((2, 8), np.uint64)
+    ps = np.full(2, -1, np.int64)          # per lane: particle (−1: idle), θ, statistic, steps done,
+    xs = np.empty(2)                       # position in the block, block length, next block length
+    sp = np.empty(2)
+    ts = np.zeros(2, np.int64)
+    pos = np.zeros(2, np.int64)
+    lens = np.zeros(2, np.int64)
+    nbs = np.zeros(2, np.int64)
+    olds = np.empty((1, 1))
+    work = np.empty((1, 1))
+    x0 = start[0]
+    s0 = _criterion1(crit, cp, kid, kp, x0)
+    plane1 = crit == _DIVIDING and cp[0] == 1.0
+    nxt = i0
+    for lane in range(2):
         if nxt < i1:
-            ps[lane] = nxt
-            _lane_start(seed, offset + nxt, bridge, states, lane)
-            nxt += 1
-            active += 1
-    while active > 0:
-        for lane in range(n_lanes):
+            nxt = _lane_next(lane, nxt, seed, offset, bridge, max_steps, x0, s0, st, zt, ub, ps, xs, sp, ts, pos,
+                             lens, nbs)
+    while ps[0] >= 0 or ps[1] >= 0:
+        m = _NB
+        for lane in range(2):
+            if ps[lane] >= 0:
+                m = min(m, lens[lane] - pos[lane])
+        if two_region:               # four copies of the hot loop, one per pair of compile-time flags
+            if plane1:
+                res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, True, True, split, zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0,
+                                xs[1], sp[1], pos[1], ps[1] >= 0)
+            else:
+                res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, True, False, split, zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0,
+                                xs[1], sp[1], pos[1], ps[1] >= 0)
+        elif plane1:
+            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, False, True, split, zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0,
+                                xs[1], sp[1], pos[1], ps[1] >= 0)
+        else:
+            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, False, False, split, zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0,
+                                xs[1], sp[1], pos[1], ps[1] >= 0)
+        xa, sa, sta, xoa, na, xb, sb, stb, xob, nb_ = res
+        for lane in range(2):
             p = ps[lane]
             if p < 0:
                 continue
-            nh, nl, nih, nil = states[lane, 0], states[lane, 1], states[lane, 2], states[lane, 3]
-            t = ts[lane] + 1
-            x = xs[lane]
-            x_old = x
-            fin = 0.0
-            after = False
-            if mode == _MODE_1D:
-                if two_region:
-                    after = (x - split[0]) * split[1] >= 0.0
-                g = _grad1(kid, kp, x)
-                z, nh, nl = _pcg_normal(nh, nl, nih, nil)
-                x = x - eta * g + (sdiag2[0] if after else sdiag[0]) * z
-                fin = x * 0.0
-            elif mode == _MODE_ST:
-                for j in range(d):
-                    z, nh, nl = _pcg_normal(nh, nl, nih, nil)
-                    v = ths[lane, j]
-                    olds[lane, j] = v
-                    v = v - eta * _st_grad1(r, v) + sdiag[j] * z
-                    ths[lane, j] = v
-                    fin += v * 0.0
-            else:
-                if two_region:
-                    side = 0.0
-                    for j in range(d):
-                        side += (ths[lane, j] - split[j]) * split[d + j]
-                    after = side >= 0.0
-                for j in range(d):
-                    olds[lane, j] = ths[lane, j]
-                _grad_row(kid, kp, ths, lane, gbs)
-                if after:
-                    fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag2, smat2, use_diag2,
-                                               nh, nl, nih, nil)
-                else:
-                    fin, nh, nl = _apply_noise(ths, gbs, xis, lane, eta, sdiag, smat, use_diag,
-                                               nh, nl, nih, nil)
-            states[lane, 0], states[lane, 1] = nh, nl
-            u = 1.0
-            if bridge:              # one aux uniform per step, every step (the stream contract)
-                u, ah, al = _pcg_double(states[lane, 4], states[lane, 5], states[lane, 6], states[lane, 7])
-                states[lane, 4], states[lane, 5] = ah, al
-            status = _RUNNING
-            if fin != 0.0:          # NaN unless every coordinate is finite
-                status = _DIVERGED
-            else:
-                if mode == _MODE_1D:
-                    s = _criterion1(crit, cp, kid, kp, x)
-                else:
-                    s = _criterion_row(crit, cp, kid, kp, ths, lane)
-                if s >= 0.0:
-                    status = _ESCAPED
-                elif bridge:
-                    # 2·d0·d1/σ_n², d0·d1 = (−s_prev)(−s), σ_n² of the step's region
-                    q = (bridge_c2 if after else bridge_c) * s_prev[lane] * s
-                    # exp(−q) is exactly 0.0 for q > 746, so u < exp(−q) is False there: skip the exp
-                    if q < 746.0 and u < np.exp(-q):
-                        status = _ESCAPED
-                s_prev[lane] = s
-                # an exit by a step that plain gradient descent would take uphill (η·curvature > 2
-                # there, THEORY §6.7) is the overshoot of an unstable iteration: divergence, not escape
-                if status == _ESCAPED:
-                    if mode == _MODE_1D:
-                        olds[lane, 0] = x_old
-                    if _uphill(kid, kp, olds, lane, xis, eta):
-                        status = _DIVERGED
-            xs[lane] = x
-            ts[lane] = t
+            x, s, status, x_old, n = (xa, sa, sta, xoa, na) if lane == 0 else (xb, sb, stb, xob, nb_)
+            t = ts[lane] + n
+            if status == _ESCAPED:
+                olds[0, 0] = x_old
+                if _uphill(kid, kp, olds, 0, work, eta):
+                    status = _DIVERGED
             if status == _RUNNING and t < max_steps:
+                xs[lane], sp[lane], ts[lane] = x, s, t
+                pos[lane] += n
+                if pos[lane] == lens[lane]:
+                    lens[lane] = min(nbs[lane], max_steps - t)
+                    nbs[lane] = min(2 * nbs[lane], _NB)
+                    pos[lane] = 0
+                    _draw_block(st, lane, 0, lens[lane], bridge, zt, ub)
                 continue
-            steps[p] = t            # finished: record, then the lane takes the next particle
-            escaped[p] = status == _ESCAPED
-            diverged[p] = status == _DIVERGED
-            if store_theta:
-                for j in range(d):
-                    theta_out[p, j] = x if mode == _MODE_1D else ths[lane, j]
-            ts[lane] = 0
-            xs[lane] = start[0]
-            s_prev[lane] = s_start
-            for j in range(d):
-                ths[lane, j] = start[j]
+            olds[0, 0] = x
+            _record(outputs, p, t, status, store_theta, olds, 0)
+            ps[lane] = -1
             if nxt < i1:
-                ps[lane] = nxt
-                _lane_start(seed, offset + nxt, bridge, states, lane)
-                nxt += 1
-            else:
-                ps[lane] = -1
-                active -= 1
+                nxt = _lane_next(lane, nxt, seed, offset, bridge, max_steps, x0, s0, st, zt, ub, ps, xs, sp, ts,
+                                 pos, lens, nbs)
 
 
-@njit(cache=True, nogil=True)
-def _escape_block_1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
-                    i0, i1, max_steps, outputs, store_theta, two_region, split):
-    """:func:`_escape_lanes` with one lane (d > 1: two lanes measured slower there)."""
-    _escape_lanes(1, kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
-                  i0, i1, max_steps, outputs, store_theta, two_region, split)
-
-
-@njit(cache=True, nogil=True)
-def _escape_block_2(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
-                    i0, i1, max_steps, outputs, store_theta, two_region, split):
-    """:func:`_escape_lanes` with two lanes (d = 1: each step is a short dependency chain)."""
-    _escape_lanes(2, kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
-                  i0, i1, max_steps, outputs, store_theta, two_region, split)
+@njit(cache=True, inline="always")
+def _lane_next(lane, p, seed, offset, bridge, max_steps, x0, s0, st, zt, ub, ps, xs, sp, ts, pos, lens, nbs):
+    """Start particle p in a lane of :func:`_escape_1d` (seed its streams, draw its first block); returns p + 1."""
+    _seed_lane(seed, offset + p, bridge, st, lane)
+    ps[lane], xs[lane], sp[lane], ts[lane], pos[lane] = p, x0, s0, 0, 0
+    lens[lane] = min(_NB_FIRST, max_steps)
+    nbs[lane] = min(2 * _NB_FIRST, _NB)
+    _draw_block(st, lane, 0, lens[lane], bridge, zt, ub)
+    return p + 1
 
 
 def _prepare(landscape, start, eta, noise_matrix, temperature, n_runs, max_steps, seed, criterion,
@@ -991,7 +1163,7 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     diverged = np.empty(n_runs, np.bool_)
     theta = np.empty((n_runs, d)) if return_theta else np.empty((1, d))
 
-    block = _escape_block_2 if d == 1 and use_diag and use_diag2 else _escape_block_1
+    block = _escape_1d if d == 1 and use_diag and use_diag2 else _escape_nd
     noise1 = (sdiag, S_t, use_diag)
     noise2 = (sdiag2, S2_t, use_diag2)
     outputs = (steps, escaped, diverged, theta)
