@@ -136,6 +136,23 @@ CASES = {
                               dict(eta=0.01, temperature=2.0, criterion="dividing_surface",
                                    point=np.array(styblinski_tang(2).minima[0]) + 1.2 * np.eye(2), normal=np.eye(2),
                                    max_steps=300, bridge=True)),
+    # the compiled hot loops are specialised by criterion and two-region flags: cover each copy
+    "st3-two-region-plane-bridge": (styblinski_tang(3), styblinski_tang(3).minima[0],
+                                    dict(eta=0.01, noise_matrix=0.2 * np.eye(3), noise_matrix_after=0.3 * np.eye(3),
+                                         split_point=np.array(styblinski_tang(3).minima[0]) + [0.6, 0, 0],
+                                         split_normal=[1.0, 0.0, 0.0], criterion="dividing_surface",
+                                         point=np.array(styblinski_tang(3).minima[0]) + [1.2, 0, 0],
+                                         normal=[1.0, 0.0, 0.0], max_steps=301, bridge=True)),
+    "st3-two-region-full-radius": (styblinski_tang(3), styblinski_tang(3).minima[0],
+                                   dict(eta=0.01, noise_matrix=0.2 * np.eye(3),
+                                        noise_matrix_after=0.1 * np.random.default_rng(1).standard_normal((3, 3)),
+                                        split_point=np.array(styblinski_tang(3).minima[0]) + [0.15, 0, 0],
+                                        split_normal=[1.0, 0.0, 0.0], criterion="radius", radius=0.7,
+                                        max_steps=37)),
+    "dw-radius-odd-cap": (double_well(), [-1.0], dict(eta=0.05, temperature=0.12, criterion="radius", radius=0.8,
+                                                      max_steps=37)),
+    "dw-two-planes": (double_well(), [-1.0], dict(eta=0.05, temperature=0.12, criterion="dividing_surface",
+                                                  point=[[0.0], [-2.0]], normal=[[1.0], [-1.0]], max_steps=401)),
     "st1-divergence": (styblinski_tang(1), [-2.903534], dict(eta=0.0575, temperature=3.0, criterion="dividing_surface",
                                                             point=[1e300], normal=[1.0], max_steps=300)),
 }
@@ -196,6 +213,36 @@ def test_results_do_not_depend_on_chunks_workers_or_offset(monkeypatch):
     np.testing.assert_array_equal(tail.escaped, whole.escaped[35:])
     other_seed = K.fixed_noise_escape(land, start, n_runs=60, seed=6, **kw)
     assert not np.array_equal(other_seed.steps, whole.steps)
+
+
+def test_one_dimensional_lanes_do_not_change_results(monkeypatch):
+    """1-D particles advance two at a time in the compiled kernel: any chunking gives the same runs."""
+    land, start, kw = CASES["dw-plane-bridge"]
+    whole = K.fixed_noise_escape(land, start, n_runs=61, seed=4, return_theta=True, **kw)
+    monkeypatch.setattr(K, "_CHUNK", 3)
+    for workers in (1, 2):
+        split = K.fixed_noise_escape(land, start, n_runs=61, seed=4, workers=workers, return_theta=True, **kw)
+        for a, b in zip(whole, split):
+            np.testing.assert_array_equal(a, b)
+    one = K.fixed_noise_escape(land, start, n_runs=1, seed=4, particle_offset=60, **kw)
+    assert one.steps[0] == whole.steps[60]
+
+
+def test_bridge_test_without_the_exp_decides_as_the_exp_does():
+    """_bridge_hit(u, q) skips exp(−q) when 1/(1 + q + q²/2) bounds it; the decision must equal u < exp(−q)."""
+    rng = np.random.default_rng(0)
+    q = np.concatenate([rng.exponential(3.0, 20000), rng.uniform(0, 800, 5000), [0.0, 1e-300, 5e-324, 745.9, 746.0,
+                                                                                 1e300, np.inf, np.nan]])
+    u = rng.random(q.size)
+    # u just below and just above exp(−q): the cases a loose bound would get wrong
+    near = np.exp(-q[:2000])
+    u[:1000], u[1000:2000] = np.nextafter(near[:1000], 0.0), np.nextafter(near[1000:2000], 1.0)
+    u = np.clip(u, 0.0, np.nextafter(1.0, 0.0))
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = u < np.exp(-q)
+    got = np.array([K._bridge_hit(a, b) for a, b in zip(u, q)])
+    np.testing.assert_array_equal(got, expected)
+    assert expected.sum() > 1000 and (~expected).sum() > 1000
 
 
 def test_diagonal_matrix_path_equals_temperature_path():
