@@ -127,7 +127,8 @@ def main() -> None:
         lines.append(f"| {r['return_theta']} | {r['peak_rss_bytes_before_run'] / 2**20:.0f} MiB | "
                      f"{r['peak_rss_bytes'] / 2**20:.0f} MiB | {r['result_bytes'] / 2**20:.0f} MiB | "
                      f"{_ok(r['peak_rss_bytes'] <= 2**30)} |")
-    lines += ["", "Particles run one or two at a time per thread in compiled code; memory is the interpreter, numba, "
+    lines += ["", "Particles run one at a time per thread in compiled code (two in 1-D), with up to 32 steps of noise "
+              "drawn ahead (a few KiB per thread); memory is the interpreter, numba, "
               "and the O(n_runs) outputs (10 bytes per particle, + 8·d with return_theta).", ""]
 
     lines += ["## MLP 10-32-2, R = 64 replicas, batch 32: one replicated SGD step", ""]

@@ -12,7 +12,8 @@ Three layers, all following the random-stream contract of :mod:`numerics.streams
   ``styblinski_tang`` (any d), ``double_well``, ``two_well_2d``, ``muller_brown``, with sharpness
   k: L_k(θ) = L(√k θ), ∇L_k(θ) = √k ∇L(√k θ).
 - **Escape kernel.** :func:`fixed_noise_escape`: θ ← θ − η∇L(θ) + S·ξ with a fixed (d, d) matrix S,
-  one or two particles at a time per thread (memory is O(n_runs) for the outputs only), optionally on several threads
+  one particle at a time per thread (two side by side in 1-D), with its noise drawn and multiplied
+  by S a block of up to 32 steps ahead (memory is O(n_runs) for the outputs only), optionally on several threads
   (the kernel releases the GIL). :func:`fixed_noise_escape_reference` is the plain-numpy version of
   the same contract (autograd gradients, numpy Generators); both give identical exit steps.
 
