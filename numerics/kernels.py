@@ -80,15 +80,32 @@ _KI, _WI, _FI, _ZIG_R, _ZIG_INV_R = _ziggurat_tables()
 _TWO53_INV = 1.0 / 9007199254740992.0
 
 
+_PCG_MULT = (int(_PCG_MULT_HI) << 64) | int(_PCG_MULT_LO)
+
+
 @intrinsic
-def _umulh(typingctx, a, b):
-    """High 64 bits of the 128-bit product of two uint64 (one mul instruction on x86-64)."""
-    sig = types.uint64(types.uint64, types.uint64)
+def _pcg_next(typingctx, shi, slo, ihi, ilo):
+    """One PCG64 (XSL-RR 128/64) step: returns (output, new state high, new state low).
+
+    numpy/random/src/pcg64/pcg64.h: state ← state·M + inc (mod 2¹²⁸), output = rotr64(hi ⊕ lo, hi >> 58).
+    Written in 128-bit LLVM arithmetic: the compiler emits three multiplies (a 64-bit version
+    written with a separate high-half multiply needs four) and a rotate instruction.
+    """
+    sig = types.UniTuple(types.uint64, 3)(types.uint64, types.uint64, types.uint64, types.uint64)
 
     def codegen(context, builder, signature, args):
-        i128 = ir.IntType(128)
-        p = builder.mul(builder.zext(args[0], i128), builder.zext(args[1], i128))
-        return builder.trunc(builder.lshr(p, ir.Constant(i128, 64)), ir.IntType(64))
+        i64, i128 = ir.IntType(64), ir.IntType(128)
+
+        def join(hi, lo):
+            return builder.or_(builder.shl(builder.zext(hi, i128), ir.Constant(i128, 64)), builder.zext(lo, i128))
+        state = builder.add(builder.mul(join(args[0], args[1]), ir.Constant(i128, _PCG_MULT)), join(args[2], args[3]))
+        lo = builder.trunc(state, i64)
+        hi = builder.trunc(builder.lshr(state, ir.Constant(i128, 64)), i64)
+        x = builder.xor(hi, lo)
+        fnty = ir.FunctionType(i64, [i64, i64, i64])
+        rotr = builder.module.globals.get("llvm.fshr.i64") or ir.Function(builder.module, fnty, "llvm.fshr.i64")
+        out = builder.call(rotr, [x, x, builder.lshr(hi, ir.Constant(i64, 58))])
+        return context.make_tuple(builder, signature.return_type, [out, hi, lo])
     return sig, codegen
 
 
@@ -155,18 +172,6 @@ def _seed_words(seed, particle, stream):
     for i in range(4):
         out[i] = uint64(words[2 * i]) | (uint64(words[2 * i + 1]) << uint64(32))
     return out
-
-
-@njit(cache=True, inline="always")
-def _pcg_next(shi, slo, ihi, ilo):
-    """One PCG64 (XSL-RR 128/64) step: returns (output, new state high, new state low)."""
-    nlo = slo * _PCG_MULT_LO
-    nhi = _umulh(slo, _PCG_MULT_LO) + slo * _PCG_MULT_HI + shi * _PCG_MULT_LO
-    lo = nlo + ilo
-    hi = nhi + ihi + (uint64(1) if lo < nlo else uint64(0))
-    x = hi ^ lo
-    rot = hi >> uint64(58)
-    return (x >> rot) | (x << ((uint64(64) - rot) & uint64(63))), hi, lo
 
 
 @njit(cache=True)
