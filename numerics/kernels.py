@@ -639,7 +639,7 @@ def _seed_lane(seed, index, bridge, st, lane):
 
 @njit(cache=True, inline="always")
 def _draw_block(st, lane, s0, n, bridge, zt, ub):
-    """Draws for steps s0..n−1 of the lane's block: zt[lane, k, s] ← normal k of step s, ub[lane, s] ← its AUX uniform.
+    """Draws for steps s0..n−1 of a lane's block: zt[lane, k, s] ← normal k of step s, ub[lane, s] ← the AUX uniform.
 
     The generator state stays in registers for the whole call (one load and one store of it); each
     stream is consumed in the order of the stream contract.
@@ -815,25 +815,20 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
             if two_region:
                 _kick_block(zt, n, sdiag2, smat2, use_diag2, kicks, 1, acc)
             n_next = min(2 * n, _NB, max_steps - t - n)
-            if two_region:           # six copies of the hot loop, one per set of compile-time flags
-                if ckind == 0:
-                    res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 0, split, ths, gs,
-                                    kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
-                elif ckind == 1:
-                    res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 1, split, ths, gs,
-                                    kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
-                else:
-                    res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 2, split, ths, gs,
-                                    kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
-            elif ckind == 0:
+            # four copies of the hot loop: one dividing plane with and without two-region noise, radius
+            # without it (Styblinski–Tang), and a general one (every copy adds seconds of compile time)
+            if two_region and ckind == 0:
+                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 0, split, ths, gs,
+                                kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+            elif not two_region and ckind == 0:
                 res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 0, split, ths, gs,
                                 kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
-            elif ckind == 1:
+            elif not two_region and ckind == 1:
                 res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 1, split, ths, gs,
                                 kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
             else:
-                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 2, split, ths, gs,
-                                kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, 2, split, ths,
+                                gs, kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
             cur, s_prev, status, taken = res
             t += taken
             if status != _RUNNING or t >= max_steps:
@@ -935,19 +930,17 @@ def _escape_1d(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
         for lane in range(2):
             if ps[lane] >= 0:
                 m = min(m, lens[lane] - pos[lane])
-        if two_region:               # four copies of the hot loop, one per pair of compile-time flags
-            if plane1:
-                res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, True, True, split, zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0,
-                                xs[1], sp[1], pos[1], ps[1] >= 0)
-            else:
-                res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, True, False, split, zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0,
-                                xs[1], sp[1], pos[1], ps[1] >= 0)
+        # three copies of the hot loop: one dividing plane with and without two-region noise, and a
+        # general one (every copy adds seconds of compile time)
+        if plane1 and two_region:
+            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, True, True, split,
+                            zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0, xs[1], sp[1], pos[1], ps[1] >= 0)
         elif plane1:
-            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, False, True, split, zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0,
-                                xs[1], sp[1], pos[1], ps[1] >= 0)
+            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, False, True, split,
+                            zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0, xs[1], sp[1], pos[1], ps[1] >= 0)
         else:
-            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, False, False, split, zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0,
-                                xs[1], sp[1], pos[1], ps[1] >= 0)
+            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, two_region, False, split,
+                            zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0, xs[1], sp[1], pos[1], ps[1] >= 0)
         xa, sa, sta, xoa, na, xb, sb, stb, xob, nb_ = res
         for lane in range(2):
             p = ps[lane]
