@@ -224,15 +224,26 @@ def _normal_slow(r, shi, slo, ihi, ilo):
         r, shi, slo = _pcg_next(shi, slo, ihi, ilo)
 
 
+@intrinsic
+def _flip_sign(typingctx, x, bits):
+    """x with its sign bit flipped where bit 63 of ``bits`` (uint64) is set: −x or x, branch-free and exact."""
+    sig = types.float64(types.float64, types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        sign = builder.and_(args[1], ir.Constant(i64, 1 << 63))
+        return builder.bitcast(builder.xor(builder.bitcast(args[0], i64), sign), ir.DoubleType())
+    return sig, codegen
+
+
 @njit(cache=True, inline="always")
 def _pcg_normal(shi, slo, ihi, ilo):
-    """numpy's ziggurat standard normal; the 99% branch inline and branch-free in the sign."""
+    """numpy's ziggurat standard normal; the 99% branch inline and branch-free in the sign (bit 8 of the draw)."""
     r, shi, slo = _pcg_next(shi, slo, ihi, ilo)
     idx = r & uint64(0xFF)
     rabs = (r >> uint64(9)) & uint64(0x000FFFFFFFFFFFFF)
     if rabs < _KI[idx]:
-        sgn = 1.0 - 2.0 * float(np.int64((r >> uint64(8)) & uint64(1)))   # ±1: x·sgn is exact
-        return float(np.int64(rabs)) * _WI[idx] * sgn, shi, slo
+        return _flip_sign(float(np.int64(rabs)) * _WI[idx], r << uint64(55)), shi, slo
     return _normal_slow(r, shi, slo, ihi, ilo)
 
 
