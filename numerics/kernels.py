@@ -885,6 +885,8 @@ def _stretch1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plan
               xa, sa, ka, runa, xb, sb, kb, runb):
     """m steps of both lanes of :func:`_escape_1d` (a lane stops at its exit): the hot loop.
 
+    The two lanes are written out: the same step as a helper returning each lane's six state values
+    measured 3× slower (40 against 13 ns per particle-step on the 1-D bridge benchmark).
     Returns per lane (θ, statistic, status, θ before the last step, steps taken).
     """
     sta = stb = _RUNNING

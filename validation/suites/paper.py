@@ -38,7 +38,7 @@ from validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
 from validation.suites.common import (CENSOR_NATS, add_rate_sweeps, adaptive_max_steps, provenance,
                                       run_escape_sweep)
 
-SIZES = {"default": "about 4–8 min on 2 cores (Styblinski–Tang 1000 runs per point; MLPs 64; measured 4 min 11 s idle)",
+SIZES = {"default": "about 2–8 min on 2 cores (Styblinski–Tang 1000 runs per point; MLPs 64; measured 1 min 42 s idle)",
          "full": "about 40 min on 2 cores (4000 and 192 runs per point)"}
 N_RUNS = {"default": 1000, "full": 4000}
 ST1 = "styblinski-tang:dim=1"
