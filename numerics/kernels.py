@@ -708,13 +708,15 @@ def _record(outputs, p, t, status, store_theta, ths, row):
 
 @njit(cache=True, inline="always")
 def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, ckind, split, ths, gs, kicks, ub,
-              cb, n, n_next, st, zt, cur, s_prev):
+              cb, n, st, zt, cur, s_prev):
     """Up to n steps of one particle of :func:`_escape_nd`, drawing the next block meanwhile: the hot loop.
 
     Step s uses row s of the block's kicks (and column s of uniform row ``cb``), then draws step s of
-    the next block (n_next steps long) into ``zt`` and uniform row 1 − cb. The draws are independent
-    of θ, so the CPU can overlap them with the step (measured on ST-10D: 5–10% faster than drawing
-    the whole block first). θ is row ``cur`` of ``ths``; the new θ goes to the other row.
+    the next block into ``zt`` and uniform row 1 − cb. The draws are independent of θ, so the CPU can
+    overlap them with the step (measured on ST-10D: 5–10% faster than drawing the whole block first).
+    A next block shorter than n (the last one before ``max_steps``) gets its n columns all the same:
+    the extra draws are never used, and testing for them in the loop cost 2 ns per step (measured).
+    θ is row ``cur`` of ``ths``; the new θ goes to the other row.
 
     ``ckind`` is a compile-time constant at each call site, and so is ``two_region`` except in the
     general copy: ckind 0 (one dividing plane) and 1 (radius) are for Styblinski–Tang only, 2 for any
@@ -746,11 +748,10 @@ def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, c
             for j in range(d):
                 ths[nw, j] = ths[cur, j] - eta * gs[cur, j] + kicks[reg, s, j]
         cur = nw
-        if s < n_next:             # step s of the next block
-            for k in range(d):
-                zt[0, k, s], nh, nl = _pcg_normal(nh, nl, nih, nil)
-            if bridge:
-                ub[1 - cb, s], ah, al = _pcg_double(ah, al, aih, ail)
+        for k in range(d):         # step s of the next block
+            zt[0, k, s], nh, nl = _pcg_normal(nh, nl, nih, nil)
+        if bridge:
+            ub[1 - cb, s], ah, al = _pcg_double(ah, al, aih, ail)
         fin = 0.0                  # NaN unless every coordinate is finite; with it, the statistic
         sv = 0.0
         if ckind == 0:             # _criterion_row with one plane: the same operations
@@ -829,19 +830,20 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
                 _kick_block(zt, n, sdiag2, smat2, use_diag2, kicks, 1, acc)
             n_next = min(2 * n, _NB, max_steps - t - n)
             # four copies of the hot loop: one dividing plane with and without two-region noise, radius
-            # without it (Styblinski–Tang), and a general one (every copy adds seconds of compile time)
+            # without it (Styblinski–Tang; never a bridge: _prepare refuses it for any criterion but the
+            # dividing surface), and a general one (every copy adds seconds of compile time)
             if two_region and ckind == 0:
                 res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 0, split, ths, gs,
-                                kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+                                kicks, ub, cb, n, st, zt, cur, s_prev)
             elif not two_region and ckind == 0:
                 res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 0, split, ths, gs,
-                                kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+                                kicks, ub, cb, n, st, zt, cur, s_prev)
             elif not two_region and ckind == 1:
-                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 1, split, ths, gs,
-                                kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+                res = _steps_nd(kid, kp, crit, cp, eta, False, bridge_c, bridge_c2, False, 1, split, ths, gs,
+                                kicks, ub, cb, n, st, zt, cur, s_prev)
             else:
                 res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, 2, split, ths,
-                                gs, kicks, ub, cb, n, n_next, st, zt, cur, s_prev)
+                                gs, kicks, ub, cb, n, st, zt, cur, s_prev)
             cur, s_prev, status, taken = res
             t += taken
             if status != _RUNNING or t >= max_steps:
