@@ -77,6 +77,8 @@ def _ziggurat_tables():
 
 
 _KI, _WI, _FI, _ZIG_R, _ZIG_INV_R = _ziggurat_tables()
+_WI_SIGNED = np.concatenate([_WI, -_WI])
+"""wi and −wi: indexed by the draw's low 9 bits (the layer, and the sign bit 8), x·(−w) = −(x·w) exactly."""
 _TWO53_INV = 1.0 / 9007199254740992.0
 
 
@@ -224,26 +226,18 @@ def _normal_slow(r, shi, slo, ihi, ilo):
         r, shi, slo = _pcg_next(shi, slo, ihi, ilo)
 
 
-@intrinsic
-def _flip_sign(typingctx, x, bits):
-    """x with its sign bit flipped where bit 63 of ``bits`` (uint64) is set: −x or x, branch-free and exact."""
-    sig = types.float64(types.float64, types.uint64)
-
-    def codegen(context, builder, signature, args):
-        i64 = ir.IntType(64)
-        sign = builder.and_(args[1], ir.Constant(i64, 1 << 63))
-        return builder.bitcast(builder.xor(builder.bitcast(args[0], i64), sign), ir.DoubleType())
-    return sig, codegen
-
-
 @njit(cache=True, inline="always")
 def _pcg_normal(shi, slo, ihi, ilo):
-    """numpy's ziggurat standard normal; the 99% branch inline and branch-free in the sign (bit 8 of the draw)."""
+    """numpy's ziggurat standard normal; the 99% branch inline and branch-free in the sign (bit 8 of the draw).
+
+    The sign comes with the layer's width from a signed table (measured: fewer instructions per normal
+    than flipping the sign bit of the product).
+    """
     r, shi, slo = _pcg_next(shi, slo, ihi, ilo)
     idx = r & uint64(0xFF)
     rabs = (r >> uint64(9)) & uint64(0x000FFFFFFFFFFFFF)
     if rabs < _KI[idx]:
-        return _flip_sign(float(np.int64(rabs)) * _WI[idx], r << uint64(55)), shi, slo
+        return float(np.int64(rabs)) * _WI_SIGNED[r & uint64(0x1FF)], shi, slo
     return _normal_slow(r, shi, slo, ihi, ilo)
 
 
