@@ -1,6 +1,8 @@
 """Sweeps: seeds from the config hash, identical results for 1 and 2 workers and after a resume."""
+import gc
 import sys
 import warnings
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -132,3 +134,39 @@ def test_plain_log_lines_when_stderr_is_not_a_terminal(tmp_path, capsys):
     assert "flatminima: task 1/2 done" in err and "flatminima: task 2/2 done" in err
     run_sweep(sweep_tasks.noisy_line, CONFIGS[:2], tmp_path / "quiet", workers=1, progress=False)
     assert "flatminima: task" not in capsys.readouterr().err
+
+
+class _TrackingPool(ThreadPoolExecutor):
+    """A one-thread pool that keeps a weak reference to every future it hands out."""
+
+    def __init__(self):
+        super().__init__(max_workers=1)
+        self.futures = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = super().submit(fn, *args, **kwargs)
+        self.futures.append(weakref.ref(future))
+        return future
+
+
+def test_a_written_task_releases_its_future_and_rows(tmp_path, monkeypatch):
+    """The sweep keeps no finished future (nor the rows it holds) once their rows are written: memory O(1)
+    in the number of finished tasks, which a 1e10-step sweep needs (issue 7's long run).
+
+    At the write of the k-th finished task (k = 1..n), only the n − k + 1 futures not yet handed over
+    by as_completed (the k-th included) may still be alive.
+    """
+    pool = _TrackingPool()
+    alive = []
+    write = Store.write
+
+    def counting_write(self, *args, **kwargs):
+        gc.collect()
+        alive.append(sum(ref() is not None for ref in pool.futures))
+        return write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "write", counting_write)
+    with pool:
+        run_sweep(sweep_tasks.noisy_line, CONFIGS, tmp_path, executor=pool, progress=False)
+    n = len(CONFIGS)
+    assert alive == [n - k + 1 for k in range(1, n + 1)]
