@@ -62,9 +62,8 @@ _MIX_MULT_L = np.uint32(0xCA01F9DD)
 _MIX_MULT_R = np.uint32(0x4973F715)
 _XSHIFT = np.uint32(16)
 _POOL = 4
-# numpy/random/src/pcg64/pcg64.h: PCG_DEFAULT_MULTIPLIER_128 (high, low)
-_PCG_MULT_HI = np.uint64(2549297995355413924)
-_PCG_MULT_LO = np.uint64(4865540595714422341)
+# numpy/random/src/pcg64/pcg64.h: PCG_DEFAULT_MULTIPLIER_128 = (high << 64) | low
+_PCG_MULT = (2549297995355413924 << 64) | 4865540595714422341
 _MASK32 = np.uint64(0xFFFFFFFF)
 
 
@@ -80,9 +79,6 @@ _KI, _WI, _FI, _ZIG_R, _ZIG_INV_R = _ziggurat_tables()
 _WI_SIGNED = np.concatenate([_WI, -_WI])
 """wi and −wi: indexed by the draw's low 9 bits (the layer, and the sign bit 8), x·(−w) = −(x·w) exactly."""
 _TWO53_INV = 1.0 / 9007199254740992.0
-
-
-_PCG_MULT = (int(_PCG_MULT_HI) << 64) | int(_PCG_MULT_LO)
 
 
 @intrinsic
