@@ -12,9 +12,10 @@ Three layers, all following the random-stream contract of :mod:`numerics.streams
   ``styblinski_tang`` (any d), ``double_well``, ``two_well_2d``, ``muller_brown``, with sharpness
   k: L_k(θ) = L(√k θ), ∇L_k(θ) = √k ∇L(√k θ).
 - **Escape kernel.** :func:`fixed_noise_escape`: θ ← θ − η∇L(θ) + S·ξ with a fixed (d, d) matrix S,
-  one particle at a time per thread (two side by side in 1-D), with its noise drawn and multiplied
-  by S a block of up to 32 steps ahead (memory is O(n_runs) for the outputs only), optionally on several threads
-  (the kernel releases the GIL). :func:`fixed_noise_escape_reference` is the plain-numpy version of
+  one particle at a time per thread (two side by side in 1-D, four in 4-wide vectors for
+  Styblinski–Tang with one plane or a radius and one noise region), with its noise drawn and
+  multiplied by S ahead of the step (memory is O(n_runs) for the outputs only), optionally on several
+  threads (the kernel releases the GIL). :func:`fixed_noise_escape_reference` is the plain-numpy version of
   the same contract (autograd gradients, numpy Generators); both give identical exit steps.
 
 Stream use by :func:`fixed_noise_escape` (particle ``i`` is stream index ``particle_offset + i``):
@@ -698,7 +699,7 @@ def _record(outputs, p, t, status, store_theta, ths, row):
 
 
 @njit(cache=True, inline="always")
-def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, ckind, split, ths, gs, kicks, ub,
+def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, plane1, split, ths, gs, kicks, ub,
               cb, n, st, zt, cur, s_prev):
     """Up to n steps of one particle of :func:`_escape_nd`, drawing the next block meanwhile: the hot loop.
 
@@ -709,10 +710,9 @@ def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, c
     the extra draws are never used, and testing for them in the loop cost 2 ns per step (measured).
     θ is row ``cur`` of ``ths``; the new θ goes to the other row.
 
-    ``ckind`` is a compile-time constant at each call site, and so is ``two_region`` except in the
-    general copy: ckind 0 (one dividing plane) and 1 (radius) are for Styblinski–Tang only, 2 for any
-    landscape and criterion. General code left in the loop (calls to pow or exp that are never made)
-    measured up to 2× slower.
+    ``plane1`` (Styblinski–Tang with one dividing plane) is a compile-time constant at each call site,
+    and so is ``two_region`` except in the general copy (any landscape and criterion). General code left
+    in the loop (calls to pow or exp that are never made) measured up to 2× slower.
     Returns (row of θ, statistic, status, steps taken).
     """
     d = ths.shape[1]
@@ -730,7 +730,7 @@ def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, c
             if side >= 0.0:
                 reg = 1
         nw = 1 - cur
-        if ckind < 2 or kid == _ST:    # separable gradient: elementwise over coordinates (SIMD)
+        if plane1 or kid == _ST:   # separable gradient: elementwise over coordinates (SIMD)
             for j in range(d):
                 v = ths[cur, j]
                 ths[nw, j] = v - eta * _st_grad1(r, v) + kicks[reg, s, j]
@@ -745,25 +745,18 @@ def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, c
             ub[1 - cb, s], ah, al = _pcg_double(ah, al, aih, ail)
         fin = 0.0                  # NaN unless every coordinate is finite; with it, the statistic
         sv = 0.0
-        if ckind == 0:             # _criterion_row with one plane: the same operations
+        if plane1:                 # _criterion_row with one plane: the same operations
             for j in range(d):
                 v = ths[cur, j]
                 fin += v - v
                 sv += (v - cp[1 + j]) * cp[1 + d + j]
-        elif ckind == 1:
-            for j in range(d):
-                v = ths[cur, j]
-                fin += v - v
-                z = v - cp[j]
-                sv += z * z
-            sv -= cp[d]
         else:
             for j in range(d):
                 fin += ths[cur, j] - ths[cur, j]
         if fin != 0.0:
             status, taken = _DIVERGED, s + 1
             break
-        if ckind == 2:
+        if not plane1:
             sv = _criterion_row(crit, cp, kid, kp, ths, cur)
         if sv >= 0.0 or (bridge and _bridge_hit(ub[cb, s], (bridge_c2 if reg else bridge_c) * s_prev * sv)):
             s_prev = sv
@@ -806,11 +799,7 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
     acc = np.empty(_NB)
     st = np.zeros((1, 8), np.uint64)
     s_start = _criterion_value(crit, cp, kid, kp, start)
-    ckind = 2                              # the general copy; Styblinski–Tang has two fast ones
-    if kid == _ST and crit == _DIVIDING and cp[0] == 1.0:
-        ckind = 0
-    elif kid == _ST and crit == _RADIUS:
-        ckind = 1
+    plane1 = kid == _ST and crit == _DIVIDING and cp[0] == 1.0
     for p in range(i0, i1):
         _seed_lane(seed, offset + p, bridge, st, 0)
         for j in range(d):
@@ -827,21 +816,14 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
             if two_region:
                 _kick_block(zt, n, sdiag2, smat2, use_diag2, kicks, 1, acc)
             n_next = min(2 * n, _NB, max_steps - t - n)
-            # four copies of the hot loop: one dividing plane with and without two-region noise, radius
-            # without it (Styblinski–Tang; never a bridge: _prepare refuses it for any criterion but the
-            # dividing surface), and a general one (every copy adds seconds of compile time)
-            if two_region and ckind == 0:
-                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, 0, split, ths, gs,
-                                kicks, ub, cb, n, st, zt, cur, s_prev)
-            elif not two_region and ckind == 0:
-                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, False, 0, split, ths, gs,
-                                kicks, ub, cb, n, st, zt, cur, s_prev)
-            elif not two_region and ckind == 1:
-                res = _steps_nd(kid, kp, crit, cp, eta, False, bridge_c, bridge_c2, False, 1, split, ths, gs,
+            # two copies of the hot loop: Styblinski–Tang's one dividing plane with two-region noise (without
+            # it, _escape_lanes runs), and a general one (every copy adds seconds of compile time)
+            if two_region and plane1:
+                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, True, split, ths, gs,
                                 kicks, ub, cb, n, st, zt, cur, s_prev)
             else:
-                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, 2, split, ths,
-                                gs, kicks, ub, cb, n, st, zt, cur, s_prev)
+                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, False, split,
+                                ths, gs, kicks, ub, cb, n, st, zt, cur, s_prev)
             cur, s_prev, status, taken = res
             t += taken
             if status != _RUNNING or t >= max_steps:
@@ -1474,6 +1456,15 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
             if bridge:
                 p = np.exp(-np.where(after, bridge_c2, bridge_c) * s_prev[alive] * s)
                 hit |= ~bad & (u < p)
+            # an exit by a step that plain gradient descent takes uphill from θ (η·curvature > 2 there,
+            # THEORY §6.7) is the overshoot of an unstable iteration: a divergence, as in the kernel's _uphill
+            if hit.any():
+                old = th[hit]
+                down = old - eta * g[hit]
+                uphill = ~(np.asarray(landscape.loss(down.T), float).reshape(-1)
+                           <= np.asarray(landscape.loss(old.T), float).reshape(-1))
+                over = np.flatnonzero(hit)[uphill]
+                hit[over], bad[over] = False, True
             diverged[alive[bad]] = True
             escaped[alive[hit]] = True
             steps[alive[bad | hit]] = t
