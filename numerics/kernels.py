@@ -784,9 +784,9 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
     Styblinski–Tang with one plane or a radius, and one noise region, runs four particles at a time
     (:func:`_escape_lanes`; the same results).
     """
-    if kid == _ST and not two_region and ((crit == _DIVIDING and cp[0] == 1.0) or crit == _RADIUS):
-        _escape_lanes(kid, kp, start, eta, noise1, crit, cp, bridge, bridge_c, seed, offset, i0, i1, max_steps,
-                      outputs, store_theta)
+    if kid == _ST and ((crit == _DIVIDING and cp[0] == 1.0) or crit == _RADIUS):
+        _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset, i0,
+                      i1, max_steps, outputs, store_theta, two_region, split)
         return
     sdiag, smat, use_diag = noise1
     sdiag2, smat2, use_diag2 = noise2
@@ -844,111 +844,168 @@ _LANES = 4
 """Particles stepped side by side by :func:`_escape_lanes`: one AVX2 register of doubles."""
 
 
-def _lanes_step_intrinsic(radius: bool):
+def _vec4_tools(builder):
+    """(4-wide double type, its pointer type, splat(x), const(c), vector pointer at element offset)."""
+    v4 = ir.VectorType(ir.DoubleType(), _LANES)
+    v4p = v4.as_pointer()
+
+    def splat(x):
+        v = ir.Constant(v4, ir.Undefined)
+        for i in range(_LANES):
+            v = builder.insert_element(v, x, ir.Constant(ir.IntType(32), i))
+        return v
+
+    def const(c):
+        return ir.Constant(v4, [c] * _LANES)
+
+    def at(ptr, off):
+        return builder.bitcast(builder.gep(ptr, [off]), v4p)
+    return v4, splat, const, at
+
+
+def _lanes_step_intrinsic(radius: bool, two_region: bool):
     """An intrinsic: one Styblinski–Tang step of four particles, and their criterion (plane or radius).
 
     θ is stored by coordinate, then particle (index j·4 + l), so each coordinate of the four particles
-    is one 4-wide vector. Each lane does exactly the scalar operations of :func:`_steps_nd`, in the same
-    order (IEEE arithmetic is per lane; no fused multiply-add): the update
-    θ' = (θ − η·√k·(((2y·y)·y − 16y) + 2.5)) + kick with y = √k·θ, the finiteness sum Σ(θ'−θ') and
-    the statistic — one plane: Σ(θ'_j − p_j)·n_j (cp = [1, p, n]); radius: Σ(θ'_j − c_j)² − r²
-    (cp = [c, r²]) — both summed over j from 0.0. The statistics go to ``svout``; the result is the
-    4-bit mask of lanes whose sum is not finite or whose statistic is ≥ 0.
+    is one 4-wide vector; so are the kicks. Each lane does exactly the scalar operations of
+    :func:`_steps_nd`, in the same order (IEEE arithmetic is per lane; no fused multiply-add): the
+    update θ' = (θ − η·√k·(((2y·y)·y − 16y) + 2.5)) + kick with y = √k·θ, the finiteness sum Σ(θ'−θ')
+    and the statistic — one plane: Σ(θ'_j − p_j)·n_j (cp = [1, p, n]); radius: Σ(θ'_j − c_j)² − r²
+    (cp = [c, r²]) — all summed over j from 0.0. With ``two_region`` a lane takes its kick from
+    ``kick2`` where ``reg`` (1.0 or 0.0 per lane) is set, and the side of the split plane at θ',
+    Σ(θ'_j − q_j)·e_j (split = [q, e]), goes to ``sideout``: the next step's region. The statistics go
+    to ``svout``; the result is the 4-bit mask of lanes whose sum is not finite or whose statistic is ≥ 0.
     """
     @intrinsic
-    def step(typingctx, th, cur, kick, cp, eta, r, svout):
-        sig = types.int64(th, cur, kick, cp, eta, r, svout)
+    def step(typingctx, th, cur, kick, kick2, reg, cp, split, eta, r, svout, sideout):
+        sig = types.int64(th, cur, kick, kick2, reg, cp, split, eta, r, svout, sideout)
 
         def codegen(context, builder, signature, args):
-            f64 = ir.DoubleType()
-            v4 = ir.VectorType(f64, _LANES)
-            v4p = v4.as_pointer()
             i64 = ir.IntType(64)
-            arrs = {i: context.make_array(signature.args[i])(context, builder, args[i]) for i in (0, 2, 3, 6)}
-            pth, pk, pcp, psv = (arrs[i].data for i in (0, 2, 3, 6))
-            row = builder.extract_value(arrs[0].shape, 1)          # d·4: one row of th (θ before, θ after)
+            v4, splat, const, at = _vec4_tools(builder)
+            ptr = {i: context.make_array(signature.args[i])(context, builder, args[i]).data
+                   for i in (0, 2, 3, 4, 5, 6, 9, 10)}
+            shape = context.make_array(signature.args[0])(context, builder, args[0]).shape
+            row = builder.extract_value(shape, 1)          # d·4: one row of th (θ before, θ after)
             d = builder.udiv(row, ir.Constant(i64, _LANES))
             cur = builder.sext(args[1], i64)
-            pc = builder.gep(pth, [builder.mul(cur, row)])
-            pn = builder.gep(pth, [builder.mul(builder.sub(ir.Constant(i64, 1), cur), row)])
-
-            def splat(x):
-                v = ir.Constant(v4, ir.Undefined)
-                for i in range(_LANES):
-                    v = builder.insert_element(v, x, ir.Constant(ir.IntType(32), i))
-                return v
-
-            def vec(ptr, off):
-                return builder.bitcast(builder.gep(ptr, [off]), v4p)
-
-            def const(x):
-                return ir.Constant(v4, [x] * _LANES)
-            eta_v, r_v, zero = splat(args[4]), splat(args[5]), const(0.0)
+            pc = builder.gep(ptr[0], [builder.mul(cur, row)])
+            pn = builder.gep(ptr[0], [builder.mul(builder.sub(ir.Constant(i64, 1), cur), row)])
+            eta_v, r_v, zero = splat(args[7]), splat(args[8]), const(0.0)
+            after = builder.fcmp_ordered("!=", builder.load(at(ptr[4], ir.Constant(i64, 0)), align=8), zero)
             sv_p = cgutils.alloca_once_value(builder, zero)
             fin_p = cgutils.alloca_once_value(builder, zero)
+            side_p = cgutils.alloca_once_value(builder, zero)
             with cgutils.for_range(builder, d) as loop:
                 j = loop.index
                 off = builder.mul(j, ir.Constant(j.type, _LANES))
-                x = builder.load(vec(pc, off), align=8)
+                x = builder.load(at(pc, off), align=8)
+                kick_j = builder.load(at(ptr[2], off), align=8)
+                if two_region:
+                    kick_j = builder.select(after, builder.load(at(ptr[3], off), align=8), kick_j)
                 y = builder.fmul(r_v, x)
                 cube = builder.fmul(builder.fmul(builder.fmul(const(2.0), y), y), y)
                 g = builder.fmul(r_v, builder.fadd(builder.fsub(cube, builder.fmul(const(16.0), y)), const(2.5)))
-                xn = builder.fadd(builder.fsub(x, builder.fmul(eta_v, g)), builder.load(vec(pk, off), align=8))
-                builder.store(xn, vec(pn, off), align=8)
+                xn = builder.fadd(builder.fsub(x, builder.fmul(eta_v, g)), kick_j)
+                builder.store(xn, at(pn, off), align=8)
                 builder.store(builder.fadd(builder.load(fin_p), builder.fsub(xn, xn)), fin_p)
                 if radius:
-                    z = builder.fsub(xn, splat(builder.load(builder.gep(pcp, [j]))))
+                    z = builder.fsub(xn, splat(builder.load(builder.gep(ptr[5], [j]))))
                     term = builder.fmul(z, z)
                 else:
-                    pj = builder.load(builder.gep(pcp, [builder.add(j, ir.Constant(j.type, 1))]))
-                    nj = builder.load(builder.gep(pcp, [builder.add(builder.add(j, d), ir.Constant(j.type, 1))]))
+                    pj = builder.load(builder.gep(ptr[5], [builder.add(j, ir.Constant(i64, 1))]))
+                    nj = builder.load(builder.gep(ptr[5], [builder.add(builder.add(j, d), ir.Constant(i64, 1))]))
                     term = builder.fmul(builder.fsub(xn, splat(pj)), splat(nj))
                 builder.store(builder.fadd(builder.load(sv_p), term), sv_p)
+                if two_region:
+                    qj = builder.load(builder.gep(ptr[6], [j]))
+                    ej = builder.load(builder.gep(ptr[6], [builder.add(j, d)]))
+                    side = builder.fmul(builder.fsub(xn, splat(qj)), splat(ej))
+                    builder.store(builder.fadd(builder.load(side_p), side), side_p)
             sv = builder.load(sv_p)
             if radius:
-                sv = builder.fsub(sv, splat(builder.load(builder.gep(pcp, [d]))))
-            builder.store(sv, builder.bitcast(psv, v4p), align=8)
+                sv = builder.fsub(sv, splat(builder.load(builder.gep(ptr[5], [d]))))
+            builder.store(sv, at(ptr[9], ir.Constant(i64, 0)), align=8)
+            if two_region:
+                builder.store(builder.load(side_p), at(ptr[10], ir.Constant(i64, 0)), align=8)
             bad = builder.or_(builder.fcmp_unordered("!=", builder.load(fin_p), zero),
                               builder.fcmp_ordered(">=", sv, zero))
-            return builder.zext(builder.bitcast(bad, ir.IntType(_LANES)), ir.IntType(64))
+            return builder.zext(builder.bitcast(bad, ir.IntType(_LANES)), i64)
         return sig, codegen
     return step
 
 
-_lanes_plane = _lanes_step_intrinsic(radius=False)
-_lanes_radius = _lanes_step_intrinsic(radius=True)
+_lanes_steps = {(radius, two): _lanes_step_intrinsic(radius, two) for radius in (False, True) for two in (False, True)}
+_lanes_plane, _lanes_plane2 = _lanes_steps[False, False], _lanes_steps[False, True]
+_lanes_radius, _lanes_radius2 = _lanes_steps[True, False], _lanes_steps[True, True]
+
+
+@intrinsic
+def _lanes_matvec(typingctx, smat, xi, kick):
+    """kick[j·4 + l] ← Σ_k S[j, k]·ξ[k·4 + l] for four lanes at once, summed in k order from 0.0 (as
+    :func:`_kick_block`); ``smat`` = Sᵀ (d, d), C-contiguous."""
+    sig = types.void(smat, xi, kick)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        v4, splat, const, at = _vec4_tools(builder)
+        arrs = [context.make_array(t)(context, builder, a) for t, a in zip(signature.args, args)]
+        ps, px, pk = (a.data for a in arrs)
+        d = builder.extract_value(arrs[0].shape, 0)
+        four = ir.Constant(i64, _LANES)
+        with cgutils.for_range(builder, d) as outer:
+            j = outer.index
+            acc_p = cgutils.alloca_once_value(builder, const(0.0))
+            builder.store(const(0.0), acc_p)
+            with cgutils.for_range(builder, d) as inner:
+                k = inner.index
+                a = splat(builder.load(builder.gep(ps, [builder.add(builder.mul(k, d), j)])))
+                term = builder.fmul(a, builder.load(at(px, builder.mul(k, four)), align=8))
+                builder.store(builder.fadd(builder.load(acc_p), term), acc_p)
+            builder.store(builder.load(acc_p), at(pk, builder.mul(j, four)), align=8)
+        return context.get_dummy_value()
+    return sig, codegen
 
 
 @njit(cache=True, nogil=True)
-def _escape_lanes(kid, kp, start, eta, noise1, crit, cp, bridge, bridge_c, seed, offset, i0, i1, max_steps,
-                  outputs, store_theta):
-    """:func:`_escape_nd` for Styblinski–Tang with one plane or a radius, one noise region: four particles at once.
+def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset, i0,
+                  i1, max_steps, outputs, store_theta, two_region, split):
+    """:func:`_escape_nd` for Styblinski–Tang with one plane or a radius: four particles at once.
 
     Each lane holds one particle; a lane whose particle exits (or reaches ``max_steps``) takes the
-    next one. A step advances all four lanes with 4-wide vectors (:func:`_lanes_step_intrinsic`),
-    then draws every lane's noise for its next step: the draws do not depend on θ, so the CPU overlaps
-    them with the step. Per particle, the draws, the arithmetic and the exit decisions are those of a
-    run on its own (the reference's exit steps, bit for bit). Lanes left without a particle at the end
-    keep stepping, ignored.
+    next one. Every lane draws its noise for the step (in its streams' order), then one step advances
+    all four lanes with 4-wide vectors (:func:`_lanes_step_intrinsic`); the draws do not depend on θ,
+    so the CPU overlaps them with the previous step. A dense S is applied to the four lanes' normals
+    at once (:func:`_lanes_matvec`); with two-region noise both kicks are made and each lane takes
+    the one of its region. Per particle, the draws, the arithmetic and the exit decisions are those
+    of a run on its own (the reference's exit steps, bit for bit). Lanes left without a particle at
+    the end keep stepping, ignored.
 
     The draws are written out here, not in a helper: an inlined helper taking the arrays put ten
     reference-count updates per lane into every step (measured: 64 against 39 ns per particle-step).
     """
     sdiag, smat, use_diag = noise1
+    sdiag2, smat2, use_diag2 = noise2
     d = start.shape[0]
     radius = crit == _RADIUS
     r = kp[0]
     th = np.empty((2, d * _LANES))         # θ by coordinate, then lane; rows alternate (before, after a step)
-    kick = np.zeros(d * _LANES)            # this step's S·ξ, same layout
+    xi = np.zeros(d * _LANES)              # this step's normals, same layout
+    kick = np.zeros(d * _LANES)            # this step's S·ξ (and S2·ξ), same layout
+    kick2 = np.zeros(d * _LANES)
+    reg = np.zeros(_LANES)                 # 1.0 where the lane's θ is beyond the split plane
+    side = np.zeros(_LANES)
     ru = np.zeros(_LANES)                  # this step's bridge uniforms
     sv = np.empty(_LANES)
     sprev = np.empty(_LANES)
     st = np.zeros((_LANES, 8), np.uint64)
     ps = np.full(_LANES, -1, np.int64)     # the lane's particle (−1: none)
     t0 = np.zeros(_LANES, np.int64)        # the clock when it started
-    tmp, acc = np.empty(d), np.empty(d)
     rows, work = np.empty((2, d)), np.empty((2, d))
     s_start = _criterion_value(crit, cp, kid, kp, start)
+    side_start = 0.0                       # the split plane's side at the start, as in _steps_nd
+    for j in range(d):
+        side_start += (start[j] - split[j]) * split[d + j]
     for l in range(_LANES):
         for j in range(d):
             th[0, j * _LANES + l] = start[j]
@@ -982,6 +1039,7 @@ def _escape_lanes(kid, kp, start, eta, noise1, crit, cp, bridge, bridge_c, seed,
                     active -= 1
                 if nxt < i1:       # θ = start, fresh streams; its first step's noise is drawn below
                     ps[l], t0[l], sprev[l] = nxt, clock, s_start
+                    reg[l] = 1.0 if two_region and side_start >= 0.0 else 0.0
                     for j in range(d):
                         th[cur, j * _LANES + l] = start[j]
                     _seed_lane(seed, offset + nxt, bridge, st, l)
@@ -993,38 +1051,52 @@ def _escape_lanes(kid, kp, start, eta, noise1, crit, cp, bridge, bridge_c, seed,
             for l in range(_LANES):
                 if ps[l] >= 0:
                     deadline = min(deadline, t0[l] + max_steps)
-        for l in range(_LANES):            # each lane's next step of noise, in its streams' order
+        for l in range(_LANES):            # each lane's normals of the step, in its stream's order
             if ps[l] < 0:
                 continue
             nh, nl, nih, nil = st[l, 0], st[l, 1], st[l, 2], st[l, 3]
-            if use_diag:
+            if use_diag and not two_region:
                 for k in range(d):
                     z, nh, nl = _pcg_normal(nh, nl, nih, nil)
                     kick[k * _LANES + l] = sdiag[k] * z
-            else:                          # Σ_k S[j, k]·ξ_k in k order from 0.0, as _kick_block
+            else:
                 for k in range(d):
-                    tmp[k], nh, nl = _pcg_normal(nh, nl, nih, nil)
-                for j in range(d):
-                    acc[j] = 0.0
-                for k in range(d):
-                    for j in range(d):
-                        acc[j] += smat[k, j] * tmp[k]
-                for j in range(d):
-                    kick[j * _LANES + l] = acc[j]
+                    xi[k * _LANES + l], nh, nl = _pcg_normal(nh, nl, nih, nil)
             st[l, 0], st[l, 1] = nh, nl
             if bridge:
                 ah, al = st[l, 4], st[l, 5]
                 ru[l], ah, al = _pcg_double(ah, al, st[l, 6], st[l, 7])
                 st[l, 4], st[l, 5] = ah, al
+        if two_region or not use_diag:     # the kicks of the four lanes at once
+            if use_diag:
+                for i in range(d * _LANES):
+                    kick[i] = sdiag[i // _LANES] * xi[i]
+            else:
+                _lanes_matvec(smat, xi, kick)
+            if two_region:
+                if use_diag2:
+                    for i in range(d * _LANES):
+                        kick2[i] = sdiag2[i // _LANES] * xi[i]
+                else:
+                    _lanes_matvec(smat2, xi, kick2)
         if radius:
-            mask = _lanes_radius(th, cur, kick, cp, eta, r, sv)
+            if two_region:
+                mask = _lanes_radius2(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side)
+            else:
+                mask = _lanes_radius(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side)
+        elif two_region:
+            mask = _lanes_plane2(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side)
         else:
-            mask = _lanes_plane(th, cur, kick, cp, eta, r, sv)
+            mask = _lanes_plane(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side)
         if bridge:                 # a lane still inside may have crossed and come back within the step
             for l in range(_LANES):
-                if not (mask >> l) & 1 and _bridge_hit(ru[l], bridge_c * sprev[l] * sv[l]):
+                c = bridge_c2 if reg[l] != 0.0 else bridge_c
+                if not (mask >> l) & 1 and _bridge_hit(ru[l], c * sprev[l] * sv[l]):
                     mask |= 1 << l
                 sprev[l] = sv[l]
+        if two_region:
+            for l in range(_LANES):
+                reg[l] = 1.0 if side[l] >= 0.0 else 0.0
         for l in range(_LANES):
             if ps[l] < 0:
                 mask &= ~(1 << l)
