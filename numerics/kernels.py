@@ -699,7 +699,7 @@ def _record(outputs, p, t, status, store_theta, ths, row):
 
 
 @njit(cache=True, inline="always")
-def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, plane1, split, ths, gs, kicks, ub,
+def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, split, ths, gs, kicks, ub,
               cb, n, st, zt, cur, s_prev):
     """Up to n steps of one particle of :func:`_escape_nd`, drawing the next block meanwhile: the hot loop.
 
@@ -710,9 +710,8 @@ def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, p
     the extra draws are never used, and testing for them in the loop cost 2 ns per step (measured).
     θ is row ``cur`` of ``ths``; the new θ goes to the other row.
 
-    ``plane1`` (Styblinski–Tang with one dividing plane) is a compile-time constant at each call site,
-    and so is ``two_region`` except in the general copy (any landscape and criterion). General code left
-    in the loop (calls to pow or exp that are never made) measured up to 2× slower.
+    Styblinski–Tang with one plane or a radius runs in :func:`_escape_lanes` instead; this loop takes
+    every other landscape and criterion.
     Returns (row of θ, statistic, status, steps taken).
     """
     d = ths.shape[1]
@@ -730,7 +729,7 @@ def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, p
             if side >= 0.0:
                 reg = 1
         nw = 1 - cur
-        if plane1 or kid == _ST:   # separable gradient: elementwise over coordinates (SIMD)
+        if kid == _ST:             # separable gradient: elementwise over coordinates (SIMD)
             for j in range(d):
                 v = ths[cur, j]
                 ths[nw, j] = v - eta * _st_grad1(r, v) + kicks[reg, s, j]
@@ -745,19 +744,12 @@ def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, p
             ub[1 - cb, s], ah, al = _pcg_double(ah, al, aih, ail)
         fin = 0.0                  # NaN unless every coordinate is finite; with it, the statistic
         sv = 0.0
-        if plane1:                 # _criterion_row with one plane: the same operations
-            for j in range(d):
-                v = ths[cur, j]
-                fin += v - v
-                sv += (v - cp[1 + j]) * cp[1 + d + j]
-        else:
-            for j in range(d):
-                fin += ths[cur, j] - ths[cur, j]
+        for j in range(d):
+            fin += ths[cur, j] - ths[cur, j]
         if fin != 0.0:
             status, taken = _DIVERGED, s + 1
             break
-        if not plane1:
-            sv = _criterion_row(crit, cp, kid, kp, ths, cur)
+        sv = _criterion_row(crit, cp, kid, kp, ths, cur)
         if sv >= 0.0 or (bridge and _bridge_hit(ub[cb, s], (bridge_c2 if reg else bridge_c) * s_prev * sv)):
             s_prev = sv
             status, taken = _ESCAPED, s + 1
@@ -799,7 +791,6 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
     acc = np.empty(_NB)
     st = np.zeros((1, 8), np.uint64)
     s_start = _criterion_value(crit, cp, kid, kp, start)
-    plane1 = kid == _ST and crit == _DIVIDING and cp[0] == 1.0
     for p in range(i0, i1):
         _seed_lane(seed, offset + p, bridge, st, 0)
         for j in range(d):
@@ -816,15 +807,8 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
             if two_region:
                 _kick_block(zt, n, sdiag2, smat2, use_diag2, kicks, 1, acc)
             n_next = min(2 * n, _NB, max_steps - t - n)
-            # two copies of the hot loop: Styblinski–Tang's one dividing plane with two-region noise (without
-            # it, _escape_lanes runs), and a general one (every copy adds seconds of compile time)
-            if two_region and plane1:
-                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, True, True, split, ths, gs,
-                                kicks, ub, cb, n, st, zt, cur, s_prev)
-            else:
-                res = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, False, split,
-                                ths, gs, kicks, ub, cb, n, st, zt, cur, s_prev)
-            cur, s_prev, status, taken = res
+            cur, s_prev, status, taken = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region,
+                                                   split, ths, gs, kicks, ub, cb, n, st, zt, cur, s_prev)
             t += taken
             if status != _RUNNING or t >= max_steps:
                 break
