@@ -951,6 +951,52 @@ def _lanes_matvec(typingctx, smat, xi, kick):
     return sig, codegen
 
 
+@njit(cache=True, inline="always")
+def _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev, reg, reg_start, seed, offset,
+                    bridge, st, nxt, i1, max_steps, outputs, store_theta, rows, work, active):
+    """Lanes of :func:`_escape_lanes` or :func:`_escape_lanes1` after a step with exits (``mask``) or at a deadline.
+
+    Records each lane whose particle exited (diverged when θ is not finite or the exit step went
+    uphill: the overshoot rule of :func:`_escape_nd`) or reached ``max_steps``, and starts the next
+    particle in every free lane (θ = start, fresh streams). Returns (next particle, active lanes,
+    the next clock at which a lane reaches ``max_steps``).
+    """
+    d = rows.shape[1]
+    for l in range(_LANES):
+        if ps[l] >= 0:
+            t = clock - t0[l]
+            if (mask >> l) & 1:
+                fin = 0.0
+                for j in range(d):
+                    rows[0, j] = th[cur, j * _LANES + l]      # θ after the step
+                    rows[1, j] = th[1 - cur, j * _LANES + l]  # θ before it
+                    fin += rows[0, j] - rows[0, j]
+                status = _DIVERGED if fin != 0.0 else _ESCAPED
+                if status == _ESCAPED and _uphill(kid, kp, rows, 1, work, eta):
+                    status = _DIVERGED
+            elif t >= max_steps:
+                status = _RUNNING
+                for j in range(d):
+                    rows[0, j] = th[cur, j * _LANES + l]
+            else:
+                continue
+            _record(outputs, ps[l], t, status, store_theta, rows, 0)
+            ps[l] = -1
+            active -= 1
+        if nxt < i1:               # θ = start, fresh streams; its first step's noise is drawn next
+            ps[l], t0[l], sprev[l], reg[l] = nxt, clock, s_start, reg_start
+            for j in range(d):
+                th[cur, j * _LANES + l] = start[j]
+            _seed_lane(seed, offset + nxt, bridge, st, l)
+            nxt += 1
+            active += 1
+    deadline = clock + max_steps
+    for l in range(_LANES):
+        if ps[l] >= 0:
+            deadline = min(deadline, t0[l] + max_steps)
+    return nxt, active, deadline
+
+
 @njit(cache=True, nogil=True)
 def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset, i0,
                   i1, max_steps, outputs, store_theta, two_region, split):
@@ -990,6 +1036,7 @@ def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
     side_start = 0.0                       # the split plane's side at the start, as in _steps_nd
     for j in range(d):
         side_start += (start[j] - split[j]) * split[d + j]
+    reg_start = 1.0 if two_region and side_start >= 0.0 else 0.0
     for l in range(_LANES):
         for j in range(d):
             th[0, j * _LANES + l] = start[j]
@@ -999,42 +1046,11 @@ def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
     deadline = 0
     while True:
         if mask != 0 or clock >= deadline:
-            for l in range(_LANES):        # record the lanes that ended, start the next particles
-                if ps[l] >= 0:
-                    t = clock - t0[l]
-                    if (mask >> l) & 1:
-                        fin = 0.0
-                        for j in range(d):
-                            rows[0, j] = th[cur, j * _LANES + l]      # θ after the step
-                            rows[1, j] = th[1 - cur, j * _LANES + l]  # θ before it
-                            fin += rows[0, j] - rows[0, j]
-                        status = _DIVERGED if fin != 0.0 else _ESCAPED
-                        # an exit by a step that gradient descent takes uphill is an overshoot (_escape_nd)
-                        if status == _ESCAPED and _uphill(kid, kp, rows, 1, work, eta):
-                            status = _DIVERGED
-                    elif t >= max_steps:
-                        status = _RUNNING
-                        for j in range(d):
-                            rows[0, j] = th[cur, j * _LANES + l]
-                    else:
-                        continue
-                    _record(outputs, ps[l], t, status, store_theta, rows, 0)
-                    ps[l] = -1
-                    active -= 1
-                if nxt < i1:       # θ = start, fresh streams; its first step's noise is drawn below
-                    ps[l], t0[l], sprev[l] = nxt, clock, s_start
-                    reg[l] = 1.0 if two_region and side_start >= 0.0 else 0.0
-                    for j in range(d):
-                        th[cur, j * _LANES + l] = start[j]
-                    _seed_lane(seed, offset + nxt, bridge, st, l)
-                    nxt += 1
-                    active += 1
+            nxt, active, deadline = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
+                                                    reg, reg_start, seed, offset, bridge, st, nxt, i1, max_steps,
+                                                    outputs, store_theta, rows, work, active)
             if active == 0:
                 break
-            deadline = clock + max_steps
-            for l in range(_LANES):
-                if ps[l] >= 0:
-                    deadline = min(deadline, t0[l] + max_steps)
         for l in range(_LANES):            # each lane's normals of the step, in its stream's order
             if ps[l] < 0:
                 continue
