@@ -1104,6 +1104,157 @@ def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
         cur = 1 - cur
 
 
+def _lanes1_step_intrinsic(double_well: bool, radius: bool):
+    """An intrinsic: one step of four 1-D particles (double well or Styblinski–Tang), their criterion
+    (one plane or a radius) and the bridge's quick test, each lane with the operations of :func:`_step1`.
+
+    x' = (x − η·L'(x)) + s·z with s = sd2 where (x − q)·e ≥ 0 (split = [q, e]), sd elsewhere (pass
+    sd2 = sd, bc2 = bc for one region); the double well's two branches are both computed and the one
+    of y = √k·x ≤ 0 selected (exactly :func:`_dw_grad1`'s value). Statistic s' = (x' − p)·n (cp =
+    [1, p, n]) or (x' − c)² − r² (cp = [c, r²]) into ``svout``; the bridge's q = (c·s_prev)·s' into
+    ``qout``, c = bc2 beyond the split, bc elsewhere. Returns bits 0–3: lanes with x' not finite or
+    s' ≥ 0; bits 4–7: the other lanes whose bridge test is not decided without the exp (q < 746 and not
+    (q ≥ 0 and u·(1 + q·(1 + q/2)) ≥ 1 + 1e-12), :func:`_bridge_hit`'s first two tests).
+    """
+    @intrinsic
+    def step(typingctx, th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bc, bc2, svout, qout):
+        sig = types.int64(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bc, bc2, svout, qout)
+
+        def codegen(context, builder, signature, args):
+            i64 = ir.IntType(64)
+            v4, splat, const, at = _vec4_tools(builder)
+            ptr = {i: context.make_array(signature.args[i])(context, builder, args[i]).data
+                   for i in (0, 2, 3, 4, 5, 6, 7, 13, 14)}
+
+            def arg(i):
+                return splat(args[i])
+
+            def load(i, k):
+                return splat(builder.load(builder.gep(ptr[i], [ir.Constant(i64, k)])))
+
+            def vload(p):
+                return builder.load(at(p, ir.Constant(i64, 0)), align=8)
+            cur = builder.sext(args[1], i64)
+            pc = builder.gep(ptr[0], [builder.mul(cur, ir.Constant(i64, _LANES))])
+            pn = builder.gep(ptr[0], [builder.mul(builder.sub(ir.Constant(i64, 1), cur), ir.Constant(i64, _LANES))])
+            fmul, fadd, fsub = builder.fmul, builder.fadd, builder.fsub
+            x = vload(pc)
+            after = builder.fcmp_ordered(">=", fmul(fsub(x, load(7, 0)), load(7, 1)), const(0.0))
+            r = load(5, 0)
+            y = fmul(r, x)
+            if double_well:            # _dw_grad1, both branches
+                def branch(sign_r, scale, c3, c4, c5, iw, u):
+                    p = fadd(fadd(fmul(fmul(fmul(fmul(const(4.0), c3), u), u), u), fmul(fmul(fmul(const(3.0), c4), u), u)),
+                             fmul(fmul(const(2.0), c5), u))
+                    return fmul(fmul(fmul(sign_r, scale), p), iw)
+                iwl, iwr = load(5, 11), load(5, 12)
+                gl = branch(r, load(5, 1), load(5, 3), load(5, 4), load(5, 5), iwl, fmul(y, iwl))
+                gr = branch(builder.fneg(r), load(5, 2), load(5, 7), load(5, 8), load(5, 9), iwr,
+                            fmul(builder.fneg(y), iwr))
+                g = builder.select(builder.fcmp_ordered("<=", y, const(0.0)), gl, gr)
+            else:                      # _st_grad1
+                g = fmul(r, fadd(fsub(fmul(fmul(fmul(const(2.0), y), y), y), fmul(const(16.0), y)), const(2.5)))
+            xn = fadd(fsub(x, fmul(arg(8), g)), fmul(builder.select(after, arg(10), arg(9)), vload(ptr[2])))
+            builder.store(xn, at(pn, ir.Constant(i64, 0)), align=8)
+            bad = builder.fcmp_unordered("!=", fsub(xn, xn), const(0.0))
+            if radius:
+                zz = fsub(xn, load(6, 0))
+                s = fsub(fmul(zz, zz), load(6, 1))
+            else:
+                s = fmul(fsub(xn, load(6, 1)), load(6, 2))
+            q = fmul(fmul(builder.select(after, arg(12), arg(11)), vload(ptr[4])), s)
+            builder.store(s, at(ptr[13], ir.Constant(i64, 0)), align=8)
+            builder.store(q, at(ptr[14], ir.Constant(i64, 0)), align=8)
+            out = builder.or_(bad, builder.fcmp_ordered(">=", s, const(0.0)))
+            quick_no = builder.and_(builder.fcmp_ordered(">=", q, const(0.0)),
+                                    builder.fcmp_ordered(">=", fmul(vload(ptr[3]), fadd(const(1.0), fmul(q, fadd(const(1.0), fmul(const(0.5), q))))),
+                                                         const(1.0 + 1e-12)))
+            maybe = builder.and_(builder.and_(builder.fcmp_ordered("<", q, const(746.0)), builder.not_(quick_no)),
+                                 builder.not_(out))
+            bits = ir.IntType(_LANES)
+            lo = builder.zext(builder.bitcast(out, bits), i64)
+            hi = builder.zext(builder.bitcast(maybe, bits), i64)
+            return builder.or_(lo, builder.shl(hi, ir.Constant(i64, _LANES)))
+        return sig, codegen
+    return step
+
+
+_lanes1_steps = {(dw, radius): _lanes1_step_intrinsic(dw, radius) for dw in (False, True) for radius in (False, True)}
+_lanes1_st_plane, _lanes1_st_radius = _lanes1_steps[False, False], _lanes1_steps[False, True]
+_lanes1_dw_plane, _lanes1_dw_radius = _lanes1_steps[True, False], _lanes1_steps[True, True]
+
+
+@njit(cache=True, nogil=True)
+def _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset, i0,
+                   i1, max_steps, outputs, store_theta, two_region, split):
+    """:func:`_escape_1d` with one plane or a radius: four particles side by side in 4-wide vectors.
+
+    A 1-D step is one long dependency chain (the gradient's polynomial); four lanes in one vector
+    advance four particles per chain. Each lane draws its normal (and bridge uniform) of the step in
+    its streams' order, then :func:`_lanes1_step_intrinsic` steps the four; a bridge test that its
+    quick bound does not decide is finished here with the exp (:func:`_bridge_hit`). The lanes'
+    turnover is :func:`_escape_lanes`' (:func:`_lanes_turnover`); per particle the results are those
+    of a run on its own.
+    """
+    sd = noise1[0][0]
+    sd2 = noise2[0][0] if two_region else sd
+    bc2 = bridge_c2 if two_region else bridge_c
+    radius = crit == _RADIUS
+    th = np.empty((2, _LANES))
+    zr, ur = np.zeros(_LANES), np.zeros(_LANES)
+    sv, q = np.empty(_LANES), np.empty(_LANES)
+    sprev = np.empty(_LANES)
+    reg = np.zeros(_LANES)                 # unused in 1-D: the step finds each lane's region
+    st = np.zeros((_LANES, 8), np.uint64)
+    ps = np.full(_LANES, -1, np.int64)
+    t0 = np.zeros(_LANES, np.int64)
+    rows, work = np.empty((2, 1)), np.empty((2, 1))
+    s_start = _criterion_value(crit, cp, kid, kp, start)
+    th[0, :] = start[0]
+    nxt, clock, cur = i0, 0, 0
+    active = 0
+    mask = -1
+    deadline = 0
+    while True:
+        if mask != 0 or clock >= deadline:
+            nxt, active, deadline = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
+                                                    reg, 0.0, seed, offset, bridge, st, nxt, i1, max_steps,
+                                                    outputs, store_theta, rows, work, active)
+            if active == 0:
+                break
+        for l in range(_LANES):            # each lane's draws of the step, in its streams' order
+            if ps[l] < 0:
+                continue
+            nh, nl = st[l, 0], st[l, 1]
+            zr[l], nh, nl = _pcg_normal(nh, nl, st[l, 2], st[l, 3])
+            st[l, 0], st[l, 1] = nh, nl
+            if bridge:
+                ah, al = st[l, 4], st[l, 5]
+                ur[l], ah, al = _pcg_double(ah, al, st[l, 6], st[l, 7])
+                st[l, 4], st[l, 5] = ah, al
+        if kid == _DW:
+            if radius:
+                bits = _lanes1_dw_radius(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sv, q)
+            else:
+                bits = _lanes1_dw_plane(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sv, q)
+        elif radius:
+            bits = _lanes1_st_radius(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sv, q)
+        else:
+            bits = _lanes1_st_plane(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sv, q)
+        mask = bits & 0xF
+        maybe = bits >> _LANES
+        if bridge and maybe:           # a lane still inside may have crossed and come back within the step
+            for l in range(_LANES):
+                if (maybe >> l) & 1 and _bridge_hit(ur[l], q[l]):
+                    mask |= 1 << l
+        for l in range(_LANES):
+            sprev[l] = sv[l]
+            if ps[l] < 0:
+                mask &= ~(1 << l)
+        clock += 1
+        cur = 1 - cur
+
+
 @njit(cache=True, inline="always")
 def _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split, x, s_prev, z, u):
     """One step of a 1-D particle: (θ', criterion statistic at θ', status).
@@ -1167,6 +1318,10 @@ def _escape_1d(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
     its own blocks. A lane whose particle finishes waits for the end of the stretch (at most _NB
     steps), then takes the next particle, so each trajectory is that of a run on its own.
     """
+    if (crit == _DIVIDING and cp[0] == 1.0) or crit == _RADIUS:
+        _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset, i0,
+                       i1, max_steps, outputs, store_theta, two_region, split)
+        return
     sd, sd2 = noise1[0][0], noise2[0][0]
     zt = np.empty((2, 1, _NB))
     ub = np.empty((2, _NB))
