@@ -1043,7 +1043,7 @@ def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
     nxt, clock, cur = i0, 0, 0
     active = 0
     mask = -1                              # every lane is empty: fill them
-    deadline = 0
+    deadline = live = 0
     while True:
         if mask != 0 or clock >= deadline:
             nxt, active, deadline = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
@@ -1051,6 +1051,10 @@ def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
                                                     outputs, store_theta, rows, work, active)
             if active == 0:
                 break
+            live = 0                   # lanes with a particle: the others' exits are ignored
+            for l in range(_LANES):
+                if ps[l] >= 0:
+                    live |= 1 << l
         for l in range(_LANES):            # each lane's normals of the step, in its stream's order
             if ps[l] < 0:
                 continue
@@ -1097,9 +1101,7 @@ def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
         if two_region:
             for l in range(_LANES):
                 reg[l] = 1.0 if side[l] >= 0.0 else 0.0
-        for l in range(_LANES):
-            if ps[l] < 0:
-                mask &= ~(1 << l)
+        mask &= live
         clock += 1
         cur = 1 - cur
 
@@ -1111,7 +1113,8 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
     x' = (x − η·L'(x)) + s·z with s = sd2 where (x − q)·e ≥ 0 (split = [q, e]), sd elsewhere (pass
     sd2 = sd, bc2 = bc for one region); the double well's two branches are both computed and the one
     of y = √k·x ≤ 0 selected (exactly :func:`_dw_grad1`'s value). Statistic s' = (x' − p)·n (cp =
-    [1, p, n]) or (x' − c)² − r² (cp = [c, r²]) into ``svout``; the bridge's q = (c·s_prev)·s' into
+    [1, p, n]) or (x' − c)² − r² (cp = [c, r²]) into ``svout`` (may be ``sprev``: it is read first); the
+    bridge's q = (c·s_prev)·s' into
     ``qout``, c = bc2 beyond the split, bc elsewhere. Returns bits 0–3: lanes with x' not finite or
     s' ≥ 0; bits 4–7: the other lanes whose bridge test is not decided without the exp (q < 746 and not
     (q ≥ 0 and u·(1 + q·(1 + q/2)) ≥ 1 + 1e-12), :func:`_bridge_hit`'s first two tests).
@@ -1125,9 +1128,7 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
             v4, splat, const, at = _vec4_tools(builder)
             ptr = {i: context.make_array(signature.args[i])(context, builder, args[i]).data
                    for i in (0, 2, 3, 4, 5, 6, 7, 13, 14)}
-
-            def arg(i):
-                return splat(args[i])
+            eta_v, sd_v, sd2_v, bc_v, bc2_v = (splat(args[i]) for i in range(8, 13))
 
             def load(i, k):
                 return splat(builder.load(builder.gep(ptr[i], [ir.Constant(i64, k)])))
@@ -1154,7 +1155,7 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
                 g = builder.select(builder.fcmp_ordered("<=", y, const(0.0)), gl, gr)
             else:                      # _st_grad1
                 g = fmul(r, fadd(fsub(fmul(fmul(fmul(const(2.0), y), y), y), fmul(const(16.0), y)), const(2.5)))
-            xn = fadd(fsub(x, fmul(arg(8), g)), fmul(builder.select(after, arg(10), arg(9)), vload(ptr[2])))
+            xn = fadd(fsub(x, fmul(eta_v, g)), fmul(builder.select(after, sd2_v, sd_v), vload(ptr[2])))
             builder.store(xn, at(pn, ir.Constant(i64, 0)), align=8)
             bad = builder.fcmp_unordered("!=", fsub(xn, xn), const(0.0))
             if radius:
@@ -1162,7 +1163,7 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
                 s = fsub(fmul(zz, zz), load(6, 1))
             else:
                 s = fmul(fsub(xn, load(6, 1)), load(6, 2))
-            q = fmul(fmul(builder.select(after, arg(12), arg(11)), vload(ptr[4])), s)
+            q = fmul(fmul(builder.select(after, bc2_v, bc_v), vload(ptr[4])), s)
             builder.store(s, at(ptr[13], ir.Constant(i64, 0)), align=8)
             builder.store(q, at(ptr[14], ir.Constant(i64, 0)), align=8)
             out = builder.or_(bad, builder.fcmp_ordered(">=", s, const(0.0)))
@@ -1202,8 +1203,8 @@ def _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge
     radius = crit == _RADIUS
     th = np.empty((2, _LANES))
     zr, ur = np.zeros(_LANES), np.zeros(_LANES)
-    sv, q = np.empty(_LANES), np.empty(_LANES)
-    sprev = np.empty(_LANES)
+    q = np.empty(_LANES)
+    sprev = np.empty(_LANES)               # the statistic before the step; the step writes the new one there
     reg = np.zeros(_LANES)                 # unused in 1-D: the step finds each lane's region
     st = np.zeros((_LANES, 8), np.uint64)
     ps = np.full(_LANES, -1, np.int64)
@@ -1214,7 +1215,7 @@ def _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge
     nxt, clock, cur = i0, 0, 0
     active = 0
     mask = -1
-    deadline = 0
+    deadline = live = 0
     while True:
         if mask != 0 or clock >= deadline:
             nxt, active, deadline = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
@@ -1222,6 +1223,10 @@ def _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge
                                                     outputs, store_theta, rows, work, active)
             if active == 0:
                 break
+            live = 0                   # lanes with a particle: the others' exits are ignored
+            for l in range(_LANES):
+                if ps[l] >= 0:
+                    live |= 1 << l
         for l in range(_LANES):            # each lane's draws of the step, in its streams' order
             if ps[l] < 0:
                 continue
@@ -1234,23 +1239,20 @@ def _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge
                 st[l, 4], st[l, 5] = ah, al
         if kid == _DW:
             if radius:
-                bits = _lanes1_dw_radius(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sv, q)
+                bits = _lanes1_dw_radius(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sprev, q)
             else:
-                bits = _lanes1_dw_plane(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sv, q)
+                bits = _lanes1_dw_plane(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sprev, q)
         elif radius:
-            bits = _lanes1_st_radius(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sv, q)
+            bits = _lanes1_st_radius(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sprev, q)
         else:
-            bits = _lanes1_st_plane(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sv, q)
+            bits = _lanes1_st_plane(th, cur, zr, ur, sprev, kp, cp, split, eta, sd, sd2, bridge_c, bc2, sprev, q)
         mask = bits & 0xF
         maybe = bits >> _LANES
         if bridge and maybe:           # a lane still inside may have crossed and come back within the step
             for l in range(_LANES):
                 if (maybe >> l) & 1 and _bridge_hit(ur[l], q[l]):
                     mask |= 1 << l
-        for l in range(_LANES):
-            sprev[l] = sv[l]
-            if ps[l] < 0:
-                mask &= ~(1 << l)
+        mask &= live
         clock += 1
         cur = 1 - cur
 
