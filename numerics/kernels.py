@@ -12,10 +12,11 @@ Three layers, all following the random-stream contract of :mod:`numerics.streams
   ``styblinski_tang`` (any d), ``double_well``, ``two_well_2d``, ``muller_brown``, with sharpness
   k: L_k(θ) = L(√k θ), ∇L_k(θ) = √k ∇L(√k θ).
 - **Escape kernel.** :func:`fixed_noise_escape`: θ ← θ − η∇L(θ) + S·ξ with a fixed (d, d) matrix S,
-  one particle at a time per thread (two side by side in 1-D, four in 4-wide vectors for
-  Styblinski–Tang with one plane or a radius and one noise region), with its noise drawn and
-  multiplied by S ahead of the step (memory is O(n_runs) for the outputs only), optionally on several
-  threads (the kernel releases the GIL). :func:`fixed_noise_escape_reference` is the plain-numpy version of
+  four particles side by side in 4-wide (AVX2) vectors for the common cases: Styblinski–Tang with
+  one plane or a radius (any d, one or two noise regions, dense or diagonal S, bridge), and any 1-D
+  landscape with one plane or a radius. Other cases step one particle at a time per thread (two side
+  by side in 1-D), with the noise drawn and multiplied by S a block ahead. Memory is O(n_runs) for
+  the outputs only; several threads can run (the kernel releases the GIL). :func:`fixed_noise_escape_reference` is the plain-numpy version of
   the same contract (autograd gradients, numpy Generators); both give identical exit steps.
 
 Stream use by :func:`fixed_noise_escape` (particle ``i`` is stream index ``particle_offset + i``):
@@ -1258,30 +1259,22 @@ def _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge
 
 
 @njit(cache=True, inline="always")
-def _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split, x, s_prev, z, u):
-    """One step of a 1-D particle: (θ', criterion statistic at θ', status).
-
-    ``plane1`` (one dividing plane) is a compile-time constant at each call site, and so is
-    ``two_region`` except in the general copy: the two-region test, or a never-made call left in the
-    loop, each made the 1-D step about 2× slower (measured).
-    """
+def _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, split, x, s_prev, z, u):
+    """One step of a 1-D particle: (θ', criterion statistic at θ', status)."""
     after = False
     if two_region:
         after = (x - split[0]) * split[1] >= 0.0
     x = x - eta * _grad1(kid, kp, x) + (sd2 if after else sd) * z
     if x - x != 0.0:
         return x, s_prev, _DIVERGED
-    if plane1:                         # _criterion1 with one plane: the same operations
-        s = (x - cp[1]) * cp[2]
-    else:
-        s = _criterion1(crit, cp, kid, kp, x)
+    s = _criterion1(crit, cp, kid, kp, x)
     if s >= 0.0 or (bridge and _bridge_hit(u, (bc2 if after else bc) * s_prev * s)):
         return x, s, _ESCAPED
     return x, s, _RUNNING
 
 
 @njit(cache=True, inline="always")
-def _stretch1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split, zt, ub, m,
+def _stretch1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, split, zt, ub, m,
               xa, sa, ka, runa, xb, sb, kb, runb):
     """m steps of both lanes of :func:`_escape_1d` (a lane stops at its exit): the hot loop.
 
@@ -1295,14 +1288,14 @@ def _stretch1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plan
     for i in range(m):
         if runa:
             xoa = xa
-            xa, sa, sta = _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split,
+            xa, sa, sta = _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, split,
                                  xa, sa, zt[0, 0, ka + i], ub[0, ka + i])
             if sta != _RUNNING:
                 runa = False
                 na = i + 1
         if runb:
             xob = xb
-            xb, sb, stb = _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, plane1, split,
+            xb, sb, stb = _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, split,
                                  xb, sb, zt[1, 0, kb + i], ub[1, kb + i])
             if stb != _RUNNING:
                 runb = False
@@ -1315,10 +1308,12 @@ def _escape_1d(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
                i0, i1, max_steps, outputs, store_theta, two_region, split):
     """:func:`_escape_nd` for d = 1 with a diagonal (scalar) S, two particles side by side ("lanes").
 
-    A 1-D step is one short dependency chain; two lanes give the CPU two to overlap. θ and the
-    criterion statistic of both lanes stay in registers within a stretch of steps; each lane draws
-    its own blocks. A lane whose particle finishes waits for the end of the stretch (at most _NB
-    steps), then takes the next particle, so each trajectory is that of a run on its own.
+    One plane or a radius runs in :func:`_escape_lanes1` (four lanes in vectors); this kernel takes
+    several planes and the loss level. A 1-D step is one short dependency chain; two lanes give the
+    CPU two to overlap. θ and the criterion statistic of both lanes stay in registers within a
+    stretch of steps; each lane draws its own blocks. A lane whose particle finishes waits for the end
+    of the stretch (at most _NB steps), then takes the next particle, so each trajectory is that of a
+    run on its own.
     """
     if (crit == _DIVIDING and cp[0] == 1.0) or crit == _RADIUS:
         _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset, i0,
@@ -1339,7 +1334,6 @@ def _escape_1d(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
     work = np.empty((1, 1))
     x0 = start[0]
     s0 = _criterion1(crit, cp, kid, kp, x0)
-    plane1 = crit == _DIVIDING and cp[0] == 1.0
     nxt = i0
     for lane in range(2):
         if nxt < i1:
@@ -1350,17 +1344,8 @@ def _escape_1d(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
         for lane in range(2):
             if ps[lane] >= 0:
                 m = min(m, lens[lane] - pos[lane])
-        # three copies of the hot loop: one dividing plane with and without two-region noise, and a
-        # general one (every copy adds seconds of compile time)
-        if plane1 and two_region:
-            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, True, True, split,
-                            zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0, xs[1], sp[1], pos[1], ps[1] >= 0)
-        elif plane1:
-            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, False, True, split,
-                            zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0, xs[1], sp[1], pos[1], ps[1] >= 0)
-        else:
-            res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, two_region, False, split,
-                            zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0, xs[1], sp[1], pos[1], ps[1] >= 0)
+        res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, two_region, split,
+                        zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0, xs[1], sp[1], pos[1], ps[1] >= 0)
         xa, sa, sta, xoa, na, xb, sb, stb, xob, nb_ = res
         for lane in range(2):
             p = ps[lane]
