@@ -960,7 +960,8 @@ def _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, 
     Records each lane whose particle exited (diverged when θ is not finite or the exit step went
     uphill: the overshoot rule of :func:`_escape_nd`) or reached ``max_steps``, and starts the next
     particle in every free lane (θ = start, fresh streams). Returns (next particle, active lanes,
-    the next clock at which a lane reaches ``max_steps``).
+    the next clock at which a lane reaches ``max_steps``, the bit mask of lanes with a particle: the
+    exits of the others are ignored).
     """
     d = rows.shape[1]
     for l in range(_LANES):
@@ -992,10 +993,12 @@ def _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, 
             nxt += 1
             active += 1
     deadline = clock + max_steps
+    live = 0
     for l in range(_LANES):
         if ps[l] >= 0:
             deadline = min(deadline, t0[l] + max_steps)
-    return nxt, active, deadline
+            live |= 1 << l
+    return nxt, active, deadline, live
 
 
 @njit(cache=True, nogil=True)
@@ -1047,15 +1050,11 @@ def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
     deadline = live = 0
     while True:
         if mask != 0 or clock >= deadline:
-            nxt, active, deadline = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
+            nxt, active, deadline, live = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
                                                     reg, reg_start, seed, offset, bridge, st, nxt, i1, max_steps,
                                                     outputs, store_theta, rows, work, active)
             if active == 0:
                 break
-            live = 0                   # lanes with a particle: the others' exits are ignored
-            for l in range(_LANES):
-                if ps[l] >= 0:
-                    live |= 1 << l
         for l in range(_LANES):            # each lane's normals of the step, in its stream's order
             if ps[l] < 0:
                 continue
@@ -1219,15 +1218,11 @@ def _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge
     deadline = live = 0
     while True:
         if mask != 0 or clock >= deadline:
-            nxt, active, deadline = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
+            nxt, active, deadline, live = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
                                                     reg, 0.0, seed, offset, bridge, st, nxt, i1, max_steps,
                                                     outputs, store_theta, rows, work, active)
             if active == 0:
                 break
-            live = 0                   # lanes with a particle: the others' exits are ignored
-            for l in range(_LANES):
-                if ps[l] >= 0:
-                    live |= 1 << l
         for l in range(_LANES):            # each lane's draws of the step, in its streams' order
             if ps[l] < 0:
                 continue

@@ -227,23 +227,12 @@ def test_results_do_not_depend_on_chunks_workers_or_offset(monkeypatch):
     assert not np.array_equal(other_seed.steps, whole.steps)
 
 
-def test_one_dimensional_lanes_do_not_change_results(monkeypatch):
-    """1-D particles advance two at a time in the compiled kernel: any chunking gives the same runs."""
-    land, start, kw = CASES["dw-plane-bridge"]
-    whole = K.fixed_noise_escape(land, start, n_runs=61, seed=4, return_theta=True, **kw)
-    monkeypatch.setattr(K, "_CHUNK", 3)
-    for workers in (1, 2):
-        split = K.fixed_noise_escape(land, start, n_runs=61, seed=4, workers=workers, return_theta=True, **kw)
-        for a, b in zip(whole, split):
-            np.testing.assert_array_equal(a, b)
-    one = K.fixed_noise_escape(land, start, n_runs=1, seed=4, particle_offset=60, **kw)
-    assert one.steps[0] == whole.steps[60]
-
-
-@pytest.mark.parametrize("key", ["st10-hessian-plane-bridge", "st10-radius", "st2-radius-overshoot"])
-def test_four_lanes_do_not_change_results(monkeypatch, key):
-    """d > 1 Styblinski–Tang particles advance four at a time: any chunking, thread count or offset
-    gives the same runs (n_runs not a multiple of 4; lanes empty at the end of a chunk)."""
+@pytest.mark.parametrize("key", ["st10-hessian-plane-bridge", "st10-radius", "st2-radius-overshoot",
+                                 "dw-plane-bridge", "dw-two-planes"])
+def test_lanes_do_not_change_results(monkeypatch, key):
+    """Particles advance side by side (four in vectors: ST with one plane or a radius, 1-D with one
+    plane or a radius; two in 1-D otherwise): any chunking, thread count or offset gives the same runs
+    (n_runs not a multiple of the lanes; lanes empty at the end of a chunk)."""
     land, start, kw = CASES[key]
     whole = K.fixed_noise_escape(land, start, n_runs=23, seed=4, return_theta=True, **kw)
     monkeypatch.setattr(K, "_CHUNK", 5)
