@@ -16,8 +16,9 @@ Three layers, all following the random-stream contract of :mod:`numerics.streams
   one plane or a radius (any d, one or two noise regions, dense or diagonal S, bridge), and any 1-D
   landscape with one plane or a radius. Other cases step one particle at a time per thread (two side
   by side in 1-D), with the noise drawn and multiplied by S a block ahead. Memory is O(n_runs) for
-  the outputs only; several threads can run (the kernel releases the GIL). :func:`fixed_noise_escape_reference` is the plain-numpy version of
-  the same contract (autograd gradients, numpy Generators); both give identical exit steps.
+  the outputs only; several threads can run (the kernel releases the GIL).
+  :func:`fixed_noise_escape_reference` is the plain-numpy version of the same contract (autograd
+  gradients, numpy Generators); both give identical exit steps and outcomes.
 
 Stream use by :func:`fixed_noise_escape` (particle ``i`` is stream index ``particle_offset + i``):
 ``NOISE`` gives d standard normals per step, in coordinate order; ``AUX`` gives one uniform per
@@ -830,7 +831,7 @@ _LANES = 4
 
 
 def _vec4_tools(builder):
-    """(4-wide double type, its pointer type, splat(x), const(c), vector pointer at element offset)."""
+    """IR helpers for four lanes: (4-wide double type, splat(x), const(c), at(ptr, off) = vector pointer)."""
     v4 = ir.VectorType(ir.DoubleType(), _LANES)
     v4p = v4.as_pointer()
 
@@ -929,6 +930,9 @@ _lanes_radius, _lanes_radius2 = _lanes_steps[True, False], _lanes_steps[True, Tr
 def _lanes_matvec(typingctx, smat, xi, kick):
     """kick[j·4 + l] ← Σ_k S[j, k]·ξ[k·4 + l] for four lanes at once, summed in k order from 0.0 (as
     :func:`_kick_block`); ``smat`` = Sᵀ (d, d), C-contiguous."""
+    arrays = ((smat, 2), (xi, 1), (kick, 1))
+    if not all(isinstance(t, types.Array) and t.layout == "C" and t.ndim == n for t, n in arrays):
+        return None                        # the IR below assumes C-contiguous rows
     sig = types.void(smat, xi, kick)
 
     def codegen(context, builder, signature, args):
@@ -1050,9 +1054,9 @@ def _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
     deadline = live = 0
     while True:
         if mask != 0 or clock >= deadline:
-            nxt, active, deadline, live = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
-                                                    reg, reg_start, seed, offset, bridge, st, nxt, i1, max_steps,
-                                                    outputs, store_theta, rows, work, active)
+            nxt, active, deadline, live = _lanes_turnover(
+                kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev, reg, reg_start, seed, offset,
+                bridge, st, nxt, i1, max_steps, outputs, store_theta, rows, work, active)
             if active == 0:
                 break
         for l in range(_LANES):            # each lane's normals of the step, in its stream's order
@@ -1145,8 +1149,9 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
             y = fmul(r, x)
             if double_well:            # _dw_grad1, both branches
                 def branch(sign_r, scale, c3, c4, c5, iw, u):
-                    p = fadd(fadd(fmul(fmul(fmul(fmul(const(4.0), c3), u), u), u), fmul(fmul(fmul(const(3.0), c4), u), u)),
-                             fmul(fmul(const(2.0), c5), u))
+                    cubic = fmul(fmul(fmul(fmul(const(4.0), c3), u), u), u)
+                    quadratic = fmul(fmul(fmul(const(3.0), c4), u), u)
+                    p = fadd(fadd(cubic, quadratic), fmul(fmul(const(2.0), c5), u))
                     return fmul(fmul(fmul(sign_r, scale), p), iw)
                 iwl, iwr = load(5, 11), load(5, 12)
                 gl = branch(r, load(5, 1), load(5, 3), load(5, 4), load(5, 5), iwl, fmul(y, iwl))
@@ -1167,9 +1172,9 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
             builder.store(s, at(ptr[13], ir.Constant(i64, 0)), align=8)
             builder.store(q, at(ptr[14], ir.Constant(i64, 0)), align=8)
             out = builder.or_(bad, builder.fcmp_ordered(">=", s, const(0.0)))
+            bound = fmul(vload(ptr[3]), fadd(const(1.0), fmul(q, fadd(const(1.0), fmul(const(0.5), q)))))
             quick_no = builder.and_(builder.fcmp_ordered(">=", q, const(0.0)),
-                                    builder.fcmp_ordered(">=", fmul(vload(ptr[3]), fadd(const(1.0), fmul(q, fadd(const(1.0), fmul(const(0.5), q))))),
-                                                         const(1.0 + 1e-12)))
+                                    builder.fcmp_ordered(">=", bound, const(1.0 + 1e-12)))
             maybe = builder.and_(builder.and_(builder.fcmp_ordered("<", q, const(746.0)), builder.not_(quick_no)),
                                  builder.not_(out))
             bits = ir.IntType(_LANES)
@@ -1218,9 +1223,9 @@ def _escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge
     deadline = live = 0
     while True:
         if mask != 0 or clock >= deadline:
-            nxt, active, deadline, live = _lanes_turnover(kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev,
-                                                    reg, 0.0, seed, offset, bridge, st, nxt, i1, max_steps,
-                                                    outputs, store_theta, rows, work, active)
+            nxt, active, deadline, live = _lanes_turnover(
+                kid, kp, eta, start, s_start, mask, clock, cur, th, ps, t0, sprev, reg, 0.0, seed, offset,
+                bridge, st, nxt, i1, max_steps, outputs, store_theta, rows, work, active)
             if active == 0:
                 break
         for l in range(_LANES):            # each lane's draws of the step, in its streams' order
