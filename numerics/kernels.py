@@ -1591,9 +1591,12 @@ def run_in_chunks(run, n_runs: int, workers: int) -> None:
     """Call ``run(i0, i1)`` over chunks of particles 0..n_runs−1, on ``workers`` threads.
 
     At least 4 chunks per thread (escape times vary: small chunks balance the threads), at most
-    ``_CHUNK`` particles each. ``run`` must release the GIL (a ``nogil`` compiled kernel).
+    ``_CHUNK`` particles each, and a multiple of the kernels' 4 lanes where that allows (a chunk's
+    last lanes otherwise step partly empty to its end). ``run`` must release the GIL (a ``nogil``
+    compiled kernel).
     """
-    size = max(1, min(_CHUNK, -(-n_runs // (4 * int(workers)))))
+    size = -(-n_runs // (4 * int(workers)))
+    size = max(1, min(_CHUNK, -(-size // _LANES) * _LANES))
     chunks = [(i, min(i + size, n_runs)) for i in range(0, n_runs, size)]
     if workers == 1 or len(chunks) == 1:
         for i0, i1 in chunks:
