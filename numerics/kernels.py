@@ -775,8 +775,8 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
     elsewhere (the two-region model of THEORY §5.2); the region is decided at the start of each step
     (Itô: noise evaluated at the current iterate).
 
-    Styblinski–Tang with one plane or a radius, and one noise region, runs four particles at a time
-    (:func:`_escape_lanes`; the same results).
+    Styblinski–Tang with one plane or a radius runs four particles at a time (:func:`_escape_lanes`;
+    the same results).
     """
     if kid == _ST and ((crit == _DIVIDING and cp[0] == 1.0) or crit == _RADIUS):
         _escape_lanes(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset, i0,
@@ -849,15 +849,22 @@ def _vec4_tools(builder):
     return v4, splat, const, at
 
 
+def _vec_st_grad(builder, const, r, y):
+    """IR of :func:`_st_grad1` on four lanes, in its operation order: √k·(((2y·y)·y − 16y) + 2.5)."""
+    cube = builder.fmul(builder.fmul(builder.fmul(const(2.0), y), y), y)
+    return builder.fmul(r, builder.fadd(builder.fsub(cube, builder.fmul(const(16.0), y)), const(2.5)))
+
+
 def _lanes_step_intrinsic(radius: bool, two_region: bool):
     """An intrinsic: one Styblinski–Tang step of four particles, and their criterion (plane or radius).
 
     θ is stored by coordinate, then particle (index j·4 + l), so each coordinate of the four particles
     is one 4-wide vector; so are the kicks. Each lane does exactly the scalar operations of
-    :func:`_steps_nd`, in the same order (IEEE arithmetic is per lane; no fused multiply-add): the
-    update θ' = (θ − η·√k·(((2y·y)·y − 16y) + 2.5)) + kick with y = √k·θ, the finiteness sum Σ(θ'−θ')
-    and the statistic — one plane: Σ(θ'_j − p_j)·n_j (cp = [1, p, n]); radius: Σ(θ'_j − c_j)² − r²
-    (cp = [c, r²]) — all summed over j from 0.0. With ``two_region`` a lane takes its kick from
+    :func:`_steps_nd` (update and finiteness sum) and :func:`_criterion_row`, in the same order (IEEE
+    arithmetic is per lane; no fused multiply-add): the update θ' = (θ − η·∇L_k(θ)) + kick
+    (:func:`_vec_st_grad`), the finiteness sum Σ(θ'−θ') and the statistic — one plane:
+    Σ(θ'_j − p_j)·n_j (cp = [1, p, n]); radius: Σ(θ'_j − c_j)² − r² (cp = [c, r²]) — all summed over
+    j from 0.0. With ``two_region`` a lane takes its kick from
     ``kick2`` where ``reg`` (1.0 or 0.0 per lane) is set, and the side of the split plane at θ',
     Σ(θ'_j − q_j)·e_j (split = [q, e]), goes to ``sideout``: the next step's region. The statistics go
     to ``svout``; the result is the 4-bit mask of lanes whose sum is not finite or whose statistic is ≥ 0.
@@ -889,9 +896,7 @@ def _lanes_step_intrinsic(radius: bool, two_region: bool):
                 kick_j = builder.load(at(ptr[2], off), align=8)
                 if two_region:
                     kick_j = builder.select(after, builder.load(at(ptr[3], off), align=8), kick_j)
-                y = builder.fmul(r_v, x)
-                cube = builder.fmul(builder.fmul(builder.fmul(const(2.0), y), y), y)
-                g = builder.fmul(r_v, builder.fadd(builder.fsub(cube, builder.fmul(const(16.0), y)), const(2.5)))
+                g = _vec_st_grad(builder, const, r_v, builder.fmul(r_v, x))
                 xn = builder.fadd(builder.fsub(x, builder.fmul(eta_v, g)), kick_j)
                 builder.store(xn, at(pn, off), align=8)
                 builder.store(builder.fadd(builder.load(fin_p), builder.fsub(xn, xn)), fin_p)
@@ -921,9 +926,8 @@ def _lanes_step_intrinsic(radius: bool, two_region: bool):
     return step
 
 
-_lanes_steps = {(radius, two): _lanes_step_intrinsic(radius, two) for radius in (False, True) for two in (False, True)}
-_lanes_plane, _lanes_plane2 = _lanes_steps[False, False], _lanes_steps[False, True]
-_lanes_radius, _lanes_radius2 = _lanes_steps[True, False], _lanes_steps[True, True]
+_lanes_plane, _lanes_plane2 = _lanes_step_intrinsic(False, False), _lanes_step_intrinsic(False, True)
+_lanes_radius, _lanes_radius2 = _lanes_step_intrinsic(True, False), _lanes_step_intrinsic(True, True)
 
 
 @intrinsic
@@ -944,8 +948,7 @@ def _lanes_matvec(typingctx, smat, xi, kick):
         four = ir.Constant(i64, _LANES)
         with cgutils.for_range(builder, d) as outer:
             j = outer.index
-            acc_p = cgutils.alloca_once_value(builder, const(0.0))
-            builder.store(const(0.0), acc_p)
+            acc_p = cgutils.alloca_once_value(builder, const(0.0))     # stores 0.0 here, at each j
             with cgutils.for_range(builder, d) as inner:
                 k = inner.index
                 a = splat(builder.load(builder.gep(ps, [builder.add(builder.mul(k, d), j)])))
@@ -1117,9 +1120,8 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
     x' = (x − η·L'(x)) + s·z with s = sd2 where (x − q)·e ≥ 0 (split = [q, e]), sd elsewhere (pass
     sd2 = sd, bc2 = bc for one region); the double well's two branches are both computed and the one
     of y = √k·x ≤ 0 selected (exactly :func:`_dw_grad1`'s value). Statistic s' = (x' − p)·n (cp =
-    [1, p, n]) or (x' − c)² − r² (cp = [c, r²]) into ``svout`` (may be ``sprev``: it is read first); the
-    bridge's q = (c·s_prev)·s' into
-    ``qout``, c = bc2 beyond the split, bc elsewhere. Returns bits 0–3: lanes with x' not finite or
+    [1, p, n]) or (x' − c)² − r² (cp = [c, r²]) into ``svout`` (may be ``sprev``: it is read first);
+    the bridge's q = (c·s_prev)·s' into ``qout``, c = bc2 beyond the split, bc elsewhere. Returns bits 0–3: lanes with x' not finite or
     s' ≥ 0; bits 4–7: the other lanes whose bridge test is not decided without the exp (q < 746 and not
     (q ≥ 0 and u·(1 + q·(1 + q/2)) ≥ 1 + 1e-12), :func:`_bridge_hit`'s first two tests).
     """
@@ -1158,8 +1160,8 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
                 gr = branch(builder.fneg(r), load(5, 2), load(5, 7), load(5, 8), load(5, 9), iwr,
                             fmul(builder.fneg(y), iwr))
                 g = builder.select(builder.fcmp_ordered("<=", y, const(0.0)), gl, gr)
-            else:                      # _st_grad1
-                g = fmul(r, fadd(fsub(fmul(fmul(fmul(const(2.0), y), y), y), fmul(const(16.0), y)), const(2.5)))
+            else:
+                g = _vec_st_grad(builder, const, r, y)
             xn = fadd(fsub(x, fmul(eta_v, g)), fmul(builder.select(after, sd2_v, sd_v), vload(ptr[2])))
             builder.store(xn, at(pn, ir.Constant(i64, 0)), align=8)
             bad = builder.fcmp_unordered("!=", fsub(xn, xn), const(0.0))
@@ -1185,9 +1187,10 @@ def _lanes1_step_intrinsic(double_well: bool, radius: bool):
     return step
 
 
-_lanes1_steps = {(dw, radius): _lanes1_step_intrinsic(dw, radius) for dw in (False, True) for radius in (False, True)}
-_lanes1_st_plane, _lanes1_st_radius = _lanes1_steps[False, False], _lanes1_steps[False, True]
-_lanes1_dw_plane, _lanes1_dw_radius = _lanes1_steps[True, False], _lanes1_steps[True, True]
+_lanes1_st_plane = _lanes1_step_intrinsic(False, False)
+_lanes1_st_radius = _lanes1_step_intrinsic(False, True)
+_lanes1_dw_plane = _lanes1_step_intrinsic(True, False)
+_lanes1_dw_radius = _lanes1_step_intrinsic(True, True)
 
 
 @njit(cache=True, nogil=True)

@@ -163,6 +163,9 @@ CASES = {
                             normal=[1.0, 0.0], max_steps=300)),
     "st2-radius-overshoot": (styblinski_tang(2), styblinski_tang(2).minima[0],
                              dict(eta=0.0575, temperature=3.0, criterion="radius", radius=3.0, max_steps=300)),
+    # the 1-D four-lane step has a Styblinski–Tang radius copy too (dw-radius-odd-cap covers the double well's)
+    "st1-radius": (styblinski_tang(1), styblinski_tang(1).minima[0],
+                   dict(eta=0.01, temperature=2.0, criterion="radius", radius=0.7, max_steps=300)),
 }
 
 
