@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _criterion_value, _dw_grad1, _index,
+from numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _claim, _criterion_value, _dw_grad1, _index,
                               _kernel_seed, _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _st_grad1,
                               _uphill, has_kernel, run_in_chunks)
 from numerics.errors import LandscapeError
@@ -104,9 +104,9 @@ def kernel_hessian_diagonals(landscape: Landscape, thetas) -> np.ndarray:
 
 # ====================================================================== escape kernel
 @njit(cache=True, nogil=True)
-def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, i0, i1, max_steps,
+def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, queue, i1, max_steps,
                steps, escaped, diverged, theta_out, store_theta):
-    """Run particles i0..i1−1 (stream indices offset + i) to escape, divergence or max_steps.
+    """Run particles taken from ``queue`` while below i1 (stream index offset + i) to escape, divergence or max_steps.
 
     Per step and coordinate, in coordinate order: z from the NOISE stream, then
     θ_j ← (θ_j − η∂_jL) + c·(√(|h_jj| + δ)·z_j) with ∂_jL, h_jj at the current iterate (Itô).
@@ -118,7 +118,10 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, i0, i1, ma
     r = kp[0]
     r6 = 6.0 * r
     r16 = 16.0 * r
-    for i in range(i0, i1):
+    while True:
+        i = _claim(queue)
+        if i >= i1:
+            break
         nh, nl, nih, nil = _pcg_seed(seed, offset + i, 0)
         for j in range(d):
             th[j] = start[j]
@@ -255,8 +258,8 @@ def psd_noise_escape(landscape: Landscape, start, *, eta: float, batch_size: int
     diverged = np.empty(n_runs, np.bool_)
     theta = np.empty((n_runs, d)) if return_theta else np.empty((1, d))
 
-    def run(i0, i1):
-        _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, i0, i1, max_steps,
+    def run(queue, i1):
+        _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, queue, i1, max_steps,
                    steps, escaped, diverged, theta, bool(return_theta))
 
     run_in_chunks(run, n_runs, workers)

@@ -4,8 +4,14 @@ Expected values come from independent computations: numpy's own Generators (stre
 (gradients and losses), and the plain-numpy reference simulator, which uses autograd gradients and
 numpy Generators built by numerics.streams.
 """
+import os
+import signal
+import threading
+import time
+
 import numpy as np
 import pytest
+from numba import njit
 
 from numerics import kernels as K
 from numerics import streams
@@ -214,6 +220,62 @@ def test_bridge_probability_is_applied_with_the_plane_variance():
     # a bridge exit needs exp(−2 d0 d1 / 2Dη) not negligible: d1 is within a few σ of the plane
     sigma = np.sqrt(2 * kw["temperature"] * kw["eta"])
     assert np.all(x[x < 0] > -6 * sigma)
+
+
+@njit(nogil=True)
+def _claim_all(queue, n, hits):
+    """Take particles from the queue until it passes n, counting how often each one is taken."""
+    while True:
+        p = K._claim(queue)
+        if p >= n:
+            return
+        hits[p] += 1
+
+
+def test_the_shared_queue_hands_out_every_particle_once():
+    """Two threads take 2e6 particles from one queue as fast as they can; each must be taken exactly once.
+
+    A plain read-then-write of the queue (no atomic add) lets both threads take the same particle:
+    hits of 2, and the queue passes n sooner.
+    """
+    n = 2_000_000
+    queue = np.zeros(1, np.int64)
+    hits = np.zeros(n, np.int64)
+    _claim_all(np.zeros(1, np.int64), 10, np.zeros(10, np.int64))      # compile before the threads start
+    K.run_in_chunks(lambda q, i1: _claim_all(q, i1, hits), n, 1)
+    np.testing.assert_array_equal(hits, 1)
+    hits[:] = 0
+    threads = [threading.Thread(target=_claim_all, args=(queue, n, hits)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    np.testing.assert_array_equal(hits, 1)
+    assert queue[0] == n + 2                                # each thread's last take is past the end
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: run_in_chunks makes no helper threads")
+def test_helper_threads_work_in_a_forked_child():
+    """The helper threads are kept between calls; a child forked after they were made has none of them
+    and must make its own (with the parent's pool, its first 2-thread call would wait forever)."""
+    K.run_in_chunks(lambda q, i1: _claim_all(q, i1, np.zeros(i1, np.int64)), 100, 2)   # the parent's pool
+    pid = os.fork()
+    if pid == 0:                                            # the child: exit code 0 when every particle ran once
+        code = 2
+        try:
+            hits = np.zeros(1000, np.int64)
+            K.run_in_chunks(lambda q, i1: _claim_all(q, i1, hits), 1000, 2)
+            code = 0 if (hits == 1).all() else 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child's 2-thread call did not finish in 60 s")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
 
 
 def test_results_do_not_depend_on_chunks_workers_or_offset(monkeypatch):
