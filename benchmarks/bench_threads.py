@@ -5,7 +5,10 @@ Run by hand: ``.venv/bin/python benchmarks/bench_threads.py`` (about a minute). 
 that needs both virtual CPUs quiet in the same round. This script adds:
 
 - ``blocks``: 1-thread calls back to back for ``SECONDS``, then 2-thread calls back to back, twice;
-  the ratio of the best call of each;
+  the ratio of the best call of each, and how busy the 2-thread calls kept both CPUs (process CPU
+  time over 2 × wall time: below 1 when a thread waits for work or for the other), and every
+  2-thread call's time in order (on this host they sit at levels, e.g. 105, 122 or 160 ms, and jump
+  between them with nothing changing in this process);
 - ``processes``: the same 1-thread call in one process alone, then in two processes side by side;
   each process's best call side by side over its best call alone (1.0 = the two cores do not slow
   each other).
@@ -37,14 +40,16 @@ print(best)
 """
 
 
-def _best_for(fn, seconds: float) -> float:
-    """The shortest wall time of ``fn()`` called back to back for ``seconds``."""
-    best, end = float("inf"), time.perf_counter() + seconds
+def _calls_for(fn, seconds: float) -> tuple[list[float], float]:
+    """Wall times of ``fn()`` called back to back for ``seconds``, in order, and the fastest call's process CPU time."""
+    walls, cpu, end = [], 0.0, time.perf_counter() + seconds
     while time.perf_counter() < end:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+        walls.append(time.perf_counter() - t)
+        if walls[-1] == min(walls):
+            cpu = time.process_time() - c
+    return walls, cpu
 
 
 def _processes(n: int) -> list[float]:
@@ -60,8 +65,10 @@ def run() -> dict:
     two = bench_sgld._escape({"temperature": bench_sgld.TEMPERATURE}, workers=2)
     blocks = []
     for _ in range(2):
-        t1, t2 = _best_for(one, SECONDS), _best_for(two, SECONDS)
-        blocks.append({"one_thread_s": t1, "two_threads_s": t2, "ratio": t1 / t2})
+        (w1, _), (w2, c2) = _calls_for(one, SECONDS), _calls_for(two, SECONDS)
+        t1, t2 = min(w1), min(w2)
+        blocks.append({"one_thread_s": t1, "two_threads_s": t2, "ratio": t1 / t2, "two_threads_busy": c2 / (2 * t2),
+                       "two_threads_calls_ms": [round(1e3 * w, 1) for w in w2]})
     alone = _processes(1)[0]
     side = _processes(2)
     return {"machine": machine(), "seconds_per_block": SECONDS, "particle_steps_per_call":
