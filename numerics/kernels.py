@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import NamedTuple
 
 import numpy as np
@@ -1513,6 +1513,7 @@ def _matrix_layout(S):
 
 
 _CHUNK = 4096
+"""Particles per thread in one part of :func:`run_in_chunks` (the parts run one after another)."""
 
 
 def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=None, n_runs: int,
@@ -1625,7 +1626,10 @@ def run_in_chunks(run, n_runs: int, workers: int) -> None:
         i1 = min(i0 + part, n_runs)
         queue = np.array([i0], np.int64)
         helpers = [pool.submit(run, queue, i1) for _ in range(workers - 1)]
-        run(queue, i1)
+        try:
+            run(queue, i1)
+        finally:                   # no helper may still write to the outputs when this returns
+            wait(helpers)
         for h in helpers:
             h.result()
 

@@ -278,6 +278,18 @@ def test_helper_threads_work_in_a_forked_child():
     assert os.waitstatus_to_exitcode(done[1]) == 0
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: run_in_chunks makes no helper threads")
+def test_an_error_in_a_helper_thread_reaches_the_caller():
+    """run_in_chunks waits for its helper threads and raises what they raised."""
+    def run(queue, i1):
+        if threading.current_thread() is not threading.main_thread():
+            raise ArithmeticError("from the helper")
+        queue[0] = i1
+
+    with pytest.raises(ArithmeticError, match="from the helper"):
+        K.run_in_chunks(run, 10, 2)
+
+
 def test_results_do_not_depend_on_chunks_workers_or_offset(monkeypatch):
     land, start, kw = CASES["tw-plane-bridge"]
     whole = K.fixed_noise_escape(land, start, n_runs=60, seed=5, return_theta=True, **kw)
