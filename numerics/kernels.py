@@ -26,6 +26,7 @@ step, every step, only when ``bridge=True``.
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -1721,7 +1722,10 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
             s[~bad] = stat(new[~bad])
             hit = ~bad & (s >= 0)
             if bridge:
-                p = np.exp(-np.where(after, bridge_c2, bridge_c) * s_prev[alive] * s)
+                # libm's exp, as the kernel calls it: numpy's vectorised exp (AVX2/AVX-512 loops) may
+                # differ from it by an ulp, which would move decisions at the boundary u = exp(−q)
+                q = np.where(after, bridge_c2, bridge_c) * s_prev[alive] * s
+                p = np.array([math.exp(-v) if v < 746.0 else 0.0 for v in q.tolist()])
                 hit |= ~bad & (u < p)
             # an exit by a step that plain gradient descent takes uphill from θ (η·curvature > 2 there,
             # THEORY §6.7) is the overshoot of an unstable iteration: a divergence, as in the kernel's _uphill
