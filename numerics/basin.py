@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.critical import (DENSE_MAX, CriticalPointError, find_minimum, hessian_spectrum,
-                               min_mode_saddles, refine_saddle, unique_points)
-from numerics.paths import minimum_energy_path
+from numerics.critical import (DENSE_MAX, CriticalPointError, find_minimum, hessian_spectrum, unique_points,
+                               zero_mode_mask)
+from numerics.paths import flat_connected, minimum_energy_path
+from numerics.saddles import Budget, SaddleSearch, search_saddles
 
-__all__ = ["EscapePath", "BasinAnalysis", "analyse_basin"]
+__all__ = ["EscapePath", "BasinAnalysis", "analyse_basin", "group_flat_minima"]
 
 
 def _num(x) -> float | None:
@@ -69,11 +70,17 @@ class EscapePath:
     mep_points: np.ndarray
     mep_losses: np.ndarray
 
+    @property
+    def zero_modes(self) -> int:
+        """Number of zero Hessian eigenvalues at the saddle (flat directions, ``critical.zero_mode_mask``)."""
+        return int(np.sum(zero_mode_mask(self.saddle_hessian_eigenvalues)))
+
     def to_dict(self) -> dict:
         """The path object of DESIGN §7 (plain Python numbers; the MEP is not included)."""
         return {
             "saddle": {"theta": _nums(self.saddle), "loss": _num(self.saddle_loss),
-                       "hessian_eigenvalues": _nums(self.saddle_hessian_eigenvalues)},
+                       "hessian_eigenvalues": _nums(self.saddle_hessian_eigenvalues),
+                       "zero_modes": self.zero_modes},
             "barrier": _num(self.barrier), "h_ae": _num(self.h_ae), "h_be": _num(self.h_be),
             "s": _num(self.s), "escape_direction": _nums(self.escape_direction),
         }
@@ -96,6 +103,13 @@ class BasinAnalysis:
     hessian_eigenvalues : ndarray
         Eigenvalues of H_a, ascending (all when d ≤ DENSE_MAX, else the lowest few).
     paths : list of EscapePath
+    zero_mode_directions : ndarray (d, z)
+        Unit eigenvectors of H_a's zero eigenvalues (flat directions); z = 0 for an isolated minimum.
+    search : SaddleSearch or None
+        What the saddle search tried (None when only given saddles were used).
+    not_adjacent : int
+        Index-1 saddles found whose steepest descent does not reach this minimum (they border
+        other basins).
     """
 
     landscape: str
@@ -104,15 +118,31 @@ class BasinAnalysis:
     loss: float
     hessian_eigenvalues: np.ndarray
     paths: list
+    zero_mode_directions: np.ndarray | None = None
+    search: SaddleSearch | None = None
+    not_adjacent: int = 0
+
+    @property
+    def zero_modes(self) -> int:
+        """Number of zero Hessian eigenvalues at the minimum (flat directions)."""
+        return 0 if self.zero_mode_directions is None else int(self.zero_mode_directions.shape[1])
 
     def to_dict(self) -> dict:
         """DESIGN §7's ``landscape --json`` object (``check --json`` without "experiments")."""
-        return {
+        out = {
             "landscape": self.landscape, "dim": int(self.dim),
             "minimum": {"theta": _nums(self.minimum), "loss": _num(self.loss),
-                        "hessian_eigenvalues": _nums(self.hessian_eigenvalues)},
+                        "hessian_eigenvalues": _nums(self.hessian_eigenvalues),
+                        "zero_modes": self.zero_modes},
             "paths": [p.to_dict() for p in self.paths],
         }
+        if self.zero_modes:
+            out["minimum"]["zero_mode_directions"] = [_nums(v) for v in self.zero_mode_directions.T]
+        if self.search is not None:
+            out["search"] = {"summary": self.search.summary(), "seconds": _num(self.search.seconds),
+                             "budget_ended": bool(self.search.budget_ended),
+                             "saddles_not_adjacent": int(self.not_adjacent)}
+        return out
 
 
 def _curvature(landscape, x, t) -> float:
@@ -122,12 +152,14 @@ def _curvature(landscape, x, t) -> float:
 
 
 def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_modes: int | None = None,
-                  max_paths: int | None = None, saddles=None, n_points: int = 65) -> BasinAnalysis:
+                  max_paths: int | None = None, saddles=None, neighbours=(), budget: Budget | None = None,
+                  n_points: int = 65) -> BasinAnalysis:
     """Minimum, index-1 saddles on its basin boundary, and for each the barrier, h_ae, h_be, e and s.
 
     Candidate saddles are the landscape's known ``saddles`` hints (and ``saddles`` given here), each
-    refined by Newton, plus those found by eigenvector following from the minimum (``search``). A
-    candidate is kept when steepest descent from it along −e reaches the minimum.
+    refined by Newton, plus those found by minimum-mode walks from the minimum and climbing strings
+    to neighbouring minima (``numerics.saddles.search_saddles``). A candidate is kept when steepest
+    descent from it along −e reaches the minimum.
 
     Parameters
     ----------
@@ -135,14 +167,18 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
     minimum_guess : array_like (d,)
         A point in the basin; it is polished by ``find_minimum``.
     search : bool
-        Run ``min_mode_saddles`` from the minimum (otherwise only hints are used).
+        Search for saddles (otherwise only hints are used).
     softest_modes : int, optional
         Modes followed by the search; default all when d ≤ DENSE_MAX, else 4.
     max_paths : int, optional
         Keep at most this many paths (the lowest saddles are tried first); bounds the cost for
         MLP-sized d, where each minimum energy path costs many gradient evaluations.
     saddles : sequence of array_like, optional
-        Extra saddle guesses.
+        Extra saddle guesses (e.g. ``--saddle``).
+    neighbours : sequence of array_like
+        Other minima, for the double-ended search.
+    budget : Budget, optional
+        Time allowance of the search (default: none).
     n_points : int
         Points stored along each minimum energy path.
 
@@ -158,23 +194,20 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
     """
     a = find_minimum(landscape, minimum_guess)
     hints = list(landscape.saddles) + ([] if saddles is None else [np.asarray(x, float) for x in saddles])
-    candidates = []
-    for h in hints:
-        try:
-            candidates.append(refine_saddle(landscape, h))
-        except CriticalPointError:
-            pass
     if search:
-        candidates += min_mode_saddles(landscape, a, softest_modes=softest_modes)
-    candidates = sorted(unique_points(candidates), key=landscape.value)
-    paths = []
-    for b in candidates:
+        found = search_saddles(landscape, a, hints=hints, neighbours=neighbours, softest_modes=softest_modes,
+                               budget=budget)
+    else:
+        found = search_saddles(landscape, a, hints=hints, softest_modes=0, budget=budget)
+    paths, not_adjacent = [], 0
+    for b in found.saddles:
         if max_paths is not None and len(paths) >= max_paths:
             break
         try:
             mep = minimum_energy_path(landscape, b, a, n_points=n_points)
         except CriticalPointError:
-            continue                        # a saddle, but not on this basin's boundary
+            not_adjacent += 1                # a saddle, but not on this basin's boundary
+            continue
         w_b = hessian_spectrum(landscape, b)
         paths.append(EscapePath(
             saddle=b, saddle_loss=float(mep.losses[-1]), saddle_hessian_eigenvalues=w_b,
@@ -183,5 +216,39 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
             mep_points=mep.points, mep_losses=mep.losses,
         ))
     paths.sort(key=lambda p: p.barrier)
+    w_a, V_a = _spectrum_and_vectors(landscape, a)
+    zero = zero_mode_mask(w_a)
     return BasinAnalysis(landscape=landscape.name, dim=landscape.dim, minimum=a, loss=landscape.value(a),
-                         hessian_eigenvalues=hessian_spectrum(landscape, a), paths=paths)
+                         hessian_eigenvalues=w_a, paths=paths, zero_mode_directions=V_a[:, zero],
+                         search=found if (search or hints) else None, not_adjacent=not_adjacent)
+
+
+def _spectrum_and_vectors(landscape, x):
+    """Eigenvalues of H(x), ascending (all when d ≤ DENSE_MAX, else the lowest 8), with eigenvectors."""
+    from numerics.critical import lowest_modes
+
+    return lowest_modes(landscape, x, landscape.dim if landscape.dim <= DENSE_MAX else 8)
+
+
+def group_flat_minima(landscape, minima) -> list[list[np.ndarray]]:
+    """Minima grouped into valleys: minima with zero modes that a flat string joins are one manifold.
+
+    A loss with a flat direction (a zero Hessian eigenvalue, as every neural-network symmetry gives)
+    has a continuum of minima; a multi-start search returns many points of it. Each group is one
+    minimum manifold (``paths.flat_connected``); an isolated minimum is a group of one. Groups keep
+    the order of ``minima`` (the first member of each is its representative).
+    """
+    groups: list[list[np.ndarray]] = []
+    for m in minima:
+        m = np.asarray(m, float)
+        flat = bool(np.any(zero_mode_mask(hessian_spectrum(landscape, m))))
+        for g in groups:
+            rep = g[0]
+            if flat and abs(landscape.value(m) - landscape.value(rep)) <= 1e-8 * (1.0 + abs(landscape.value(rep))) \
+                    and bool(np.any(zero_mode_mask(hessian_spectrum(landscape, rep)))) \
+                    and flat_connected(landscape, rep, m):
+                g.append(m)
+                break
+        else:
+            groups.append([m])
+    return groups

@@ -1,9 +1,8 @@
-"""Critical points of a landscape: minima, Newton refinement and index-1 saddle searches.
+"""Critical points of a landscape: minima, Newton refinement to index-1 saddles, Hessian spectra.
 
 Minima come from quasi-Newton (scipy L-BFGS-B with the autograd gradient) followed by a Newton
-polish; saddles from Newton on ∇L = 0 with a Hessian-index check, and from single-ended
-minimum-mode (eigenvector) following out of a minimum (Cerjan & Miller, J. Chem. Phys. 75, 2800
-(1981); partitioned rational-function steps of Baker, J. Comput. Chem. 7, 385 (1986)).
+polish; saddles are refined by Newton on ∇L = 0 with a Hessian-index check (the searches that
+produce saddle guesses are in ``numerics.saddles``).
 
 Up to ``DENSE_MAX`` coordinates the Hessian is formed and diagonalised (``numpy.linalg.eigh``).
 Above it only Hessian-vector products are used: the lowest modes come from
@@ -20,14 +19,15 @@ from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator
 from numerics.errors import LandscapeError
 
 __all__ = ["CriticalPointError", "DENSE_MAX", "find_minimum", "find_minima", "refine_saddle",
-           "min_mode_saddles", "follow_mode", "hessian_spectrum", "lowest_modes", "length_scale", "mode_length",
-           "unique_points"]
+           "hessian_spectrum", "lowest_modes", "length_scale", "unique_points", "zero_mode_mask"]
 
 DENSE_MAX = 200
 """Largest dimension for which Hessians are formed densely; above it only HVPs are used."""
 
-# An eigenvalue counts as negative when it is below −EIG_REL·max|λ| (zero modes of flat
-# directions, e.g. MLP symmetries, are neither negative nor positive).
+# An eigenvalue counts as negative when it is below −EIG_REL·max|λ|, and as a zero mode (a flat
+# direction, e.g. a valley of minima or an MLP symmetry) when |λ| ≤ EIG_REL·max|λ|: far above the
+# ~1e-13 relative round-off of a Hessian at a Newton-polished point, far below any curvature a
+# simulation can resolve (a condition number of 1e8).
 EIG_REL = 1e-8
 
 
@@ -105,6 +105,14 @@ def hessian_spectrum(landscape, x, *, k: int = 8) -> np.ndarray:
     return lowest_modes(landscape, x, k)[0]
 
 
+def zero_mode_mask(eigenvalues) -> np.ndarray:
+    """Which Hessian eigenvalues are zero modes: |λ| ≤ EIG_REL·max|λ| (flat directions)."""
+    w = np.asarray(eigenvalues, float)
+    if w.size == 0:
+        return np.zeros(0, bool)
+    return np.abs(w) <= EIG_REL * max(float(np.max(np.abs(w))), 1e-300)
+
+
 def _n_negative(w: np.ndarray, scale: float) -> int:
     return int(np.sum(w < -EIG_REL * scale))
 
@@ -125,23 +133,6 @@ def length_scale(landscape, x) -> float:
     x = _point(landscape, x, "theta")
     lam = _largest_eigenvalue(landscape, x)
     return float(np.sqrt(max(1.0, abs(landscape.value(x))) / max(lam, 1e-12)))
-
-
-def mode_length(landscape, x, u) -> float:
-    """ℓ_u = |∂²_u L| / |∂³_u L| at x: the distance along unit u over which the curvature changes by itself.
-
-    The third derivative comes from a central difference of the gradient, uᵀ(∇L(x+δu) − 2∇L(x) +
-    ∇L(x−δu))/δ². Capped by ``length_scale`` (used when L is nearly quadratic along u). Invariant in
-    form under the √k reparametrization (it scales as 1/√k).
-    """
-    x = _point(landscape, x, "theta")
-    u = np.asarray(u, float) / np.linalg.norm(u)
-    cap = length_scale(landscape, x)
-    delta = 1e-3 * min(cap, 1.0 + np.linalg.norm(x) / np.sqrt(landscape.dim))
-    curv = abs(float(u @ landscape.hvp(x, u)))
-    third = abs(float(u @ (landscape.grad(x + delta * u) - 2.0 * landscape.grad(x)
-                           + landscape.grad(x - delta * u)))) / delta**2
-    return float(min(cap, curv / third)) if third > 0 else cap
 
 
 def unique_points(points, *, rtol: float = 1e-6) -> list[np.ndarray]:
@@ -274,7 +265,8 @@ def find_minima(landscape, starts=None, *, rng=None, n_starts: int = 16, spread:
     landscape : Landscape
     starts : array_like of shape (n, d), optional
         Starting points. Default: the landscape's known ``minima`` hints; without hints, ``n_starts``
-        points drawn N(0, spread²·I) from ``rng`` plus the points next to each known saddle hint.
+        points from the landscape's ``sampler`` (seeds 0, 1, ...) or else drawn N(0, spread²·I) from
+        ``rng``, plus the points next to each known saddle hint.
     rng : numpy Generator or int seed, optional
         Randomness for the default starts (SPEC 7); None means seed 0, so results are reproducible.
     n_starts, spread : int, float
@@ -288,6 +280,8 @@ def find_minima(landscape, starts=None, *, rng=None, n_starts: int = 16, spread:
     if starts is None:
         if landscape.minima:
             starts = list(landscape.minima)
+        elif landscape.sampler is not None:
+            starts = [np.asarray(landscape.sampler(seed), float) for seed in range(int(n_starts))]
         else:
             gen = np.random.default_rng(0 if rng is None else rng)
             starts = list(spread * gen.standard_normal((int(n_starts), landscape.dim)))
@@ -351,172 +345,3 @@ def refine_saddle(landscape, x, *, gtol: float | None = None, max_iter: int = 50
         raise CriticalPointError(f"the critical point {_fmt(x1)} near {_fmt(x0)} on {landscape.name} has "
                                  f"{n_neg} negative Hessian eigenvalues, not 1 (not an index-1 saddle)")
     return x1
-
-
-def _rfo_minimise(b: np.ndarray, F: np.ndarray) -> np.ndarray:
-    """Rational-function (RFO) step that minimises along eigen-directions b with gradient components F.
-
-    The shift λ_n is the lowest eigenvalue of the augmented Hessian [[diag b, F], [Fᵀ, 0]]
-    (Baker 1986, Eq. (10)); the step is h_i = −F_i/(b_i − λ_n).
-    """
-    if b.size == 0:
-        return b
-    m = b.size
-    A = np.zeros((m + 1, m + 1))
-    A[:m, :m] = np.diag(b)
-    A[:m, m] = A[m, :m] = F
-    lam = np.linalg.eigvalsh(A)[0]
-    den = b - lam
-    out = np.zeros_like(F)
-    ok = den > 1e-14 * max(np.max(np.abs(b)), 1.0)
-    out[ok] = -F[ok] / den[ok]
-    return out
-
-
-def _rfo_maximise(b: float, F: float) -> float:
-    """P-RFO step along the followed mode: λ_p = b/2 + √(b² + 4F²)/2, h = −F/(b − λ_p) (Baker 1986)."""
-    lam = 0.5 * b + 0.5 * np.hypot(b, 2.0 * F)
-    den = b - lam
-    return 0.0 if den == 0.0 else -F / den
-
-
-def _complement_step(landscape, x, g, vt, b_next) -> np.ndarray:
-    """Large-d minimising step orthogonal to vt: CG on P(H − λ_n)P y = −Pg with P = I − vt vtᵀ."""
-    d = landscape.dim
-    lam = 0.0 if b_next > 0 else 2.0 * b_next - 1e-8
-
-    def mv(y):
-        y = np.ravel(y)
-        y = y - vt * (vt @ y)
-        hy = landscape.hvp(x, y) - lam * y
-        return hy - vt * (vt @ hy)
-
-    pg = g - vt * (vt @ g)
-    y, _ = cg(LinearOperator((d, d), matvec=mv, dtype=float), -pg, rtol=1e-8, maxiter=200)
-    return y - vt * (vt @ y)
-
-
-def follow_mode(landscape, minimum, direction, *, max_step: float, max_steps: int = 300,
-                max_distance: float | None = None, stiffen_limit: float = 4.0,
-                n_modes: int | None = None) -> np.ndarray | None:
-    """Eigenvector following: climb from ``minimum`` along the Hessian mode that continues ``direction``.
-
-    Each step maximises along the followed mode (the eigenvector with the largest overlap with the
-    previous one) and minimises along all others, by partitioned rational-function steps (Baker 1986)
-    capped at ``max_step``. The walk ends when the followed mode has negative curvature and the step
-    is negligible; the end point is then refined by ``refine_saddle``.
-
-    Parameters
-    ----------
-    landscape : Landscape
-    minimum : array_like, shape (d,)
-    direction : array_like, shape (d,)
-        Initial direction (usually a Hessian eigenvector at the minimum, with a sign).
-    max_step : float
-        Trust radius of each step.
-    max_steps : int
-        Step budget.
-    max_distance : float, optional
-        Give up when the walk is farther than this from the minimum; default 40·max_step.
-    stiffen_limit : float
-        Give up when the followed curvature exceeds this multiple of its value at the minimum (the
-        walk is climbing a wall, not approaching a saddle).
-    n_modes : int, optional
-        For d > DENSE_MAX: how many lowest modes are computed at each step (the followed mode must
-        stay among them). Default 3.
-
-    Returns
-    -------
-    ndarray or None
-        The refined index-1 saddle, or None when the walk gives up or does not converge.
-    """
-    a = _point(landscape, minimum, "minimum")
-    u = np.asarray(direction, float)
-    u = u / np.linalg.norm(u)
-    dense = landscape.dim <= DENSE_MAX
-    k = landscape.dim if dense else int(n_modes or 3)
-    x = a + 0.5 * max_step * u
-    v = u
-    max_distance = 40.0 * max_step if max_distance is None else float(max_distance)
-    b0 = None
-    block = None
-    for _ in range(int(max_steps)):
-        try:
-            g = landscape.grad(x)
-            w, V = lowest_modes(landscape, x, k, v0=block)
-        except LandscapeError:
-            return None
-        block = V
-        ov = V.T @ v
-        j = int(np.argmax(np.abs(ov)))
-        vt = V[:, j] * np.sign(ov[j])
-        bt = float(w[j])
-        if b0 is None:
-            b0 = bt
-        if (b0 > 0 and bt > stiffen_limit * b0) or np.linalg.norm(x - a) > max_distance:
-            return None
-        F = float(vt @ g)
-        h = _rfo_maximise(bt, F) * vt
-        others = np.delete(np.arange(w.size), j)
-        if dense:
-            Vo = V[:, others]
-            h = h + Vo @ _rfo_minimise(w[others], Vo.T @ g)
-        else:
-            b_next = float(np.min(w[others])) if others.size else 1.0
-            h = h + _complement_step(landscape, x, g, vt, b_next)
-        n = np.linalg.norm(h)
-        if n > max_step:
-            h *= max_step / n
-        x = x + h
-        v = vt
-        if bt < 0 and n < 1e-6 * max_step:
-            break
-    else:
-        if not bt < 0:
-            return None
-    try:
-        return refine_saddle(landscape, x, max_step=max_step)
-    except CriticalPointError:
-        return None
-
-
-def min_mode_saddles(landscape, minimum, *, softest_modes: int | None = None, max_step: float | None = None,
-                     max_steps: int = 300, max_distance: float | None = None,
-                     stiffen_limit: float = 4.0) -> list[np.ndarray]:
-    """Index-1 saddles reached by eigenvector following from a minimum, both ways along each mode.
-
-    Parameters
-    ----------
-    landscape : Landscape
-    minimum : array_like, shape (d,)
-        A minimum (e.g. from ``find_minimum``).
-    softest_modes : int, optional
-        Follow only this many softest Hessian modes. Default: all modes when d ≤ ``DENSE_MAX``,
-        4 otherwise (lowest modes from ``eigsh`` on the Hessian-vector-product operator).
-    max_step : float, optional
-        Trust radius; default a quarter of ``mode_length`` along each followed mode.
-    max_steps, max_distance, stiffen_limit : int, float, float
-        Passed to ``follow_mode`` (default max_distance: 40·max_step).
-
-    Returns
-    -------
-    list of ndarray
-        Distinct refined index-1 saddles, sorted by loss. Possibly empty.
-    """
-    a = _point(landscape, minimum, "minimum")
-    d = landscape.dim
-    if softest_modes is None:
-        softest_modes = d if d <= DENSE_MAX else 4
-    m = int(min(softest_modes, d))
-    if m < 1:
-        raise LandscapeError(f"softest_modes must be >= 1; got {softest_modes}")
-    _, V = lowest_modes(landscape, a, m)
-    found = []
-    for i in range(m):
-        step = 0.25 * mode_length(landscape, a, V[:, i]) if max_step is None else float(max_step)
-        for sign in (1.0, -1.0):
-            sad = follow_mode(landscape, a, sign * V[:, i], max_step=step, max_steps=max_steps,
-                              max_distance=max_distance, stiffen_limit=stiffen_limit, n_modes=min(d - 1, i + 2) if d > DENSE_MAX else None)
-            if sad is not None:
-                found.append(sad)
-    return sorted(unique_points(found), key=landscape.value)

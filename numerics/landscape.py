@@ -50,6 +50,9 @@ class Landscape:
         ``(kernel_name, kernel_params, sharpness)`` for built-ins that have a compiled gradient in
         ``numerics.kernels`` (the fast path): L(θ) = base_kernel(√sharpness·θ; kernel_params).
         None for user landscapes, which run on the vectorised autograd path.
+    sampler : callable or None
+        ``sampler(seed) -> θ``: a random point where the loss is meant to be started (an MLP's
+        initialisation); the minimum finders start from it instead of N(0, 3²I).
     """
 
     name: str
@@ -64,6 +67,7 @@ class Landscape:
     sample_loss: Callable | None = None
     description: str = ""
     kernel: tuple | None = None
+    sampler: Callable | None = None
 
     def __post_init__(self):
         if not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
@@ -274,4 +278,5 @@ def sharpened(landscape: Landscape, k: float) -> Landscape:
         minibatch_loss=None if mb is None else (lambda theta, idx: mb(r * theta, idx)),
         sample_loss=None if sl is None else (lambda theta, idx: sl(r * theta, idx)),
         kernel=None if landscape.kernel is None else (*landscape.kernel[:2], landscape.kernel[2] * k),
+        sampler=None if landscape.sampler is None else (lambda seed: landscape.sampler(seed) / r),
     )

@@ -22,6 +22,7 @@ finders may then diverge.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import autograd.numpy as anp
 import numpy as np
@@ -391,12 +392,13 @@ def mlp(data: str = "breast_cancer", hidden: str = "16", activation: str = "tanh
               "label": label, "layer_sizes": list(sizes)}
     name = (f"mlp:data={ds.name},hidden={hidden_text},activation={activation},loss={loss},"
             f"weight_decay={weight_decay:g},n_samples={n_samples},seed={seed}" + (f",label={label}" if label else ""))
-    return Landscape(
+    land = Landscape(
         name=name, dim=model.dim, loss=model.loss, params=params, vectorised=True,
         n_samples=model.n_samples, minibatch_loss=model.minibatch_loss, sample_loss=model.sample_loss,
         description=(f"MLP {'-'.join(map(str, sizes))} ({activation}, {loss}, weight_decay={weight_decay:g}) "
                      f"on {ds.name}, m={model.n_samples}"),
     )
+    return replace(land, sampler=lambda seed: initial_theta(land, seed))
 
 
 def mlp_model(landscape: Landscape) -> MLPModel | None:

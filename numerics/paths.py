@@ -23,7 +23,8 @@ from numerics.critical import (DENSE_MAX, CriticalPointError, _largest_eigenvalu
                                lowest_modes, refine_saddle)
 from numerics.errors import LandscapeError
 
-__all__ = ["MinimumEnergyPath", "minimum_energy_path", "descend", "neb_path"]
+__all__ = ["MinimumEnergyPath", "minimum_energy_path", "descend", "neb_path", "far_minimum", "relax_string",
+           "flat_connected"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
         if key not in cache:
             if len(cache) > 8:
                 cache.clear()
-            cache[key] = landscape.grad(x)
+            cache[key] = landscape.grads(x[None, :])[0]     # the compiled gradient for built-ins
         return cache[key]
 
     calls = [0]
@@ -211,6 +212,26 @@ def minimum_energy_path(landscape, saddle, minimum=None, *, n_points: int = 65,
     return _assemble(landscape, a, b, e, desc, eps, n_points)
 
 
+def far_minimum(landscape, saddle, minimum) -> np.ndarray | None:
+    """A minimum on the far side of an index-1 saddle from ``minimum``: quasi-Newton from b ± 0.1ℓ·e.
+
+    Used to find neighbouring minima for the double-ended search, so an end in a third basin is
+    harmless; None when neither side ends at a minimum other than ``minimum``.
+    """
+    b = _point(landscape, saddle, "saddle")
+    a = _point(landscape, minimum, "minimum")
+    _, V = lowest_modes(landscape, b, 1)
+    step = 0.1 * length_scale(landscape, b) * V[:, 0]
+    for sign in (1.0, -1.0):
+        try:
+            end = find_minimum(landscape, b + sign * step)
+        except CriticalPointError:
+            continue
+        if not _same(end, a):
+            return end
+    return None
+
+
 def _curvature_along(landscape, x) -> float:
     """tᵀHt with t = ∇L/‖∇L‖: d²L/dσ² along a steepest-descent path."""
     g = landscape.grad(x)
@@ -302,55 +323,16 @@ def _reparametrise(images: np.ndarray, fixed: int | None) -> np.ndarray:
     return np.vstack([left[:-1], right])
 
 
-def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_iter: int = 5000,
-             tol: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Index-1 saddle between two minima by the climbing string method, refined by Newton.
+def relax_string(landscape, images, *, climbing: bool, max_iter: int, tol: float, dt: float) -> np.ndarray:
+    """The string method's iteration: images descend −∇L, then are redistributed at equal arc length.
 
-    Images start on the straight line from a to b and descend the gradient, then are redistributed
-    at equal arc length (string method). With ``climbing``, the highest interior image instead
-    moves by −∇L + 2(∇L·t)t, t the path tangent, so it climbs to the saddle along the path and
-    descends across it; the segments on each side of it are redistributed separately.
-
-    Parameters
-    ----------
-    landscape : Landscape
-    a, b : array_like (d,)
-        The two end points (minima; they are not moved).
-    n_images : int ≥ 3
-        Number of images including the end points.
-    climbing : bool
-        Use the climbing image (otherwise the highest image of the relaxed string is refined).
-    max_iter : int
-        Iteration limit.
-    tol : float, optional
-        Stop when the largest force perpendicular to the string (and the climbing image's full
-        force) is below this, default 1e-3·λ_max·‖b − a‖; or when no image moves by more than
-        1e-6 of a segment in an iteration (the string has stalled at its discretisation error).
-
-    Returns
-    -------
-    saddle : ndarray (d,)
-        The refined index-1 saddle (``refine_saddle``).
-    path_points : ndarray (n_images, d)
-        The final string, with the climbing image replaced by the refined saddle.
-
-    Raises
-    ------
-    CriticalPointError
-        When the highest image does not refine to an index-1 saddle.
+    End images stay fixed. With ``climbing`` (after 20 iterations) the highest interior image moves
+    by −∇L + 2(∇L·t)t instead, t the tangent, and the segments on each side of it are redistributed
+    separately. Stops when the largest force perpendicular to the string (and the climbing image's
+    full force) is below ``tol``, or when no image moves by more than 1e-6 of a segment.
     """
-    a = _point(landscape, a, "a")
-    b = _point(landscape, b, "b")
-    if int(n_images) != n_images or n_images < 3:
-        raise LandscapeError(f"n_images must be an integer >= 3; got {n_images}")
-    n = int(n_images)
-    if np.allclose(a, b):
-        raise LandscapeError("a and b must be different points")
-    lam = max(_largest_eigenvalue(landscape, p) for p in (a, b))
-    dt = 0.5 / lam                          # explicit Euler is stable for dt·λ_max < 2
-    span = np.linalg.norm(b - a)
-    tol = 1e-3 * lam * span if tol is None else float(tol)
-    images = a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)
+    n = len(images)
+    span = float(np.linalg.norm(images[-1] - images[0]))
     top, moved = None, np.inf
     for it in range(int(max_iter)):
         G = landscape.grads(images[1:-1])
@@ -377,6 +359,91 @@ def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_
         new = _reparametrise(new, top)
         moved = float(np.max(np.linalg.norm(new - images, axis=1)))
         images = new
+    return images
+
+
+def flat_connected(landscape, x, y, *, n_images: int = 21, max_iter: int = 2000) -> bool:
+    """Whether two minima lie in one valley of minima: a relaxed string between them never rises.
+
+    The string starts straight; it counts as flat when its highest image is at most
+    1e-6·λ_max·‖y − x‖² above the higher end (λ_max the larger top curvature at the two ends: the
+    loss a step of 1e-3‖y − x‖ along the stiffest direction would cost), i.e. at the string's
+    convergence tolerance.
+    """
+    x = _point(landscape, x, "minimum")
+    y = _point(landscape, y, "minimum")
+    span = float(np.linalg.norm(y - x))
+    if span == 0.0:
+        return True
+    lam = max(_largest_eigenvalue(landscape, p) for p in (x, y))
+    top = max(landscape.value(x), landscape.value(y))
+    allowed = 1e-6 * lam * span**2
+    images = x + np.linspace(0.0, 1.0, n_images)[:, None] * (y - x)
+    if np.max(landscape.values(images)) - top <= allowed:
+        return True
+    images = relax_string(landscape, images, climbing=False, max_iter=max_iter, tol=1e-4 * lam * span,
+                          dt=0.5 / lam)
+    return bool(np.max(landscape.values(images)) - top <= allowed)
+
+
+def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_iter: int = 5000,
+             tol: float | None = None, initial=None) -> tuple[np.ndarray, np.ndarray]:
+    """Index-1 saddle between two minima by the climbing string method, refined by Newton.
+
+    Images start on the straight line from a to b and descend the gradient, then are redistributed
+    at equal arc length (string method). With ``climbing``, the highest interior image instead
+    moves by −∇L + 2(∇L·t)t, t the path tangent, so it climbs to the saddle along the path and
+    descends across it; the segments on each side of it are redistributed separately.
+
+    Parameters
+    ----------
+    landscape : Landscape
+    a, b : array_like (d,)
+        The two end points (minima; they are not moved).
+    n_images : int ≥ 3
+        Number of images including the end points.
+    climbing : bool
+        Use the climbing image (otherwise the highest image of the relaxed string is refined).
+    max_iter : int
+        Iteration limit.
+    tol : float, optional
+        Stop when the largest force perpendicular to the string (and the climbing image's full
+        force) is below this, default 1e-3·λ_max·‖b − a‖; or when no image moves by more than
+        1e-6 of a segment in an iteration (the string has stalled at its discretisation error).
+    initial : array_like (n_images, d), optional
+        The initial string (first row a, last row b); default the straight segment.
+
+    Returns
+    -------
+    saddle : ndarray (d,)
+        The refined index-1 saddle (``refine_saddle``).
+    path_points : ndarray (n_images, d)
+        The final string, with the climbing image replaced by the refined saddle.
+
+    Raises
+    ------
+    CriticalPointError
+        When the highest image does not refine to an index-1 saddle.
+    """
+    a = _point(landscape, a, "a")
+    b = _point(landscape, b, "b")
+    if int(n_images) != n_images or n_images < 3:
+        raise LandscapeError(f"n_images must be an integer >= 3; got {n_images}")
+    n = int(n_images)
+    if np.allclose(a, b):
+        raise LandscapeError("a and b must be different points")
+    lam = max(_largest_eigenvalue(landscape, p) for p in (a, b))
+    dt = 0.5 / lam                          # explicit Euler is stable for dt·λ_max < 2
+    tol = 1e-3 * lam * np.linalg.norm(b - a) if tol is None else float(tol)
+    if initial is None:
+        images = a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)
+    else:
+        images = np.array(initial, dtype=float)
+        if images.shape != (n, landscape.dim):
+            raise LandscapeError(f"initial must have shape ({n}, {landscape.dim}); got {images.shape}")
+        images[0], images[-1] = a, b
+        images = _reparametrise(images, None)
+    images = relax_string(landscape, images, climbing=climbing, max_iter=max_iter, tol=tol, dt=dt)
     i_top = int(np.argmax(landscape.values(images[1:-1]))) + 1
     if not climbing:
         # highest point of a cubic spline through the images, then Newton

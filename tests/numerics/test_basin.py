@@ -101,11 +101,13 @@ def test_sharpened_scales_hessian_by_k_and_keeps_barriers(k):
 def test_to_dict_is_design_section_7_json():
     res = analyse_basin(build_landscape("styblinski-tang:dim=2"), [LO, LO])
     d = res.to_dict()
-    assert set(d) == {"landscape", "dim", "minimum", "paths"}
-    assert set(d["minimum"]) == {"theta", "loss", "hessian_eigenvalues"}
+    assert set(d) == {"landscape", "dim", "minimum", "paths", "search"}
+    assert set(d["minimum"]) == {"theta", "loss", "hessian_eigenvalues", "zero_modes"}
+    assert d["minimum"]["zero_modes"] == 0
+    assert set(d["search"]) == {"summary", "seconds", "budget_ended", "saddles_not_adjacent"}
     for p in d["paths"]:
         assert set(p) == {"saddle", "barrier", "h_ae", "h_be", "s", "escape_direction"}
-        assert set(p["saddle"]) == {"theta", "loss", "hessian_eigenvalues"}
+        assert set(p["saddle"]) == {"theta", "loss", "hessian_eigenvalues", "zero_modes"}
     again = json.loads(json.dumps(d, allow_nan=False))
     assert again == d
     assert d["dim"] == 2 and d["landscape"] == "styblinski-tang:dim=2"

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from numerics import build_landscape
-from numerics.critical import find_minimum, min_mode_saddles
+from numerics.critical import find_minimum
+from numerics.saddles import min_mode_saddles
 from numerics.mlp import initial_theta
 
 
