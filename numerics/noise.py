@@ -80,7 +80,7 @@ class StepOutput:
 
 
 def _psd_factor(h: np.ndarray, what: str) -> np.ndarray:
-    """F with F Fᵀ = h for a symmetric positive-definite h (Cholesky), else a one-line ValueError.
+    """F with F Fᵀ = h for a symmetric positive semi-definite h (Cholesky; eigenvectors with a zero mode).
 
     Cholesky, not the symmetric square root, because it scales exactly: chol(4H) = 2·chol(H) in
     floating point, which the √k identities (THEORY §6.5, check C6) need bit for bit.
@@ -89,8 +89,11 @@ def _psd_factor(h: np.ndarray, what: str) -> np.ndarray:
     try:
         return np.linalg.cholesky(h)
     except np.linalg.LinAlgError:
-        w = np.linalg.eigvalsh(h)
-        raise ValueError(f"{what} must be positive definite for this noise model; its eigenvalues are "
+        w, V = np.linalg.eigh(h)
+        if w[0] >= -1e-8 * max(abs(w[-1]), 1e-300):
+            # positive semi-definite with zero modes (flat directions): no noise along them
+            return V * np.sqrt(np.clip(w, 0.0, None))
+        raise ValueError(f"{what} must be positive semi-definite for this noise model; its eigenvalues are "
                          f"{np.array2string(w, precision=4)}") from None
 
 

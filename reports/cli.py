@@ -37,6 +37,9 @@ EXAMPLES = {
 }
 
 
+DEFAULT_BUDGET = 300.0     # seconds; the same default as validation.check.run_check
+
+
 class UsageError(Exception):
     """A bad command line: printed as one line, exit code 2."""
 
@@ -90,6 +93,15 @@ def _nonnegative_int(text):
     return value
 
 
+def _search_options(p) -> None:
+    """--saddle and --budget, shared by landscape and check."""
+    p.add_argument("--saddle", type=_vector, action="append", default=None, metavar="X,Y,..",
+                   help="a saddle guess for the search (repeatable; also read from the loss function's "
+                        "`saddles` attribute)")
+    p.add_argument("--budget", type=_positive_float("--budget"), default=DEFAULT_BUDGET, metavar="SECONDS",
+                   help=f"time allowed to the saddle search (default {DEFAULT_BUDGET:g} s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="flatminima", description="Check the diffusion theory of SGD against numbers.",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -102,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="built-in name with parameters (styblinski-tang:dim=2) or path/to/file.py:function")
     p.add_argument("--minimum", type=_vector, metavar="X,Y,..",
                    help="start of the minimum search (write negative values as --minimum=-1,0.3)")
-    p.add_argument("--json", action="store_true", help="print the JSON object of DESIGN §7 (no experiments)")
+    _search_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object (no experiments)")
     p.set_defaults(func=cmd_landscape)
 
     p = sub.add_parser("validate", help="run a validation suite and write its report",
@@ -116,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run tasks on a Dask cluster (tcp://host:8786; see README 'Running on a cluster')")
     p.add_argument("--resume", action="store_true", help="skip tasks already in OUT/store")
-    p.add_argument("--strict", action="store_true", help="exit 1 when a verdict fails")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when a verdict fails, 3 when none fails but one is INCONCLUSIVE")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_validate)
 
@@ -139,8 +153,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=_positive_int("--runs"), default=200, metavar="N")
     p.add_argument("--max-steps", type=_positive_int("--max-steps"), default=None, metavar="T")
     p.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S")
+    _search_options(p)
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="also write a report there")
-    p.add_argument("--json", action="store_true", help="print the JSON object of DESIGN §7")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when a verdict fails, 3 when none fails but one is INCONCLUSIVE")
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("suites", help="list the validation suites with their sizes and run times",
@@ -166,50 +183,128 @@ def _load(spec: str, minimum):
     return build_landscape(spec, dim=None if minimum is None else len(minimum))
 
 
-def _analyses(land, minimum):
-    if minimum is not None and len(minimum) != land.dim:
-        raise UsageError(f"--minimum has {len(minimum)} coordinates but {land.name} has dim {land.dim}")
-    import numpy as np
-    from numerics.basin import analyse_basin
-    from numerics.critical import find_minima
+def _progress_bar():
+    """A saddle-search progress hook drawing a bar on stderr when it is a terminal (else None)."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm.auto import tqdm
 
-    if minimum is not None:
-        return [analyse_basin(land, np.asarray(minimum, float))]
-    return [analyse_basin(land, m) for m in find_minima(land)]
+    bar = tqdm(total=1, desc="saddle search", unit="walk", leave=False, file=sys.stderr)
+
+    def hook(done, total, what):
+        bar.total = total
+        bar.set_description(what)
+        bar.n = done
+        bar.refresh()
+    return hook, bar.close
+
+
+def _analyses(land, args):
+    """Basin analyses for the landscape command: the given minimum, or the minima found (see below)."""
+    import numpy as np
+    from numerics.basin import analyse_basin, group_flat_minima
+    from numerics.critical import find_minima
+    from numerics.saddles import Budget
+
+    if args.minimum is not None and len(args.minimum) != land.dim:
+        raise UsageError(f"--minimum has {len(args.minimum)} coordinates but {land.name} has dim {land.dim}")
+    hints = [_saddle_hint(land, h) for h in (args.saddle or [])]
+    hook, close = _progress_bar()
+    budget = Budget(args.budget, hook)
+    try:
+        if args.minimum is not None:
+            return None, [analyse_basin(land, np.asarray(args.minimum, float), saddles=hints, budget=budget)]
+        groups = group_flat_minima(land, find_minima(land))
+        reps = [g[0] for g in groups]
+        # every minimum when d ≤ ANALYSE_ALL_DIM (and the budget allows); above it the lowest only
+        todo = reps if land.dim <= ANALYSE_ALL_DIM else reps[:1]
+        out = []
+        for i, rep in enumerate(todo):
+            if i and budget.expired():
+                break
+            out.append(analyse_basin(land, rep, saddles=hints, budget=budget,
+                                     neighbours=[r for r in reps if r is not rep]))
+        return groups, out
+    finally:
+        close()
+
+
+ANALYSE_ALL_DIM = 10
+"""landscape: every minimum found is analysed up to this dimension; above it only the lowest one."""
+
+
+def _saddle_hint(land, h):
+    from validation.check import _hint
+    return _hint(land, h)
 
 
 def cmd_landscape(args) -> int:
     land = _load(args.landscape, args.minimum)
-    analyses = _analyses(land, args.minimum)
+    groups, analyses = _analyses(land, args)
+    objs = [a.to_dict() for a in analyses]
     if args.json:
-        # one object (DESIGN §7): the given minimum, or else the lowest one found
-        print(json.dumps(analyses[0].to_dict()))
+        # one object: the given minimum, or else the lowest one found; "minima" lists every minimum found
+        obj = objs[0]
+        obj["minima"] = _minima_json(land, groups, analyses)
+        print(json.dumps(obj, allow_nan=False))
         return 0
-    print(render_landscape_table(land.name, land.dim, [a.to_dict() for a in analyses]))
+    print(render_landscape_table(land.name, land.dim, objs))
+    if groups is not None and len(groups) > len(analyses):
+        rest = groups[len(analyses):]
+        why = ("the time budget ended" if land.dim <= ANALYSE_ALL_DIM else
+               f"only the lowest minimum is analysed when dim > {ANALYSE_ALL_DIM}")
+        print(f"{len(rest)} more minim{'a' if len(rest) > 1 else 'um'} found but not analysed ({why}); analyse one "
+              f"with --minimum=" + ",".join(f"{v:.6g}" for v in rest[0][0]))
     return 0
 
 
+def _minima_json(land, groups, analyses) -> list[dict]:
+    """Every minimum found (one entry per valley of minima), marked analysed or not."""
+    import numpy as np
+    from validation.check import _minima_list
+
+    out = _minima_list(land, groups, analyses[0])
+    for entry in out:
+        entry["analysed"] = any(np.linalg.norm(np.asarray(entry["theta"]) - a.minimum)
+                                <= 1e-6 * (1.0 + np.linalg.norm(a.minimum)) for a in analyses)
+    return out
+
+
 def render_landscape_table(name: str, dim: int, analyses: list[dict]) -> str:
-    """A readable summary of basin analyses (DESIGN §7 dicts, one block per minimum)."""
+    """A readable summary of basin analyses (JSON dicts, one block per minimum)."""
     def vec(v, digits=6):
-        return "(" + ", ".join(f"{x:.{digits}g}" for x in v[:6]) + (", …)" if len(v) > 6 else ")")
+        return "(" + ", ".join(f"{x + 0.0:.{digits}g}" for x in v[:6]) + (", …)" if len(v) > 6 else ")")
 
     lines = [f"landscape {name}  (dim {dim})", ""]
     for d in analyses:
         m = d["minimum"]
         lines.append(f"minimum θ = {vec(m['theta'])}   L = {m['loss']:.8g}   "
                      f"Hessian eigenvalues {vec(sorted(m['hessian_eigenvalues']), 5)}")
+        if m.get("zero_modes"):
+            dirs = m.get("zero_mode_directions") or []
+            lines.append(f"  {m['zero_modes']} zero mode(s) (flat directions"
+                         + (f", e.g. {vec(dirs[0], 3)}" if dirs else "") + "): a valley of minima, treated as one")
         if not d["paths"]:
-            lines.append("  no index-1 saddle found on the boundary of this basin")
+            lines.append("  " + _no_saddle_text(d))
         else:
             lines.append(f"  {'saddle θ':<32} {'barrier ΔL':>12} {'H_ae':>10} {'|H_be|':>10} {'s':>8}  escape direction")
             for p in d["paths"]:
+                s = "n/a" if p["s"] is None else f"{p['s']:.4f}"
                 lines.append(f"  {vec(p['saddle']['theta'], 5):<32} {p['barrier']:>12.6f} {p['h_ae']:>10.4f} "
-                             f"{p['h_be']:>10.4f} {p['s']:>8.4f}  {vec(p['escape_direction'], 3)}")
+                             f"{p['h_be']:>10.4f} {s:>8}  {vec(p['escape_direction'], 3)}")
+        if d.get("search"):
+            lines.append(f"  searched: {d['search']['summary']}")
         lines.append("")
     lines.append("s: fraction of ΔL climbed before the curvature along the minimum energy path changes "
-                 "sign (THEORY §5.2). Curvatures in loss units per θ².")
+                 "sign (the two-region split of Eq. (7)). Curvatures in loss units per θ².")
     return "\n".join(lines)
+
+
+def _no_saddle_text(d: dict) -> str:
+    search = d.get("search") or {}
+    more = "a larger --budget, " if search.get("budget_ended") else ""
+    return ("no index-1 saddle found on the boundary of this basin; help the search with " + more
+            + "a guess --saddle=X,Y,.. (or a `saddles` attribute on the loss function)")
 
 
 def _check_writable(out: Path) -> None:
@@ -249,13 +344,18 @@ def cmd_validate(args) -> int:
     result.save(out)
     from reports.render import write_report
     paths = write_report(out, result)
-    n_pass = sum(v.passed for v in result.verdicts)
+    n_pass = sum(v.passed is True for v in result.verdicts)
     print(f"{n_pass} of {len(result.verdicts)} verdicts pass")
     for v in result.verdicts:
-        print(f"  {'PASS' if v.passed else 'FAIL'}  [{v.check}] {v.claim}: measured {v.measured}; predicted {v.predicted}")
+        print(f"  {v.status:<12}  [{v.check}] {v.claim}: measured {v.measured}; predicted {v.predicted}")
     for path in paths[:2]:
         print(path)
-    return 1 if (args.strict and n_pass < len(result.verdicts)) else 0
+    return _strict_exit(result.status) if args.strict else 0
+
+
+def _strict_exit(status: str) -> int:
+    """--strict: 1 when a verdict failed, 3 when none failed but one could not decide, else 0."""
+    return {"FAIL": 1, "INCONCLUSIVE": 3}.get(status, 0)
 
 
 def cmd_check(args) -> int:
@@ -263,30 +363,61 @@ def cmd_check(args) -> int:
 
     if args.out is not None:
         _check_writable(args.out)
-    obj, result = run_check(args.landscape, minimum=args.minimum, dynamics=args.dynamics, noise=args.noise,
-                            criterion=args.criterion, temperature=args.temperature, eta=args.eta,
-                            batch_size=args.batch_size, loss_unit=args.loss_unit, runs=args.runs,
-                            max_steps=args.max_steps, seed=args.seed)
+    hook, close = _progress_bar()
+    try:
+        obj, result = run_check(args.landscape, minimum=args.minimum, dynamics=args.dynamics, noise=args.noise,
+                                criterion=args.criterion, temperature=args.temperature, eta=args.eta,
+                                batch_size=args.batch_size, loss_unit=args.loss_unit, runs=args.runs,
+                                max_steps=args.max_steps, seed=args.seed, saddles=args.saddle, budget=args.budget,
+                                progress=hook)
+    finally:
+        close()
     if args.out is not None:
         result.save(args.out)
         from reports.render import write_report
         write_report(args.out, result)
     if args.json:
         print(json.dumps(obj, allow_nan=False, default=float))
-        return 0
-    print(render_landscape_table(obj["landscape"], obj["dim"], [obj]))
+    else:
+        print(render_check_text(obj))
+    return _strict_exit(result.status) if args.strict else 0
+
+
+def render_check_text(obj: dict) -> str:
+    """The text output of ``check``: the landscape table, notes, then one block per experiment."""
+    from validation.check import setting_text
+
+    lines = [render_landscape_table(obj["landscape"], obj["dim"], [obj])]
+    lines += [f"note: {n}" for n in obj.get("notes", [])]
+    if obj.get("note"):
+        lines.append(f"INCONCLUSIVE: {obj['note']}")
     for e in obj["experiments"]:
-        ci = e["rate_ci"]
-        pred = "n/a" if e["predicted_rate"] is None else f"{e['predicted_rate']:.4g} ({e['law']})"
-        print(f"{e['dynamics']:>5} {e['noise']:<20} η={e['eta']:.4g}  measured γ = {e['measured_rate']:.4g} "
-              f"[{ci[0]:.3g}, {ci[1]:.3g}] ({e['n_escaped']}/{e['n_runs']} escaped"
-              f"{', %d diverged' % e['n_diverged'] if e.get('n_diverged') else ''})  predicted {pred}  "
-              f"agrees: {e['agrees']}")
+        status = {True: "PASS", False: "FAIL"}.get(e["agrees"], "INCONCLUSIVE")
+        head = f"{e['dynamics'].upper()} ({e['noise']} noise, {e['criterion']} exit; {setting_text(e)})"
+        pred = "predicted: n/a" if e["predicted_rate"] is None else \
+            f"predicted γ = {e['predicted_rate']:.4g} ({e['law']}; allowed error ±{e['allowed_relative_error']:.2g})"
+        lines += ["", f"{status:<12} {head}", f"             {pred}"]
+        if e.get("expected_escapes") is not None:
+            lines.append(f"             expected escapes: {e['expected_escapes']:.3g} in {e['n_runs']} runs of "
+                         f"{e['max_steps']} steps")
+        if e["simulated"]:
+            lo, hi = e["rate_ci"]
+            if e["n_escaped"]:
+                meas = f"measured γ = {e['measured_rate']:.4g}, 95% CI [{lo:.3g}, {hi:.3g}]"
+            else:
+                meas = f"measured: no escape; upper bound γ ≤ {hi:.3g} (95%)"
+            lines.append(f"             {meas} ({e['n_escaped']}/{e['n_runs']} escaped"
+                         f"{', %d diverged' % e['n_diverged'] if e.get('n_diverged') else ''}; seed {e['seed']})")
+        for key, why in e.get("chosen", {}).items():
+            lines.append(f"             chosen {key}: {why}")
+        reason = e.get("inconclusive_reason") or e.get("fail_reason")
+        if reason:
+            lines.append(f"             why: {reason}")
         if e.get("warnings"):
-            print(f"      warning: {e['warnings']}")
-    print("Rates per unit SDE time t = step·η; 95% exact (Garwood) intervals. Diverged particles are never "
-          "counted as escapes.")
-    return 0
+            lines.append(f"             warning: {e['warnings']}")
+    lines += ["", "Rates per unit SDE time t = step·η (simulated by the censored exponential MLE); 95% exact "
+                  "(Garwood) intervals. Diverged particles are never counted as escapes."]
+    return "\n".join(lines)
 
 
 def cmd_suites(args) -> int:

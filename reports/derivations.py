@@ -112,7 +112,7 @@ h1,h2,h3{font-family:Helvetica,Arial,sans-serif}
 h2{border-bottom:1px solid #ccc;padding-bottom:.2rem;margin-top:2.5rem}
 math[display=block]{margin:.6rem 0;overflow-x:auto}
 .just{color:#555;font-size:.92rem}
-.ok{color:#1a7f37}.bad{color:#b00020;font-weight:bold}
+.ok{color:#1a7f37}.bad{color:#b00020;font-weight:bold}.unsure{color:#8a6500;font-weight:bold}
 table{border-collapse:collapse;margin:.6rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;font-size:.92rem}
 code{font-family:Menlo,Consolas,monospace;font-size:.88rem}
 .meta{color:#444;font-size:.95rem}

@@ -58,9 +58,11 @@ table.verdicts td,table.verdicts th{vertical-align:top}
 th{background:#f3f3f3;text-align:left;font-family:Helvetica,Arial,sans-serif}
 tr:nth-child(even) td{background:#fafafa}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.pass,td.fail{font-family:Helvetica,Arial,sans-serif;font-weight:bold;text-align:center}
+td.pass,td.fail,td.inconclusive{font-family:Helvetica,Arial,sans-serif;font-weight:bold;text-align:center}
 td.pass{color:#1a7f37;background:#e6f4ea}td.fail{color:#fff;background:#b00020}
+td.inconclusive{color:#5c4400;background:#fff4cc}
 tr:nth-child(even) td.pass{background:#e6f4ea}tr:nth-child(even) td.fail{background:#b00020}
+tr:nth-child(even) td.inconclusive{background:#fff4cc}
 .overall{font-size:1.1rem;font-family:Helvetica,Arial,sans-serif}
 caption{caption-side:top;text-align:left;color:#444;font-size:.92rem;padding:.3rem 0}
 figure{margin:1.5rem 0;text-align:center}figure img{max-width:100%;height:auto;border:1px solid #eee}
@@ -503,16 +505,20 @@ def figure_files(result: SuiteResult) -> list[tuple[object, str]]:
 
 def _overall(result: SuiteResult) -> tuple[int, int, str]:
     n = len(result.verdicts)
-    k = sum(bool(v.passed) for v in result.verdicts)
+    k = sum(v.passed is True for v in result.verdicts)
+    failed = sum(v.passed is False for v in result.verdicts)
     text = f"{k} of {n} verdicts pass"
     if n == 0:
         text += " (this run made no verdicts)"
     elif k == n:
         text += " — all claims hold within their tolerances"
     else:
-        text += f" — {n - k} FAIL"
+        text += " — " + ", ".join(part for part in (f"{failed} FAIL" if failed else "",
+                                                    f"{n - k - failed} INCONCLUSIVE" if n - k - failed else "") if part)
     return k, n, text + "."
 
+
+_STATUS_CLASS = {"PASS": "ok", "FAIL": "bad", "INCONCLUSIVE": "unsure"}
 
 _VERDICT_COLUMNS = ("check", "claim", "measured", "predicted", "tolerance", "outcome")
 
@@ -579,12 +585,12 @@ def render_markdown(result: SuiteResult, *, figure_dir: str = FIGURE_DIR) -> str
     """
     _, _, overall = _overall(result)
     out = [f"# {result.title}", "",
-           f"Suite `{result.suite}`, size `{result.size}`. Overall: **{'PASS' if result.passed else 'FAIL'}**.", "",
+           f"Suite `{result.suite}`, size `{result.size}`. Overall: **{result.status}**.", "",
            "## Summary of verdicts", "", f"**{overall}**", ""]
     if result.verdicts:
         out += ["| " + " | ".join(_VERDICT_COLUMNS) + " |", "|" + "---|" * len(_VERDICT_COLUMNS)]
         for v in result.verdicts:
-            outcome = "✅ PASS" if v.passed else "❌ **FAIL**"
+            outcome = {"PASS": "✅ PASS", "FAIL": "❌ **FAIL**"}.get(v.status, "❔ **INCONCLUSIVE**")
             out.append("| " + " | ".join(_md_cell(c) for c in (v.check or "—", v.claim, v.measured, v.predicted,
                                                                    v.tolerance)) + f" | {outcome} |")
         out.append("")
@@ -664,7 +670,7 @@ def render_html(result: SuiteResult, *, figure_png: dict | None = None) -> str:
     """
     figure_png = figure_png or {}
     k_pass, n, overall = _overall(result)
-    verdict = "PASS" if result.passed else "FAIL"
+    verdict = result.status
     section_ids = [f"sec-{_anchor(s.get('title', ''))}" for s in result.sections]
     contents = [("summary", "Summary of verdicts"), ("criteria", "Verdict criteria")]
     contents += list(zip(section_ids, (s.get("title", "") for s in result.sections)))
@@ -677,17 +683,17 @@ def render_html(result: SuiteResult, *, figure_png: dict | None = None) -> str:
            f"<title>{_x(result.title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
            f"<h1>{_x(result.title)}</h1>",
            f'<p class="meta">Suite <code>{_x(result.suite)}</code>, size <code>{_x(result.size)}</code>. Overall: '
-           f'<strong class="{"ok" if result.passed else "bad"}">{verdict}</strong>.</p>',
+           f'<strong class="{_STATUS_CLASS[verdict]}">{verdict}</strong>.</p>',
            "<nav><ul>" + "".join(f'<li><a href="#{a}">{_inline(t)}</a></li>' for a, t in contents) + "</ul></nav>",
            '<h2 id="summary">Summary of verdicts</h2>',
            f'<p class="overall"><strong class="{"ok" if k_pass == n else "bad"}">{_x(overall)}</strong></p>']
     if result.verdicts:
         out += ['<table class="verdicts">', "<tr>" + "".join(f"<th>{c}</th>" for c in _VERDICT_COLUMNS) + "</tr>"]
         for v in result.verdicts:
-            cls = "pass" if v.passed else "fail"
+            cls = v.status.lower()
             texts = "".join(f"<td>{_inline(str(c))}</td>" for c in (v.claim, v.measured, v.predicted, v.tolerance))
             out.append(f'<tr class="{cls}-row"><td><code>{_x(v.check or "—")}</code></td>{texts}'
-                       f'<td class="{cls}">{cls.upper()}</td></tr>')
+                       f'<td class="{cls}">{v.status}</td></tr>')
         out.append("</table>")
         details = [v for v in result.verdicts if v.details]
         if details:

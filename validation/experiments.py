@@ -51,14 +51,17 @@ def geometry(analysis) -> dict:
     paths = []
     for p in analysis.paths:
         saddle_eigs = np.asarray(p.saddle_hessian_eigenvalues, float)
-        # |det H_b| / det H_a from the spectra (THEORY §4); needs full spectra (d ≤ DENSE_MAX)
+        # |det H_b| / det H_a from the spectra (Eyring–Kramers); needs full spectra (d ≤ DENSE_MAX) and
+        # no zero mode: with a flat direction det H_a = 0 and the ratio is undefined
         full = len(saddle_eigs) == analysis.dim and len(minimum_eigs) == analysis.dim
-        det_ratio = float(np.exp(np.sum(np.log(np.abs(saddle_eigs))) - np.sum(np.log(minimum_eigs)))) if full else None
+        defined = full and analysis.zero_modes == 0 and p.zero_modes == 0
+        det_ratio = float(np.exp(np.sum(np.log(np.abs(saddle_eigs))) - np.sum(np.log(minimum_eigs)))) \
+            if defined else None
         paths.append({"barrier": float(p.barrier), "h_ae": float(p.h_ae), "h_be": float(p.h_be), "s": float(p.s),
                       "det_ratio": det_ratio, "saddle": np.asarray(p.saddle).tolist(),
-                      "escape_direction": np.asarray(p.escape_direction).tolist()})
+                      "escape_direction": np.asarray(p.escape_direction).tolist(), "zero_modes": p.zero_modes})
     return {"minimum": np.asarray(analysis.minimum).tolist(), "loss": float(analysis.loss),
-            "hessian_eigenvalues": minimum_eigs.tolist(), "paths": paths}
+            "hessian_eigenvalues": minimum_eigs.tolist(), "zero_modes": analysis.zero_modes, "paths": paths}
 
 
 def check_config(config: dict) -> None:

@@ -84,6 +84,7 @@ def _law_rate(config: dict, path: dict, dim: int):
                 log_rate = reg[name].log(barrier=path["barrier"], h_be=path["h_be"], temperature=D,
                                          det_ratio=path["det_ratio"])
             else:
+                # d = 1, or a zero mode (det H_a = 0: Eyring–Kramers is undefined): the 1-D law along e
                 name = "kramers_1d_rate"
                 log_rate = reg[name].log(barrier=path["barrier"], h_ae=path["h_ae"], h_be=path["h_be"], temperature=D)
             exponent = path["barrier"] / D
@@ -160,6 +161,11 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
     law = parts[0][0]
     exponent = float(min(p[2] for p in parts))
     notes = []
+    flat = geometry.get("zero_modes", 0) or any(p.get("zero_modes", 0) for p in geometry["paths"])
+    if flat and noise == "white" and dim > 1:
+        law += " (1-D reduction along e)"
+        notes.append("zero modes (flat directions) make det H_a = 0, so the Eyring–Kramers determinant ratio is "
+                     "undefined; the 1-D Kramers law along the escape direction e is used instead")
     asym, method = None, ""
     if landscape is not None:
         try:

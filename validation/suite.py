@@ -43,18 +43,25 @@ class Verdict:
 
     ``measured`` and ``predicted`` are display strings that carry their uncertainty and units
     (e.g. ``"2.05 ± 0.06 (95% CI)"``); ``value``/``stderr``/``expected`` keep the numbers.
+    ``passed`` is True (PASS), False (FAIL) or None (INCONCLUSIVE: the data cannot decide; ``details``
+    says why).
     """
 
     claim: str
     measured: str
     predicted: str
     tolerance: str
-    passed: bool
+    passed: bool | None
     check: str = ""                      # THEORY check id, e.g. "C7"
     value: float | None = None
     stderr: float | None = None
     expected: float | None = None
     details: str = ""
+
+    @property
+    def status(self) -> str:
+        """PASS, FAIL or INCONCLUSIVE."""
+        return {True: "PASS", False: "FAIL"}.get(self.passed, "INCONCLUSIVE")
 
 
 @dataclass
@@ -99,7 +106,17 @@ class SuiteResult:
 
     @property
     def passed(self) -> bool:
-        return all(v.passed for v in self.verdicts)
+        """Whether every verdict passed (an INCONCLUSIVE one does not)."""
+        return all(v.passed is True for v in self.verdicts)
+
+    @property
+    def status(self) -> str:
+        """FAIL if any verdict failed, else INCONCLUSIVE if any could not decide (or none was made), else PASS."""
+        if any(v.passed is False for v in self.verdicts):
+            return "FAIL"
+        if not self.verdicts or any(v.passed is None for v in self.verdicts):
+            return "INCONCLUSIVE"
+        return "PASS"
 
     def to_dict(self) -> dict:
         return _plain(asdict(self))

@@ -177,14 +177,19 @@ def test_no_traceback_from_the_command(tmp_path, argv, needle):
     assert not out.exists()
 
 
-def test_no_escape_expected_is_a_warning_not_an_error(capsys, tmp_path):
-    """Legal but hopeless (ΔL/D = 62.5, 5 × 50 steps): exit 0, the JSON carries the warning."""
+def test_no_escape_expected_is_inconclusive_not_an_error(capsys, tmp_path):
+    """Legal but hopeless (ΔL/D = 62.5, 5 × 50 steps): nothing is simulated, INCONCLUSIVE with the reason;
+    exit 0, or 3 with --strict."""
     out = tmp_path / "out"
-    code = main(["check", "double-well", "--dynamics", "sgld", "--temperature", "0.004", "--runs", "5",
-                 "--max-steps", "50", "--json", "--out", str(out)])
+    argv = ["check", "double-well", "--dynamics", "sgld", "--temperature", "0.004", "--runs", "5",
+            "--max-steps", "50", "--json", "--out", str(out)]
+    code = main(argv)
     captured = capsys.readouterr()
     assert code == 0
     (exp,) = json.loads(captured.out)["experiments"]
-    assert exp["n_escaped"] == 0 and exp["rate_upper"] > 0
-    assert "fewer than one escape expected" in exp["warnings"]
+    assert exp["simulated"] is False and exp["agrees"] is None and exp["n_escaped"] is None
+    assert exp["expected_escapes"] < 1e-20
+    assert "not simulated" in exp["inconclusive_reason"] and "raise --temperature" in exp["inconclusive_reason"]
+    assert "--loss-unit" not in exp["inconclusive_reason"]          # a flag of the other dynamics
     assert (out / "result.json").is_file()
+    assert main(argv + ["--strict"]) == 3

@@ -21,6 +21,7 @@ Monte Carlo runs execute in this process (the compiled kernel uses its own threa
 from __future__ import annotations
 
 import math
+import sys
 import time
 import warnings
 
@@ -418,10 +419,12 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
                          criteria=CRITERIA)
     summary = []
 
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+
     def step(name, fn, *args):
         t0 = time.time()
-        if progress is not None:
-            progress(f"conventions: {name}")
+        if show:
+            print(f"conventions: {name}", file=sys.stderr)
         value = fn(*args)
         timings[name] = round(time.time() - t0, 1)
         return value
