@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.critical import (DENSE_MAX, CriticalPointError, find_minimum, hessian_spectrum, unique_points,
-                               zero_mode_mask)
+from numerics.critical import (DENSE_MAX, CriticalPointError, find_minima, find_minimum, hessian_spectrum,
+                               unique_points, zero_mode_mask)
 from numerics.paths import flat_connected, minimum_energy_path
 from numerics.saddles import Budget, SaddleSearch, search_saddles
 
@@ -152,7 +152,7 @@ def _curvature(landscape, x, t) -> float:
 
 
 def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_modes: int | None = None,
-                  max_paths: int | None = None, saddles=None, neighbours=(), budget: Budget | None = None,
+                  max_paths: int | None = None, saddles=None, neighbours=None, budget: Budget | None = None,
                   n_points: int = 65) -> BasinAnalysis:
     """Minimum, index-1 saddles on its basin boundary, and for each the barrier, h_ae, h_be, e and s.
 
@@ -175,8 +175,9 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
         MLP-sized d, where each minimum energy path costs many gradient evaluations.
     saddles : sequence of array_like, optional
         Extra saddle guesses (e.g. ``--saddle``).
-    neighbours : sequence of array_like
-        Other minima, for the double-ended search.
+    neighbours : sequence of array_like, optional
+        Other minima, for the double-ended search. Default: those ``critical.find_minima`` finds from
+        its default starts when d ≤ ``NEIGHBOUR_SEARCH_MAX_DIM`` (none above it); pass ``()`` for none.
     budget : Budget, optional
         Time allowance of the search (default: none).
     n_points : int
@@ -194,6 +195,8 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
     """
     a = find_minimum(landscape, minimum_guess)
     hints = list(landscape.saddles) + ([] if saddles is None else [np.asarray(x, float) for x in saddles])
+    if search and neighbours is None:
+        neighbours = _other_minima(landscape, a)
     if search:
         found = search_saddles(landscape, a, hints=hints, neighbours=neighbours, softest_modes=softest_modes,
                                budget=budget)
@@ -221,6 +224,21 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
     return BasinAnalysis(landscape=landscape.name, dim=landscape.dim, minimum=a, loss=landscape.value(a),
                          hessian_eigenvalues=w_a, paths=paths, zero_mode_directions=V_a[:, zero],
                          search=found if (search or hints) else None, not_adjacent=not_adjacent)
+
+
+NEIGHBOUR_SEARCH_MAX_DIM = 10
+"""analyse_basin looks for neighbouring minima by multi-start up to this dimension (cheap there)."""
+
+
+def _other_minima(landscape, a) -> list[np.ndarray]:
+    """Minima other than a from ``find_minima``'s default starts (none above NEIGHBOUR_SEARCH_MAX_DIM)."""
+    if landscape.dim > NEIGHBOUR_SEARCH_MAX_DIM:
+        return []
+    try:
+        found = find_minima(landscape)
+    except CriticalPointError:
+        return []
+    return [m for m in found if np.linalg.norm(m - a) > 1e-6 * (1.0 + np.linalg.norm(a))]
 
 
 def _spectrum_and_vectors(landscape, x):

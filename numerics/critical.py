@@ -208,7 +208,8 @@ def _gtol(landscape, x, gtol: float | None) -> float:
 
 
 # ---------------------------------------------------------------------- minima
-def find_minimum(landscape, start, *, gtol: float | None = None, maxiter: int = 10_000) -> np.ndarray:
+def find_minimum(landscape, start, *, gtol: float | None = None, maxiter: int = 10_000,
+                 near: bool = False) -> np.ndarray:
     """A local minimum of L: L-BFGS-B from ``start`` then Newton polish to the round-off floor.
 
     Parameters
@@ -220,6 +221,10 @@ def find_minimum(landscape, start, *, gtol: float | None = None, maxiter: int = 
         Largest accepted ‖∇L‖ after polishing; default 1e-7·max(1, |L|)/max(1, ‖θ‖).
     maxiter : int
         Iteration limit of the quasi-Newton stage.
+    near : bool
+        ``start`` is already close to the minimum (e.g. the end of a steepest descent): try Newton
+        alone first. L-BFGS-B's first step has unit length whatever the gradient, which can jump
+        out of a small or shallow basin.
 
     Returns
     -------
@@ -232,6 +237,14 @@ def find_minimum(landscape, start, *, gtol: float | None = None, maxiter: int = 
         When the search does not converge or ends at a point that is not a minimum.
     """
     x0 = _point(landscape, start, "start")
+    if near:
+        try:
+            x, gnorm = _newton(landscape, x0, minimum=True, max_iter=50, max_step=None)
+            w = hessian_spectrum(landscape, x, k=2)
+            if gnorm <= _gtol(landscape, x, gtol) and not _n_negative(w, max(np.max(np.abs(w)), 1e-300)):
+                return x
+        except LandscapeError:
+            pass
     with np.errstate(all="ignore"):
         res = optimize.minimize(lambda t: landscape.value(t), x0, jac=lambda t: landscape.grad(t),
                                 method="L-BFGS-B",

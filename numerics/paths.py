@@ -85,6 +85,9 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
             max_evaluations: int = 20_000) -> _Descent:
     """Steepest descent in arc length, dθ/dσ = −∇L/‖∇L‖, from ``start`` until ‖∇L‖ ≤ g_stop.
 
+    Integrated by BDF with the exact Jacobian up to ``DENSE_MAX`` coordinates (the flow is stiff in
+    ill-conditioned valleys), by RK45 above it.
+
     Parameters
     ----------
     g_stop : float
@@ -131,9 +134,20 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
             return np.linalg.norm(x - target) - stop_radius
         near.terminal = True
         events.append(near)
+    stiff = {}
+    if landscape.dim <= DENSE_MAX:
+        # the flow is stiff where the Hessian is ill-conditioned (a narrow valley, an MLP): an implicit
+        # method (BDF) with the exact Jacobian of f = −g/s, s = √(g·g + g_stop²):
+        # ∂f/∂θ = −H/s + g (gᵀH)/s³
+        def jac(_, x):
+            g = grad(x)
+            H = landscape.hessian(x)
+            s = np.sqrt(g @ g + g_stop**2)
+            return -H / s + np.outer(g, g @ H) / s**3
+        stiff = {"method": "BDF", "jac": jac}
     try:
-        sol = solve_ivp(rhs, (0.0, float(max_length)), x0, method="RK45", rtol=rtol, atol=atol,
-                        dense_output=True, events=events)
+        sol = solve_ivp(rhs, (0.0, float(max_length)), x0, rtol=rtol, atol=atol, dense_output=True, events=events,
+                        **(stiff or {"method": "RK45"}))
     except _Budget:
         raise CriticalPointError(f"steepest descent from {np.round(x0, 6).tolist()[:4]} on {landscape.name} "
                                  f"did not reach a minimum within {max_evaluations} gradient evaluations") from None
@@ -150,7 +164,7 @@ def _side(landscape, b, direction, eps, g_stop, max_length, minimum):
     except CriticalPointError:
         return None, None
     try:
-        end = find_minimum(landscape, desc.end)
+        end = find_minimum(landscape, desc.end, near=True)
     except CriticalPointError:
         end = None
     return desc, end
@@ -323,18 +337,22 @@ def _reparametrise(images: np.ndarray, fixed: int | None) -> np.ndarray:
     return np.vstack([left[:-1], right])
 
 
-def relax_string(landscape, images, *, climbing: bool, max_iter: int, tol: float, dt: float) -> np.ndarray:
+def relax_string(landscape, images, *, climbing: bool, max_iter: int, tol: float, dt: float,
+                 done=None) -> np.ndarray:
     """The string method's iteration: images descend −∇L, then are redistributed at equal arc length.
 
     End images stay fixed. With ``climbing`` (after 20 iterations) the highest interior image moves
     by −∇L + 2(∇L·t)t instead, t the tangent, and the segments on each side of it are redistributed
     separately. Stops when the largest force perpendicular to the string (and the climbing image's
-    full force) is below ``tol``, or when no image moves by more than 1e-6 of a segment.
+    full force) is below ``tol``, when no image moves by more than 1e-6 of a segment, or when
+    ``done(images)`` (asked every 25 iterations) says so.
     """
     n = len(images)
     span = float(np.linalg.norm(images[-1] - images[0]))
     top, moved = None, np.inf
     for it in range(int(max_iter)):
+        if done is not None and it >= 20 and it % 25 == 0 and done(images):
+            break
         G = landscape.grads(images[1:-1])
         F = -G
         tang = images[2:] - images[:-2]
@@ -391,7 +409,8 @@ def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_
     """Index-1 saddle between two minima by the climbing string method, refined by Newton.
 
     Images start on the straight line from a to b and descend the gradient, then are redistributed
-    at equal arc length (string method). With ``climbing``, the highest interior image instead
+    at equal arc length (string method). Every 25 iterations Newton is tried from the highest image;
+    the string stops as soon as that gives an index-1 saddle. With ``climbing``, the highest interior image instead
     moves by −∇L + 2(∇L·t)t, t the path tangent, so it climbs to the saddle along the path and
     descends across it; the segments on each side of it are redistributed separately.
 
@@ -443,8 +462,23 @@ def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_
             raise LandscapeError(f"initial must have shape ({n}, {landscape.dim}); got {images.shape}")
         images[0], images[-1] = a, b
         images = _reparametrise(images, None)
-    images = relax_string(landscape, images, climbing=climbing, max_iter=max_iter, tol=tol, dt=dt)
+    early = {}
+
+    def top_refines(imgs):
+        # Newton from the highest image: once it converges to an index-1 saddle the string has done its job
+        top = imgs[int(np.argmax(landscape.values(imgs[1:-1]))) + 1]
+        try:
+            early["saddle"] = refine_saddle(landscape, top, max_iter=12)
+        except CriticalPointError:
+            return False
+        return True
+    images = relax_string(landscape, images, climbing=climbing, max_iter=max_iter, tol=tol, dt=dt,
+                          done=top_refines if climbing else None)
     i_top = int(np.argmax(landscape.values(images[1:-1]))) + 1
+    if "saddle" in early:
+        out = images.copy()
+        out[i_top] = early["saddle"]
+        return early["saddle"], out
     if not climbing:
         # highest point of a cubic spline through the images, then Newton
         d = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(images, axis=0), axis=1))]
