@@ -18,7 +18,7 @@ from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator
 
 from numerics.errors import LandscapeError
 
-__all__ = ["CriticalPointError", "DENSE_MAX", "find_minimum", "find_minima", "refine_saddle",
+__all__ = ["CriticalPointError", "WrongIndexError", "DENSE_MAX", "find_minimum", "find_minima", "refine_saddle",
            "hessian_spectrum", "lowest_modes", "length_scale", "unique_points", "zero_mode_mask"]
 
 DENSE_MAX = 200
@@ -33,6 +33,10 @@ EIG_REL = 1e-8
 
 class CriticalPointError(LandscapeError):
     """A critical-point search did not converge, or converged to a point of the wrong index."""
+
+
+class WrongIndexError(CriticalPointError):
+    """Newton converged, but to a critical point whose Hessian index is not the one asked for."""
 
 
 # ---------------------------------------------------------------------- small helpers
@@ -245,10 +249,14 @@ def find_minimum(landscape, start, *, gtol: float | None = None, maxiter: int = 
                 return x
         except LandscapeError:
             pass
-    with np.errstate(all="ignore"):
-        res = optimize.minimize(lambda t: landscape.value(t), x0, jac=lambda t: landscape.grad(t),
-                                method="L-BFGS-B",
-                                options={"maxiter": int(maxiter), "gtol": 1e-10, "ftol": 1e-15})
+    try:
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(lambda t: landscape.value(t), x0, jac=lambda t: landscape.grad(t),
+                                    method="L-BFGS-B",
+                                    options={"maxiter": int(maxiter), "gtol": 1e-10, "ftol": 1e-15})
+    except LandscapeError as exc:       # e.g. the search ran to where the loss overflows
+        raise CriticalPointError(f"no minimum found from {_fmt(x0)} on {landscape.name}: "
+                                 f"{str(exc).splitlines()[0]}") from None
     x = np.asarray(res.x, float)
     if not np.all(np.isfinite(x)):
         raise CriticalPointError(f"no minimum found from {_fmt(x0)} on {landscape.name}: the search diverged")
@@ -269,7 +277,7 @@ def find_minimum(landscape, start, *, gtol: float | None = None, maxiter: int = 
     return x
 
 
-def find_minima(landscape, starts=None, *, rng=None, n_starts: int = 16, spread: float = 3.0,
+def find_minima(landscape, starts=None, *, rng=None, n_starts: int | None = None, spread: float = 3.0,
                 gtol: float | None = None) -> list[np.ndarray]:
     """Distinct local minima of L, sorted by loss (lowest first).
 
@@ -283,13 +291,16 @@ def find_minima(landscape, starts=None, *, rng=None, n_starts: int = 16, spread:
     rng : numpy Generator or int seed, optional
         Randomness for the default starts (SPEC 7); None means seed 0, so results are reproducible.
     n_starts, spread : int, float
-        Number and spread of random starts when there are no hints.
+        Number and spread of random starts when there are no hints; default 32 starts up to 10
+        coordinates (cheap there, and a 2-D landscape with four basins is then covered), 16 above.
 
     Raises
     ------
     CriticalPointError
         When no start converges to a minimum.
     """
+    if n_starts is None:
+        n_starts = 32 if landscape.dim <= 10 else 16
     if starts is None:
         if landscape.minima:
             starts = list(landscape.minima)
@@ -355,6 +366,6 @@ def refine_saddle(landscape, x, *, gtol: float | None = None, max_iter: int = 50
     w = hessian_spectrum(landscape, x1, k=2)
     n_neg = _n_negative(w, max(np.max(np.abs(w)), 1e-300))
     if n_neg != 1:
-        raise CriticalPointError(f"the critical point {_fmt(x1)} near {_fmt(x0)} on {landscape.name} has "
+        raise WrongIndexError(f"the critical point {_fmt(x1)} near {_fmt(x0)} on {landscape.name} has "
                                  f"{n_neg} negative Hessian eigenvalues, not 1 (not an index-1 saddle)")
     return x1

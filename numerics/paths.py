@@ -19,8 +19,8 @@ from scipy.integrate import solve_ivp
 from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
-from numerics.critical import (DENSE_MAX, CriticalPointError, _largest_eigenvalue, _point, find_minimum, length_scale,
-                               lowest_modes, refine_saddle)
+from numerics.critical import (DENSE_MAX, CriticalPointError, WrongIndexError, _largest_eigenvalue, _point,
+                               find_minimum, length_scale, lowest_modes, refine_saddle)
 from numerics.errors import LandscapeError
 
 __all__ = ["MinimumEnergyPath", "minimum_energy_path", "descend", "neb_path", "far_minimum", "relax_string",
@@ -339,17 +339,24 @@ def _reparametrise(images: np.ndarray, fixed: int | None) -> np.ndarray:
 
 def relax_string(landscape, images, *, climbing: bool, max_iter: int, tol: float, dt: float,
                  done=None) -> np.ndarray:
-    """The string method's iteration: images descend −∇L, then are redistributed at equal arc length.
+    """The string method's iteration: images move down −∇L (FIRE steps), then are redistributed at equal arc length.
 
     End images stay fixed. With ``climbing`` (after 20 iterations) the highest interior image moves
     by −∇L + 2(∇L·t)t instead, t the tangent, and the segments on each side of it are redistributed
     separately. Stops when the largest force perpendicular to the string (and the climbing image's
     full force) is below ``tol``, when no image moves by more than 1e-6 of a segment, or when
-    ``done(images)`` (asked every 25 iterations) says so.
+    ``done(images)`` (asked every 25 iterations) says so. Only ``landscape.values`` and
+    ``landscape.grads`` are used.
     """
     n = len(images)
     span = float(np.linalg.norm(images[-1] - images[0]))
     top, moved = None, np.inf
+    # FIRE (Bitzek, Koskinen, Gähler, Moseler & Gumbsch, Phys. Rev. Lett. 97, 170201 (2006)): velocity
+    # steps mixed towards the force while the power F·v stays positive, the time step growing to
+    # 10·dt; reset when F·v < 0. Soft directions relax in ~√(condition number) iterations instead
+    # of ~condition number for plain descent.
+    v = np.zeros((n - 2, images.shape[1]))
+    h, alpha, n_pos = float(dt), 0.1, 0
     for it in range(int(max_iter)):
         if done is not None and it >= 20 and it % 25 == 0 and done(images):
             break
@@ -368,7 +375,19 @@ def relax_string(landscape, images, *, climbing: bool, max_iter: int, tol: float
             worst = max(worst, np.linalg.norm(F[top - 1]))
         if it > 20 and (worst < tol or moved < 1e-6 * span / (n - 1)):
             break                           # converged, or stalled at the string's discretisation error
-        step = dt * F
+        Fm = perp.copy()                    # the parallel part is the reparametrisation's business
+        if top is not None:
+            Fm[top - 1] = F[top - 1]
+        if float(np.sum(Fm * v)) > 0.0:
+            v = (1.0 - alpha) * v + alpha * np.linalg.norm(v) * Fm / max(float(np.linalg.norm(Fm)), 1e-300)
+            n_pos += 1
+            if n_pos > 5:
+                h, alpha = min(1.1 * h, 10.0 * dt), 0.99 * alpha
+        else:
+            v[:] = 0.0
+            h, alpha, n_pos = 0.5 * h, 0.1, 0
+        v += h * Fm
+        step = h * v
         cap = 0.5 * span / (n - 1)          # no image moves more than half a segment per iteration
         norms = np.linalg.norm(step, axis=1, keepdims=True)
         step *= np.minimum(1.0, cap / np.maximum(norms, 1e-300))
@@ -465,16 +484,22 @@ def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_
     early = {}
 
     def top_refines(imgs):
-        # Newton from the highest image: once it converges to an index-1 saddle the string has done its job
+        # Newton from the highest image: once it converges to a critical point the string has done its
+        # job (an index-1 saddle), or cannot do it (a higher-index point: the string lies across a ridge
+        # of two or more barriers, e.g. between minima that differ in several coordinates)
         top = imgs[int(np.argmax(landscape.values(imgs[1:-1]))) + 1]
         try:
             early["saddle"] = refine_saddle(landscape, top, max_iter=12)
+        except WrongIndexError as exc:
+            early["wrong"] = exc
         except CriticalPointError:
             return False
         return True
     images = relax_string(landscape, images, climbing=climbing, max_iter=max_iter, tol=tol, dt=dt,
                           done=top_refines if climbing else None)
     i_top = int(np.argmax(landscape.values(images[1:-1]))) + 1
+    if "wrong" in early:
+        raise early["wrong"]
     if "saddle" in early:
         out = images.copy()
         out[i_top] = early["saddle"]

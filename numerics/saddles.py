@@ -10,11 +10,11 @@ Two searches, both ending in a Newton refinement with an index check (``critical
   not (Nocedal & Wright, *Numerical Optimization*, 2nd ed., Alg. 4.1, with the gradient's prediction
   error in place of the loss ratio, because a saddle search is not a descent). Stiff directions
   cost nothing: the minimising part is a Newton step there. A walk gives up when the followed
-  curvature stiffens (it climbs a wall), when it has not softened over a distance a hundred times
-  the one over which it last did (a harmonic direction holds no saddle), or when the budget ends.
+  curvature stiffens (it climbs a wall), when the curvature stays within 10% while the distance from
+  the minimum doubles (a harmonic plateau holds no saddle), or when the budget ends.
 - **Double-ended**: the climbing string method (``paths.neb_path``) between the minimum and each
   neighbouring minimum, from the straight segment and from segments bent both ways along the
-  softest transverse modes, so that two channels between the same pair of minima are both found.
+  two softest transverse modes, so that two channels between the same pair of minima are both found.
 
 Every attempt is recorded (:class:`Attempt`), so that a search that finds nothing can say what it
 tried (:meth:`SaddleSearch.summary`).
@@ -38,11 +38,15 @@ __all__ = ["Budget", "Attempt", "SaddleSearch", "follow_mode", "min_mode_saddles
 STIFFEN_LIMIT = 10.0
 """A walk gives up when the followed curvature exceeds this multiple of its value at the start."""
 
-SOFTENING_SPAN = 100.0
-"""A walk gives up when it has gone this many times farther than where its curvature last fell by 1%."""
+PLATEAU_CHANGE = 0.1
+"""A walk gives up when its (positive) followed curvature changed by less than this fraction while its
+distance from the minimum doubled: a harmonic plateau (e.g. weight decay far out) holds no saddle."""
 
 MAX_WALK_STEPS = 400
 """Trust-region steps per walk (the radius doubles on good steps, so this spans many length scales)."""
+
+STRING_ITERATIONS = 2000
+"""Iterations per climbing string (each stops early once Newton from its top gives a saddle)."""
 
 
 class Budget:
@@ -229,14 +233,15 @@ class _Modes:
         return g, w, V, (lambda h: land.hvp(x, h))
 
 
-def _model_fit(g, Hh, h, f, g_new, f_new, V_new, vt) -> float:
+def _model_fit(g, Hh, h, f, g_new, f_new, w_new, V_new, vt) -> float:
     """How badly the quadratic model at x predicted the step h: 0 perfect, > 1 reject the step.
 
     The largest of three normalised misfits: the gradient's prediction error
     ‖g_new − (g + Hh)‖ / max(‖g‖, ‖g_new‖) over 0.5; the loss change's ratio to its prediction
     g·h + ½hᵀHh, |log ρ| over log 4 (ρ outside [1/4, 4] rejects); and the followed mode's
-    continuation, (1 − max_j |v_j(x+h)·v_t|) over 0.2 (an overlap below 0.8 rejects: the walk would
-    lose track of its mode).
+    continuation, (1 − |P v_t|) over 0.2, P the projection onto the new eigenvector of largest overlap
+    and those whose eigenvalues lie within 10% of its own (an overlap below 0.8 rejects: the walk
+    would lose track of its mode).
     """
     gnorm = max(float(np.linalg.norm(g)), float(np.linalg.norm(g_new)), 1e-300)
     grad_err = float(np.linalg.norm(g_new - g - Hh)) / gnorm / 0.5
@@ -249,8 +254,14 @@ def _model_fit(g, Hh, h, f, g_new, f_new, V_new, vt) -> float:
         loss_err = 2.0
     else:
         loss_err = abs(np.log(actual / pred)) / np.log(4.0)
-    overlap = float(np.max(np.abs(V_new.T @ vt)))
-    mode_err = (1.0 - overlap) / 0.2
+    ov = np.abs(V_new.T @ vt)
+    j = int(np.argmax(ov))
+    # a near-degenerate cluster (eigenvalues within 10% of the followed one's) counts as one mode:
+    # within it the eigenvectors are arbitrary, so the overlap is the projection onto the cluster
+    w = np.asarray(w_new, float)
+    cluster = np.abs(w - w[j]) <= 0.1 * abs(w[j]) + 1e-8 * float(np.max(np.abs(w)))
+    overlap = float(np.sqrt(np.sum(ov[cluster] ** 2)))
+    mode_err = (1.0 - min(overlap, 1.0)) / 0.2
     return max(grad_err, loss_err, mode_err)
 
 
@@ -297,7 +308,7 @@ def follow_mode(landscape, minimum, direction, *, radius: float | None = None, m
     x = a + 1e-3 * r * u            # the first P-RFO step along u is then a full trust-region step
     v = u
     b0 = None
-    soft_curv, soft_dist = np.inf, r
+    history = []                    # (distance from the minimum, followed curvature) at accepted points
     steps = 0
     bt = np.nan
     try:
@@ -318,10 +329,13 @@ def follow_mode(landscape, minimum, direction, *, radius: float | None = None, m
         dist = float(np.linalg.norm(x - a))
         if b0 > 0 and bt > stiffen_limit * b0:
             return None, "gave up: the followed curvature stiffened (a wall, not a saddle)", steps
-        if not np.isfinite(soft_curv) or bt < soft_curv - 0.01 * abs(soft_curv):
-            soft_curv, soft_dist = bt, dist
-        if bt > 0 and dist > SOFTENING_SPAN * max(soft_dist, r0):
-            return None, "gave up: the followed curvature stopped softening (no saddle that way)", steps
+        if not history or dist != history[-1][0]:
+            history.append((dist, bt))
+        if bt > 0 and dist > 10.0 * r0:     # beyond ℓ_u, where a third derivative would have shown
+            # curvature at the last accepted point within half the present distance
+            half = next((c for d_, c in reversed(history) if d_ <= 0.5 * dist), None)
+            if half is not None and half > 0 and abs(bt - half) <= PLATEAU_CHANGE * half:
+                return None, "gave up: the followed curvature is flat while the distance doubles (no saddle that way)", steps
         F = float(vt @ g)
         h = _rfo_maximise(bt, F) * vt
         if modes.dense:
@@ -347,7 +361,7 @@ def follow_mode(landscape, minimum, direction, *, radius: float | None = None, m
             if r < 1e-12 * max(r0, dist):
                 return None, "gave up: the loss is not finite along the walk", steps
             continue
-        fit = _model_fit(g, hmul(h), h, f, g_new, f_new, V_new, vt)
+        fit = _model_fit(g, hmul(h), h, f, g_new, f_new, w_new, V_new, vt)
         if fit > 1.0 and n > 1e-9 * max(r0, dist):
             r = 0.25 * n            # the quadratic model failed over this step: reject it
             continue
@@ -468,7 +482,7 @@ def string_saddles(landscape, minimum, neighbours, *, budget: Budget | None = No
             if budget is not None and budget.expired():
                 return found
             try:
-                sad, _ = neb_path(landscape, a, m, n_images=n_images, initial=start)
+                sad, _ = neb_path(landscape, a, m, n_images=n_images, initial=start, max_iter=STRING_ITERATIONS)
                 res = (sad, "saddle", 0)
             except (CriticalPointError, LandscapeError) as exc:
                 res = (None, f"gave up: {str(exc).splitlines()[0]}", 0)
