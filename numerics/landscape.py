@@ -53,6 +53,10 @@ class Landscape:
     sampler : callable or None
         ``sampler(seed) -> θ``: a random point where the loss is meant to be started (an MLP's
         initialisation); the minimum finders start from it instead of N(0, 3²I).
+    fast_grads : callable or None
+        ``fast_grads(thetas (n, d)) -> (n, d)``: the exact gradient by a faster route than autograd
+        (an MLP's hand-written backward pass, tested equal to autograd); used by ``grad`` and ``grads``
+        and by :meth:`search_hessian`.
     """
 
     name: str
@@ -68,6 +72,7 @@ class Landscape:
     description: str = ""
     kernel: tuple | None = None
     sampler: Callable | None = None
+    fast_grads: Callable | None = None
 
     def __post_init__(self):
         if not isinstance(self.dim, (int, np.integer)) or self.dim < 1:
@@ -123,6 +128,8 @@ class Landscape:
     def grad(self, theta) -> np.ndarray:
         """∇L(θ), shape (d,)."""
         t = self._theta(theta)
+        if self.fast_grads is not None:
+            return self._finite(np.asarray(self.fast_grads(t[None, :]), float)[0], "the gradient")
         g = np.asarray(self._call(_grad(self.loss), t, what="gradient"), float)
         return self._finite(g, "the gradient")
 
@@ -134,6 +141,27 @@ class Landscape:
         else:
             h = self._call(autograd.hessian(self.loss), t, what="Hessian")
         h = np.asarray(h, float)
+        return self._finite(0.5 * (h + h.T), "the Hessian")
+
+    def search_hessian(self, theta) -> np.ndarray:
+        """∇²L(θ) for the critical-point searches: central differences of ``fast_grads`` when set, else
+        :meth:`hessian`.
+
+        One batch of 2d exact gradients, steps δ_i = 1e-5·(1 + |θ_i|): truncation error O(δ²) times the
+        fourth derivative and round-off O(ε‖∇L‖/δ), both about 1e-10 of the curvatures at an MLP's
+        minimum, far below what a search needs (steps, eigenvector tracking); reported Hessians, and
+        Newton's last steps, use :meth:`hessian`.
+        """
+        if self.fast_grads is None:
+            return self.hessian(theta)
+        t = self._theta(theta)
+        d = self.dim
+        delta = 1e-5 * (1.0 + np.abs(t))
+        X = np.repeat(t[None, :], 2 * d, axis=0)
+        X[np.arange(d), np.arange(d)] += delta
+        X[d + np.arange(d), np.arange(d)] -= delta
+        G = np.asarray(self.fast_grads(X), float)
+        h = (G[:d] - G[d:]) / (2.0 * delta[:, None])       # row i: the derivative of ∇L along θ_i
         return self._finite(0.5 * (h + h.T), "the Hessian")
 
     def hvp(self, theta, v) -> np.ndarray:
@@ -164,6 +192,8 @@ class Landscape:
         fast = _compiled(self)
         if fast is not None:
             g = fast[1](self, t)
+        elif self.fast_grads is not None:
+            g = np.asarray(self.fast_grads(t), float)
         elif self.vectorised:
             g = np.asarray(self._call(_batch_grad(self.loss), t.T, what="gradient"), float).T
         else:
@@ -279,4 +309,5 @@ def sharpened(landscape: Landscape, k: float) -> Landscape:
         sample_loss=None if sl is None else (lambda theta, idx: sl(r * theta, idx)),
         kernel=None if landscape.kernel is None else (*landscape.kernel[:2], landscape.kernel[2] * k),
         sampler=None if landscape.sampler is None else (lambda seed: landscape.sampler(seed) / r),
+        fast_grads=None if landscape.fast_grads is None else (lambda T: r * landscape.fast_grads(r * T)),
     )

@@ -141,7 +141,7 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
         # ∂f/∂θ = −H/s + g (gᵀH)/s³
         def jac(_, x):
             g = grad(x)
-            H = landscape.hessian(x)
+            H = landscape.search_hessian(x)
             s = np.sqrt(g @ g + g_stop**2)
             return -H / s + np.outer(g, g @ H) / s**3
         stiff = {"method": "BDF", "jac": jac}

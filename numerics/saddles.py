@@ -48,6 +48,12 @@ MAX_WALK_STEPS = 400
 STRING_ITERATIONS = 2000
 """Iterations per climbing string (each stops early once Newton from its top gives a saddle)."""
 
+BENT_MAX_DIM = 10
+"""Bent initial strings (for a second channel to the same minimum) up to this dimension; straight above."""
+
+STRING_NEIGHBOURS = 4
+"""Above BENT_MAX_DIM, strings run to this many nearest neighbouring minima only."""
+
 
 class Budget:
     """A wall-clock allowance for a search, with an optional progress hook.
@@ -225,7 +231,7 @@ class _Modes:
         land = self.landscape
         g = land.grad(x)
         if self.dense:
-            H = land.hessian(x)
+            H = land.search_hessian(x)
             w, V = np.linalg.eigh(H)
             return g, w, V, (lambda h: H @ h)
         w, V = lowest_modes(land, x, self.k, v0=self.block)
@@ -435,11 +441,12 @@ def min_mode_saddles(landscape, minimum, *, softest_modes: int | None = None, bu
 
 # ---------------------------------------------------------------------- double-ended
 def _bent_starts(landscape, a, b, n_images: int) -> list[tuple[str, np.ndarray]]:
-    """Initial strings from a to b: straight, and bent both ways along the two softest modes ⟂ (b − a)."""
+    """Initial strings from a to b: straight, and (up to BENT_MAX_DIM coordinates) bent both ways along the
+    two softest modes ⟂ (b − a)."""
     t = np.linspace(0.0, 1.0, n_images)[:, None]
     straight = a + t * (b - a)
     out = [("straight", straight)]
-    if landscape.dim < 2:
+    if not 2 <= landscape.dim <= BENT_MAX_DIM:
         return out
     ab = (b - a) / np.linalg.norm(b - a)
     mid = 0.5 * (a + b)
@@ -540,6 +547,8 @@ def search_saddles(landscape, minimum, *, hints=(), neighbours=(), softest_modes
         if far is not None:
             others.append(far)
     others = [o for o in unique_points(others) if np.linalg.norm(o - a) > 1e-6 * (1.0 + np.linalg.norm(a))]
+    if d > BENT_MAX_DIM:        # many minima in many dimensions (an MLP's symmetric copies): the nearest ones
+        others = sorted(others, key=lambda o: float(np.linalg.norm(o - a)))[:STRING_NEIGHBOURS]
     planned += 5 * len(others)
     found += string_saddles(landscape, a, others, budget=budget, attempts=attempts)
     saddles = sorted(unique_points(found), key=landscape.value)
