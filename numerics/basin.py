@@ -110,6 +110,8 @@ class BasinAnalysis:
     not_adjacent : int
         Index-1 saddles found whose steepest descent does not reach this minimum (they border
         other basins).
+    unchecked : int
+        Index-1 saddles found but not checked for adjacency because the time budget ended.
     """
 
     landscape: str
@@ -121,6 +123,7 @@ class BasinAnalysis:
     zero_mode_directions: np.ndarray | None = None
     search: SaddleSearch | None = None
     not_adjacent: int = 0
+    unchecked: int = 0
 
     @property
     def zero_modes(self) -> int:
@@ -141,7 +144,8 @@ class BasinAnalysis:
         if self.search is not None:
             out["search"] = {"summary": self.search.summary(), "seconds": _num(self.search.seconds),
                              "budget_ended": bool(self.search.budget_ended),
-                             "saddles_not_adjacent": int(self.not_adjacent)}
+                             "saddles_not_adjacent": int(self.not_adjacent),
+                             "saddles_unchecked": int(self.unchecked)}
         return out
 
 
@@ -197,15 +201,19 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
     hints = list(landscape.saddles) + ([] if saddles is None else [np.asarray(x, float) for x in saddles])
     if search and neighbours is None:
         neighbours = _other_minima(landscape, a)
+    w_a, V_a = _spectrum_and_vectors(landscape, a)
     if search:
         found = search_saddles(landscape, a, hints=hints, neighbours=neighbours, softest_modes=softest_modes,
-                               budget=budget)
+                               budget=budget, modes=(w_a, V_a))
     else:
         found = search_saddles(landscape, a, hints=hints, softest_modes=0, budget=budget)
-    paths, not_adjacent = [], 0
+    paths, not_adjacent, unchecked = [], 0, 0
     for b in found.saddles:
         if max_paths is not None and len(paths) >= max_paths:
             break
+        if budget is not None and budget.expired() and (paths or not_adjacent):
+            unchecked += 1                   # the budget ended (after one check at least): keep what is checked
+            continue
         try:
             mep = minimum_energy_path(landscape, b, a, n_points=n_points)
         except CriticalPointError:
@@ -219,11 +227,11 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
             mep_points=mep.points, mep_losses=mep.losses,
         ))
     paths.sort(key=lambda p: p.barrier)
-    w_a, V_a = _spectrum_and_vectors(landscape, a)
     zero = zero_mode_mask(w_a)
     return BasinAnalysis(landscape=landscape.name, dim=landscape.dim, minimum=a, loss=landscape.value(a),
                          hessian_eigenvalues=w_a, paths=paths, zero_mode_directions=V_a[:, zero],
-                         search=found if (search or hints) else None, not_adjacent=not_adjacent)
+                         search=found if (search or hints) else None, not_adjacent=not_adjacent,
+                         unchecked=unchecked)
 
 
 NEIGHBOUR_SEARCH_MAX_DIM = 10
@@ -257,16 +265,22 @@ def group_flat_minima(landscape, minima) -> list[list[np.ndarray]]:
     the order of ``minima`` (the first member of each is its representative).
     """
     groups: list[list[np.ndarray]] = []
-    for m in minima:
-        m = np.asarray(m, float)
-        flat = bool(np.any(zero_mode_mask(hessian_spectrum(landscape, m))))
-        for g in groups:
-            rep = g[0]
-            if flat and abs(landscape.value(m) - landscape.value(rep)) <= 1e-8 * (1.0 + abs(landscape.value(rep))) \
-                    and bool(np.any(zero_mode_mask(hessian_spectrum(landscape, rep)))) \
-                    and flat_connected(landscape, rep, m):
+    flat: dict[int, bool] = {}
+
+    def has_zero_mode(i, x):               # spectra only for minima that have a partner of equal loss
+        if i not in flat:
+            flat[i] = bool(np.any(zero_mode_mask(hessian_spectrum(landscape, x))))
+        return flat[i]
+    points = [np.asarray(m, float) for m in minima]
+    losses = [landscape.value(m) for m in points]
+    reps: list[int] = []
+    for i, m in enumerate(points):
+        for g, r in zip(groups, reps):
+            if abs(losses[i] - losses[r]) <= 1e-8 * (1.0 + abs(losses[r])) and has_zero_mode(i, m) \
+                    and has_zero_mode(r, points[r]) and flat_connected(landscape, points[r], m):
                 g.append(m)
                 break
         else:
             groups.append([m])
+            reps.append(i)
     return groups

@@ -24,6 +24,9 @@ __all__ = ["CriticalPointError", "WrongIndexError", "DENSE_MAX", "find_minimum",
 DENSE_MAX = 200
 """Largest dimension for which Hessians are formed densely; above it only HVPs are used."""
 
+NEWTON_KRYLOV_MAX = 500
+"""Krylov iterations per Newton step above DENSE_MAX (CG at a minimum, MINRES at a saddle)."""
+
 # An eigenvalue counts as negative when it is below −EIG_REL·max|λ|, and as a zero mode (a flat
 # direction, e.g. a valley of minima or an MLP symmetry) when |λ| ≤ EIG_REL·max|λ|: far above the
 # ~1e-13 relative round-off of a Hessian at a Newton-polished point, far below any curvature a
@@ -53,7 +56,7 @@ def _point(landscape, x, what: str) -> np.ndarray:
 
 def _hvp_operator(landscape, x) -> LinearOperator:
     d = landscape.dim
-    return LinearOperator((d, d), matvec=lambda v: landscape.hvp(x, np.ravel(v)), dtype=float)
+    return LinearOperator((d, d), matvec=lambda v: landscape.search_hvp(x, np.ravel(v)), dtype=float)
 
 
 def _fmt(x: np.ndarray) -> str:
@@ -165,10 +168,13 @@ def _newton_step(landscape, x, g, *, minimum: bool) -> np.ndarray:
         step[keep] = -c[keep] / w_eff[keep]
         return V @ step
     op = _hvp_operator(landscape, x)
+    # an inexact Newton step (the gradient is exact, so the iteration still converges): a few hundred
+    # Krylov iterations, not the 10·d an exact solve of an ill-conditioned MLP Hessian would need
+    maxiter = min(10 * landscape.dim, NEWTON_KRYLOV_MAX)
     if minimum:
-        step, _ = cg(op, -g, rtol=1e-12, maxiter=10 * landscape.dim)
+        step, _ = cg(op, -g, rtol=1e-12, maxiter=maxiter)
     else:
-        step, _ = minres(op, -g, rtol=1e-12, maxiter=10 * landscape.dim)
+        step, _ = minres(op, -g, rtol=1e-12, maxiter=maxiter)
     return step
 
 
@@ -278,7 +284,7 @@ def find_minimum(landscape, start, *, gtol: float | None = None, maxiter: int = 
 
 
 def find_minima(landscape, starts=None, *, rng=None, n_starts: int | None = None, spread: float = 3.0,
-                gtol: float | None = None) -> list[np.ndarray]:
+                gtol: float | None = None, stop=None) -> list[np.ndarray]:
     """Distinct local minima of L, sorted by loss (lowest first).
 
     Parameters
@@ -290,9 +296,14 @@ def find_minima(landscape, starts=None, *, rng=None, n_starts: int | None = None
         ``rng``, plus the points next to each known saddle hint.
     rng : numpy Generator or int seed, optional
         Randomness for the default starts (SPEC 7); None means seed 0, so results are reproducible.
+    stop : callable, optional
+        ``stop() -> bool``: start no further search once it says so (a time budget); at least one
+        start always runs.
     n_starts, spread : int, float
         Number and spread of random starts when there are no hints; default 32 starts up to 10
-        coordinates (cheap there, and a 2-D landscape with four basins is then covered), 16 above.
+        coordinates (cheap there, and a 2-D landscape with four basins is then covered), 16 up to
+        ``DENSE_MAX``, 1 above (each start of a large network is a training run: pass ``starts``, or
+        ``--minimum``, for more).
 
     Raises
     ------
@@ -300,7 +311,7 @@ def find_minima(landscape, starts=None, *, rng=None, n_starts: int | None = None
         When no start converges to a minimum.
     """
     if n_starts is None:
-        n_starts = 32 if landscape.dim <= 10 else 16
+        n_starts = 32 if landscape.dim <= 10 else 16 if landscape.dim <= DENSE_MAX else 1
     if starts is None:
         if landscape.minima:
             starts = list(landscape.minima)
@@ -323,6 +334,8 @@ def find_minima(landscape, starts=None, *, rng=None, n_starts: int | None = None
         starts = list(starts)
     found, last = [], None
     for s in starts:
+        if found and stop is not None and stop():
+            break
         try:
             found.append(find_minimum(landscape, s, gtol=gtol))
         except CriticalPointError as exc:

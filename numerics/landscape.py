@@ -164,6 +164,21 @@ class Landscape:
         h = (G[:d] - G[d:]) / (2.0 * delta[:, None])       # row i: the derivative of ∇L along θ_i
         return self._finite(0.5 * (h + h.T), "the Hessian")
 
+    def search_hvp(self, theta, v) -> np.ndarray:
+        """∇²L(θ)·v for the critical-point searches: a central difference of ``fast_grads`` along v when
+        set (two exact gradients, step 1e-5·(1 + ‖θ‖/√d) along v/‖v‖, error as in :meth:`search_hessian`),
+        else :meth:`hvp`."""
+        if self.fast_grads is None:
+            return self.hvp(theta, v)
+        t = self._theta(theta)
+        v = np.asarray(v, float)
+        n = float(np.linalg.norm(v))
+        if n == 0.0:
+            return np.zeros(self.dim)
+        delta = 1e-5 * (1.0 + np.linalg.norm(t) / np.sqrt(self.dim))
+        G = np.asarray(self.fast_grads(np.stack([t + (delta / n) * v, t - (delta / n) * v])), float)
+        return self._finite((G[0] - G[1]) * (n / (2.0 * delta)), "the Hessian-vector product")
+
     def hvp(self, theta, v) -> np.ndarray:
         """Hessian-vector product ∇²L(θ)·v, shape (d,), without forming the Hessian."""
         t = self._theta(theta)

@@ -12,6 +12,7 @@ import inspect
 from pathlib import Path
 from typing import Callable
 
+import autograd.numpy as anp
 import numpy as np
 
 from numerics import builtins
@@ -127,9 +128,11 @@ def load_user_landscape(spec: str, *, dim: int | None = None) -> Landscape:
     d = int(d)
     minima = tuple(np.atleast_1d(np.asarray(m, float)) for m in getattr(fn, "minima", ()) or ())
     saddles = tuple(np.atleast_1d(np.asarray(s, float)) for s in getattr(fn, "saddles", ()) or ())
+    finite_sum = _per_sample_losses(spec, fn, module, d, minima[0] if minima else np.zeros(d))
     land = Landscape(name=spec, dim=d, loss=fn, minima=minima, saddles=saddles,
                      params={"file": str(path), "function": func_name},
-                     vectorised=probe_vectorised(fn, d), description=(fn.__doc__ or "").strip().split("\n")[0])
+                     vectorised=probe_vectorised(fn, d), description=(fn.__doc__ or "").strip().split("\n")[0],
+                     **finite_sum)
     probe = minima[0] if minima else np.zeros(d)
     try:
         land.value(probe)
@@ -141,3 +144,66 @@ def load_user_landscape(spec: str, *, dim: int | None = None) -> Landscape:
                              f"(is dim={d} right?)") from None
     land.grad(probe)   # raises NotDifferentiableError with a one-line message
     return land
+
+
+def _per_sample_losses(spec: str, fn, module, dim: int, probe: np.ndarray) -> dict:
+    """The finite-sum fields of a user loss that declares per-sample losses, or {} when it declares none.
+
+    A loss file may define ``sample_losses(theta, idx)``, the losses ℓ_j(θ) of the samples j in the
+    integer array ``idx`` (shape (B,) → (B,)), and the number of samples m, as attributes of the loss
+    function (``loss.sample_losses``, ``loss.n_samples``) or at module level (``sample_losses``,
+    ``N_SAMPLES``). The loss must be their mean, L(θ) = (1/m) Σ_j ℓ_j(θ); then minibatch SGD
+    (``--noise minibatch``) runs on it. ``sample_losses`` may also take θ of shape (d, R) with idx of
+    shape (B, R) and return (B, R) (one minibatch per column), which is faster.
+    """
+    sample = getattr(fn, "sample_losses", None) or getattr(module, "sample_losses", None)
+    m = getattr(fn, "n_samples", None) or getattr(module, "N_SAMPLES", None)
+    if sample is None and m is None:
+        return {}
+    if sample is None or m is None:
+        raise LandscapeError(f"{spec}: per-sample losses need both sample_losses(theta, idx) and n_samples "
+                             "(attributes of the loss function, or sample_losses and N_SAMPLES in the file)")
+    if not callable(sample):
+        raise LandscapeError(f"{spec}: sample_losses must be a function of (theta, idx)")
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
+        raise LandscapeError(f"{spec}: n_samples must be an integer >= 2; got {m!r}")
+    m = int(m)
+    idx = np.arange(m)
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(sample(probe, idx), float)
+            full = float(np.asarray(fn(probe), float))
+    except Exception as exc:
+        raise LandscapeError(f"{spec}: sample_losses(theta, idx) failed at θ={probe.tolist()}: "
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    if values.shape != (m,):
+        raise LandscapeError(f"{spec}: sample_losses(theta, idx) must return one loss per index, shape ({m},) for "
+                             f"idx = arange({m}); got shape {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise LandscapeError(f"{spec}: sample_losses returned a non-finite loss at θ={probe.tolist()}")
+    if abs(values.mean() - full) > 1e-8 * (1.0 + abs(full)):
+        raise LandscapeError(f"{spec}: the loss must be the mean of sample_losses over the {m} samples; at "
+                             f"θ={probe.tolist()} the loss is {full:.10g} but the mean is {values.mean():.10g}")
+    vectorised = _probe_sample_vectorised(sample, dim, m)
+
+    def minibatch_loss(theta, idx):
+        # theta (d, R), idx (B, R) -> the mean loss of each replica's minibatch, (R,)
+        if vectorised:
+            return anp.mean(sample(theta, idx), axis=0)
+        return anp.stack([anp.mean(sample(theta[:, r], idx[:, r])) for r in range(idx.shape[1])])
+
+    return {"n_samples": m, "minibatch_loss": minibatch_loss, "sample_loss": sample}
+
+
+def _probe_sample_vectorised(sample, dim: int, m: int) -> bool:
+    """Whether sample_losses maps θ (d, R) and idx (B, R) to (B, R), equal to per-column calls."""
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal((dim, 3))
+    idx = rng.integers(0, m, size=(2, 3))
+    try:
+        with np.errstate(all="ignore"):
+            batch = np.asarray(sample(theta, idx), float)
+            single = np.stack([np.asarray(sample(theta[:, r], idx[:, r]), float) for r in range(3)], axis=1)
+    except Exception:
+        return False
+    return batch.shape == (2, 3) and np.allclose(batch, single, rtol=1e-12, atol=1e-12, equal_nan=True)

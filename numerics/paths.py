@@ -253,7 +253,7 @@ def _curvature_along(landscape, x) -> float:
     if n == 0:
         return float("nan")
     t = g / n
-    return float(t @ landscape.hvp(x, t))
+    return float(t @ landscape.search_hvp(x, t))
 
 
 def _curvatures_along(landscape, X: np.ndarray) -> np.ndarray:
@@ -402,10 +402,11 @@ def relax_string(landscape, images, *, climbing: bool, max_iter: int, tol: float
 def flat_connected(landscape, x, y, *, n_images: int = 21, max_iter: int = 2000) -> bool:
     """Whether two minima lie in one valley of minima: a relaxed string between them never rises.
 
-    The string starts straight; it counts as flat when its highest image is at most
-    1e-6·λ_max·‖y − x‖² above the higher end (λ_max the larger top curvature at the two ends: the
-    loss a step of 1e-3‖y − x‖ along the stiffest direction would cost), i.e. at the string's
-    convergence tolerance.
+    The string starts straight; it counts as flat when the loss along it (at the images and at
+    points between them) is at most 1e-6·λ_max·‖y − x‖² above the higher end (λ_max the larger top
+    curvature at the two ends: the loss a step of 1e-3‖y − x‖ along the stiffest direction would
+    cost), i.e. at the string's convergence tolerance, and it has not slid away along the valley
+    (a string longer than 3‖y − x‖ is refused).
     """
     x = _point(landscape, x, "minimum")
     y = _point(landscape, y, "minimum")
@@ -416,11 +417,22 @@ def flat_connected(landscape, x, y, *, n_images: int = 21, max_iter: int = 2000)
     top = max(landscape.value(x), landscape.value(y))
     allowed = 1e-6 * lam * span**2
     images = x + np.linspace(0.0, 1.0, n_images)[:, None] * (y - x)
-    if np.max(landscape.values(images)) - top <= allowed:
+    if _max_along(landscape, images) - top <= allowed:
         return True
     images = relax_string(landscape, images, climbing=False, max_iter=max_iter, tol=1e-4 * lam * span,
                           dt=0.5 / lam)
-    return bool(np.max(landscape.values(images)) - top <= allowed)
+    length = float(np.sum(np.linalg.norm(np.diff(images, axis=0), axis=1)))
+    if length > 3.0 * span:
+        return False        # the string slid far along the valley: its straight segments prove nothing
+    return bool(_max_along(landscape, images) - top <= allowed)
+
+
+def _max_along(landscape, images, per_segment: int = 8) -> float:
+    """The largest loss on the polygon through the images, sampled at ``per_segment`` points per segment
+    (a barrier between two images is seen, not only at them)."""
+    t = np.linspace(0.0, 1.0, per_segment, endpoint=False)[1:, None]
+    between = (images[:-1, None, :] + t[None] * np.diff(images, axis=0)[:, None, :]).reshape(-1, images.shape[1])
+    return float(np.max(landscape.values(np.vstack([images, between]))))
 
 
 def neb_path(landscape, a, b, *, n_images: int = 21, climbing: bool = True, max_iter: int = 5000,

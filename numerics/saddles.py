@@ -183,7 +183,7 @@ def _complement_step(landscape, x, g, vt, b_next) -> np.ndarray:
     def mv(y):
         y = np.ravel(y)
         y = y - vt * (vt @ y)
-        hy = landscape.hvp(x, y) - lam * y
+        hy = landscape.search_hvp(x, y) - lam * y
         return hy - vt * (vt @ hy)
 
     pg = g - vt * (vt @ g)
@@ -203,7 +203,7 @@ def initial_radius(landscape, x, u) -> float:
     x = _point(landscape, x, "theta")
     u = np.asarray(u, float) / np.linalg.norm(u)
     scale = 1.0 + np.linalg.norm(x) / np.sqrt(landscape.dim)
-    curv = abs(float(u @ landscape.hvp(x, u)))
+    curv = abs(float(u @ landscape.search_hvp(x, u)))
     delta = 1e-3 * scale
     ell = scale
     for _ in range(8):      # shrink δ until the difference resolves ℓ (δ ≪ ℓ)
@@ -236,7 +236,7 @@ class _Modes:
             return g, w, V, (lambda h: H @ h)
         w, V = lowest_modes(land, x, self.k, v0=self.block)
         self.block = V
-        return g, w, V, (lambda h: land.hvp(x, h))
+        return g, w, V, (lambda h: land.search_hvp(x, h))
 
 
 def _model_fit(g, Hh, h, f, g_new, f_new, w_new, V_new, vt) -> float:
@@ -395,7 +395,7 @@ def _record(attempts, method, start, result):
 
 
 def min_mode_saddles(landscape, minimum, *, softest_modes: int | None = None, budget: Budget | None = None,
-                     attempts: list | None = None, **walk) -> list[np.ndarray]:
+                     attempts: list | None = None, modes=None, **walk) -> list[np.ndarray]:
     """Index-1 saddles reached by eigenvector following from a minimum, both ways along each mode.
 
     Parameters
@@ -407,6 +407,8 @@ def min_mode_saddles(landscape, minimum, *, softest_modes: int | None = None, bu
     budget : Budget, optional
     attempts : list, optional
         Receives one :class:`Attempt` per walk.
+    modes : (eigenvalues, eigenvectors), optional
+        The minimum's lowest Hessian modes, ascending, if already computed (at least ``softest_modes``).
     **walk
         Passed to :func:`follow_mode` (``radius``, ``max_steps``, ``stiffen_limit``).
 
@@ -422,7 +424,7 @@ def min_mode_saddles(landscape, minimum, *, softest_modes: int | None = None, bu
     m = int(min(softest_modes, d))
     if m < 1:
         raise LandscapeError(f"softest_modes must be >= 1; got {softest_modes}")
-    _, V = lowest_modes(landscape, a, m)
+    V = lowest_modes(landscape, a, m)[1] if modes is None or modes[1].shape[1] < m else modes[1][:, :m]
     log = [] if attempts is None else attempts
     found = []
     for i in range(m):
@@ -500,7 +502,7 @@ def string_saddles(landscape, minimum, neighbours, *, budget: Budget | None = No
 
 
 def search_saddles(landscape, minimum, *, hints=(), neighbours=(), softest_modes: int | None = None,
-                   budget: Budget | None = None) -> SaddleSearch:
+                   budget: Budget | None = None, modes=None) -> SaddleSearch:
     """Every index-1 saddle these searches reach around ``minimum``: hints, walks, then strings.
 
     Parameters
@@ -516,6 +518,8 @@ def search_saddles(landscape, minimum, *, hints=(), neighbours=(), softest_modes
     softest_modes : int, optional
         Modes followed (default all when d ≤ DENSE_MAX, else 4).
     budget : Budget, optional
+    modes : (eigenvalues, eigenvectors), optional
+        The minimum's lowest Hessian modes if already computed.
     """
     from numerics.paths import far_minimum
 
@@ -538,7 +542,7 @@ def search_saddles(landscape, minimum, *, hints=(), neighbours=(), softest_modes
     if m == 0:                  # hints only
         return SaddleSearch(minimum=a, saddles=sorted(unique_points(found), key=landscape.value),
                             attempts=attempts, seconds=time.monotonic() - t0, planned=planned)
-    found += min_mode_saddles(landscape, a, softest_modes=m, budget=budget, attempts=attempts)
+    found += min_mode_saddles(landscape, a, softest_modes=m, budget=budget, attempts=attempts, modes=modes)
     others = [np.asarray(n, float) for n in neighbours]
     for b in unique_points(found):
         if budget.expired():

@@ -214,7 +214,7 @@ def _analyses(land, args):
     try:
         if args.minimum is not None:
             return None, [analyse_basin(land, np.asarray(args.minimum, float), saddles=hints, budget=budget)]
-        groups = group_flat_minima(land, find_minima(land))
+        groups = group_flat_minima(land, find_minima(land, stop=budget.expired))
         reps = [g[0] for g in groups]
         # every minimum when d ≤ ANALYSE_ALL_DIM (and the budget allows); above it the lowest only
         todo = reps if land.dim <= ANALYSE_ALL_DIM else reps[:1]
@@ -293,7 +293,11 @@ def render_landscape_table(name: str, dim: int, analyses: list[dict]) -> str:
                 lines.append(f"  {vec(p['saddle']['theta'], 5):<32} {p['barrier']:>12.6f} {p['h_ae']:>10.4f} "
                              f"{p['h_be']:>10.4f} {s:>8}  {vec(p['escape_direction'], 3)}")
         if d.get("search"):
-            lines.append(f"  searched: {d['search']['summary']}")
+            search = d["search"]
+            extra = "".join(f"; {n} saddle(s) {what}" for n, what in
+                            ((search.get("saddles_not_adjacent"), "found border other basins"),
+                             (search.get("saddles_unchecked"), "found but not checked (the budget ended)")) if n)
+            lines.append(f"  searched: {search['summary']}{extra}")
         lines.append("")
     lines.append("s: fraction of ΔL climbed before the curvature along the minimum energy path changes "
                  "sign (the two-region split of Eq. (7)). Curvatures in loss units per θ².")
@@ -410,6 +414,8 @@ def render_check_text(obj: dict) -> str:
                          f"{', %d diverged' % e['n_diverged'] if e.get('n_diverged') else ''}; seed {e['seed']})")
         for key, why in e.get("chosen", {}).items():
             lines.append(f"             chosen {key}: {why}")
+        for note in e.get("notes", []):
+            lines.append(f"             note: {note}")
         reason = e.get("inconclusive_reason") or e.get("fail_reason")
         if reason:
             lines.append(f"             why: {reason}")

@@ -26,7 +26,8 @@ from theory import symbols as S
 from theory.formula import Formula
 from theory.sgd import CONVENTIONS, CONVENTION_LABELS, PAPER_CONVENTION, check_convention
 
-_ORDER = ("eta", "batch_size", "loss_unit", "barrier", "h_ae", "h_be", "s", "temperature", "det_ratio", "h_star",
+_ORDER = ("eta", "batch_size", "loss_unit", "barrier", "h_ae", "h_be", "s", "temperature", "temperature_a",
+          "temperature_b", "det_ratio", "h_star",
           "loss_min", "loss_saddle", "n_outliers", "tail_index", "noise_scale", "sample_noise_scale", "width_left",
           "width_right", "momentum", "pnm_beta0", "h_ae_flat", "h_ae_sharp", "escape_time_a", "escape_time_b",
           "slope", "sharpness")
@@ -86,6 +87,12 @@ def base_formulas() -> dict[str, Formula]:
                      description=f"SGD, D = ηλH/(2B), two-region model, {CONVENTION_LABELS[conv]}",
                      regime=_exponent_regime(E) + s_regime, convention=conv, derivation=sgd.key,
                      tags=("sgd", "xie", "two-region", conv, "hessian noise"))
+    E2 = sgd.results["exponent_two_region"]
+    out += _pair("two_region", sgd.results["escape_time_two_region_ito"], E2, sgd.results["prefactor_two_region_ito"],
+                 source="seed slides Eq. (7) with measured D_a, D_b; prefactor THEORY §5.3 (Itô)",
+                 description="two-region law with measured diffusion coefficients D_a, D_b along e, Itô (α = 0)",
+                 regime=_exponent_regime(E2) + s_regime, convention="ito", derivation=sgd.key,
+                 tags=("sgd", "two-region", "ito", "measured noise", "minibatch"))
     out.append(Formula("sgd_exponent", "exponent", E, _params(E), source="seed slides Eq. (7); THEORY §5.2",
                        description="SGD escape exponent (quasi-potential) 2BΔL/(ηλ)·(s/H_ae + (1−s)/|H_be|)",
                        regime=s_regime, derivation="sgd_exponent", tags=("sgd", "exponent")))

@@ -154,7 +154,7 @@ def derive_sgd_exponent() -> Derivation:
         title="SGD escape exponent: the quasi-potential split at s",
         assumptions=assumptions,
         steps=tuple(r.steps),
-        results={"exponent": exponent, "s_implied": s_implied, "I_g": I},
+        results={"exponent": exponent, "exponent_two_region": dPhi.rhs, "s_implied": s_implied, "I_g": I},
         final=eq(sp.Symbol("ΔΦ"), exponent),
         matches="the exponent of seed slides Eq. (7), with loss unit λ",
         checks=tuple(r.checks),
@@ -283,6 +283,15 @@ def derive_sgd_law() -> Derivation:
                 laws[name].subs({S.h_ae: h, S.h_be: h}),
                 2 * sp.pi / h * sp.exp(S.barrier / sgd_diffusion(h)))
     r.step("Rate per unit SDE time", eq(S.rate, 1 / laws[PAPER_CONVENTION]), "γ = 1/τ", "seed slides Eq. (4)")
+    # The same law with the two diffusion coefficients left free, for noise that is measured rather than
+    # assumed ∝ H (minibatch SGD): D_a along e near the minimum, D_b near the saddle.
+    general_pref = sp.powsimp(mfpt.results["prefactor"].subs({S.alpha_conv: 0, S.H_a: S.h_ae, S.H_b: S.h_be}))
+    two_region = general_pref * sp.exp(exp_d.results["exponent_two_region"])
+    r.step("Escape time, Itô, with measured diffusion coefficients D_a (before the split) and D_b (after it)",
+           eq(S.escape_time, two_region), "Laplace prefactor at α = 0 × exp(sΔL/D_a + (1−s)ΔL/D_b)",
+           "THEORY §5.2–5.3")
+    r.check("with D_a = ηλH_ae/(2B), D_b = ηλ|H_be|/(2B) it is the Itô SGD law",
+            two_region.subs({S.D_a: sgd_diffusion(S.h_ae), S.D_b: sgd_diffusion(S.h_be)}), laws["ito"])
     return Derivation(
         key="sgd_law",
         title="SGD escape law (seed slides Eq. 7) under three prefactor conventions",
@@ -291,7 +300,8 @@ def derive_sgd_law() -> Derivation:
         steps=tuple(r.steps),
         results={**{f"escape_time_{k}": v for k, v in laws.items()}, "exponent": exponent,
                  **{f"prefactor_{k}": mfpt.results[f"prefactor_{k}"] for k in CONVENTIONS},
-                 "printed": printed_eq7()},
+                 "printed": printed_eq7(), "escape_time_two_region_ito": two_region,
+                 "exponent_two_region": exp_d.results["exponent_two_region"], "prefactor_two_region_ito": general_pref},
         final=eq(S.escape_time, laws[PAPER_CONVENTION]),
         matches="seed slides Eq. (7) (Hänggi–Klimontovich prefactor, λ = 1)",
         checks=tuple(r.checks),

@@ -65,6 +65,7 @@ escape_time_a = sp.Symbol("tau_a", positive=True)
 escape_time_b = sp.Symbol("tau_b", positive=True)
 rate = sp.Symbol("gamma", positive=True)
 escape_time = sp.Symbol("tau", positive=True)
+D_a, D_b = sp.symbols("D_a D_b", positive=True)      # two-region diffusion along e (minimum side, saddle side)
 
 GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("eta", eta, r"\eta", "η", "learning rate; SDE time step dt = eta"),
@@ -77,6 +78,8 @@ GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("barrier", barrier, r"\Delta L", "ΔL", "barrier height L(b) − L(a)"),
     _p("temperature", temperature, "D", "D", "constant diffusion coefficient (white noise, SGLD)"),
     _p("s", s, "s", "s", "path parameter: fraction of the barrier climbed in the minimum-like region"),
+    _p("temperature_a", D_a, "D_a", "D_a", "diffusion coefficient along e near the minimum (two-region model)"),
+    _p("temperature_b", D_b, "D_b", "D_b", "diffusion coefficient along e near the saddle (two-region model)"),
     _p("det_ratio", det_ratio, r"\frac{\lvert\det H_b\rvert}{\det H_a}", "|det H_b|/det H_a",
        "ratio of Hessian determinants, |det H_b| / det H_a (same dimension n)",
        sp.Abs(_DET_B_SHOWN) / _DET_A_SHOWN),
@@ -111,13 +114,12 @@ L_a, L_b = sp.symbols("L_a L_b", real=True)   # loss at a and b
 P_a = sp.Symbol("P_a", positive=True)        # density at the minimum
 J = sp.Symbol("J", positive=True)            # probability current
 alpha_conv = sp.Symbol("alpha", nonnegative=True)  # the α of the α-convention (0 Itô, ½ Strat., 1 HK)
-D_a, D_b = sp.symbols("D_a D_b", positive=True)
 
 det_H_a = sp.Symbol("detH_a", positive=True)          # det H_a > 0
 abs_det_H_b = sp.Symbol("absdetH_b", positive=True)   # |det H_b|
 det_H_b = sp.Symbol("detH_b", negative=True)          # det H_b < 0 (index-1 saddle), as printed in Eq. (6)
 
-LOCAL_LATEX = {H_b: r"\lvert H_b\rvert", alpha_conv: r"\alpha", D_a: "D_a", D_b: "D_b", P_a: "P(a)"}
+LOCAL_LATEX = {H_b: r"\lvert H_b\rvert", alpha_conv: r"\alpha", P_a: "P(a)"}
 _LOCAL_DISPLAY = {H_b: sp.Abs(sp.Symbol("H_b", real=True)), det_H_a: _DET_A_SHOWN,
                   abs_det_H_b: sp.Abs(_DET_B_SHOWN), det_H_b: _DET_B_SHOWN}
 

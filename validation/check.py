@@ -23,7 +23,7 @@ from numerics import build_landscape
 from numerics.basin import _nums, analyse_basin, group_flat_minima
 from numerics.critical import CriticalPointError, find_minima, hessian_spectrum, refine_saddle, zero_mode_mask
 from numerics.saddles import Budget
-from validation.experiments import escape_task, geometry
+from validation.experiments import escape_task, geometry, remember_basin
 from validation.predict import PREDICTABLE_NOISE, predict
 from validation.suite import SuiteResult, Table, Verdict, fmt_pm
 from validation.verdicts import MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
@@ -96,7 +96,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     if minimum is not None:
         start, neighbours, groups = np.asarray(minimum, float), [], None
     else:
-        groups = group_flat_minima(land, find_minima(land))
+        groups = group_flat_minima(land, find_minima(land, stop=search_budget.expired))
         start, neighbours = groups[0][0], [g[0] for g in groups[1:]]
     analysis = analyse_basin(land, start, saddles=hints, neighbours=neighbours, budget=search_budget)
     obj = analysis.to_dict()
@@ -199,6 +199,8 @@ class _Plan:
     prediction: object
     expected: float | None
     chosen: dict
+    landscape: object = None
+    analysis: object = None
     skip_reason: str = ""
     hints: str = ""
 
@@ -242,7 +244,8 @@ def _plan(kind, spec, land, analysis, geom, *, criterion, noise, eta, eta_given,
                                else f"{MAX_STEPS_CAP} (the default cap; 3 mean escape times would be {want:.3g})")
     else:
         config["max_steps"] = MAX_STEPS_CAP
-    plan = _Plan(kind=kind, config=config, prediction=pred, expected=None, chosen=chosen, hints=hints)
+    plan = _Plan(kind=kind, config=config, prediction=pred, expected=None, chosen=chosen, landscape=land,
+                 analysis=analysis, hints=hints)
     if pred is not None:
         plan.expected = expected_escapes(pred.rate, eta=eta, max_steps=config["max_steps"], n_runs=runs)
         if plan.expected < MIN_EXPECTED:
@@ -270,12 +273,15 @@ def _experiment(plan: _Plan, seed: int) -> tuple[dict, Verdict]:
            "allowed_relative_error": None if pred is None else pred.rel_error,
            "error_method": None if pred is None else pred.error_method,
            "expected_escapes": plan.expected, "n_runs": config["n_runs"], "max_steps": config["max_steps"],
-           "seed": seed, "units": UNITS}
-    notes = [] if pred is None else list(pred.regime_warnings) + list(pred.notes)
+           "seed": seed, "units": UNITS, "notes": [] if pred is None else list(pred.notes)}
+    if pred is not None and pred.measured_noise is not None:
+        exp["measured_noise"] = pred.measured_noise
+    notes = [] if pred is None else list(pred.regime_warnings)
     if plan.skip_reason:
         exp.update(simulated=False, measured_rate=None, rate_ci=None, rate_upper=None, n_escaped=None,
                    n_diverged=None, agrees=None, inconclusive_reason=plan.skip_reason, warnings=" | ".join(notes))
         return exp, _verdict(exp, pred)
+    remember_basin(config, plan.landscape, plan.analysis)     # analysed once per check
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # warnings are collected into the row by escape_task
         row = escape_task(config, seed)[0]
@@ -334,7 +340,7 @@ def setting_text(exp: dict) -> str:
 
 
 def sample_trajectories(land, analysis, *, eta: float, temperature: float, seed: int, n: int = 2,
-                        max_steps: int = 200_000, every: int = 100) -> list:
+                        max_steps: int = 50_000, every: int = 100) -> list:
     """A few white-noise (SGLD) paths from the minimum until they cross a dividing plane (for pictures).
 
     θ ← θ − η∇L + √(2Dη)ξ with ξ from ``numpy.random.default_rng(seed)``; each path is kept every

@@ -40,9 +40,20 @@ def _analysis(spec: str, sharpness: float, minimum: tuple):
     return land, analyse_basin(land, start)
 
 
+_KNOWN: dict[tuple, tuple] = {}
+
+
+def remember_basin(config: dict, landscape, analysis) -> None:
+    """Let ``basin_of`` reuse an analysis already made for this config's landscape and minimum (``check``)."""
+    _KNOWN[(config["landscape"], float(config.get("sharpness", 1.0)), tuple(config["minimum"]))] = (landscape, analysis)
+
+
 def basin_of(config: dict):
     """The (sharpened) landscape and the analysis of the basin a config starts in (cached per process)."""
-    return _analysis(config["landscape"], float(config.get("sharpness", 1.0)), tuple(config["minimum"]))
+    key = (config["landscape"], float(config.get("sharpness", 1.0)), tuple(config["minimum"]))
+    if key in _KNOWN:
+        return _KNOWN[key]
+    return _analysis(*key)
 
 
 def geometry(analysis) -> dict:

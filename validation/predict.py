@@ -6,7 +6,10 @@ The noise model decides the law (DESIGN §3, THEORY §4–§5):
 - ``hessian_fixed``: C = λH_a/B everywhere, so along the escape path D = ηλH_ae/(2B) is constant and
   1-D Kramers applies (the SGD law at s = 1, where all prefactor conventions agree);
 - ``hessian_two_region``: the SGD law (Eq. (7) exponent) with the Itô prefactor 2π/H_ae of THEORY §5.3,
-  because discrete SGD evaluates its noise at the current iterate (Itô); s is the split fraction.
+  because discrete SGD evaluates its noise at the current iterate (Itô); s is the split fraction;
+- ``minibatch`` (real minibatch SGD on a finite-sum loss): the same two-region law with the diffusion
+  coefficients D_a, D_b measured from the exact minibatch gradient covariance along e at the minimum
+  and the saddle, instead of assumed ∝ H (the loss units λ_a, λ_b that C ≈ λH/B would need are reported).
 
 Rates add over escape paths (THEORY §6.3). Rates are per unit SDE time.
 
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-PREDICTABLE_NOISE = ("white", "hessian_fixed", "hessian_two_region")
+PREDICTABLE_NOISE = ("white", "hessian_fixed", "hessian_two_region", "minibatch")
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class Prediction:
     path_rates: tuple = ()
     regime_warnings: tuple = ()
     notes: tuple = field(default_factory=tuple)
+    measured_noise: dict | None = None      # minibatch: D_a, D_b and λ_a, λ_b measured along e
 
     def interval(self, lo: float, hi: float) -> tuple[float, float]:
         """A measured CI widened by the allowed relative error of the law."""
@@ -69,6 +73,26 @@ def _temperature_along(config: dict, path: dict) -> tuple[float, float]:
     return eps * path["h_ae"], eps * path["h_be"]
 
 
+def measured_noise(config: dict, geometry: dict, path: dict, landscape) -> dict:
+    """Minibatch gradient noise measured along e at the minimum and at the saddle (no ∝ H assumed).
+
+    C(θ) is the exact covariance of the minibatch gradient (``numerics.samples``); along the unit
+    escape direction e the diffusion coefficient is D = η·eᵀCe/2 (D = ηC/2), and the loss unit
+    that C ≈ λH/B would need is λ = B·eᵀCe/(eᵀHe), with H_ae and |H_be| for eᵀHe.
+    """
+    from numerics.samples import gradient_noise_covariance
+
+    eta, B = float(config["eta"]), int(config["batch_size"])
+    replacement = bool((config.get("options") or {}).get("replacement", True))
+    e = np.asarray(path["escape_direction"], float)
+    out = {}
+    for key, where, curvature in (("a", geometry["minimum"], path["h_ae"]), ("b", path["saddle"], path["h_be"])):
+        cee = float(e @ gradient_noise_covariance(landscape, np.asarray(where, float), B, replacement=replacement) @ e)
+        out[f"temperature_{key}"] = 0.5 * eta * cee
+        out[f"loss_unit_{key}"] = B * cee / curvature
+    return out
+
+
 def _law_rate(config: dict, path: dict, dim: int):
     """(law name, log rate, exponent, regime warnings) for one path."""
     import theory
@@ -77,7 +101,14 @@ def _law_rate(config: dict, path: dict, dim: int):
     noise = config["noise"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if noise == "white":
+        if noise == "minibatch":
+            name = "two_region_rate_ito"
+            values = dict(barrier=path["barrier"], h_ae=path["h_ae"], h_be=path["h_be"], s=path["s"],
+                          temperature_a=path["noise"]["temperature_a"], temperature_b=path["noise"]["temperature_b"])
+            log_rate = reg[name].log(**values)
+            # the quasi-potential of the two-region law: sΔL/D_a + (1 − s)ΔL/D_b
+            exponent = path["barrier"] * (path["s"] / values["temperature_a"] + (1 - path["s"]) / values["temperature_b"])
+        elif noise == "white":
             D = float(config["temperature"])
             if path.get("det_ratio") is not None and dim > 1:
                 name = "eyring_kramers_rate"
@@ -111,8 +142,8 @@ def exact_escape_time_1d(config: dict, geometry: dict, landscape) -> float | Non
     from numerics.critical import find_minimum
     from numerics.reference import mfpt_1d
 
-    if landscape.dim != 1 or len(geometry["paths"]) != 1:
-        return None
+    if landscape.dim != 1 or len(geometry["paths"]) != 1 or config["noise"] == "minibatch":
+        return None                 # (minibatch noise has no closed-form D(θ) along the path)
     a = geometry["minimum"][0]
     path = geometry["paths"][0]
     b = path["saddle"][0]
@@ -154,13 +185,24 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
     if noise not in PREDICTABLE_NOISE:
         raise ValueError(f"no prediction for noise {noise!r}; predictable: {', '.join(PREDICTABLE_NOISE)}")
     dim = len(geometry["minimum"])
-    parts = [_law_rate(config, p, dim) for p in geometry["paths"]]
+    paths = geometry["paths"]
+    notes = []
+    if noise == "minibatch":
+        if landscape is None or not getattr(landscape, "n_samples", None):
+            raise ValueError("--noise minibatch needs per-sample losses (a finite-sum landscape: finite-sum, mlp, or a "
+                             "loss file with sample_losses and n_samples)")
+        paths = [dict(p, noise=measured_noise(config, geometry, p, landscape)) for p in paths]
+        first = paths[0]["noise"]
+        notes.append(f"gradient-noise covariance C measured at the minimum and the saddle (not assumed ∝ H): along e, "
+                     f"D_a = {first['temperature_a']:.4g}, D_b = {first['temperature_b']:.4g}; the loss unit C ≈ λH/B "
+                     f"would need is λ_a = {first['loss_unit_a']:.4g} at the minimum, λ_b = {first['loss_unit_b']:.4g} "
+                     "at the saddle")
+    parts = [_law_rate(config, p, dim) for p in paths]
     log_rates = np.array([p[1] for p in parts])
     top = log_rates.max()
     log_total = float(top + np.log(np.sum(np.exp(log_rates - top))))     # rates add (THEORY §6.3)
     law = parts[0][0]
     exponent = float(min(p[2] for p in parts))
-    notes = []
     flat = geometry.get("zero_modes", 0) or any(p.get("zero_modes", 0) for p in geometry["paths"])
     if flat and noise == "white" and dim > 1:
         law += " (1-D reduction along e)"
@@ -180,8 +222,10 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
         method = f"asymptotic error ≈ 1/exponent = {asym:.3g} (heuristic first-order Laplace scale)"
     h_ae = geometry["paths"][0]["h_ae"]
     disc = float(np.expm1(exponent * float(config["eta"]) * h_ae / 2.0))
+    measured = paths[0].get("noise")
     rel = asym + disc
     method += f"; discretisation exp(exponent·ηH_ae/2) − 1 = {disc:.3g} (THEORY §6.7)"
     return Prediction(rate=float(np.exp(log_total)), log_rate=log_total, law=law, exponent=exponent,
                       rel_error=float(rel), error_method=method, path_rates=tuple(float(np.exp(r)) for r in log_rates),
-                      regime_warnings=tuple(m for p in parts for m in p[3]), notes=tuple(notes))
+                      regime_warnings=tuple(m for p in parts for m in p[3]), notes=tuple(notes),
+                      measured_noise=measured)

@@ -9,7 +9,7 @@ A measured rate comes with an exact (Garwood) 95% interval from the censored exp
   (the upper end then bounds the rate);
 - **PASS** when it lies inside and at least :data:`MIN_ESCAPES` escapes were seen;
 - **INCONCLUSIVE** otherwise: with fewer escapes the interval is too wide for agreement to mean
-  anything (at 3 escapes it spans a factor 12), or too many particles diverged for the rate to be
+  anything (at 3 escapes it spans a factor 14), or too many particles diverged for the rate to be
   trusted.
 
 Before simulating, :func:`expected_escapes` tells whether an experiment can decide at all.

@@ -104,7 +104,7 @@ def test_to_dict_is_design_section_7_json():
     assert set(d) == {"landscape", "dim", "minimum", "paths", "search"}
     assert set(d["minimum"]) == {"theta", "loss", "hessian_eigenvalues", "zero_modes"}
     assert d["minimum"]["zero_modes"] == 0
-    assert set(d["search"]) == {"summary", "seconds", "budget_ended", "saddles_not_adjacent"}
+    assert set(d["search"]) == {"summary", "seconds", "budget_ended", "saddles_not_adjacent", "saddles_unchecked"}
     for p in d["paths"]:
         assert set(p) == {"saddle", "barrier", "h_ae", "h_be", "s", "escape_direction"}
         assert set(p["saddle"]) == {"theta", "loss", "hessian_eigenvalues", "zero_modes"}
