@@ -14,7 +14,9 @@ Two searches, both ending in a Newton refinement with an index check (``critical
   the minimum doubles (a harmonic plateau holds no saddle), or when the budget ends.
 - **Double-ended**: the climbing string method (``paths.neb_path``) between the minimum and each
   neighbouring minimum, from the straight segment and from segments bent both ways along the
-  two softest transverse modes, so that two channels between the same pair of minima are both found.
+  two softest transverse modes, so that two channels between the same pair of minima are both found;
+  and a minimum-mode walk from the midpoint of the two minima along its softest mode, which finds
+  the saddle of a symmetric subspace between symmetric minima (an MLP's dead-unit saddle).
 
 Every attempt is recorded (:class:`Attempt`), so that a search that finds nothing can say what it
 tried (:meth:`SaddleSearch.summary`).
@@ -137,6 +139,9 @@ class SaddleSearch:
         n, hits = count("string")
         if n:
             parts.append(f"{n} climbing strings to neighbouring minima ({hits} reached a saddle)")
+        n, hits = count("midpoint walk")
+        if n:
+            parts.append(f"{n} walks from midpoints between minima ({hits} reached a saddle)")
         n, hits = count("hint")
         if n:
             parts.append(f"{n} saddle hints ({hits} refined to an index-1 saddle)")
@@ -274,7 +279,7 @@ def _model_fit(g, Hh, h, f, g_new, f_new, w_new, V_new, vt) -> float:
 def follow_mode(landscape, minimum, direction, *, radius: float | None = None, max_steps: int = MAX_WALK_STEPS,
                 stiffen_limit: float = STIFFEN_LIMIT, n_modes: int | None = None,
                 budget: Budget | None = None) -> tuple[np.ndarray | None, str, int]:
-    """Eigenvector following from ``minimum`` along the Hessian mode that continues ``direction``.
+    """Eigenvector following from ``minimum`` (or any start point) along the Hessian mode that continues ``direction``.
 
     Each step maximises along the followed mode (the eigenvector with the largest overlap with the
     previous one) and minimises along all others (partitioned RFO, Baker 1986), inside a trust
@@ -471,6 +476,24 @@ def _bent_starts(landscape, a, b, n_images: int) -> list[tuple[str, np.ndarray]]
     return out
 
 
+def _midpoint_walk(landscape, a, m, budget):
+    """Minimum-mode following from (a + m)/2 along its softest mode, when that mode has negative curvature.
+
+    Between two minima related by a symmetry of the loss (an MLP unit's sign flip or a swap of two
+    units) the midpoint lies in the symmetric subspace, and its softest mode breaks the symmetry:
+    following it (maximising along it, minimising along the rest) reaches the index-1 saddle of the
+    subspace, a saddle that climbing strings, drawn to lower channels, miss (a dead-unit saddle).
+    """
+    mid = 0.5 * (a + m)
+    try:
+        w, V = lowest_modes(landscape, mid, 1)
+    except LandscapeError as exc:
+        return None, f"gave up: {str(exc).splitlines()[0]}", 0
+    if not w[0] < 0:
+        return None, "no negative curvature at the midpoint", 0
+    return follow_mode(landscape, mid, V[:, 0], budget=budget)
+
+
 def string_saddles(landscape, minimum, neighbours, *, budget: Budget | None = None, attempts: list | None = None,
                    n_images: int = 21) -> list[np.ndarray]:
     """Index-1 saddles between ``minimum`` and each neighbouring minimum by climbing strings.
@@ -487,6 +510,12 @@ def string_saddles(landscape, minimum, neighbours, *, budget: Budget | None = No
         m = _point(landscape, m, "neighbouring minimum")
         if np.linalg.norm(m - a) <= 1e-9 * (1.0 + np.linalg.norm(a)):
             continue
+        if budget is not None and budget.expired():
+            return found
+        sad = _record(log, "midpoint walk", f"from the midpoint to the minimum at {_fmt(m)}",
+                      _midpoint_walk(landscape, a, m, budget))
+        if sad is not None:
+            found.append(sad)
         for label, start in _bent_starts(landscape, a, m, n_images):
             if budget is not None and budget.expired():
                 return found
@@ -553,7 +582,7 @@ def search_saddles(landscape, minimum, *, hints=(), neighbours=(), softest_modes
     others = [o for o in unique_points(others) if np.linalg.norm(o - a) > 1e-6 * (1.0 + np.linalg.norm(a))]
     if d > BENT_MAX_DIM:        # many minima in many dimensions (an MLP's symmetric copies): the nearest ones
         others = sorted(others, key=lambda o: float(np.linalg.norm(o - a)))[:STRING_NEIGHBOURS]
-    planned += 5 * len(others)
+    planned += 6 * len(others)
     found += string_saddles(landscape, a, others, budget=budget, attempts=attempts)
     saddles = sorted(unique_points(found), key=landscape.value)
     return SaddleSearch(minimum=a, saddles=saddles, attempts=attempts, seconds=time.monotonic() - t0,

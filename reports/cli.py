@@ -17,7 +17,8 @@ EXAMPLES = {
   flatminima landscape styblinski-tang:dim=2
   flatminima landscape double-well:barrier_left=1,h_left=4 --json
   flatminima landscape muller-brown --minimum=-0.56,1.44
-  flatminima landscape path/to/loss.py:my_loss --minimum=0,0""",
+  flatminima landscape path/to/loss.py:my_loss --minimum=0,0 --saddle=0.5,0.1 --budget 60
+  flatminima landscape mlp:data=iris,hidden=4""",
     "validate": """examples:
   flatminima validate --suite quick                   # CI-sized, about a minute
   flatminima validate --suite paper --out results/paper --workers 2
@@ -26,9 +27,10 @@ EXAMPLES = {
   flatminima validate --suite quick --strict          # exit 1 when a verdict fails""",
     "check": """examples:
   flatminima check double-well --json
-  flatminima check two-well-2d --dynamics sgld --temperature 0.1 --runs 300
+  flatminima check two-well-2d --dynamics sgld --runs 300 --strict     # exit 1 on FAIL, 3 on INCONCLUSIVE
   flatminima check double-well --dynamics sgd --batch-size 2 --loss-unit 12.5 --eta 0.02
-  flatminima check path/to/loss.py:my_loss --minimum=-1,0 --out results/mine""",
+  flatminima check path/to/loss.py:my_loss --minimum=-1,0 --saddle=0,0 --budget 60 --out results/mine
+  flatminima check docs/examples/tilted_wells.py:loss --dynamics sgd --noise minibatch --minimum=-1,0 --eta 0.0125""",
     "report": """examples:
   flatminima report results/paper     # rebuild report.md/report.html from results/paper/result.json""",
     "derive": """examples:

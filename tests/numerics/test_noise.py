@@ -81,8 +81,16 @@ def test_hessian_fixed_covariance_is_eta2_lambda_H_over_B():
 
 
 def test_hessian_fixed_refuses_an_indefinite_matrix():
-    with pytest.raises(ValueError, match="positive definite"):
+    with pytest.raises(ValueError, match="positive semi-definite"):
         nz.HessianFixedNoise(_hess(THETA), 1.0, 1, 0.1)
+
+
+def test_a_zero_mode_gets_no_noise_and_the_rest_keeps_its_covariance():
+    # H = diag(8, 0): a flat direction (a valley of minima). F Fᵀ must equal H, so no kick along θ1.
+    h = np.diag([8.0, 0.0])
+    F = nz._psd_factor(h, "H")
+    np.testing.assert_allclose(F @ F.T, h, atol=1e-14)
+    np.testing.assert_allclose(F[1], 0.0, atol=1e-14)
 
 
 def test_two_region_noise_switches_at_the_split():
