@@ -4,8 +4,8 @@ The landscapes and their independent references (closed forms or root grids, nev
 search) are in ``saddle_cases.py`` next to this file. A saddle found by the search matches a
 reference b when ‖θ − b‖ ≤ 1e-6·(1 + ‖b‖) and |L − L(b)| ≤ 1e-6.
 
-Recall is 77 of 79 adjacent saddles (``benchmarks/bench_saddles.py``): every saddle of every case but
-one high saddle of the MLP case, marked in ``KNOWN_MISSES`` as a strict xfail.
+Recall is 79 of 79 adjacent saddles with no spurious one (``benchmarks/bench_saddles.py`` prints the
+table with times; ``benchmarks/saddles.json`` holds the last run).
 """
 import numpy as np
 import pytest
@@ -17,12 +17,8 @@ from saddle_cases import CASES
 TOL = 1e-6        # θ: relative to 1 + ‖b‖; loss: absolute
 
 
-# Saddles the search is known to miss, with the reason; strict, so a fix turns them into failures to remove.
-KNOWN_MISSES = {
-    "mlp-1-2-1-tanh": ("the dead-unit saddle (1.967, 0, 4.183, 0, −0.602, 0, 0.849), L = 0.6554, of both declared "
-                       "minima: minimum-mode walks from every minimum and climbing strings between every pair end at "
-                       "the lower saddles (L = 0.2444, 0.2501)"),
-}
+# Saddles the search is known to miss, with the reason (a strict xfail, so that a fix shows); none now.
+KNOWN_MISSES: dict[str, str] = {}
 
 
 def _params(cases):
