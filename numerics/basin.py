@@ -203,16 +203,17 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
         neighbours = _other_minima(landscape, a)
     w_a, V_a = _spectrum_and_vectors(landscape, a)
     if search:
+        # the search may use SEARCH_SHARE of the budget; the rest is for checking what it found
         found = search_saddles(landscape, a, hints=hints, neighbours=neighbours, softest_modes=softest_modes,
-                               budget=budget, modes=(w_a, V_a))
+                               budget=None if budget is None else budget.until(SEARCH_SHARE), modes=(w_a, V_a))
     else:
         found = search_saddles(landscape, a, hints=hints, softest_modes=0, budget=budget)
     paths, not_adjacent, unchecked = [], 0, 0
     for b in found.saddles:
         if max_paths is not None and len(paths) >= max_paths:
             break
-        if budget is not None and budget.expired() and (paths or not_adjacent):
-            unchecked += 1                   # the budget ended (after one check at least): keep what is checked
+        if budget is not None and budget.expired():
+            unchecked += 1                   # the budget ended: report what is checked
             continue
         try:
             mep = minimum_energy_path(landscape, b, a, n_points=n_points)
@@ -233,6 +234,9 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
                          search=found if (search or hints) else None, not_adjacent=not_adjacent,
                          unchecked=unchecked)
 
+
+SEARCH_SHARE = 0.8
+"""Share of a time budget the saddle search may use; the adjacency checks (descents) get the rest."""
 
 NEIGHBOUR_SEARCH_MAX_DIM = 10
 """analyse_basin looks for neighbouring minima by multi-start up to this dimension (cheap there)."""

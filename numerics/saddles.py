@@ -83,6 +83,13 @@ class Budget:
         """Whether the allowance is used up."""
         return self.seconds is not None and self.elapsed() >= self.seconds
 
+    def until(self, fraction: float) -> "Budget":
+        """A budget sharing this one's start and hook that ends at ``fraction`` of its allowance."""
+        part = Budget(None, self.progress)
+        part.started = self.started
+        part.seconds = None if self.seconds is None else fraction * self.seconds
+        return part
+
     def report(self, done: int, total: int, what: str) -> None:
         """Tell the progress hook that ``done`` of ``total`` parts are finished."""
         if self.progress is not None:

@@ -939,9 +939,10 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
     est = _expected_escapes(noise_model, criterion, geom, ctx, eta=eta, n_runs=n_runs, max_steps=max_steps,
                             radius=radius, level=level)
     if est is not None and est[0] < 1.0:
+        knob = {"white": "temperature", "levy": "temperature", "minibatch": "eta, or lower batch_size",
+                "loss_hessian": "eta, or lower batch_size"}.get(noise, "loss_unit, or lower batch_size")
         msg = (f"about {est[0]:.3g} escapes expected in {n_runs} runs of {max_steps} steps (crude Arrhenius "
-               f"estimate, {est[1]}); raise max_steps, temperature or loss_unit, or use a criterion inside the "
-               f"basin (THEORY C21)")
+               f"estimate, {est[1]}); raise max_steps or {knob}, or use a criterion inside the basin")
         notes.append(msg)
         warnings.warn(msg, NoEscapeExpectedWarning, stacklevel=2)
 

@@ -111,7 +111,7 @@ def test_C15_discretization_dominated_flag():
 
 def test_C21_styblinski_tang_with_unit_loss_unit_warns():
     st = build_landscape("styblinski-tang:dim=1")
-    with pytest.warns(NoEscapeExpectedWarning, match="C21"):
+    with pytest.warns(NoEscapeExpectedWarning, match="raise max_steps or loss_unit"):
         r = simulate_escape(st, [-2.9], noise="hessian_fixed", criterion="dividing_surface", eta=0.005, n_runs=4,
                             max_steps=50, seed=0, batch_size=1, backend="numpy")
     assert np.isclose(r.barrier, 39.361778, atol=1e-5) and np.isclose(r.h_ae, 34.583, atol=1e-3)   # THEORY §8.1
