@@ -15,7 +15,7 @@ import numpy as np
 
 from numerics.critical import (DENSE_MAX, CriticalPointError, find_minima, find_minimum, hessian_spectrum,
                                unique_points, zero_mode_mask)
-from numerics.paths import flat_connected, minimum_energy_path
+from numerics.paths import Stopped, flat_connected, minimum_energy_path
 from numerics.saddles import Budget, SaddleSearch, search_saddles
 
 __all__ = ["EscapePath", "BasinAnalysis", "analyse_basin", "group_flat_minima"]
@@ -216,7 +216,11 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
             unchecked += 1                   # the budget ended: report what is checked
             continue
         try:
-            mep = minimum_energy_path(landscape, b, a, n_points=n_points)
+            mep = minimum_energy_path(landscape, b, a, n_points=n_points,
+                                      stop=None if budget is None else budget.expired)
+        except Stopped:
+            unchecked += 1                   # the budget ended during the descents
+            continue
         except CriticalPointError:
             not_adjacent += 1                # a saddle, but not on this basin's boundary
             continue

@@ -23,7 +23,7 @@ from numerics.critical import (DENSE_MAX, CriticalPointError, WrongIndexError, _
                                find_minimum, length_scale, lowest_modes, refine_saddle)
 from numerics.errors import LandscapeError
 
-__all__ = ["MinimumEnergyPath", "minimum_energy_path", "descend", "neb_path", "far_minimum", "relax_string",
+__all__ = ["MinimumEnergyPath", "minimum_energy_path", "descend", "Stopped", "neb_path", "far_minimum", "relax_string",
            "flat_connected"]
 
 
@@ -80,9 +80,13 @@ class _Budget(Exception):
     """Internal: the descent used up its gradient evaluations."""
 
 
+class Stopped(Exception):
+    """A computation was stopped from outside (its ``stop`` callable said so: a time budget ended)."""
+
+
 def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float = 1e-7,
             atol: float = 1e-10, stop_at=None, stop_radius: float = 0.0,
-            max_evaluations: int = 20_000) -> _Descent:
+            max_evaluations: int = 20_000, stop=None) -> _Descent:
     """Steepest descent in arc length, dθ/dσ = −∇L/‖∇L‖, from ``start`` until ‖∇L‖ ≤ g_stop.
 
     Integrated by BDF with the exact Jacobian up to ``DENSE_MAX`` coordinates (the flow is stiff in
@@ -98,6 +102,8 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
         Also stop within ``stop_radius`` of the point ``stop_at`` (a known minimum).
     max_evaluations : int
         Gradient budget; exceeding it raises CriticalPointError.
+    stop : callable, optional
+        ``stop() -> bool``, asked at every gradient; True raises :class:`Stopped` (a time budget).
     """
     x0 = _point(landscape, start, "start")
 
@@ -120,6 +126,8 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
         calls[0] += 1
         if calls[0] > max_evaluations:
             raise _Budget
+        if stop is not None and stop():
+            raise Stopped
         g = grad(x)
         return -g / np.sqrt(g @ g + g_stop**2)
 
@@ -156,13 +164,15 @@ def descend(landscape, start, *, g_stop: float, max_length: float, rtol: float =
     return _Descent(sol.sol, float(sol.t[-1]), sol.y[:, -1].copy(), sol.status == 1)
 
 
-def _side(landscape, b, direction, eps, g_stop, max_length, minimum):
+def _side(landscape, b, direction, eps, g_stop, max_length, minimum, stop):
     """Descend from b + eps·direction; return (descent, polished end minimum), None where they fail."""
-    stop = {} if minimum is None else {"stop_at": minimum, "stop_radius": 1e-6 * (1.0 + np.linalg.norm(minimum))}
+    near = {} if minimum is None else {"stop_at": minimum, "stop_radius": 1e-6 * (1.0 + np.linalg.norm(minimum))}
     try:
-        desc = descend(landscape, b + eps * direction, g_stop=g_stop, max_length=max_length, **stop)
+        desc = descend(landscape, b + eps * direction, g_stop=g_stop, max_length=max_length, stop=stop, **near)
     except CriticalPointError:
         return None, None
+    if stop is not None and stop():
+        raise Stopped
     try:
         end = find_minimum(landscape, desc.end, near=True)
     except CriticalPointError:
@@ -175,7 +185,7 @@ def _same(x, y, rtol=1e-5) -> bool:
 
 
 def minimum_energy_path(landscape, saddle, minimum=None, *, n_points: int = 65,
-                        max_length: float | None = None) -> MinimumEnergyPath:
+                        max_length: float | None = None, stop=None) -> MinimumEnergyPath:
     """The MEP from an index-1 saddle down to ``minimum`` (or to whichever minimum −e leads).
 
     Parameters
@@ -190,11 +200,15 @@ def minimum_energy_path(landscape, saddle, minimum=None, *, n_points: int = 65,
         Number of stored points, equally spaced in arc length.
     max_length : float, optional
         Largest arc length of a descent; default 100 length scales (plus ‖b − a‖).
+    stop : callable, optional
+        ``stop() -> bool``: True ends the descents early with :class:`Stopped` (a time budget).
 
     Raises
     ------
     CriticalPointError
         When neither descent from the saddle reaches ``minimum``.
+    Stopped
+        When ``stop`` said so.
     """
     b = _point(landscape, saddle, "saddle")
     a_hint = None if minimum is None else _point(landscape, minimum, "minimum")
@@ -212,10 +226,10 @@ def minimum_energy_path(landscape, saddle, minimum=None, *, n_points: int = 65,
         max_length = 100.0 * ell + (0.0 if a_hint is None else 10.0 * np.linalg.norm(b - a_hint))
     if a_hint is not None and (b - a_hint) @ e < 0:
         e = -e                             # first guess: e points away from a
-    desc, end = _side(landscape, b, -e, eps, g_stop, max_length, a_hint)
+    desc, end = _side(landscape, b, -e, eps, g_stop, max_length, a_hint, stop)
     if a_hint is not None and not _same(end, a_hint):
         e = -e
-        desc, end = _side(landscape, b, -e, eps, g_stop, max_length, a_hint)
+        desc, end = _side(landscape, b, -e, eps, g_stop, max_length, a_hint, stop)
         if not _same(end, a_hint):
             raise CriticalPointError(f"the saddle {np.round(b, 6).tolist()[:4]} is not on the boundary of the "
                                      f"basin of {np.round(a_hint, 6).tolist()[:4]} on {landscape.name}")
