@@ -27,7 +27,7 @@ from numerics.errors import LandscapeError, NonFiniteLossError
 from numerics.streams import AUX, NOISE, particle_streams
 
 __all__ = ["simulate_escape", "EscapeResult", "NoEscapeExpectedWarning", "STABILITY_LIMIT",
-           "DISCRETIZATION_LIMIT", "BACKENDS"]
+           "DISCRETIZATION_LIMIT", "BACKENDS", "inflection_split"]
 
 STABILITY_LIMIT = 2.0
 """η·λ_max(H_a) at or above which gradient descent is unstable at the minimum: refused (THEORY §6.7, C15)."""
@@ -422,8 +422,8 @@ def _geometry(landscape, start, ctx, *, minimum, saddle, escape_direction, need_
     )
 
 
-def _inflection_split(landscape, a, b, e) -> np.ndarray:
-    """The point of the segment a→b where the curvature along e changes sign (THEORY §5.2)."""
+def inflection_split(landscape, a, b, e) -> np.ndarray:
+    """The point of the segment a→b where the curvature along e changes sign (the two-region model's split)."""
     from scipy.optimize import brentq
 
     def curv(t):
@@ -871,7 +871,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         b, e, h_b = geom.saddles[0], geom.directions[0], geom.h_b[0]
         direction = e
         split_point = (_check_point("split", split, d) if split is not None
-                       else _inflection_split(landscape, geom.minimum, b, e))
+                       else inflection_split(landscape, geom.minimum, b, e))
     try:
         noise_model = _noise.build_noise(noise, dim=d, eta=eta, temperature=temperature, batch_size=batch_size,
                                          loss_unit=loss_unit, h_a=geom.h_a, h_b=h_b, split=split_point,
