@@ -3,8 +3,12 @@
 An escape path is an index-1 saddle b on the boundary of the basin of a (descending from b along −e
 reaches a) together with the half of the minimum energy path from a to b. For each path:
 ΔL = L(b) − L(a), e (unit negative-curvature eigenvector of H_b, oriented away from a),
-h_ae = tᵀH_a t with t the unit direction in which the path leaves a, h_be = |λ_min(H_b)| and s at the
-inflection split of the path (THEORY §3, §5.2).
+h_ae = eᵀH_a e and h_be = |λ_min(H_b)| = |eᵀH_b e| along the same e, as Xie et al. (2021, Eq. (7))
+define them, and s at the inflection split of the path. Beside them: the curvature tᵀH_a t along the
+unit direction t in which the minimum energy path leaves a, the angle between t and e, and how far e
+is from an eigenvector of H_a. Eq. (7) integrates along one straight direction e; when the path is
+curved or e is not an eigenvector of H_a it rests on that heuristic (a warning says so), and the
+quasi-potential (``numerics.quasipotential``) gives the exponent instead.
 """
 from __future__ import annotations
 
@@ -48,7 +52,7 @@ class EscapePath:
     escape_direction : ndarray (d,)
         e, unit eigenvector of H_b's negative eigenvalue, oriented away from a.
     h_ae : float
-        tᵀH_a t, t the unit tangent with which the minimum energy path leaves a.
+        eᵀH_a e, the minimum's curvature along the escape direction e.
     h_be : float
         |λ_min(H_b)|.
     s : float
@@ -57,6 +61,12 @@ class EscapePath:
         The minimum energy path from a (first row) to b (last row).
     mep_losses : ndarray (n,)
         L along ``mep_points``.
+    tangent : ndarray (d,)
+        t, the unit direction in which the minimum energy path leaves a.
+    tangent_curvature : float
+        tᵀH_a t.
+    e_eigen_angle : float
+        Angle in degrees between e and H_a e: 0 when e is an eigenvector of H_a.
     """
 
     saddle: np.ndarray
@@ -69,6 +79,30 @@ class EscapePath:
     s: float
     mep_points: np.ndarray
     mep_losses: np.ndarray
+    tangent: np.ndarray = None
+    tangent_curvature: float = float("nan")
+    e_eigen_angle: float = float("nan")
+
+    @property
+    def tangent_angle(self) -> float:
+        """Angle in degrees between e and the path's tangent t at a (0 for a straight escape path)."""
+        if self.tangent is None:
+            return float("nan")
+        c = abs(float(self.escape_direction @ self.tangent))
+        return math.degrees(math.acos(min(c, 1.0)))
+
+    def heuristic_warning(self) -> str | None:
+        """One line when Eq. (7)'s straight-direction integral is a heuristic here (curved path, e not an eigenvector)."""
+        parts = []
+        if self.tangent_angle > HEURISTIC_ANGLE:
+            parts.append(f"the minimum energy path leaves a at {self.tangent_angle:.0f}° from e (curvature along it "
+                         f"{self.tangent_curvature:.4g}, along e {self.h_ae:.4g})")
+        if self.e_eigen_angle > HEURISTIC_ANGLE:
+            parts.append(f"e is {self.e_eigen_angle:.0f}° from an eigenvector of H_a")
+        if not parts:
+            return None
+        return ("Eq. (7) rests on its straight-direction heuristic here: " + " and ".join(parts)
+                + "; the quasi-potential gives the exponent")
 
     @property
     def zero_modes(self) -> int:
@@ -83,6 +117,8 @@ class EscapePath:
                        "zero_modes": self.zero_modes},
             "barrier": _num(self.barrier), "h_ae": _num(self.h_ae), "h_be": _num(self.h_be),
             "s": _num(self.s), "escape_direction": _nums(self.escape_direction),
+            "tangent_curvature": _num(self.tangent_curvature), "tangent_angle_deg": _num(self.tangent_angle),
+            "e_eigen_angle_deg": _num(self.e_eigen_angle),
         }
 
 
@@ -149,10 +185,27 @@ class BasinAnalysis:
         return out
 
 
-def _curvature(landscape, x, t) -> float:
+HEURISTIC_ANGLE = 10.0
+"""Degrees: a path leaving a further than this from e, or e further from an eigenvector of H_a, gets a warning."""
+
+
+def _hessian_times(landscape, x, v) -> np.ndarray:
+    """H(x)·v (dense up to DENSE_MAX coordinates, a Hessian–vector product above)."""
     if landscape.dim <= DENSE_MAX:
-        return float(t @ landscape.hessian(x) @ t)
-    return float(t @ landscape.hvp(x, t))
+        return landscape.hessian(x) @ v
+    return np.asarray(landscape.hvp(x, v), float)
+
+
+def _curvature(landscape, x, t) -> float:
+    return float(t @ _hessian_times(landscape, x, t))
+
+
+def _angle(u, v) -> float:
+    """Angle in degrees between the lines spanned by u and v (0 when parallel or antiparallel)."""
+    nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+    if nu == 0 or nv == 0:
+        return 0.0
+    return math.degrees(math.acos(min(abs(float(u @ v)) / (nu * nv), 1.0)))
 
 
 def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_modes: int | None = None,
@@ -225,11 +278,14 @@ def analyse_basin(landscape, minimum_guess, *, search: bool = True, softest_mode
             not_adjacent += 1                # a saddle, but not on this basin's boundary
             continue
         w_b = hessian_spectrum(landscape, b)
+        e = mep.escape_direction
+        He = _hessian_times(landscape, a, e)
         paths.append(EscapePath(
             saddle=b, saddle_loss=float(mep.losses[-1]), saddle_hessian_eigenvalues=w_b,
-            barrier=mep.barrier, escape_direction=mep.escape_direction,
-            h_ae=_curvature(landscape, a, mep.tangent), h_be=abs(float(w_b[0])), s=mep.s,
-            mep_points=mep.points, mep_losses=mep.losses,
+            barrier=mep.barrier, escape_direction=e,
+            h_ae=float(e @ He), h_be=abs(float(w_b[0])), s=mep.s,
+            mep_points=mep.points, mep_losses=mep.losses, tangent=mep.tangent,
+            tangent_curvature=_curvature(landscape, a, mep.tangent), e_eigen_angle=_angle(e, He),
         ))
     paths.sort(key=lambda p: p.barrier)
     zero = zero_mode_mask(w_a)

@@ -106,7 +106,8 @@ def test_to_dict_is_design_section_7_json():
     assert d["minimum"]["zero_modes"] == 0
     assert set(d["search"]) == {"summary", "seconds", "budget_ended", "saddles_not_adjacent", "saddles_unchecked"}
     for p in d["paths"]:
-        assert set(p) == {"saddle", "barrier", "h_ae", "h_be", "s", "escape_direction"}
+        assert set(p) == {"saddle", "barrier", "h_ae", "h_be", "s", "escape_direction", "tangent_curvature",
+                          "tangent_angle_deg", "e_eigen_angle_deg"}
         assert set(p["saddle"]) == {"theta", "loss", "hessian_eigenvalues", "zero_modes"}
     again = json.loads(json.dumps(d, allow_nan=False))
     assert again == d
@@ -122,3 +123,28 @@ def test_max_paths_and_hints_only():
     assert len(res.paths) == 3
     only_hints = analyse_basin(L, np.full(10, LO), search=False)
     assert len(only_hints.paths) == 1               # the built-in's single saddle hint
+
+
+def test_h_ae_is_taken_along_the_same_e_as_h_be_and_the_tangent_curvature_is_reported():
+    # Eq. (7) uses one direction e for both curvatures: h_ae = eᵀH_a e with e the unstable eigenvector of H_b
+    land = build_landscape("two-well-2d")
+    res = analyse_basin(land, [-1.0, 0.0])
+    p = res.paths[0]
+    H_a, H_b = land.hessian(res.minimum), land.hessian(p.saddle)
+    w, V = np.linalg.eigh(H_b)
+    e = V[:, 0]
+    assert p.h_ae == pytest.approx(e @ H_a @ e, rel=1e-9)
+    assert p.h_be == pytest.approx(-w[0], rel=1e-9)
+    # the curved valley leaves a along the soft eigenvector of H_a, far from e: the warning says so
+    soft = np.linalg.eigh(H_a)[1][:, 0]
+    assert p.tangent_curvature == pytest.approx(np.linalg.eigvalsh(H_a)[0], rel=1e-4)
+    assert abs(abs(p.tangent @ soft) - 1) < 1e-4
+    assert p.tangent_angle > 10 and "heuristic" in p.heuristic_warning()
+
+
+def test_straight_separable_paths_need_no_warning():
+    land = build_landscape("two-well-2d:curvature=0")
+    p = analyse_basin(land, [-1.0, 0.0]).paths[0]
+    assert p.tangent_angle < 1e-3 and p.e_eigen_angle < 1e-6
+    assert p.h_ae == pytest.approx(p.tangent_curvature, rel=1e-6)
+    assert p.heuristic_warning() is None
