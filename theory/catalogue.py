@@ -23,6 +23,7 @@ class Section:
 def derivation_sections() -> tuple[Section, ...]:
     """All sections of the derivation report (derives every law on first call)."""
     from theory.alternatives import derive_levy, derive_mori, derive_optimizers
+    from theory.bouchet_reygner import derive_bouchet_reygner
     from theory.consequences import (derive_flat_vs_sharp, derive_minima_selection, derive_multiple_paths,
                                      derive_sharpness_scaling)
     from theory.eyring_kramers import derive_eyring_kramers
@@ -35,8 +36,11 @@ def derivation_sections() -> tuple[Section, ...]:
         Section("1. Kramers law in one dimension (white noise)",
                 "Flux over population (seed slides Eq. 4) with constant diffusion D.", (derive_kramers_1d(),)),
         Section("2. Eyring–Kramers law in n dimensions (white noise)",
-                "Gaussian integrals in the Hessian eigenbases of the minimum and the saddle (seed slides Eq. 6).",
-                (derive_eyring_kramers(),)),
+                "Gaussian integrals in the Hessian eigenbases of the minimum and the saddle (seed slides Eq. 6). "
+                "With a constant but anisotropic diffusion matrix the dynamics is no longer reversible: Bouchet and "
+                "Reygner's generalisation replaces L/D by the quasi-potential, whose Hessians solve Lyapunov "
+                "equations, and reduces to Eq. 6 for D = D₀·I.",
+                (derive_eyring_kramers(), derive_bouchet_reygner())),
         Section("3. The SGD escape law",
                 "SGD as an SDE with Hessian-shaped noise, the quasi-potential split at s, and the prefactor under "
                 "three stochastic-calculus conventions (seed slides Eq. 2, 3, 7; THEORY §5).",

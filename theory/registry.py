@@ -8,6 +8,10 @@ Laws and their parameters (glossary keywords; see ``theory.symbols.GLOSSARY``):
 * ``kramers_1d_escape_time`` / ``kramers_1d_rate`` (white noise / SGLD, 1-D): h_ae, h_be, barrier, temperature
 * ``eyring_kramers_escape_time`` / ``eyring_kramers_rate`` (n-D): h_be, det_ratio (= |det H_b|/det H_a,
   build it with ``theory.determinant_ratio(saddle_eigenvalues, minimum_eigenvalues)``), barrier, temperature
+* ``bouchet_reygner_escape_time`` / ``bouchet_reygner_rate`` (n-D, constant anisotropic diffusion matrix, non-
+  reversible; Bouchet & Reygner 2016): mu, det_Q_a, abs_det_Q_b (build them with
+  ``theory.bouchet_reygner.bouchet_reygner_prefactor(h_a, h_b, diffusion)``), quasi_potential_barrier,
+  instanton_divergence
 * ``sgd_escape_time_<convention>`` / ``sgd_rate_<convention>``, convention ∈ {ito, stratonovich,
   hanggi_klimontovich (the paper's)}: eta, batch_size, loss_unit, barrier, h_ae, h_be, s
 * ``mori_1d_*`` and ``mori_*`` (n-D), ``levy_*`` and ``levy_sgd_*``; exponents of momentum, Adam, PNM;
@@ -27,7 +31,8 @@ from theory.formula import Formula
 from theory.sgd import CONVENTIONS, CONVENTION_LABELS, PAPER_CONVENTION, check_convention
 
 _ORDER = ("eta", "batch_size", "loss_unit", "barrier", "h_ae", "h_be", "s", "temperature", "temperature_a",
-          "temperature_b", "det_ratio", "h_star",
+          "temperature_b", "det_ratio", "mu", "det_Q_a", "abs_det_Q_b", "quasi_potential_barrier",
+          "instanton_divergence", "h_star",
           "loss_min", "loss_saddle", "n_outliers", "tail_index", "noise_scale", "sample_noise_scale", "width_left",
           "width_right", "momentum", "pnm_beta0", "h_ae_flat", "h_ae_sharp", "escape_time_a", "escape_time_b",
           "slope", "sharpness")
@@ -59,6 +64,7 @@ def _exponent_regime(expr):
 def base_formulas() -> dict[str, Formula]:
     """All registered laws except those derived from the slope derivation (built once, cached)."""
     from theory.alternatives import derive_levy, derive_mori, derive_optimizers
+    from theory.bouchet_reygner import derive_bouchet_reygner
     from theory.consequences import derive_flat_vs_sharp, derive_minima_selection
     from theory.eyring_kramers import derive_eyring_kramers
     from theory.kramers import derive_kramers_1d
@@ -76,6 +82,19 @@ def base_formulas() -> dict[str, Formula]:
                  regime=_exponent_regime(ek.results["exponent"]), derivation=ek.key,
                  tags=("sgld", "white noise", "eyring-kramers", "n-d", "determinant"),
                  notes=("det_ratio = |det H_b| / det H_a; see theory.determinant_ratio.",))
+    br = derive_bouchet_reygner()
+    out += _pair("bouchet_reygner", br.results["escape_time"], br.results["exponent"], br.results["prefactor"],
+                 source="Bouchet & Reygner, Ann. Henri Poincaré 17 (2016) 3499–3532 (generalised Eyring–Kramers "
+                        "formula); Eyring–Kramers for D = D₀·I",
+                 description="n-D non-reversible Eyring–Kramers law, constant anisotropic diffusion matrix D, "
+                             "quasi-potential Φ",
+                 regime=_exponent_regime(br.results["exponent"]), derivation=br.key,
+                 tags=("non-reversible", "anisotropic", "quasi-potential", "bouchet-reygner", "eyring-kramers",
+                       "constant diffusion", "n-d", "determinant"),
+                 notes=("mu = |H_be| for the drift −∇L; det_Q_a, abs_det_Q_b: determinants of the quasi-potential "
+                        "Hessians, Q⁻¹ solving H Σ + Σ H = 2D; see theory.bouchet_reygner.bouchet_reygner_prefactor.",
+                        "quasi_potential_barrier and instanton_divergence (∫∇·ℓ dt along the instanton) need the "
+                        "instanton (minimum action method); instanton_divergence = 0 for reversible dynamics."))
     sgd = derive_sgd_law()
     E = sgd.results["exponent"]
     s_regime = ((sp.And(sp.GreaterThan(S.s, 0), sp.LessThan(S.s, 1)),

@@ -66,6 +66,11 @@ escape_time_b = sp.Symbol("tau_b", positive=True)
 rate = sp.Symbol("gamma", positive=True)
 escape_time = sp.Symbol("tau", positive=True)
 D_a, D_b = sp.symbols("D_a D_b", positive=True)      # two-region diffusion along e (minimum side, saddle side)
+mu = sp.Symbol("mu", positive=True)                    # unstable eigenvalue of the drift's Jacobian at the saddle
+det_Q_a = sp.Symbol("detQ_a", positive=True)           # det Q_a, Q = Hessian of the quasi-potential Φ
+abs_det_Q_b = sp.Symbol("absdetQ_b", positive=True)    # |det Q_b| (det Q_b < 0 at an index-1 saddle)
+quasi_potential_barrier = sp.Symbol("Delta_Phi", positive=True)   # ΔΦ = Φ(b) − Φ(a), in units of the noise
+instanton_divergence = sp.Symbol("I_ell", real=True)   # ∫ ∇·ℓ dt along the instanton (non-Gibbsianness)
 
 GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("eta", eta, r"\eta", "η", "learning rate; SDE time step dt = eta"),
@@ -83,6 +88,21 @@ GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("det_ratio", det_ratio, r"\frac{\lvert\det H_b\rvert}{\det H_a}", "|det H_b|/det H_a",
        "ratio of Hessian determinants, |det H_b| / det H_a (same dimension n)",
        sp.Abs(_DET_B_SHOWN) / _DET_A_SHOWN),
+    _p("mu", mu, r"\mu", "μ",
+       "unstable eigenvalue at the saddle: the positive eigenvalue of the drift's Jacobian there "
+       "(|H_be| for the drift −∇L, whatever the diffusion matrix)"),
+    _p("det_Q_a", det_Q_a, r"\det Q_a", "det Q_a",
+       "determinant of the quasi-potential Hessian Q_a at the minimum (Q_a⁻¹ solves H_a Σ + Σ H_a = 2D)",
+       _det(sp.Symbol("Q_a"))),
+    _p("abs_det_Q_b", abs_det_Q_b, r"\lvert\det Q_b\rvert", "|det Q_b|",
+       "absolute determinant of the quasi-potential Hessian Q_b at the saddle (Q_b⁻¹ solves H_b Σ + Σ H_b = 2D)",
+       sp.Abs(_det(sp.Symbol("Q_b")))),
+    _p("quasi_potential_barrier", quasi_potential_barrier, r"\Delta\Phi", "ΔΦ",
+       "quasi-potential barrier Φ(b) − Φ(a) in units of the noise (ΔL/D when the diffusion matrix is D·I); "
+       "from a minimum-action path"),
+    _p("instanton_divergence", instanton_divergence, r"I_{\ell}", "I_ℓ",
+       "∫ ∇·ℓ dt along the instanton, ℓ the non-gradient part of the drift (Bouchet–Reygner non-Gibbsianness "
+       "correction; 0 for reversible dynamics)"),
     _p("h_star", h_star, "h^{*}", "h*", "Mori: Hessian eigenvalue entering the noise C = 2 L h* / B"),
     _p("loss_min", loss_min, "L_a", "L_a", "Mori: loss value at the minimum (must be > 0)"),
     _p("loss_saddle", loss_saddle, "L_b", "L_b", "Mori: loss value at the saddle"),

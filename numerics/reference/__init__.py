@@ -2,7 +2,9 @@
 
 These are the numbers simulations and asymptotic formulas are checked against (THEORY.md §10.3–§10.5).
 """
-from numerics.reference.generator2d import MFPT2DResult, generator_2d, mfpt_2d
+from numerics.reference.generator2d import (FRAMES, EigenFrame, MFPT2DResult, eigen_frame, generator_2d,
+                                            generator_2d_eigen, mfpt_2d)
 from numerics.reference.mfpt1d import CONVENTIONS, MFPT1DResult, mfpt_1d
 
-__all__ = ["CONVENTIONS", "MFPT1DResult", "mfpt_1d", "MFPT2DResult", "generator_2d", "mfpt_2d"]
+__all__ = ["CONVENTIONS", "MFPT1DResult", "mfpt_1d", "FRAMES", "EigenFrame", "MFPT2DResult", "eigen_frame",
+           "generator_2d", "generator_2d_eigen", "mfpt_2d"]
