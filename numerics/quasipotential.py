@@ -286,6 +286,8 @@ def _minimise(landscape, diffusion, P0: np.ndarray, *, rtol: float, max_rounds: 
     if a.size == 1:       # in 1-D the segment a→b is the only path that does not double back (which costs)
         P = np.linspace(a, b, P0.shape[0])
         return P, geometric_action(landscape, diffusion, P), 0, True
+    if not geometric_action(landscape, diffusion, P0) < INFINITE_ACTION:
+        return P0, math.inf, 0, True           # no noise where the path must go (see minimum_action_path)
     h = 1e-6 * float(np.linalg.norm(b - a))
     P, iterations, last, converged = P0, 0, math.inf, False
     for _ in range(max_rounds):
@@ -311,8 +313,8 @@ def _minimise(landscape, diffusion, P0: np.ndarray, *, rtol: float, max_rounds: 
 
 
 def minimum_action_path(landscape, minimum, saddle, diffusion: Diffusion, *, n_segments: int = 64,
-                        initial=None, rtol: float = 1e-10, max_rounds: int = 8,
-                        max_iter: int = 500) -> MinimumActionPath:
+                        initial=None, rtol: float = 1e-10, max_rounds: int | None = None,
+                        max_iter: int | None = None) -> MinimumActionPath:
     """The minimum action path from ``minimum`` to ``saddle`` and ΔΦ with its path-resolution error.
 
     Parameters
@@ -328,8 +330,10 @@ def minimum_action_path(landscape, minimum, saddle, diffusion: Diffusion, *, n_s
         A first path from a to b (e.g. the minimum energy path); default the straight segment.
     rtol : float
         A round of L-BFGS and redistribution that changes Ŝ by less than this (relative) ends the search.
-    max_rounds, max_iter : int
-        Rounds of redistribution, and L-BFGS iterations per round.
+    max_rounds, max_iter : int, optional
+        Rounds of redistribution, and L-BFGS iterations per round (default 8 × 500 for a constant D,
+        4 × 200 for a smooth D(θ), whose gradients cost 4d evaluations of D; ``converged`` says if that
+        sufficed).
 
     Returns
     -------
@@ -348,6 +352,9 @@ def minimum_action_path(landscape, minimum, saddle, diffusion: Diffusion, *, n_s
         raise ValueError(f"initial must be a path of shape (m, {a.size})")
     P = P.copy()
     P[0], P[-1] = a, b
+    fixed = diffusion.constant is not None or diffusion.plane is not None      # cheap to evaluate
+    max_rounds = (8 if fixed else 4) if max_rounds is None else int(max_rounds)
+    max_iter = (500 if fixed else 200) if max_iter is None else int(max_iter)
     coarse, s_coarse, it1, _ = _minimise(landscape, diffusion, _resample(P, n_segments // 2), rtol=rtol,
                                          max_rounds=max_rounds, max_iter=max_iter)
     fine, s_fine, it2, conv = _minimise(landscape, diffusion, _resample(coarse, n_segments), rtol=rtol,
@@ -433,3 +440,4 @@ def noise_diffusion(noise: str, landscape, minimum, saddle=None, direction=None,
             return np.einsum("mij,mj,mkj->mik", V, amp[:, None] * np.maximum(w, 0.0), V)
         return Diffusion(matrices=mori, name="loss_hessian")
     raise ValueError(f"noise must be one of {', '.join(QUASI_POTENTIAL_NOISE)} for a quasi-potential; got {noise!r}")
+

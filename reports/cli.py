@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minimum", type=_vector, metavar="X,Y,..",
                    help="start of the minimum search (write negative values as --minimum=-1,0.3)")
     _search_options(p)
+    p.add_argument("--quasi-potential", type=_noise_list, default=None, metavar="NOISE[,NOISE]",
+                   help="quasi-potential of every path (minimum action path) for these noise models: white, "
+                        "hessian_fixed, hessian_two_region, hessian_psd, loss_hessian, or none "
+                        f"(default: hessian_fixed up to {QP_DEFAULT_DIM} coordinates)")
     p.add_argument("--json", action="store_true", help="print one JSON object (no experiments)")
     p.set_defaults(func=cmd_landscape)
 
@@ -234,6 +238,42 @@ def _analyses(land, args):
 ANALYSE_ALL_DIM = 10
 """landscape: every minimum found is analysed up to this dimension; above it only the lowest one."""
 
+QP_DEFAULT_DIM = 10
+"""landscape: the hessian_fixed quasi-potential is computed by default from 2 up to this dimension."""
+
+
+def _noise_list(text: str) -> tuple:
+    """--quasi-potential: comma-separated Gaussian noise model names, or none."""
+    from numerics.quasipotential import QUASI_POTENTIAL_NOISE
+
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    if names == ("none",):
+        return ()
+    bad = [n for n in names if n not in QUASI_POTENTIAL_NOISE]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"--quasi-potential takes {', '.join(QUASI_POTENTIAL_NOISE)} or none; "
+                                         f"got {text!r}")
+    return names
+
+
+def _add_quasi_potentials(land, analyses, objs, noises) -> None:
+    """Put the quasi-potential of every path for each noise model into the JSON objects (in place)."""
+    from numerics.quasipotential import minimum_action_path, noise_diffusion
+
+    meaning = {"white": "ΔΦ = value/D (D the temperature)", "loss_hessian": "ΔΦ = value/ε, ε = η/(2B)"}
+    for analysis, obj in zip(analyses, objs):
+        for path, entry in zip(analysis.paths, obj["paths"]):
+            out = {}
+            for noise in noises:
+                try:
+                    M = noise_diffusion(noise, land, analysis.minimum, path.saddle, path.escape_direction)
+                    mam = minimum_action_path(land, analysis.minimum, path.saddle, M, initial=path.mep_points)
+                except ValueError as exc:
+                    out[noise] = {"value": None, "note": str(exc)}
+                    continue
+                out[noise] = dict(mam.to_dict(), scale=meaning.get(noise, "ΔΦ = value/ε, ε = ηλ/(2B)"))
+            entry["quasi_potential"] = out
+
 
 def _saddle_hint(land, h):
     from validation.check import _hint
@@ -244,6 +284,11 @@ def cmd_landscape(args) -> int:
     land = _load(args.landscape, args.minimum)
     groups, analyses = _analyses(land, args)
     objs = [a.to_dict() for a in analyses]
+    noises = args.quasi_potential
+    if noises is None:
+        noises = ("hessian_fixed",) if 2 <= land.dim <= QP_DEFAULT_DIM else ()
+    if noises:
+        _add_quasi_potentials(land, analyses, objs, noises)
     if args.json:
         # one object: the given minimum, or else the lowest one found; "minima" lists every minimum found
         obj = objs[0]
@@ -294,6 +339,14 @@ def render_landscape_table(name: str, dim: int, analyses: list[dict]) -> str:
                 s = "n/a" if p["s"] is None else f"{p['s']:.4f}"
                 lines.append(f"  {vec(p['saddle']['theta'], 5):<32} {p['barrier']:>12.6f} {p['h_ae']:>10.4f} "
                              f"{p['h_be']:>10.4f} {s:>8}  {vec(p['escape_direction'], 3)}")
+                if (p.get("tangent_angle_deg") or 0) > 10:
+                    lines.append(f"    the path leaves the minimum {p['tangent_angle_deg']:.0f}° from e, curvature "
+                                 f"{p['tangent_curvature']:.4g} along it: Eq. (7) along e is a heuristic here")
+                for noise, q in (p.get("quasi_potential") or {}).items():
+                    value = "∞ (no noise along a direction every path needs)" if q.get("value") is None else \
+                        f"{q['value']:.6g} ± {q['error']:.2g}" + ("" if q.get("converged", True) else
+                                                                    " (minimisation not converged)")
+                    lines.append(f"    quasi-potential, {noise} noise: {value}  [{q.get('scale', '')}]")
         if d.get("search"):
             search = d["search"]
             extra = "".join(f"; {n} saddle(s) {what}" for n, what in
@@ -403,6 +456,9 @@ def render_check_text(obj: dict) -> str:
         pred = "predicted: n/a" if e["predicted_rate"] is None else \
             f"predicted γ = {e['predicted_rate']:.4g} ({e['law']}; allowed error ±{e['allowed_relative_error']:.2g})"
         lines += ["", f"{status:<12} {head}", f"             {pred}"]
+        if e.get("paper_law_rate") is not None:
+            lines.append(f"             beside it, the paper's Eq. (7) along e: γ = {e['paper_law_rate']:.4g} "
+                         f"({e['paper_law']}; not used for the verdict)")
         if e.get("expected_escapes") is not None:
             lines.append(f"             expected escapes: {e['expected_escapes']:.3g} in {e['n_runs']} runs of "
                          f"{e['max_steps']} steps")

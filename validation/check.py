@@ -183,6 +183,10 @@ def _geometry_notes(analysis) -> list[str]:
                      "a point of a valley of minima, treated as one minimum; Eyring–Kramers' determinant ratio is "
                      "undefined there, so white-noise predictions use the 1-D law along the escape direction e, "
                      "and Eq. (7) uses curvatures along e only")
+    for p in analysis.paths[:1]:          # the lowest path: the one a verdict rests on
+        warning = p.heuristic_warning()
+        if warning:
+            notes.append(warning)
     flat_saddles = sum(1 for p in analysis.paths if p.zero_modes)
     if flat_saddles and not analysis.zero_modes:
         notes.append(f"{flat_saddles} saddle(s) have zero modes (a ridge of saddles): Eyring–Kramers' determinant "
@@ -276,6 +280,10 @@ def _experiment(plan: _Plan, seed: int) -> tuple[dict, Verdict]:
            "seed": seed, "units": UNITS, "notes": [] if pred is None else list(pred.notes)}
     if pred is not None and pred.measured_noise is not None:
         exp["measured_noise"] = pred.measured_noise
+    if pred is not None and pred.paper_law is not None:
+        # d > 1, SGD-type noise: the verdict uses the quasi-potential law; the paper's law is reported beside it
+        exp.update(paper_law=pred.paper_law, paper_law_rate=pred.paper_law_rate,
+                   quasi_potential=list(pred.quasi_potential))
     notes = [] if pred is None else list(pred.regime_warnings)
     if plan.skip_reason:
         exp.update(simulated=False, measured_rate=None, rate_ci=None, rate_upper=None, n_escaped=None,
@@ -295,6 +303,14 @@ def _experiment(plan: _Plan, seed: int) -> tuple[dict, Verdict]:
         agrees, reason = None, ("no law predicts this noise model" if config["noise"] not in PREDICTABLE_NOISE else
                                 f"the laws predict arrival in another basin (--criterion basin), not "
                                 f"--criterion {config['criterion']}")
+    elif not pred.prefactor_known:
+        ratio = row["rate"] / pred.rate if row["n_escaped"] else None
+        agrees, reason = None, (
+            "the escape is not reversible here (SGD-type noise in d > 1 on a landscape whose Hessian does not commute "
+            "with the noise), so the rate's prefactor needs Bouchet–Reygner's non-Gibbsianness factor e^(−I_ℓ) "
+            "along the instanton, which is not computed; the exponent ΔΦ is predicted"
+            + ("" if ratio is None else f" (measured/local-prefactor rate = {ratio:.3g})")
+            + ": test it by its slope against B or 1/η")
     else:
         agrees, reason = judge(pred.rate, pred.rel_error, (lo, hi), n_escaped=row["n_escaped"],
                                n_runs=row["n_runs"], n_diverged=row["n_diverged"])

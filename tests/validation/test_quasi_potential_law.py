@@ -1,0 +1,87 @@
+"""SGD-type noise in d > 1: the quasi-potential exponent against the exact 2-D generator, and how check judges it.
+
+With noise D = ε·H_a frozen at the minimum (``hessian_fixed``) on the curved two-well the dynamics is not
+reversible. The exponent of the mean escape time is then the quasi-potential ΔΦ = ΔΦ_M/ε (Freidlin–Wentzell),
+which the minimum action path computes, not Eq. (7)'s ΔL/(ε·h_ae) along e. The reference is the exact backward
+generator of the same SDE (``numerics.reference.mfpt_2d`` in the eigenbasis of D), independent of both.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from numerics.basin import analyse_basin
+from numerics.names import build_landscape
+from numerics.quasipotential import minimum_action_path, noise_diffusion
+from numerics.reference import mfpt_2d
+from validation.experiments import geometry
+from validation.predict import predict
+
+
+def _curved():
+    land = build_landscape("two-well-2d")
+    analysis = analyse_basin(land, [-1.0, 0.0])
+    path = analysis.paths[0]
+    M = noise_diffusion("hessian_fixed", land, analysis.minimum)
+    mam = minimum_action_path(land, analysis.minimum, path.saddle, M, initial=path.mep_points)
+    return land, analysis, path, M, mam
+
+
+def _exact_log_time(land, a, D) -> tuple[float, float]:
+    """ln T to the far side of the saddle (x ≥ 0.6) from the exact generator, and its error."""
+    r = mfpt_2d(lambda X: land.grads(X), D, bounds=((-2.4, 1.8), (-2.4, 2.4)), shape=(161, 161),
+                absorbing=lambda X: X[:, 0] >= 0.6, start=tuple(a), rate=False)
+    return math.log(r.escape_time), r.escape_time_error / r.escape_time
+
+
+def test_the_exponent_is_the_quasi_potential_and_its_error_shrinks_with_the_noise():
+    land, analysis, path, M, mam = _curved()
+    a = analysis.minimum
+    # d ln T / d(1/ε) between exponents ΔΦ = x and x + 4, over ΔΦ_M: → 1 as the noise shrinks
+    slopes, errors = [], []
+    for lo, hi in ((5.0, 9.0), (13.0, 17.0)):
+        (t_lo, e_lo), (t_hi, e_hi) = (_exact_log_time(land, a, mam.quasi_potential / x * M.constant) for x in (lo, hi))
+        slopes.append((t_hi - t_lo) / (hi - lo))
+        errors.append((e_lo + e_hi) / (hi - lo))
+    assert abs(slopes[1] - 1) < abs(slopes[0] - 1)
+    assert abs(slopes[1] - 1) <= 0.005 + 3 * errors[1], (slopes, errors)
+    # Eq. (7) along e (ΔL/(ε h_ae), h_ae = eᵀH_a e) predicts a slope far from the generator's
+    assert abs(path.barrier / path.h_ae / mam.quasi_potential - 1) > 0.2
+
+
+def _config(noise, land, analysis, *, loss_unit=30.0):
+    return {"landscape": land.name, "noise": noise, "eta": 0.01, "batch_size": 1, "loss_unit": loss_unit,
+            "minimum": analysis.minimum.tolist(), "criterion": "basin"}
+
+
+def test_curved_valley_prediction_uses_the_quasi_potential_and_says_the_prefactor_is_unknown():
+    land, analysis, path, M, mam = _curved()
+    pred = predict(_config("hessian_fixed", land, analysis), geometry(analysis), land)
+    eps = 0.01 * 30.0 / 2.0                       # D = ηλH_a/(2B)
+    assert pred.exponent == pytest.approx(mam.quasi_potential / eps, rel=1e-9)
+    assert not pred.prefactor_known and "prefactor unknown" in pred.law
+    assert pred.paper_law == "kramers_1d_rate" and pred.paper_law_rate > 0
+    assert pred.quasi_potential[0]["reversible"] is False
+
+
+def test_separable_wells_are_reversible_and_bouchet_reygner_equals_kramers_along_e():
+    # curvature 0: H is diagonal everywhere and D = εH_a commutes with it, so the escape is reversible and the
+    # Bouchet–Reygner rate (Lyapunov Hessians, ΔΦ by minimum action) must equal the 1-D Kramers law along e
+    # with D = εh_ae (closed form), two independent computations of the same number
+    land = build_landscape("two-well-2d:curvature=0")
+    analysis = analyse_basin(land, [-1.0, 0.0])
+    pred = predict(_config("hessian_fixed", land, analysis), geometry(analysis), land)
+    assert pred.prefactor_known and "reversible" in pred.law
+    assert pred.rate == pytest.approx(pred.paper_law_rate, rel=1e-6)
+
+
+def test_check_does_not_judge_a_rate_whose_prefactor_is_unknown():
+    from validation.check import run_check
+
+    obj, result = run_check("two-well-2d", dynamics="sgd", noise="hessian_fixed", runs=60)
+    exp = obj["experiments"][0]
+    assert exp["agrees"] is None and "non-Gibbsianness" in exp["inconclusive_reason"]
+    assert exp["paper_law_rate"] > 0 and exp["quasi_potential"][0]["value"] > 0
+    assert result.verdicts[0].passed is None
