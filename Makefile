@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test test-generic install clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
+
+# The kernel-against-reference tests as on another host: numpy without its SIMD dispatch above the
+# build baseline, numba compiling for a generic CPU (the exactness contract must not depend on the host).
+test-generic: $(STAMP)
+	NPY_DISABLE_CPU_FEATURES="$$($(VENV)/bin/python .ci/cpu_features.py)" NUMBA_CPU_NAME=generic \
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/numerics/test_kernels.py \
+	tests/numerics/test_kernels_psd.py tests/numerics/test_mlp_kernel.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
