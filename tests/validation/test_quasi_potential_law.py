@@ -85,3 +85,29 @@ def test_check_does_not_judge_a_rate_whose_prefactor_is_unknown():
     assert exp["agrees"] is None and "non-Gibbsianness" in exp["inconclusive_reason"]
     assert exp["paper_law_rate"] > 0 and exp["quasi_potential"][0]["value"] > 0
     assert result.verdicts[0].passed is None
+
+
+def test_simulated_sgd_escapes_follow_the_quasi_potential_slope_not_eq7():
+    # brute force (compiled hessian_fixed kernel) at ΔΦ = 5, 6, 7: −d ln γ/dΔΦ must match the exact generator's
+    # slope over the same noise levels within 2 standard errors, and exclude Eq. (7)'s slope ΔL/(h_ae·ΔΦ_M)
+    from numerics.simulate import simulate_escape
+    from validation.estimators import estimate_rate
+
+    land, analysis, path, M, mam = _curved()
+    a = analysis.minimum
+    eta = 0.02 / np.linalg.eigvalsh(M.constant)[-1]            # η·λ_max(H_a) = 0.02: discretisation ≈ 1%
+    logs, ses = [], []
+    for x in (5.0, 7.0):
+        eps = mam.quasi_potential / x                          # D = ηλH_a/(2B) = ε·H_a with B = 1
+        r = simulate_escape(land, a, noise="hessian_fixed", criterion="dividing_surface", eta=eta, n_runs=200,
+                            max_steps=int(3 * math.exp(x) / eta), seed=7, batch_size=1, loss_unit=2 * eps / eta,
+                            plane_offset=0.55)                 # the plane x ≈ 0.6, as the generator's absorbing set
+        est = estimate_rate(r.steps, r.escaped, eta=eta)
+        assert est.n_escaped >= 150
+        logs.append(-math.log(est.rate))
+        ses.append(float(est.log_rate_stderr))
+    measured, se = (logs[1] - logs[0]) / 2.0, math.hypot(*ses) / 2.0
+    (t5, _), (t7, _) = (_exact_log_time(land, a, mam.quasi_potential / x * M.constant) for x in (5.0, 7.0))
+    exact = (t7 - t5) / 2.0
+    assert abs(measured - exact) <= 2 * se, (measured, exact, se)
+    assert abs(measured - path.barrier / path.h_ae / mam.quasi_potential) > 3 * se
