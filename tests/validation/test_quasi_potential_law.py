@@ -7,12 +7,14 @@ generator of the same SDE (``numerics.reference.mfpt_2d`` in the eigenbasis of D
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pytest
 
 from numerics.basin import analyse_basin
+from numerics.landscape import Landscape
 from numerics.names import build_landscape
 from numerics.quasipotential import minimum_action_path, noise_diffusion
 from numerics.reference import mfpt_2d
@@ -20,9 +22,21 @@ from validation.experiments import geometry
 from validation.predict import predict
 
 
-def _curved():
-    land = build_landscape("two-well-2d")
-    analysis = analyse_basin(land, [-1.0, 0.0])
+def _cubic_valley(t):
+    """A curved valley of our own: the floor y = x(x² − 1)/2 turns twice, the saddle sits on a slanted floor."""
+    x, y = t[0], t[1]
+    return (x ** 2 - 1) ** 2 + 0.2 * x + 3.0 * (y - 0.5 * x * (x ** 2 - 1)) ** 2
+
+
+LANDSCAPES = {"two-well-2d": lambda: build_landscape("two-well-2d"),
+              "cubic-valley": lambda: Landscape(name="cubic-valley", dim=2, loss=_cubic_valley)}
+
+
+@functools.cache
+def _curved(name: str = "two-well-2d"):
+    land = LANDSCAPES[name]()
+    # the saddle next to (0, 0) is given as a hint (the search is tested elsewhere): Newton refines it
+    analysis = analyse_basin(land, [-1.0, 0.0], search=False, saddles=[np.array([0.0, -0.3])])
     path = analysis.paths[0]
     M = noise_diffusion("hessian_fixed", land, analysis.minimum)
     mam = minimum_action_path(land, analysis.minimum, path.saddle, M, initial=path.mep_points)
@@ -36,8 +50,9 @@ def _exact_log_time(land, a, D) -> tuple[float, float]:
     return math.log(r.escape_time), r.escape_time_error / r.escape_time
 
 
-def test_the_exponent_is_the_quasi_potential_and_its_error_shrinks_with_the_noise():
-    land, analysis, path, M, mam = _curved()
+@pytest.mark.parametrize("name", sorted(LANDSCAPES))
+def test_the_exponent_is_the_quasi_potential_and_its_error_shrinks_with_the_noise(name):
+    land, analysis, path, M, mam = _curved(name)
     a = analysis.minimum
     # d ln T / d(1/ε) between exponents ΔΦ = x and x + 4, over ΔΦ_M: → 1 as the noise shrinks
     slopes, errors = [], []
@@ -48,7 +63,7 @@ def test_the_exponent_is_the_quasi_potential_and_its_error_shrinks_with_the_nois
     assert abs(slopes[1] - 1) < abs(slopes[0] - 1)
     assert abs(slopes[1] - 1) <= 0.005 + 3 * errors[1], (slopes, errors)
     # Eq. (7) along e (ΔL/(ε h_ae), h_ae = eᵀH_a e) predicts a slope far from the generator's
-    assert abs(path.barrier / path.h_ae / mam.quasi_potential - 1) > 0.2
+    assert abs(path.barrier / path.h_ae / mam.quasi_potential - 1) > 0.1
 
 
 def _config(noise, land, analysis, *, loss_unit=30.0):
