@@ -1,6 +1,6 @@
 """Numerical side of flatminima: landscapes, derivatives, critical points, simulators, exact references.
 
-Never imports ``theory``: a measurement must not see the prediction it tests (DESIGN §2).
+Never imports ``theory``: a measurement must not see the prediction it tests (README.md §Layout).
 
 Main entry points: :func:`build_landscape` (built-ins and ``file.py:function``), :func:`sharpened`
 (L(√k θ)), :func:`numerics.basin.analyse_basin` (minima, index-1 saddles, ΔL, H_ae, |H_be|, s),

@@ -1,4 +1,4 @@
-"""Per-minimum analysis: the minimum, every escape path out of its basin, and their JSON (DESIGN §7).
+"""Per-minimum analysis: the minimum, every escape path out of its basin, and their JSON (``landscape --json``).
 
 An escape path is an index-1 saddle b on the boundary of the basin of a (descending from b along −e
 reaches a) together with the half of the minimum energy path from a to b. For each path:
@@ -37,7 +37,8 @@ def _nums(xs) -> list:
 
 @dataclass(frozen=True)
 class EscapePath:
-    """One way out of a basin: the saddle b, the barrier and the curvatures of THEORY §3 and §5.2.
+    """One way out of a basin: the saddle b, the barrier and the curvatures of docs/theory.md §Assumptions and
+    §The path parameter s.
 
     Attributes
     ----------
@@ -110,7 +111,7 @@ class EscapePath:
         return int(np.sum(zero_mode_mask(self.saddle_hessian_eigenvalues)))
 
     def to_dict(self) -> dict:
-        """The path object of DESIGN §7 (plain Python numbers; the MEP is not included)."""
+        """One entry of "paths" in ``landscape --json`` (plain Python numbers; the MEP is not included)."""
         return {
             "saddle": {"theta": _nums(self.saddle), "loss": _num(self.saddle_loss),
                        "hessian_eigenvalues": _nums(self.saddle_hessian_eigenvalues),
@@ -167,7 +168,7 @@ class BasinAnalysis:
         return 0 if self.zero_mode_directions is None else int(self.zero_mode_directions.shape[1])
 
     def to_dict(self) -> dict:
-        """DESIGN §7's ``landscape --json`` object (``check --json`` without "experiments")."""
+        """The ``landscape --json`` object (``check --json`` without "experiments")."""
         out = {
             "landscape": self.landscape, "dim": int(self.dim),
             "minimum": {"theta": _nums(self.minimum), "loss": _num(self.loss),

@@ -21,7 +21,7 @@ def _positive(name: str, value: float) -> float:
 
 # ---------------------------------------------------------------------- Styblinski–Tang
 def styblinski_tang(dim: int = 2) -> Landscape:
-    """L(θ) = ½ Σ_i (θ_i⁴ − 16 θ_i² + 5 θ_i) (THEORY §8.1).
+    """L(θ) = ½ Σ_i (θ_i⁴ − 16 θ_i² + 5 θ_i) (docs/theory.md §Styblinski-Tang).
 
     Per coordinate the critical points are the roots of 4x³ − 32x + 5: −2.903534 (global minimum),
     0.156731 (maximum) and 2.746803 (local minimum). Every sign pattern of minima is a minimum of the
@@ -80,7 +80,7 @@ def double_well(barrier_left: float = 0.25, barrier_right: float = 0.25, h_left:
     curvature h_left; the right one at θ = +w_r has L = −barrier_right and curvature h_right; the
     curvature at the saddle is −h_saddle. Each side is a quartic in θ/w (see ``_side_quartic``), so L
     is C² (the Hessian is continuous) and has no other critical points. The defaults give exactly
-    L = θ⁴/4 − θ²/2 (THEORY T1: H_a = 2, |H_b| = 1, ΔL = 1/4).
+    L = θ⁴/4 − θ²/2 (docs/theory.md table T1: H_a = 2, |H_b| = 1, ΔL = 1/4).
 
     Parameters
     ----------

@@ -1,16 +1,18 @@
 """Exit criteria of the escape simulator: when has a particle left the basin of the minimum a?
 
-Four criteria (DESIGN §4), each a different event with a different mean time (THEORY §6.6, §10.4):
+Four criteria (docs/theory.md §Escape criteria), each a different event with a different mean time
+(docs/theory.md §Criterion and sharpness, §Which escape time):
 
 - ``dividing_surface``: the particle crossed a hyperplane through a saddle b, normal to the escape
   direction e (optionally shifted along e). With Gaussian noise the crossing is detected for the
   continuous Euler path between two steps too (Brownian-bridge correction); the mean time to the
-  plane through b is about half the Kramers time (THEORY §10.4).
+  plane through b is about half the Kramers time (docs/theory.md §Which escape time).
 - ``basin``: the transition is complete: a deterministic quench (gradient descent) started from the
   particle ends in another minimum. This is the event whose mean time Kramers-type laws predict
-  (THEORY §10.4) and the default for rate comparisons.
-- ``loss_level``: L(θ) − L(a) ≥ fraction·ΔL (reparametrization invariant, THEORY §6.6).
-- ``radius``: ‖θ − θ_a‖ ≥ r (Ibayashi & Imaizumi's criterion; not invariant, THEORY §6.6, §8.5).
+  (docs/theory.md §Which escape time) and the default for rate comparisons.
+- ``loss_level``: L(θ) − L(a) ≥ fraction·ΔL (reparametrization invariant, docs/theory.md §Criterion and sharpness).
+- ``radius``: ‖θ − θ_a‖ ≥ r (Ibayashi & Imaizumi's criterion; not invariant,
+  docs/theory.md §Criterion and sharpness, §Ibayashi and Imaizumi's code).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 CRITERIA = ("dividing_surface", "basin", "loss_level", "radius")
-"""Names of the exit criteria (DESIGN §4)."""
+"""Names of the exit criteria (docs/theory.md §Escape criteria)."""
 
 
 def bridge_crossing_probability(d0: np.ndarray, d1: np.ndarray, variance: np.ndarray) -> np.ndarray:
@@ -113,7 +115,7 @@ class DividingSurface:
 
 @dataclass
 class Radius:
-    """Exit when ‖θ − center‖ ≥ radius (THEORY §6.6, check C11).
+    """Exit when ‖θ − center‖ ≥ radius (docs/theory.md §Criterion and sharpness, check C11).
 
     The bridge correction uses the tangent plane of the sphere at the radial direction of the
     step's start: d = r − ‖θ − c‖ before and after, σ² along that direction. Exact for a plane,
@@ -143,7 +145,7 @@ class Radius:
 
 @dataclass
 class LossLevel:
-    """Exit when L(θ) ≥ level, with level = L(a) + fraction·ΔL (THEORY §6.6)."""
+    """Exit when L(θ) ≥ level, with level = L(a) + fraction·ΔL (docs/theory.md §Criterion and sharpness)."""
 
     level: float
     fraction: float
@@ -167,14 +169,15 @@ class Basin:
     than a, or, when it is near none, when a deterministic quench (:func:`quench`) from it converges
     to a point that is no known minimum (an unlisted minimum) and the particle lies within
     ``capture_radius`` of that point. This is the hitting time of a small ball around the next
-    minimum (BEGK, THEORY §10.1), whose mean is the full Kramers time (THEORY §10.4).
+    minimum (Bovier et al. 2004, docs/theory.md §Eyring-Kramers law), whose mean is the full Kramers time
+    (docs/theory.md §Which escape time).
 
     Why not "its quench lands in another minimum": a particle just past the saddle quenches into the
     other basin but still recrosses with probability about ½, so that event has a mean time between
     the saddle MFPT (½ the Kramers time) and the Kramers time, depending on ``check_every``
     (measured on θ⁴/4 − θ²/2 at ΔL/D = 4, η = 0.05, 500 runs, mean SDE times ± ~5%: plane through
     the saddle 127, quench-lands-elsewhere 175, ball around the other minimum 253, plane through the
-    other minimum 255; exact MFPT to the other minimum 277.1, THEORY T2).
+    other minimum 255; exact MFPT to the other minimum 277.1, docs/theory.md table T2).
 
     Resolution and bias: the recorded step is the first check at or after the particle entered
     the ball, so it is late by less than ``check_every`` steps (about ``check_every``/2 on average,

@@ -135,7 +135,7 @@ def _largest_eigenvalue(landscape, x) -> float:
 def length_scale(landscape, x) -> float:
     """ℓ = √(max(1, |L(x)|)/λ_max(H(x))): a step length for searches started at x.
 
-    A heuristic: it scales as 1/√k under the √k reparametrization, as distances do (THEORY §6.5).
+    A heuristic: it scales as 1/√k under the √k reparametrization, as distances do (docs/theory.md §Sharpness scaling).
     """
     x = _point(landscape, x, "theta")
     lam = _largest_eigenvalue(landscape, x)

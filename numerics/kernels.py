@@ -484,13 +484,13 @@ def kernel_grads(landscape: Landscape, thetas) -> np.ndarray:
 
 # ====================================================================== noise matrices
 def white_noise_matrix(dim: int, eta: float, temperature: float) -> np.ndarray:
-    """S = √(2Dη)·I, the per-step noise factor of white-noise dynamics (THEORY §2.5)."""
+    """S = √(2Dη)·I, the per-step noise factor of white-noise dynamics (docs/theory.md §White noise)."""
     eta, temperature = _positive("eta", eta), _positive("temperature", temperature)
     return np.sqrt(2.0 * temperature * eta) * np.eye(int(dim))
 
 
 def hessian_fixed_noise_matrix(hessian, eta: float, batch_size: int, loss_unit: float = 1.0) -> np.ndarray:
-    """S = η·√(λ/B)·chol(H_a): per-step noise covariance η²λH_a/B frozen at the minimum (DESIGN §3).
+    """S = η·√(λ/B)·chol(H_a): per-step noise covariance η²λH_a/B frozen at the minimum (docs/theory.md §hessian_fixed).
 
     Parameters
     ----------
@@ -791,8 +791,8 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
     its draws unused; its trajectory, exit step and outcome are those of a run on its own.
 
     With ``two_region``, the kick is S2·ξ where (θ − q)·e ≥ 0, ``split = [q (d), e (d)]``, and S·ξ
-    elsewhere (the two-region model of THEORY §5.2); the region is decided at the start of each step
-    (Itô: noise evaluated at the current iterate).
+    elsewhere (the two-region model of docs/theory.md §hessian_two_region); the region is decided at the
+    start of each step (Itô: noise evaluated at the current iterate).
 
     Styblinski–Tang with one plane or a radius runs four particles at a time (:func:`_escape_lanes`;
     the same results).
@@ -841,7 +841,7 @@ def _escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, 
             n = n_next
             cb = 1 - cb
         # an exit by a step that plain gradient descent would take uphill (η·curvature > 2 there,
-        # THEORY §6.7) is the overshoot of an unstable iteration: divergence, not escape
+        # docs/theory.md §Discretisation) is the overshoot of an unstable iteration: divergence, not escape
         if status == _ESCAPED and _uphill(kid, kp, ths, 1 - cur, gs, eta):
             status = _DIVERGED
         _record(outputs, p, t, status, store_theta, ths, cur)
@@ -1527,7 +1527,8 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
 
     Every particle starts at ``start`` and runs until the exit criterion holds, θ becomes
     non-finite, or ``max_steps``. An exit by a step from a θ where a plain gradient step raises L
-    (η·curvature > 2 there, THEORY §6.7) counts as a divergence, as on the numpy path. Particle i draws ξ from its ``NOISE`` stream (d normals per step,
+    (η·curvature > 2 there, docs/theory.md §Discretisation) counts as a divergence, as on the numpy path.
+    Particle i draws ξ from its ``NOISE`` stream (d normals per step,
     in coordinate order) and, with ``bridge=True``, one uniform per step from its ``AUX`` stream
     (``numerics.streams``, stream index ``particle_offset + i``), so its trajectory depends only on
     (seed, particle_offset + i): results do not depend on chunking or ``workers``.
@@ -1568,8 +1569,9 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     return_theta : bool
         Also return θ at each particle's last step (n_runs × d floats).
     noise_matrix_after, split_point, split_normal : optional
-        Two-region noise (THEORY §5.2, the paper's s model): S2 = ``noise_matrix_after`` is used
-        where (θ − split_point)·split_normal ≥ 0 at the start of a step, S elsewhere.
+        Two-region noise (docs/theory.md §hessian_two_region, the paper's s model): S2 =
+        ``noise_matrix_after`` is used where (θ − split_point)·split_normal ≥ 0 at the start of a step, S
+        elsewhere.
 
     Returns
     -------
@@ -1728,7 +1730,8 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
                 p = np.array([math.exp(-v) if v < 746.0 else 0.0 for v in q.tolist()])
                 hit |= ~bad & (u < p)
             # an exit by a step that plain gradient descent takes uphill from θ (η·curvature > 2 there,
-            # THEORY §6.7) is the overshoot of an unstable iteration: a divergence, as in the kernel's _uphill
+            # docs/theory.md §Discretisation) is the overshoot of an unstable iteration: a divergence, as in the
+            # kernel's _uphill
             if hit.any():
                 old = th[hit]
                 down = old - eta * g[hit]

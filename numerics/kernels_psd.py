@@ -1,6 +1,6 @@
 """Compiled (numba) escape simulation under ``hessian_psd`` noise on landscapes with a diagonal Hessian.
 
-The PSD model (THEORY §5.4 item 2, :class:`numerics.noise.HessianPSDNoise`) has per-step covariance
+The PSD model (docs/theory.md §hessian_psd, :class:`numerics.noise.HessianPSDNoise`) has per-step covariance
 η²λ(|H(θ)| + δI)/B at the current iterate θ (Itô). Where H(θ) is diagonal everywhere (separable
 landscapes: Styblinski–Tang in any dimension, the 1-D double well), |H| + δI is diagonal, and the
 symmetric square root V·diag(√(|Λ|+δ))·Vᵀ reduces to diag(√(|h_jj(θ)| + δ)):
@@ -163,7 +163,8 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, queue, i1,
                 s -= cp[d]
             if s >= 0.0:
                 # an exit by a step that gradient descent would take uphill (η·curvature > 2 there,
-                # THEORY §6.7) is the overshoot of an unstable iteration: divergence, as on the numpy path
+                # docs/theory.md §Discretisation) is the overshoot of an unstable iteration: divergence, as on the
+                # numpy path
                 if _uphill(kid, kp, olds, 0, work, eta):
                     div = True
                 else:

@@ -295,7 +295,9 @@ def probe_vectorised(loss, dim: int, rng=None) -> bool:
 
 
 def sharpened(landscape: Landscape, k: float) -> Landscape:
-    """L_k(θ) = L(√k·θ): every Hessian is multiplied by k, every barrier is unchanged (THEORY §6.5).
+    """L_k(θ) = L(√k·θ): every Hessian is multiplied by k, every barrier is unchanged.
+
+    See docs/theory.md §Sharpness scaling.
 
     Known minima and saddles move to θ*/√k. The sharpness factor is recorded as ``params["sharpness"]``
     (multiplied with any earlier factor).

@@ -5,7 +5,7 @@ W (n_in × n_out, row-major) and then the bias b (n_out). The loss is written co
 (θ of shape ``(P,)`` or ``(P, R)``, see ``numerics.landscape``): the R replicas are a batch axis of
 one set of matrix products, so evaluating many networks costs one vectorised pass.
 
-Per-sample loss (THEORY §2.1, ℓ_j), for a sample j with standardised features x_j and label y_j:
+Per-sample loss (docs/theory.md §SGD noise, ℓ_j), for a sample j with standardised features x_j and label y_j:
 
     ℓ_j(θ) = c(f_θ(x_j), y_j) + (weight_decay/2)·|θ|²,   L(θ) = (1/m) Σ_j ℓ_j(θ),
 
@@ -334,7 +334,7 @@ class MLPModel:
 def mlp(data: str = "breast_cancer", hidden: str = "16", activation: str = "tanh",
         loss: str = "cross_entropy", weight_decay: float = 1e-3, n_samples: int = 0, seed: int = 0,
         label: str = "") -> Landscape:
-    """The training loss L(θ) = (1/m) Σ_j ℓ_j(θ) of an MLP classifier on a data set (DESIGN §4).
+    """The training loss L(θ) = (1/m) Σ_j ℓ_j(θ) of an MLP classifier on a data set.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Noise models of the escape simulator: one step θ ← θ − η∇L(θ) + ζ for many particles at once.
 
-Every model here is a rule for the per-step noise ζ (DESIGN §4, THEORY §2.2): white noise
+Every model here is a rule for the per-step noise ζ (docs/theory.md §Noise models, §The SDE): white noise
 (SGLD), Hessian-shaped Gaussian noise in four variants, α-stable (Lévy) noise, and real minibatch
 SGD (where the whole step is θ ← θ − η∇L_B(θ) and there is no separate ζ).
 
@@ -20,7 +20,7 @@ minibatch                 ``random(B)``                            B sample indi
 ========================  =====================================  ==================================
 
 Units: η is the step (SDE time per step, t = step·η); per-step noise covariance Σ = η²C for
-SGD-type noise and 2Dη·I for white noise, i.e. D = ηC/2 (THEORY §2.2).
+SGD-type noise and 2Dη·I for white noise, i.e. D = ηC/2 (docs/theory.md §The SDE).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ import numpy as np
 
 NOISE_MODELS = ("white", "hessian_fixed", "hessian_two_region", "hessian_psd", "loss_hessian", "levy",
                 "minibatch")
-"""Names of the noise models (DESIGN §4)."""
+"""Names of the noise models (docs/theory.md §Noise models)."""
 
 
 @dataclass
@@ -83,7 +83,7 @@ def _psd_factor(h: np.ndarray, what: str) -> np.ndarray:
     """F with F Fᵀ = h for a symmetric positive semi-definite h (Cholesky; eigenvectors with a zero mode).
 
     Cholesky, not the symmetric square root, because it scales exactly: chol(4H) = 2·chol(H) in
-    floating point, which the √k identities (THEORY §6.5, check C6) need bit for bit.
+    floating point, which the √k identities (docs/theory.md §Sharpness scaling, check C6) need bit for bit.
     """
     h = 0.5 * (h + h.T)
     try:
@@ -121,7 +121,7 @@ def scaled_eigh(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Dividing H_p by 2^e (e the binary exponent of max|H_p|) before ``eigh`` and multiplying the
     eigenvalues back is exact, and makes the result exactly covariant under H → 4^j·H, which the
-    bit-for-bit √k identities need (THEORY §6.5, C6).
+    bit-for-bit √k identities need (docs/theory.md §Sharpness scaling, §C6).
     """
     m = np.max(np.abs(H), axis=(1, 2))
     e = np.frexp(m)[1]
@@ -130,7 +130,7 @@ def scaled_eigh(H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _abs_matrix(h: np.ndarray) -> np.ndarray:
-    """|H| = V|Λ|Vᵀ, the eigen-absolute value of a symmetric matrix (THEORY §5.4 item 2)."""
+    """|H| = V|Λ|Vᵀ, the eigen-absolute value of a symmetric matrix (docs/theory.md §hessian_psd)."""
     w, V = np.linalg.eigh(0.5 * (h + h.T))
     return (V * np.abs(w)) @ V.T
 
@@ -201,7 +201,7 @@ class NoiseModel:
 # ---------------------------------------------------------------------- white noise (SGLD)
 @dataclass
 class WhiteNoise(NoiseModel):
-    """ζ = √(2Dη)·z, z ~ N(0, I): Euler–Maruyama for dθ = −∇L dt + √(2D) dW (THEORY §2.5).
+    """ζ = √(2Dη)·z, z ~ N(0, I): Euler–Maruyama for dθ = −∇L dt + √(2D) dW (docs/theory.md §White noise).
 
     Parameters
     ----------
@@ -217,7 +217,7 @@ class WhiteNoise(NoiseModel):
 
     def __post_init__(self):
         self.name = "white"
-        # [THEORY §2.5] θ_{t+1} = θ_t − η∇L + √(2Dη) ε_t
+        # [docs/theory.md §White noise] θ_{t+1} = θ_t − η∇L + √(2Dη) ε_t
         self._s = float(np.sqrt(2.0 * self.temperature * self.eta))
 
     @property
@@ -245,16 +245,18 @@ class WhiteNoise(NoiseModel):
 # ---------------------------------------------------------------------- Hessian-shaped Gaussian noise
 @dataclass
 class HessianFixedNoise(NoiseModel):
-    """ζ = η√(λ/B)·F z with F Fᵀ = H_a: covariance η²λH_a/B, frozen at the minimum (THEORY §2.3, §5.4 item 1).
+    """ζ = η√(λ/B)·F z with F Fᵀ = H_a: covariance η²λH_a/B, frozen at the minimum.
 
-    This is Kramers with D = ηλH_a/(2B) everywhere, i.e. the SGD law at s = 1 (THEORY §5.2).
+    See docs/theory.md §hessian_fixed and §Hessian noise and the loss unit.
+
+    This is Kramers with D = ηλH_a/(2B) everywhere, i.e. the SGD law at s = 1 (docs/theory.md §The path parameter s).
 
     Parameters
     ----------
     h_a : ndarray (d, d)
         ∇²L at the minimum (after sharpening), positive definite.
     loss_unit : float > 0
-        λ in C = λH/B (THEORY §2.3 item 2).
+        λ in C = λH/B (docs/theory.md §Hessian noise and the loss unit, item 2).
     batch_size : int ≥ 1
     eta : float
     """
@@ -287,7 +289,9 @@ class HessianFixedNoise(NoiseModel):
 
 @dataclass
 class HessianTwoRegionNoise(NoiseModel):
-    """The paper's two-region model: covariance η²λH_a/B before the split, η²λ|H_b|/B after it (THEORY §5.2).
+    """The paper's two-region model: covariance η²λH_a/B before the split, η²λ|H_b|/B after it.
+
+    See docs/theory.md §hessian_two_region and §The path parameter s.
 
     The region of θ is decided by the sign of (θ − split)·e: negative (the minimum's side) uses
     H_a, zero or positive uses |H_b| = V|Λ|Vᵀ of the saddle Hessian.
@@ -297,7 +301,7 @@ class HessianTwoRegionNoise(NoiseModel):
     h_a, h_b : ndarray (d, d)
         Hessians at the minimum and at the saddle.
     split : ndarray (d,)
-        The split point c (default in ``simulate_escape``: the inflection point, THEORY §5.2).
+        The split point c (default in ``simulate_escape``: the inflection point, docs/theory.md §The path parameter s).
     direction : ndarray (d,)
         The escape direction e.
     loss_unit, batch_size, eta
@@ -353,11 +357,12 @@ class HessianTwoRegionNoise(NoiseModel):
 
 @dataclass
 class HessianPSDNoise(NoiseModel):
-    """Covariance η²λ(|H(θ)| + δI)/B at the current θ, |H| = V|Λ|Vᵀ (THEORY §5.4 item 2).
+    """Covariance η²λ(|H(θ)| + δI)/B at the current θ, |H| = V|Λ|Vᵀ (docs/theory.md §hessian_psd).
 
     ζ = η√(λ/B)·V·diag(√(|Λ| + δ))·Vᵀ z from a batched ``eigh`` of the particles' Hessians. With δ = 0
     the noise vanishes where an eigenvalue crosses zero (the inflection point), and the
-    continuous-time escape time is infinite in 1-D (THEORY §5.4); discrete runs still escape.
+    continuous-time escape time is infinite in 1-D (docs/theory.md §Ill-posed Hessian noise); discrete runs
+    still escape.
 
     Parameters
     ----------
@@ -409,7 +414,7 @@ class HessianPSDNoise(NoiseModel):
 
 @dataclass
 class LossHessianNoise(NoiseModel):
-    """Mori et al.'s model: covariance η²·2L(θ)·H(θ)₊/B (THEORY §2.3 item 3, §9.1).
+    """Mori et al.'s model: covariance η²·2L(θ)·H(θ)₊/B (docs/theory.md §loss_hessian, §Mori power law).
 
     ζ = η√(2L₊/B)·V·diag(√Λ₊)·Vᵀ z, where L₊ = max(L(θ), 0) and Λ₊ = max(Λ, 0): the covariance is
     projected on the PSD cone by clipping negative Hessian eigenvalues to zero (no noise along
@@ -484,7 +489,7 @@ def stable_variates(u_angle: np.ndarray, u_exp: np.ndarray, alpha: float) -> np.
 
 @dataclass
 class LevyNoise(NoiseModel):
-    """ζ = (ηD)^{1/α}·S, S standard symmetric α-stable per coordinate (THEORY §9.4).
+    """ζ = (ηD)^{1/α}·S, S standard symmetric α-stable per coordinate (docs/theory.md §Levy escape).
 
     This is the Euler step of dθ = −∇L dt + ε dL^α_t with ε = D^{1/α}, where L^α is the symmetric
     α-stable Lévy process with E e^{iuL_t} = exp(−t|u|^α) per coordinate (independent coordinates,
@@ -492,7 +497,7 @@ class LevyNoise(NoiseModel):
     exactly the white noise of temperature D (S ~ N(0, 2)).
 
     Scale convention: the Lévy measure of ε·L^α is ε^α·c_α·|y|^{−1−α}dy per coordinate with
-    c_α = Γ(1+α)·sin(πα/2)/π; Imkeller & Pavlyukevich's exit-time formula (THEORY §9.4) is written
+    c_α = Γ(1+α)·sin(πα/2)/π; Imkeller & Pavlyukevich's exit-time formula (docs/theory.md §Levy escape) is written
     for Lévy measure |y|^{−1−α}dy, so their ε^α equals D·c_α here.
 
     Parameters
@@ -552,7 +557,7 @@ def minibatch_indices(u: np.ndarray, n_samples: int, replacement: bool) -> np.nd
 
 @dataclass
 class MinibatchNoise(NoiseModel):
-    """Real SGD: θ ← θ − η∇L_B(θ), the mean gradient over B samples of a finite-sum loss (THEORY §2.1).
+    """Real SGD: θ ← θ − η∇L_B(θ), the mean gradient over B samples of a finite-sum loss (docs/theory.md §SGD noise).
 
     No Gaussian stand-in: the noise is whatever the minibatch gradient does. R particles are R
     replicas advanced in one vectorised call of ``landscape.minibatch_loss`` (θ (d, R), indices

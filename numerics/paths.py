@@ -5,7 +5,7 @@ A minimum energy path (MEP) is the steepest-descent curve from an index-1 saddle
 dθ/dσ = −∇L/‖∇L‖, with an adaptive Runge–Kutta method and dense output. Along an MEP the tangent is
 t = ∇L/‖∇L‖, so the curvature along the path is d²L/dσ² = tᵀHt (the term ∇L·dt/dσ vanishes because
 dt/dσ ⊥ t ∥ ∇L); the inflection split c is where it changes sign, and s = (L(c) − L(a))/ΔL
-(THEORY §5.2).
+(docs/theory.md §The path parameter s).
 
 The double-ended search is the climbing string method (E, Ren & Vanden-Eijnden, J. Chem. Phys. 126,
 164103 (2007); climbing image as in Ren & Vanden-Eijnden, J. Chem. Phys. 138, 134105 (2013)).
@@ -49,7 +49,7 @@ class MinimumEnergyPath:
     inflection : ndarray (d,)
         c, the first point from a where the curvature along the path changes sign.
     s : float
-        (L(c) − L(a))/ΔL, THEORY §5.2.
+        (L(c) − L(a))/ΔL, docs/theory.md §The path parameter s.
     """
 
     minimum: np.ndarray
@@ -302,8 +302,8 @@ def _assemble(landscape, a, b, e, desc, eps, n_points) -> MinimumEnergyPath:
     losses = landscape.values(pts)
     L_a, L_b = float(losses[0]), float(losses[-1])
     barrier = L_b - L_a
-    # tangent at a: the direction from a to the path point at distance 1e-3·‖b − a‖ (THEORY §3: the
-    # direction in which the most probable path leaves a), found on the dense output.
+    # tangent at a: the direction from a to the path point at distance 1e-3·‖b − a‖ (the direction in which
+    # the most probable path leaves a, docs/theory.md §Assumptions), found on the dense output.
     r = 1e-3 * np.linalg.norm(b - a)
 
     def dist(u):

@@ -5,7 +5,7 @@ built-in ``finite_sum`` and MLP losses alike. Gradients are computed for many re
 vectorised autograd backward pass over ``minibatch_loss``; an MLP landscape's hand-written
 backward pass (``MLPModel.minibatch_grad``, tested equal to autograd) is used when available.
 
-Noise covariance (THEORY §2.1): for a minibatch of size B drawn uniformly with replacement,
+Noise covariance (docs/theory.md §SGD noise): for a minibatch of size B drawn uniformly with replacement,
 
     C(θ) = (1/B)·[(1/m) Σ_j ∇ℓ_j ∇ℓ_jᵀ − ∇L ∇Lᵀ],
 
@@ -110,7 +110,7 @@ def gradient_noise_covariance(landscape, theta, batch_size: int, *, replacement:
     """C(θ) = (1/B)[(1/m) Σ_j ∇ℓ_j∇ℓ_jᵀ − ∇L∇Lᵀ], times (m − B)/(m − 1) without replacement.
 
     The exact covariance of the minibatch gradient g_B(θ) over uniformly drawn minibatches of size B
-    (THEORY §2.1), from all m per-sample gradients.
+    (docs/theory.md §SGD noise), from all m per-sample gradients.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 ``simulate_escape`` runs n_runs particles from a start point with the update θ ← θ − η∇L(θ) + ζ
 (noise models in :mod:`numerics.noise`) until each satisfies an exit criterion
 (:mod:`numerics.criteria`), diverges, or reaches ``max_steps`` (right-censored), and returns an
-:class:`EscapeResult`. Time is counted in steps and in SDE time t = step·η (THEORY §2.2).
+:class:`EscapeResult`. Time is counted in steps and in SDE time t = step·η (docs/theory.md §Time and rates).
 
 Reproducibility (:mod:`numerics.streams`): particle i draws its noise from its own noise stream and
 its Brownian-bridge uniforms from its own aux stream, so its trajectory depends only on
@@ -30,10 +30,13 @@ __all__ = ["simulate_escape", "EscapeResult", "NoEscapeExpectedWarning", "STABIL
            "DISCRETIZATION_LIMIT", "BACKENDS", "inflection_split"]
 
 STABILITY_LIMIT = 2.0
-"""η·λ_max(H_a) at or above which gradient descent is unstable at the minimum: refused (THEORY §6.7, C15)."""
+"""η·λ_max(H_a) at or above which gradient descent is unstable at the minimum: refused.
+
+See docs/theory.md §Discretisation and check C15.
+"""
 
 DISCRETIZATION_LIMIT = 0.2
-"""η·λ_max(H_a) above which a result is flagged "discretization-dominated" (THEORY §6.7, C15)."""
+"""η·λ_max(H_a) above which a result is flagged "discretization-dominated" (docs/theory.md §Discretisation, §C15)."""
 
 BACKENDS = ("auto", "numpy", "numba")
 
@@ -42,7 +45,7 @@ _BUFFER_BYTES = 64 * 2**20
 
 
 class NoEscapeExpectedWarning(UserWarning):
-    """A crude Arrhenius estimate says the run will see (almost) no escape within max_steps (THEORY C21)."""
+    """A crude Arrhenius estimate says the run will see (almost) no escape within max_steps (docs/theory.md §C21)."""
 
 
 # ====================================================================== result
@@ -56,13 +59,13 @@ class EscapeResult:
     the row of ``minima`` its quench ended in (−2: a minimum not in the list); −1 otherwise.
     ``first_crossing`` (basin only) is the first step beyond a dividing plane, −1 if none.
 
-    Units: ``escape_time`` = ``steps``·``eta`` is SDE time (THEORY §2.2); rates estimated from it are
-    per unit SDE time, rates from ``steps`` per iteration (THEORY C20).
+    Units: ``escape_time`` = ``steps``·``eta`` is SDE time; rates estimated from it are per unit SDE time,
+    rates from ``steps`` per iteration (docs/theory.md §Time and rates, §C20).
 
     Attributes
     ----------
     landscape, noise, criterion : str
-        Names (noise and criterion as in DESIGN §4).
+        Names (docs/theory.md §Noise models, §Escape criteria).
     eta, temperature, batch_size, loss_unit, sharpness : numbers
         The setting (temperature None for SGD-type noise, batch_size None for white/Lévy noise).
     n_runs, max_steps, seed : int
@@ -75,7 +78,7 @@ class EscapeResult:
     barrier, h_ae, h_be : float or None
         ΔL = L(b) − L(a), e·H_a·e and |e·H_b·e| for the first saddle, when one is known.
     eta_lambda_max : float
-        η·λ_max(H_a); ``discretization_dominated`` is η·λ_max > 0.2 (THEORY §6.7, C15).
+        η·λ_max(H_a); ``discretization_dominated`` is η·λ_max > 0.2 (docs/theory.md §Discretisation, §C15).
     minima : ndarray (M, d)
         The known minima the basin criterion labels (row 0 is a); empty for other criteria.
     notes : tuple of str
@@ -441,8 +444,9 @@ def _expected_escapes(noise_model, criterion: str, geom: _Geometry, ctx, *, eta,
     """A crude upper estimate of the number of escapes: Arrhenius with the noise temperature along e.
 
     Not the theory (numerics may not import it): τ ≈ (2π/h)·exp(ΔL/D_e), with D_e = ½·eᵀΣe/η the
-    larger of the temperatures along e at the minimum and at the saddle (the §5.2 lower bound of the
-    exponent) and h the larger curvature, which makes τ, and hence the warning, conservative.
+    larger of the temperatures along e at the minimum and at the saddle (the lower bound of the
+    exponent in docs/theory.md §The path parameter s) and h the larger curvature, which makes τ, and hence
+    the warning, conservative.
     For ``radius``: the cheapest of the directions ±v (Hessian eigenvectors at a) and towards the
     known saddles, with cost (L(a + r·u) − L(a))/D_u.
     Returns (expected escapes, description) or None when no estimate applies (Lévy, minibatch).
@@ -581,7 +585,8 @@ def _overshoot(ctx, theta_old: np.ndarray, grad_old: np.ndarray | None, eta: flo
     """True where a plain gradient step from θ raises L: the iteration is locally unstable there.
 
     For a quadratic, L(θ − ηg) − L(θ) = −η|g|²(1 − ηκ_g/2) with κ_g the curvature along g, so the
-    loss goes up exactly when η·κ_g > 2 (THEORY §6.7). An exit taken by such a step is an overshoot
+    loss goes up exactly when η·κ_g > 2 (docs/theory.md §Discretisation). An exit taken by such a step is an
+    overshoot
     of an unstable iteration, reported as divergence, not as an escape.
     """
     if theta_old.shape[0] == 0:
@@ -690,7 +695,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
     """Run ``n_runs`` independent particles from ``start`` until each exits, diverges or hits ``max_steps``.
 
     The update is θ ← θ − η∇L(θ) + ζ with ζ from the noise model (``minibatch``: θ ← θ − η∇L_B(θ)),
-    the Euler–Maruyama step of dθ = −∇L dt + √(2D) dW with dt = η (THEORY §2.2).
+    the Euler–Maruyama step of dθ = −∇L dt + √(2D) dW with dt = η (docs/theory.md §The SDE).
 
     Main arguments
     --------------
@@ -706,7 +711,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
     criterion : str
         ``dividing_surface``, ``basin``, ``loss_level`` or ``radius``; see :mod:`numerics.criteria`.
     eta : float > 0
-        Step η; η·λ_max(H_a) ≥ 2 is refused, > 0.2 flagged (THEORY §6.7, C15).
+        Step η; η·λ_max(H_a) ≥ 2 is refused, > 0.2 flagged (docs/theory.md §Discretisation, §C15).
     n_runs, max_steps : int ≥ 1
     seed : int ≥ 0
         Entropy of the per-particle streams (:mod:`numerics.streams`).
@@ -718,7 +723,8 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
     batch_size : int ≥ 1
         B, for the Hessian-type models, ``loss_hessian`` and ``minibatch`` only.
     loss_unit : float > 0
-        λ in C = λH/B (THEORY §2.3 item 2); must stay 1 for ``loss_hessian``.
+        λ in C = λH/B (docs/theory.md §Hessian noise and the loss unit, item 2); must stay 1 for
+        ``loss_hessian``.
     minimum : array_like (d,), optional
         θ_a. Default: the landscape's known minimum nearest to the start (polished), else the start.
     saddle : array_like (d,) or (S, d), optional
@@ -731,7 +737,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         Known minima for ``basin`` (a is prepended if missing). Default: the landscape's minima.
     split : array_like (d,), optional
         Split point of ``hessian_two_region``; default the inflection point along the segment a→b
-        (where e·H·e changes sign; THEORY §5.2).
+        (where e·H·e changes sign; docs/theory.md §The path parameter s).
     delta : float ≥ 0
         δ of ``hessian_psd``.
     alpha : float in (0, 2]
@@ -745,7 +751,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         ``radius``: exit at ‖θ − θ_a‖ ≥ radius.
     plane_offset : float
         ``dividing_surface``: move each plane by this distance along e (e.g. to the next minimum,
-        whose hitting time is the full Kramers time, THEORY §10.4).
+        whose hitting time is the full Kramers time, docs/theory.md §Which escape time).
     bridge : bool
         Brownian-bridge crossing correction for ``dividing_surface`` and ``radius`` under Gaussian
         noise (one aux-stream uniform per step); ignored otherwise (recorded as applied or not).
@@ -863,7 +869,8 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
     notes = []
     flagged = bool(eta_lam > DISCRETIZATION_LIMIT)
     if flagged:
-        notes.append(f"discretization-dominated: eta·λ_max(H_a) = {eta_lam:.3g} > {DISCRETIZATION_LIMIT} (THEORY §6.7, C15)")
+        notes.append(f"discretization-dominated: eta·λ_max(H_a) = {eta_lam:.3g} > {DISCRETIZATION_LIMIT} "
+                     "(docs/theory.md §Discretisation, §C15)")
 
     # ------------------------------------------------------------ noise model
     split_point = direction = h_b = None

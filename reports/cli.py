@@ -1,4 +1,4 @@
-"""The ``flatminima`` command line: a thin layer over the Python API (DESIGN §7).
+"""The ``flatminima`` command line: a thin layer over the Python API (usage: README.md §Tour, ``--help``).
 
 User errors print one line on stderr and exit with code 2, never a traceback.
 """
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minimum", type=_vector, metavar="X,Y,..", help="start of the minimum search")
     p.add_argument("--dynamics", choices=["sgld", "sgd"], default=None, help="default: both")
     p.add_argument("--noise", default=None, metavar="MODEL",
-                   help="noise model for sgd (default hessian_two_region; see DESIGN §4)")
+                   help="noise model for sgd (default hessian_two_region; see docs/theory.md §Noise models)")
     p.add_argument("--criterion", default="basin", metavar="NAME",
                    help="exit criterion: basin (default), dividing_surface, loss_level, radius")
     p.add_argument("--temperature", type=_positive_float("--temperature"), default=None, metavar="D",

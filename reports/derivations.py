@@ -3,7 +3,7 @@
 Renders the derivations recorded by ``theory`` (steps, checks, notes, tables) and the formula registry.
 All mathematics arrives as plain strings produced inside ``theory`` (LaTeX by ``sympy.latex``,
 presentation MathML by ``sympy.mathml(..., printer="presentation")``): this module never imports SymPy
-and never recomputes (DESIGN §2). The HTML is self-contained: no scripts, no stylesheets or fonts from
+and never recomputes. The HTML is self-contained: no scripts, no stylesheets or fonts from
 the network; browsers render MathML natively.
 """
 from __future__ import annotations
@@ -18,29 +18,33 @@ TITLE = "flatminima — derivations of the escape-rate laws"
 INTRO = (
     "Each law below is derived by SymPy from the stated assumptions; every step records its statement, "
     "the SymPy expression, its justification and its source. 'SymPy checks' are identities that SymPy "
-    "reduced to zero while the derivation ran. Conventions (THEORY.md §2): dθ = −∇L dt + √(2D) dW, SDE time "
+    "reduced to zero while the derivation ran. References 'docs/theory.md §Section' point to the theory "
+    "reference of the flatminima repository, which explains each law, convention and check in words. "
+    "Conventions (docs/theory.md §Conventions): dθ = −∇L dt + √(2D) dW, SDE time "
     "t = step × η, rates per unit SDE time, D = ηλH/(2B) for SGD noise with loss unit λ; |H_be| is the "
-    "absolute saddle curvature along the escape direction. Equation numbers refer to the seed slides; the "
-    "paper's own theorem numbers could not be verified (THEORY.md §0)."
+    "absolute saddle curvature along the escape direction. Equation numbers (1)–(7) are those of Xie et al. 2021 "
+    "as listed in docs/theory.md §Equation numbers; the paper's own theorem numbers could not be verified "
+    "(docs/theory.md §Sources and confidence)."
 )
 
 DISCREPANCIES = (
-    ("The leading factor 2 printed in Eq. (2)",
-     "The slides print dθ = −∇L dt + 2[2D(θ)]^{1/2} dW. Taken literally the diffusion coefficient is 4D and every "
-     "exponent ΔL/D would be ΔL/(4D); Eq. (6), Eq. (7) and the Euler–Maruyama match D = ηC/2 require the factor to "
-     "be absent. The toolkit omits it (THEORY §2.2; section 3, 'SGD as an SDE')."),
+    ("The leading factor 2 in some transcriptions of Eq. (2)",
+     "Some transcriptions print dθ = −∇L dt + 2[2D(θ)]^{1/2} dW. Taken literally the diffusion coefficient is 4D "
+     "and every exponent ΔL/D would be ΔL/(4D); Eq. (6), Eq. (7) and the Euler–Maruyama match D = ηC/2 require "
+     "the factor to be absent. The toolkit omits it (docs/theory.md §The SDE; section 3, 'SGD as an SDE')."),
     ("The prefactor convention of Eq. (7)",
      "With position-dependent D the Kramers prefactor depends on the stochastic-calculus convention: Itô 2π/H_ae, "
      "Stratonovich 2π/√(H_ae|H_be|), Hänggi–Klimontovich 2π/|H_be|. The paper's 2π/|H_be| is the "
      "Hänggi–Klimontovich case although the paper writes the Itô Fokker–Planck equation; discrete SGD is Itô. "
-     "Slopes are unaffected, absolute rates are not (THEORY §5.3; section 3)."),
+     "Slopes are unaffected, absolute rates are not (docs/theory.md §Prefactor conventions; section 3)."),
     ("C ∝ |H(θ)| everywhere is ill-posed",
      "L″ vanishes at the inflection point between minimum and saddle while L′ does not, so with D ∝ |L″| the "
-     "quasi-potential ∫L′/D diverges logarithmically; floored at δ, the implied s leaves [0, 1] (table T5). The "
-     "s-interpolation of Eq. (7) is a two-region model (THEORY §5.4; section 3)."),
+     "quasi-potential ∫L′/D diverges logarithmically; floored at δ, the implied s leaves [0, 1] "
+     "(docs/theory.md table T5). The s-interpolation of Eq. (7) is a two-region model "
+     "(docs/theory.md §Ill-posed Hessian noise; section 3)."),
     ("|det H_b| in Eq. (6)",
-     "For an index-1 saddle det H_b < 0; the slides' √(−det H_b/det H_a) equals √(|det H_b|/det H_a), which the "
-     "toolkit uses throughout (THEORY §4; section 2)."),
+     "For an index-1 saddle det H_b < 0; the printed √(−det H_b/det H_a) equals √(|det H_b|/det H_a), which the "
+     "toolkit uses throughout (docs/theory.md §Eyring-Kramers law; section 2)."),
 )
 
 
@@ -86,9 +90,10 @@ def render_markdown(sections, registry) -> str:
     """The Markdown report as a string (GitHub renders ``$$ … $$`` blocks)."""
     out = [f"# {TITLE}", "", INTRO, "", "## Contents", ""]
     out += [f"- [{s.title}](#{_anchor(s.title)})" for s in sections]
-    out += ["- [Conventions and discrepancies with the slides](#conventions-and-discrepancies-with-the-slides)",
+    out += ["- [Conventions and discrepancies with the printed equations]"
+            "(#conventions-and-discrepancies-with-the-printed-equations)",
             "- [Formula registry](#formula-registry)", ""]
-    out += ["## Conventions and discrepancies with the slides", ""]
+    out += ["## Conventions and discrepancies with the printed equations", ""]
     out += [f"- **{h}.** {body}" for h, body in DISCREPANCIES] + [""]
     for s in sections:
         out += [f"## {s.title}", "", s.intro, ""]
@@ -162,9 +167,9 @@ def render_html(sections, registry) -> str:
            f"<title>{_e(TITLE)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
            f"<h1>{_e(TITLE)}</h1>", f"<p>{_e(INTRO)}</p>", "<h2>Contents</h2>", "<ul>"]
     out += [f'<li><a href="#{_anchor(s.title)}">{_e(s.title)}</a></li>' for s in sections]
-    out += ['<li><a href="#discrepancies">Conventions and discrepancies with the slides</a></li>',
+    out += ['<li><a href="#discrepancies">Conventions and discrepancies with the printed equations</a></li>',
             '<li><a href="#registry">Formula registry</a></li>', "</ul>",
-            '<h2 id="discrepancies">Conventions and discrepancies with the slides</h2>', "<ul>"]
+            '<h2 id="discrepancies">Conventions and discrepancies with the printed equations</h2>', "<ul>"]
     out += [f"<li><strong>{_e(h)}.</strong> {_e(b)}</li>" for h, b in DISCREPANCIES] + ["</ul>"]
     for s in sections:
         out += [f'<h2 id="{_anchor(s.title)}">{_e(s.title)}</h2>', f"<p>{_e(s.intro)}</p>"]

@@ -3,7 +3,7 @@
 One function per ``Figure.kind``, each ``plot_<kind>(figure, *, ax=None) -> Axes``, and
 :func:`render_figure`, which dispatches on the kind and returns PNG bytes. Every curve is drawn from
 numbers that ``validation`` stored in ``Figure.data``: a fitted or predicted line comes as a slope and an
-intercept, never from a call into ``theory`` or ``numerics`` (STYLE §3.7, DESIGN §2). JSON turns NaN and
+intercept, never from a call into ``theory`` or ``numerics``. JSON turns NaN and
 inf into ``null``; such entries are skipped.
 
 Data layout per kind (keys marked "opt." may be absent):
@@ -16,7 +16,8 @@ Data layout per kind (keys marked "opt." may be absent):
     weighted centre of the points); ``law_points``, ``exact_points`` opt. (the law's and an exact
     reference's y at each x, drawn as open markers); ``reference_slope`` opt. (e.g. 1 for SGLD log γ vs log k), drawn
     through the centre of the points; ``x_log`` opt. (log x axis, the line is still y = a + b·x).
-    The panels of the slides' Fig. 7–8: −log γ against 1/k, B, 1/η, and log γ against log k.
+    The panels of the paper's escape-rate claims (docs/theory.md §The paper's claims): −log γ against 1/k, B,
+    1/η, and log γ against log k.
 ``survival``
     ``t``, ``survival`` (Kaplan–Meier estimate, a step function right-continuous at ``t``), ``rate``
     (γ̂), ``t_max``; opt. ``rate_ci`` = [lo, hi], ``survival_lo``/``survival_hi`` (pointwise band),
@@ -233,7 +234,7 @@ def plot_survival(figure, *, ax=None):
     """Kaplan–Meier survival step curve against exp(−γ̂t) on a log y axis.
 
     A straight line on this axis is an exponential escape-time law, which the censored exponential
-    MLE γ̂ = escapes / exposure assumes (DESIGN §3).
+    MLE γ̂ = escapes / exposure assumes (docs/theory.md §Time and rates).
 
     Parameters
     ----------
@@ -355,7 +356,7 @@ def plot_scatter(figure, *, ax=None):
     Parameters
     ----------
     figure : validation.suite.Figure
-        ``kind == "scatter"``; e.g. the gradient-noise covariance C against H/B (slides Fig. 4).
+        ``kind == "scatter"``; e.g. the gradient-noise covariance C against H/B (docs/theory.md §C17).
     ax : matplotlib.axes.Axes, optional
 
     Returns

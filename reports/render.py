@@ -1,7 +1,7 @@
 """The validation report: ``report.md`` (GitHub Markdown, ``$`` math) and ``report.html`` (self-contained, MathML).
 
 Both are rendered from a :class:`validation.suite.SuiteResult` alone, so ``flatminima report OUT`` rebuilds
-them from ``OUT/result.json`` without recomputing anything (DESIGN §2, STYLE §3.7). Order of both files:
+them from ``OUT/result.json`` without recomputing anything. Order of both files:
 
 1. summary table of the verdicts (check, claim, measured, predicted, tolerance, PASS/FAIL) and the line
    "k of n verdicts pass";
@@ -524,7 +524,9 @@ _VERDICT_COLUMNS = ("check", "claim", "measured", "predicted", "tolerance", "out
 
 LAWS_TEXT = ("The laws are formulas of the theory registry (`theory.formulas()`); each is derived by SymPy from "
              "its assumptions in the derivation report, which `flatminima derive` writes "
-             "(by default into `derivations/`, next to this results folder).")
+             "(by default into `derivations/`, next to this results folder). The laws, conventions and checks "
+             "(the labels C1–C22 of the check column) are explained in `docs/theory.md` of the flatminima "
+             "repository.")
 
 
 # ===================================================================================== Markdown

@@ -1,4 +1,4 @@
-"""Test-wide setup: matplotlib draws off-screen (Agg) in every test (STYLE §3.7)."""
+"""Test-wide setup: matplotlib draws off-screen (Agg) in every test."""
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")

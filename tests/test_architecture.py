@@ -1,4 +1,4 @@
-"""The dependency diamond of DESIGN §2, checked on the source text (imports are parsed, not run)."""
+"""The dependency diamond of README.md §Layout, checked on the source text (imports are parsed, not run)."""
 import ast
 from pathlib import Path
 

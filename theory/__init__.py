@@ -1,12 +1,12 @@
 """Symbolic side of flatminima: SymPy derivations of escape-rate laws and the formula registry.
 
-Never imports ``numerics`` (DESIGN §2). Laws are *derived* step by step from stated assumptions
+Never imports ``numerics`` (README.md §Layout). Laws are *derived* step by step from stated assumptions
 (``theory.kramers``, ``theory.eyring_kramers``, ``theory.sgd``, ``theory.consequences``,
 ``theory.alternatives``, ``theory.slopes``); each derivation is a recorded list of steps that the
 derivation report prints. ``import theory`` is cheap: SymPy is imported on first use of a public name,
 and the derivations run on the first call of :func:`formulas` (about ten seconds), then are cached.
 
-Conventions (THEORY §2, DESIGN §3): dθ = −∇L dt + √(2D) dW, SDE time t = step × η, rates per unit SDE
+Conventions (docs/theory.md §Conventions): dθ = −∇L dt + √(2D) dW, SDE time t = step × η, rates per unit SDE
 time, D = ηλH/(2B) for SGD noise; ``h_be`` is |H_be| (positive). Keyword names follow the glossary
 (``theory.symbols.GLOSSARY``).
 

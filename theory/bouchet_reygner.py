@@ -284,7 +284,7 @@ def derive_bouchet_reygner(n: int = 2) -> Derivation:
     r.step("Reduction to the Eyring–Kramers law: the rate equals the registry's eyring_kramers_rate with "
            "|det H_b|/det H_a = |H_be|Π h_bj/Π h_ai; sp.simplify(γ_BR − γ_EK) == 0",
            eq(sp.Symbol("gamma_BR") - sp.Symbol("gamma_EK"), difference), "sp.simplify of the difference",
-           "Bovier–Eckhoff–Gayrard–Klein 2004; seed slides Eq. (6)")
+           "Bovier–Eckhoff–Gayrard–Klein 2004; Xie et al. 2021, Eq. (6)")
     r.check("γ_BR(D = D₀·I) = γ_EK", iso_rate, ek_rate_eig)
 
     # --- 7. Diagonal anisotropic D with diagonal Hessians: product form; separable loss: 1-D Kramers.
@@ -316,7 +316,8 @@ def derive_bouchet_reygner(n: int = 2) -> Derivation:
     kramers_d1 = 1 / kr.results["escape_time"].subs({S.h_ae: h_a1, S.temperature: d1})
     separable = diag_rate.subs({h_b2: h_a2, I_l: 0, dPhi: dL / d1})
     r.step("…which is the 1-D Kramers rate with diffusion coefficient d_1 (the θ_1-motion is an autonomous 1-D "
-           "diffusion)", eq(S.rate, separable), "the transverse factor √(h_a2/h_b2) = 1", "seed slides Eq. (6), n = 1")
+           "diffusion)", eq(S.rate, separable), "the transverse factor √(h_a2/h_b2) = 1",
+           "Xie et al. 2021, Eq. (6), n = 1")
     r.check("separable case = 1-D Kramers rate at temperature d_1", separable, kramers_d1)
 
     # --- 8. A non-commuting example: Q is not D⁻¹H and the prefactor is not the Eyring–Kramers one.
@@ -363,7 +364,7 @@ def derive_bouchet_reygner(n: int = 2) -> Derivation:
                  "lyapunov_2d": Sig2, "isotropic_rate": iso_rate, "eyring_kramers_rate": ek_rate_eig,
                  "minimum_eigenvalues": ha, "saddle_positive_eigenvalues": hb},
         final=eq(S.rate, rate),
-        matches="Bouchet & Reygner (2016), generalised Eyring–Kramers formula; seed slides Eq. (6) for D = D₀·I",
+        matches="Bouchet & Reygner (2016), generalised Eyring–Kramers formula; Eq. (6) for D = D₀·I",
         checks=tuple(r.checks),
         notes=("μ is the unstable eigenvalue of the drift's Jacobian −H_b, hence |H_be| for every diffusion matrix; "
                "the y-coordinates Jacobian −S⁻¹H_bS is similar to −H_b, not to −DH_b.",

@@ -52,7 +52,7 @@ class Check:
 
 @dataclass(frozen=True)
 class Derivation:
-    """A derived law: assumptions, steps, named results, the slides' equation it matches, checks, notes."""
+    """A derived law: assumptions, steps, named results, the published equation it matches, checks, notes."""
 
     key: str
     title: str
@@ -60,7 +60,7 @@ class Derivation:
     steps: tuple[Step, ...]
     results: Mapping[str, sp.Expr]
     final: sp.Basic                 # the displayed final formula (usually an Eq)
-    matches: str                    # e.g. "seed slides Eq. (6)"
+    matches: str                    # e.g. "Xie et al. 2021, Eq. (6)" (numbering: docs/theory.md §Equation numbers)
     checks: tuple[Check, ...] = ()
     notes: tuple[str, ...] = ()     # conventions and discrepancies, plain text
     source: str = ""

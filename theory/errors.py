@@ -1,4 +1,4 @@
-"""Errors and warnings of the theory package (STYLE §3.4).
+"""Errors and warnings of the theory package.
 
 ``DomainError`` is for undefined mathematics (a negative curvature, a zero batch size);
 ``RegimeWarning`` for an asymptotic law evaluated outside the regime it was derived in

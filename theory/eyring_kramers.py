@@ -1,6 +1,7 @@
 """Derivation 2: the n-D Eyring–Kramers law by Gaussian integrals in the Hessian eigenbases.
 
-Result: τ = (2π/|H_be|) · √(|det H_b| / det H_a) · exp(ΔL/D)  (seed slides Eq. 6, with |det H_b|).
+Result: τ = (2π/|H_be|) · √(|det H_b| / det H_a) · exp(ΔL/D)  (Xie et al. 2021, Eq. (6), with |det H_b|;
+docs/theory.md §Eyring-Kramers law).
 The registry's n-D formula takes ``h_be`` and ``det_ratio`` = |det H_b| / det H_a (see
 :func:`determinant_ratio` for building it from eigenvalue lists).
 """
@@ -15,11 +16,12 @@ from theory import symbols as S
 from theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, gaussian_tail, eq
 from theory.errors import DomainError
 
-SOURCE = "seed slides Eq. (4), Eq. (6); THEORY.md §4, §10.1 (Bovier–Eckhoff–Gayrard–Klein 2004)"
+SOURCE = ("Xie et al. 2021, Eq. (4), Eq. (6); Bovier–Eckhoff–Gayrard–Klein 2004; "
+          "docs/theory.md §Eyring-Kramers law")
 
 
 def printed_eq6() -> sp.Expr:
-    """The slides' Eq. (6) as printed: τ = 2π/|H_be| · √(−det(H_b)/det(H_a)) · exp(ΔL/D), det H_b < 0."""
+    """Eq. (6) in its printed form: τ = 2π/|H_be| · √(−det(H_b)/det(H_a)) · exp(ΔL/D), det H_b < 0."""
     det_a, det_b = S.det_H_a, S.det_H_b
     return 2 * sp.pi / S.h_be * sp.sqrt(-det_b / det_a) * sp.exp(S.barrier / S.temperature)
 
@@ -40,16 +42,18 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
 
     assumptions = (
         Step("Dynamics: dθ = −∇L dt + √(2D) dW with constant isotropic D (white noise, 'SGLD')",
-             None, "seed slides Eq. (2) without its printed factor 2 (THEORY §2.2, §2.5)", "THEORY §2.5"),
+             None, "Eq. (2) without the factor 2 of some transcriptions (docs/theory.md §The SDE)",
+             "docs/theory.md §White noise"),
         Step("Quadratic minimum, in the eigenbasis u of H_a (eigenvalues h_ai > 0)",
              eq(sp.Symbol("L"), S.L_a + sum(h * ui**2 for h, ui in zip(ha, u)) / 2),
-             "Assumption 1 (second-order Taylor)", "seed slides"),
+             "Assumption 1 (second-order Taylor)", "Xie et al. 2021; docs/theory.md §Assumptions"),
         Step("Index-1 saddle, in the eigenbasis (x_1, y) of H_b: one negative eigenvalue −|H_be| along e",
              eq(sp.Symbol("L"), S.L_b - S.h_be * x1**2 / 2 + sum(h * yi**2 for h, yi in zip(hb, yv)) / 2),
-             "Assumption 1; the escape direction e is the eigenvector of the negative eigenvalue", "THEORY §3"),
+             "Assumption 1; the escape direction e is the eigenvector of the negative eigenvalue",
+             "docs/theory.md §Assumptions"),
         Step("Quasi-equilibrium in the valley, low temperature ΔL/D ≫ 1",
              eq(sp.Symbol("P"), S.P_a * sp.exp(-(sp.Symbol("L") - S.L_a) / D)),
-             "Assumptions 2 and 3", "seed slides"),
+             "Assumptions 2 and 3", "Xie et al. 2021; docs/theory.md §Assumptions"),
     )
 
     # Population: a product of 1-D Gaussian integrals in the eigenbasis of H_a.
@@ -69,7 +73,8 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
            "∇·(e^{−L/D}∇ζ) = 0 near the saddle reduces to (e^{|H_be|x_1²/(2D)} ζ′)′ = 0 with ζ(−∞) = 1, "
            "ζ(+∞) = 0, solved by",
            eq(zeta(x1), zeta_sol),
-           "ζ′ ∝ e^{−|H_be|x_1²/(2D)}; normalising Gaussian integral computed by SymPy", "THEORY §3, §10.1")
+           "ζ′ ∝ e^{−|H_be|x_1²/(2D)}; normalising Gaussian integral computed by SymPy",
+           "docs/theory.md §Assumptions, §Eyring-Kramers law")
     ode = sp.diff(sp.exp(S.h_be * x1**2 / (2 * D)) * sp.diff(zeta_sol, x1), x1)
     r.check("ζ solves (e^{|H_be|x²/(2D)} ζ′)′ = 0", ode)
     r.check("ζ(−∞) = 1", sp.limit(zeta_sol, x1, -sp.oo), 1)
@@ -81,7 +86,7 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
     J1 = sp.powsimp(J1)
     r.step("Current along e on the dividing surface x_1 = 0: J = −D e^{−L/D}∇(e^{L/D}P) = "
            "−D P(a) e^{−(L−L_a)/D} ζ′(x_1) ê_1",
-           eq(sp.Symbol("J_1"), J1), "the ansatz makes e^{L/D}P a function of x_1 alone", "THEORY §3")
+           eq(sp.Symbol("J_1"), J1), "the ansatz makes e^{L/D}P a function of x_1 alone", "docs/theory.md §Assumptions")
     J1_axis = J1.subs({yi: 0 for yi in yv})
     r.check("J_1 = J_1(y = 0)·Π exp(−h_bj y_j²/(2D))",
             J1, J1_axis * sp.exp(-sum(h * yi**2 for h, yi in zip(hb, yv)) / (2 * D)))
@@ -89,20 +94,22 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
     for h, yi in zip(hb, yv):
         flux *= gaussian_integral(h, D, yi)
     r.step("Total flux: integrate J_1 over the transverse eigen-coordinates y (Gaussian integrals)",
-           eq(S.J, flux), "n − 1 Gaussian integrals computed by SymPy", "seed slides Eq. (4)")
+           eq(S.J, flux), "n − 1 Gaussian integrals computed by SymPy", "Eq. (4)")
 
     tau = sp.powsimp(sp.expand_power_base(pop / flux, force=True), force=True)
-    r.step("Flux over population (seed slides Eq. 4)", eq(S.escape_time, tau), "τ = P(V_a)/J", "seed slides Eq. (4)")
+    r.step("Flux over population (Eq. (4))", eq(S.escape_time, tau), "τ = P(V_a)/J",
+           "Xie et al. 2021, Eq. (4); Kramers 1940")
     tau_det = 2 * sp.pi / S.h_be * sp.sqrt(det_b_abs / det_a) * sp.exp((S.L_b - S.L_a) / D)
     r.check("τ = (2π/|H_be|)√(|det H_b|/det H_a)e^{ΔL/D} with |det H_b| = |H_be|·Π h_bj",
             tau, tau_det.subs({det_a: sp.Mul(*ha), det_b_abs: S.h_be * sp.Mul(*hb)}))
     law = 2 * sp.pi / S.h_be * sp.sqrt(S.det_ratio) * sp.exp(S.barrier / D)
     r.step("Written with the determinant ratio |det H_b|/det H_a and ΔL = L_b − L_a",
-           eq(S.escape_time, law), "det is basis-independent, so the two eigenbases may differ", "THEORY §4")
+           eq(S.escape_time, law), "det is basis-independent, so the two eigenbases may differ",
+           "docs/theory.md §Eyring-Kramers law")
 
     printed = printed_eq6()
     det_b_signed = S.det_H_b
-    r.check("identical to the slides' printed Eq. (6), with det H_b = −|H_be|Π h_bj < 0",
+    r.check("identical to Eq. (6) in its printed form, with det H_b = −|H_be|Π h_bj < 0",
             tau.subs(S.L_b, S.L_a + S.barrier),
             printed.subs({det_b_signed: -S.h_be * sp.Mul(*hb), det_a: sp.Mul(*ha)}))
 
@@ -115,12 +122,13 @@ def derive_eyring_kramers(n: int = 3) -> Derivation:
                  "minimum_eigenvalues": ha, "saddle_positive_eigenvalues": hb, "exponent": S.barrier / D,
                  "prefactor": 2 * sp.pi / S.h_be * sp.sqrt(S.det_ratio), "printed": printed},
         final=eq(S.escape_time, law),
-        matches="seed slides Eq. (6)",
+        matches="Xie et al. 2021, Eq. (6)",
         checks=tuple(r.checks),
         notes=(f"Derived with explicit eigenvalue symbols for n = {n}; the algebra is identical for any n "
                "(one Gaussian factor per eigen-direction).",
-               "The slides print √(−det(H_b)/det(H_a)); for an index-1 saddle det H_b < 0, so this is "
-               "√(|det H_b|/det H_a). The toolkit always uses |det H_b| (THEORY §4, check C4-sym).",
+               "Eq. (6) is printed with √(−det(H_b)/det(H_a)); for an index-1 saddle det H_b < 0, so this is "
+               "√(|det H_b|/det H_a). The toolkit always uses |det H_b| (docs/theory.md §Eyring-Kramers law, "
+               "check C4).",
                "For n = 1, |det H_b|/det H_a = |H_b|/H_a and the law reduces to the 1-D Kramers law."),
         source=SOURCE,
     )

@@ -2,7 +2,7 @@
 
 Each law is written once, as a SymPy expression produced by a derivation (``theory.kramers``,
 ``theory.sgd``, ...); the LaTeX, the MathML, the JSON record and the vectorised numpy function are all
-generated from it (STYLE §3.4, with the prefactors pinned by the derivations rather than the sketch).
+generated from it (with the prefactors pinned by the derivations).
 """
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ class Formula:
     params : Mapping[str, sympy.Symbol]
         Glossary keyword → symbol; the order is the numeric signature.
     source : str
-        Locator: seed slides equation, THEORY.md section, paper. Paper theorem numbers are unverified.
+        Locator: the paper's equation (numbered as in docs/theory.md §Equation numbers), the section of
+        docs/theory.md, the literature. The paper's printed theorem numbers are unverified.
     regime : tuple of (sympy relation, str)
         Asymptotic-validity conditions; a :class:`RegimeWarning` is issued where one is false.
     domain : tuple of (sympy relation, str)

@@ -36,7 +36,7 @@ _ORDER = ("eta", "batch_size", "loss_unit", "barrier", "h_ae", "h_be", "s", "tem
           "loss_min", "loss_saddle", "n_outliers", "tail_index", "noise_scale", "sample_noise_scale", "width_left",
           "width_right", "momentum", "pnm_beta0", "h_ae_flat", "h_ae_sharp", "escape_time_a", "escape_time_b",
           "slope", "sharpness")
-_LOW_T = "low temperature: the exponent should be at least 5 (THEORY §3 Assumption 3; T1)"
+_LOW_T = "low temperature: the exponent should be at least 5 (docs/theory.md §Assumptions, item 3; table T1)"
 
 
 def _params(*exprs) -> dict[str, sp.Symbol]:
@@ -73,12 +73,15 @@ def base_formulas() -> dict[str, Formula]:
     out: list[Formula] = []
     kr = derive_kramers_1d()
     out += _pair("kramers_1d", kr.results["escape_time"], kr.results["exponent"], kr.results["prefactor"],
-                 source="seed slides Eq. (4), Eq. (6) with n = 1; THEORY §4", description="1-D Kramers, white noise",
+                 source="Xie et al. 2021, Eq. (4), Eq. (6) with n = 1; docs/theory.md §Kramers law in 1-D",
+                 description="1-D Kramers, white noise",
                  regime=_exponent_regime(kr.results["exponent"]), derivation=kr.key,
                  tags=("sgld", "white noise", "kramers", "constant diffusion", "1-d"))
     ek = derive_eyring_kramers()
     out += _pair("eyring_kramers", ek.results["escape_time"], ek.results["exponent"], ek.results["prefactor"],
-                 source="seed slides Eq. (6) with |det H_b|; THEORY §4, §10.1", description="n-D Eyring–Kramers, white noise",
+                 source="Xie et al. 2021, Eq. (6) with |det H_b|; Bovier–Eckhoff–Gayrard–Klein 2004; "
+                        "docs/theory.md §Eyring-Kramers law",
+                 description="n-D Eyring–Kramers, white noise",
                  regime=_exponent_regime(ek.results["exponent"]), derivation=ek.key,
                  tags=("sgld", "white noise", "eyring-kramers", "n-d", "determinant"),
                  notes=("det_ratio = |det H_b| / det H_a; see theory.determinant_ratio.",))
@@ -98,21 +101,25 @@ def base_formulas() -> dict[str, Formula]:
     sgd = derive_sgd_law()
     E = sgd.results["exponent"]
     s_regime = ((sp.And(sp.GreaterThan(S.s, 0), sp.LessThan(S.s, 1)),
-                 "s outside [0, 1]: the two-region interpolation is being extrapolated (THEORY §5.2)"),)
+                 "s outside [0, 1]: the two-region interpolation is being extrapolated "
+                 "(docs/theory.md §The path parameter s)"),)
     for conv in CONVENTIONS:
         out += _pair("sgd", sgd.results[f"escape_time_{conv}"], E, sgd.results[f"prefactor_{conv}"],
-                     source=("seed slides Eq. (7)" + (" (paper's prefactor)" if conv == PAPER_CONVENTION else
-                                                       " exponent; prefactor THEORY §5.3") + "; THEORY §5"),
+                     source=("Xie et al. 2021, Eq. (7)" + (" (paper's prefactor)" if conv == PAPER_CONVENTION else
+                                                          " exponent; prefactor docs/theory.md §Prefactor conventions")
+                             + "; docs/theory.md §SGD law"),
                      description=f"SGD, D = ηλH/(2B), two-region model, {CONVENTION_LABELS[conv]}",
                      regime=_exponent_regime(E) + s_regime, convention=conv, derivation=sgd.key,
                      tags=("sgd", "xie", "two-region", conv, "hessian noise"))
     E2 = sgd.results["exponent_two_region"]
     out += _pair("two_region", sgd.results["escape_time_two_region_ito"], E2, sgd.results["prefactor_two_region_ito"],
-                 source="seed slides Eq. (7) with measured D_a, D_b; prefactor THEORY §5.3 (Itô)",
+                 source="Xie et al. 2021, Eq. (7) with measured D_a, D_b, Itô prefactor; "
+                        "docs/theory.md §Two-region law with measured noise",
                  description="two-region law with measured diffusion coefficients D_a, D_b along e, Itô (α = 0)",
                  regime=_exponent_regime(E2) + s_regime, convention="ito", derivation=sgd.key,
                  tags=("sgd", "two-region", "ito", "measured noise", "minibatch"))
-    out.append(Formula("sgd_exponent", "exponent", E, _params(E), source="seed slides Eq. (7); THEORY §5.2",
+    out.append(Formula("sgd_exponent", "exponent", E, _params(E),
+                       source="Xie et al. 2021, Eq. (7); docs/theory.md §The path parameter s",
                        description="SGD escape exponent (quasi-potential) 2BΔL/(ηλ)·(s/H_ae + (1−s)/|H_be|)",
                        regime=s_regime, derivation="sgd_exponent", tags=("sgd", "exponent")))
     mo = derive_mori()
@@ -120,10 +127,11 @@ def base_formulas() -> dict[str, Formula]:
     pos = ((sp.StrictGreaterThan(S.loss_saddle, S.loss_min), "the saddle loss must exceed the minimum loss"),)
     mregime = ((sp.GreaterThan(S.batch_size / (S.eta * S.h_star) * sp.log(S.loss_saddle / S.loss_min), 5), _LOW_T),)
     out += _pair("mori_1d", mo.results["escape_time_1d"], e1, mo.results["prefactor_1d"],
-                 source="THEORY §9.1 (Mori, Ziyin, Liu, Ueda, ICML 2022)", description="Mori power law, C = 2L h*/B, 1-D",
+                 source="Mori, Ziyin, Liu, Ueda, ICML 2022; docs/theory.md §Mori power law",
+                 description="Mori power law, C = 2L h*/B, 1-D",
                  regime=mregime, domain=pos, derivation=mo.key, tags=("mori", "power law", "loss-dependent noise", "mse"))
     out += _pair("mori", mo.results["escape_time_nd"], mo.results["exponent_nd"], mo.results["prefactor_nd"],
-                 source="THEORY §9.1 (Mori, Ziyin, Liu, Ueda, ICML 2022)",
+                 source="Mori, Ziyin, Liu, Ueda, ICML 2022; docs/theory.md §Mori power law",
                  description="Mori power law, C = 2L h*/B, n outlier directions",
                  regime=mregime, domain=pos, derivation=mo.key, tags=("mori", "power law", "n-d"))
     lv = derive_levy()
@@ -131,36 +139,40 @@ def base_formulas() -> dict[str, Formula]:
     lreg = ((sp.LessThan(S.noise_scale, S.width_left / 10), "small-noise regime: ε ≤ b₋/10 (project choice [D])"),
             (sp.LessThan(S.noise_scale, S.width_right / 10), "small-noise regime: ε ≤ b₊/10 (project choice [D])"))
     out += _pair("levy", lv.results["escape_time"], sp.Integer(0), lv.results["escape_time"],
-                 source="THEORY §9.4 (Imkeller–Pavlyukevich 2006; Şimşekli et al. 2019)",
+                 source="Imkeller–Pavlyukevich 2006; Şimşekli et al. 2019; docs/theory.md §Levy escape",
                  description="Lévy-driven escape (first large jump)", regime=lreg, domain=ldom, derivation=lv.key,
                  tags=("levy", "heavy tail", "alpha-stable", "simsekli"))
     eps = lv.results["noise_scale"]
     out += _pair("levy_sgd", lv.results["escape_time_sgd"], sp.Integer(0), lv.results["escape_time_sgd"],
-                 source="THEORY §9.4", description="Lévy-driven escape with ε = σ(η/B)^{1−1/α}",
+                 source="docs/theory.md §Levy escape", description="Lévy-driven escape with ε = σ(η/B)^{1−1/α}",
                  regime=tuple((c.subs(S.noise_scale, eps), w) for c, w in lreg), domain=ldom, derivation=lv.key,
                  tags=("levy", "heavy tail", "sgd", "alpha-stable"))
     op = derive_optimizers()
     mdom = ((sp.StrictLessThan(S.momentum, 1), "momentum β must be below 1"),)
-    for key, dom, desc, tag in (("exponent_momentum", mdom, "heavy-ball momentum (PyTorch style), SGD exponent at η/(1−β)", "momentum"),
-                                ("exponent_adam", (), "Adam-like preconditioner, H^{−1/2} preference", "adam"),
-                                ("exponent_pnm", (), "Positive–Negative Momentum (THEORY §7.4 simplification)", "pnm")):
+    for key, dom, desc, tag in (
+            ("exponent_momentum", mdom, "heavy-ball momentum (PyTorch style), SGD exponent at η/(1−β)", "momentum"),
+            ("exponent_adam", (), "Adam-like preconditioner, H^{−1/2} preference", "adam"),
+            ("exponent_pnm", (), "Positive–Negative Momentum (independent-buffer simplification)", "pnm")):
         e = op.results[key]
-        out.append(Formula(f"{tag}_exponent", "exponent", e, _params(e), source="THEORY §7.3–7.4",
+        out.append(Formula(f"{tag}_exponent", "exponent", e, _params(e), source="docs/theory.md §Optimizer exponents",
                            description=f"log escape time at leading order: {desc}", domain=dom,
                            regime=_exponent_regime(e) + s_regime, derivation=op.key, tags=(tag, "optimizer", "exponent")))
     ms = derive_minima_selection()
     out.append(Formula("occupancy_two_valleys", "probability", ms.results["probability"],
-                       _params(ms.results["probability"]), source="seed slides Eq. (5); THEORY §6.4",
+                       _params(ms.results["probability"]),
+                       source="Xie et al. 2021, Eq. (5); docs/theory.md §Minima selection",
                        description="P(θ ∈ V_a) = τ_a/(τ_a + τ_b), exact for two valleys", derivation=ms.key,
                        tags=("minima selection", "occupancy")))
     fs = derive_flat_vs_sharp()
     for conv in CONVENTIONS:
         e = fs.results[f"sgd_{conv}"]
-        out.append(Formula(f"flat_sharp_ratio_sgd_{conv}", "ratio", e, _params(e), source="THEORY §6.2",
+        out.append(Formula(f"flat_sharp_ratio_sgd_{conv}", "ratio", e, _params(e),
+                           source="docs/theory.md §Flat versus sharp minima",
                            description=f"τ_flat/τ_sharp under SGD, {CONVENTION_LABELS[conv]}", convention=conv,
                            derivation=fs.key, tags=("flat", "sharp", "selection", "sgd")))
     e = fs.results["sgld_1d"]
-    out.append(Formula("flat_sharp_ratio_sgld_1d", "ratio", e, _params(e), source="THEORY §6.2",
+    out.append(Formula("flat_sharp_ratio_sgld_1d", "ratio", e, _params(e),
+                       source="docs/theory.md §Flat versus sharp minima",
                        description="τ_flat/τ_sharp under white noise (1-D)", derivation=fs.key,
                        tags=("flat", "sharp", "selection", "sgld")))
     return {f.name: f for f in out}
@@ -220,7 +232,7 @@ def formulas() -> Registry:
     sl = derive_slopes()
     s_hat = sl.results["s_hat"]
     items["s_hat"] = Formula(
-        "s_hat", "estimator", s_hat, _params(s_hat), source="THEORY §5.2",
+        "s_hat", "estimator", s_hat, _params(s_hat), source="docs/theory.md §The path parameter s",
         description="ŝ from the slope κ of −log γ against B/η (SDE time)",
         domain=((sp.Ne(S.h_ae, S.h_be), "ŝ is undefined when H_ae = |H_be| (then s does not matter)"),),
         derivation=sl.key, tags=("estimator", "s", "fit"))

@@ -1,4 +1,6 @@
-"""Derivation 6: predicted fit slopes by differentiation, with the prefactor term kept separate (THEORY §5.2, §6).
+"""Derivation 6: predicted fit slopes by differentiation, with the prefactor term kept separate.
+
+See docs/theory.md §Predicted slopes and §The path parameter s.
 
 ``predicted_slope(law, wrt=..., **values)`` differentiates y = −log γ (or log γ for the log–log sharpness
 fit) of a registered rate law with respect to the fit variable and returns the leading slope (from the
@@ -22,7 +24,7 @@ Fit variables (``wrt``):
 
 For ``−log γ`` fits the leading slope is the derivative of the exponent and the neglected term is that of
 the prefactor (plus the −log η of a per-iteration rate); for the log–log sharpness fit the roles swap
-(white noise: the whole slope, 1, comes from the prefactor, THEORY §6.5).
+(white noise: the whole slope, 1, comes from the prefactor, docs/theory.md §Sharpness scaling).
 """
 from __future__ import annotations
 
@@ -103,7 +105,7 @@ def _slope_expressions(f: Formula, wrt: str, per: str) -> tuple[sp.Expr, sp.Expr
     syms = set(f.params.values())
     E, logP = f.exponent, sp.expand_log(sp.log(f.prefactor), force=True)
     if per == "iteration":
-        logP = logP - sp.log(S.eta)            # −log γ_iter = −log γ_SDE − log η (THEORY §2.2, C20)
+        logP = logP - sp.log(S.eta)            # −log γ_iter = −log γ_SDE − log η (docs/theory.md §The SDE, §C20)
     k = S.sharpness
     if wrt in ("1/sharpness", "log_sharpness"):
         scale = {c: k * c for c in _CURVATURES if c in syms}
@@ -144,7 +146,7 @@ def predicted_slope(law, *, wrt: str, per: str = "sde", **values) -> SlopePredic
     wrt : str
         The fit variable, one of ``WRT``.
     per : {"sde", "iteration"}
-        Rate per unit SDE time, or per iteration (γ_iter = η γ; adds the −log η term, THEORY C20).
+        Rate per unit SDE time, or per iteration (γ_iter = η γ; adds the −log η term, docs/theory.md §C20).
     **values
         The law's glossary parameters; ``sharpness`` (default 1) for sharpness fits, where the curvatures
         given are those at k = 1; ``eta`` for per-iteration rates of laws without η.
@@ -185,7 +187,7 @@ def predicted_slope(law, *, wrt: str, per: str = "sde", **values) -> SlopePredic
 
 @cache
 def derive_slopes() -> Derivation:
-    """The predicted slopes of THEORY §5.2, §6 and checks C7, C10, C20, recorded for the report."""
+    """The predicted slopes of docs/theory.md §Predicted slopes and checks C7, C10, C20, recorded for the report."""
     from theory.registry import base_formulas
     reg = base_formulas()
     r = StepRecorder()
@@ -201,7 +203,8 @@ def derive_slopes() -> Derivation:
         r.step(f"{law}: d({y})/d({wrt}), rate per {'unit SDE time' if per == 'sde' else 'iteration'}; "
                "leading term + neglected term",
                eq(sp.Symbol("slope"), sp.Add(lead, negl, evaluate=False) if negl != 0 else lead),
-               "SymPy differentiation of the registered law after the fit-variable substitution", "THEORY §6.1, §6.5")
+               "SymPy differentiation of the registered law after the fit-variable substitution",
+               "docs/theory.md §Predicted slopes")
     lead_B, _ = results[(sgd, "batch_size", "sde")]
     r.check("d(−log γ)/dB = (2ΔL/(ηλ))(s/H_ae + (1−s)/|H_be|)", lead_B,
             2 * S.barrier / (S.eta * S.loss_unit) * (S.s / S.h_ae + (1 - S.s) / S.h_be))
@@ -213,26 +216,30 @@ def derive_slopes() -> Derivation:
     r.check("SGLD: d log γ/d log k = 1 exactly", lead_l + negl_l, 1)
     lead_D, negl_D = results[("kramers_1d_rate", "1/temperature", "sde")]
     r.check("SGLD: d(−log γ)/d(1/D) = ΔL", lead_D + negl_D, S.barrier)
-    # ŝ from the slope κ of −log γ against B/η (THEORY §5.2).
+    # ŝ from the slope κ of −log γ against B/η (docs/theory.md §The path parameter s).
     kappa_expr, _, _ = slope_expressions(sgd, "B/eta", "sde")
     s_hat = solve_linear(eq(kappa_expr, S.slope), S.s)
     r.step("Estimator: the slope κ of −log γ against B/η solved for s", eq(sp.Symbol("ŝ"), s_hat),
-           "solved by SymPy (linear in s); ill-conditioned when H_ae ≈ |H_be|", "THEORY §5.2")
+           "solved by SymPy (linear in s); ill-conditioned when H_ae ≈ |H_be|", "docs/theory.md §The path parameter s")
     E = reg[sgd].exponent
     lo, hi = E.subs(S.s, 0), E.subs(S.s, 1)
     r.step("Bounds: the exponent is linear in s, so for s ∈ [0, 1] it lies between its values at s = 0 and s = 1",
            sp.And(eq(sp.Symbol("E(0)"), lo), eq(sp.Symbol("E(1)"), hi)),
-           "2BΔL/(ηλ max(H_ae,|H_be|)) ≤ log τ − log prefactor ≤ 2BΔL/(ηλ min(H_ae,|H_be|))", "THEORY §5.2")
+           "2BΔL/(ηλ max(H_ae,|H_be|)) ≤ log τ − log prefactor ≤ 2BΔL/(ηλ min(H_ae,|H_be|))",
+           "docs/theory.md §The path parameter s")
     r.check("linearity in s", sp.diff(E, S.s, 2), 0)
     return Derivation(
         key="slopes", title="Predicted fit slopes and the ŝ estimator",
         assumptions=(Step("The laws of the registry, rates per unit SDE time unless stated; sharpness scales every "
-                          "curvature by k (THEORY §6.5)", None, "", "THEORY §6"),),
+                          "curvature by k (docs/theory.md §Sharpness scaling)", None, "",
+                          "docs/theory.md §Predicted slopes"),),
         steps=tuple(r.steps), results={"s_hat": s_hat, "exponent_s0": lo, "exponent_s1": hi},
-        final=eq(sp.Symbol("ŝ"), s_hat), matches="seed slides Fig. 7–8 slopes; THEORY §5.2, C7, C10, C20",
+        final=eq(sp.Symbol("ŝ"), s_hat),
+        matches="the paper's claimed linear fits (docs/theory.md §The paper's claims); checks C7, C10, C20",
         checks=tuple(r.checks),
-        notes=("Fits against 1/η must use γ per unit SDE time or include the log η term (THEORY C20).",
+        notes=("Fits against 1/η must use γ per unit SDE time or include the log η term (docs/theory.md §C20).",
                "With the 1/k sweep the prefactor term equals k: comparable to the leading slope unless the exponent "
                "is large; validation reports it.",
-               "The slides' '−log γ = O(1/B) for SGLD' does not follow from the theory (THEORY §8.4, C10)."),
-        source="THEORY.md §5.2, §6")
+               "The reported claim '−log γ = O(1/B) for SGLD' does not follow from the theory "
+               "(docs/theory.md §The paper's claims, §C10)."),
+        source="docs/theory.md §Predicted slopes, §The path parameter s")

@@ -1,6 +1,6 @@
 """The glossary: one SymPy symbol per concept, with its assumption, keyword name, LaTeX and meaning.
 
-Public keyword arguments are the glossary words of DESIGN §3 / STYLE §3.2 (``eta``, ``batch_size``,
+Public keyword arguments are the glossary words defined here (``eta``, ``batch_size``,
 ``sharpness``, ``temperature``, ``loss_unit``, ``barrier``, ``h_ae``, ``h_be``, ``s``, ...).
 Assumptions live on the symbols (``positive=True``); the numeric domain guard of
 :class:`theory.formula.Formula` is derived from them.
@@ -45,7 +45,7 @@ h_be = sp.Symbol("h_be", positive=True)               # |H_be|
 loss_unit = sp.Symbol("lambda", positive=True)
 barrier = sp.Symbol("Delta_L", positive=True)
 temperature = sp.Symbol("D", positive=True)
-s = sp.Symbol("s", real=True)                          # 0 <= s <= 1 is a regime, not a domain (STYLE §3.2)
+s = sp.Symbol("s", real=True)                          # 0 <= s <= 1 is a regime, not a domain
 det_ratio = sp.Symbol("det_ratio", positive=True)      # |det H_b| / det H_a
 h_star = sp.Symbol("h_star", positive=True)            # Mori: typical outlier Hessian eigenvalue
 loss_min = sp.Symbol("L_a", positive=True)             # Mori: L(θ*) at the minimum
@@ -79,7 +79,8 @@ GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("h_ae", h_ae, "H_{ae}", "H_ae", "curvature at the minimum a along the escape direction e"),
     _p("h_be", h_be, r"\lvert H_{be}\rvert", "|H_be|",
        "absolute curvature at the saddle b along the escape direction", sp.Abs(_H_be_real)),
-    _p("loss_unit", loss_unit, r"\lambda", "λ", "loss-unit constant λ in C = λ H / B (THEORY §2.3)"),
+    _p("loss_unit", loss_unit, r"\lambda", "λ",
+       "loss-unit constant λ in C = λ H / B (docs/theory.md §Hessian noise and the loss unit)"),
     _p("barrier", barrier, r"\Delta L", "ΔL", "barrier height L(b) − L(a)"),
     _p("temperature", temperature, "D", "D", "constant diffusion coefficient (white noise, SGLD)"),
     _p("s", s, "s", "s", "path parameter: fraction of the barrier climbed in the minimum-like region"),

@@ -10,7 +10,7 @@ A *rate sweep* varies one control (1/D, B, 1/η, 1/k, log k) at fixed everything
 4. for 1-D landscapes, fit the exact quadrature rates of the same SDE (``numerics.reference``): the
    difference between that slope and the law's is the law's known asymptotic error over this range;
 5. pass when |measured − predicted| ≤ z·s.e. + |asymptotic error| + discretisation bias, where the
-   bias is |predicted|·ηH_ae/2 (the (1 − ηh/2)⁻¹ temperature inflation of THEORY §6.7).
+   bias is |predicted|·ηH_ae/2 (the (1 − ηh/2)⁻¹ temperature inflation of docs/theory.md §Discretisation).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Escape-rate estimators: the censored exponential MLE with exact Poisson intervals, and exponentiality checks.
 
-Conventions (DESIGN.md §3, THEORY.md §2.2, C19, C20)
-----------------------------------------------------
+Conventions (docs/theory.md §Time and rates, §C19, §C20)
+--------------------------------------------------------
 A run is a sequence of iterations started in a basin. ``steps[i]`` is the iteration at which run ``i``
 left the basin (``escaped[i]`` True), diverged (``diverged[i]`` True) or was right-censored (neither,
 typically ``steps[i] == max_steps``). SDE time is ``t = step * eta``; rates are per unit SDE time, and
@@ -107,7 +107,7 @@ class RateEstimate:
 
     @property
     def rate_per_step(self) -> float:
-        """The rate per iteration, γ̂·eta (THEORY.md C20)."""
+        """The rate per iteration, γ̂·eta (docs/theory.md §C20)."""
         return self.rate * self.eta
 
     @property
@@ -203,11 +203,11 @@ def estimate_rate(
     exact one, ``[χ²_{α/2}(2n)/2, χ²_{1−α/2}(2n+2)/2] / exposure``. With iterations as time the same
     formula is the exact MLE of a geometric per-step hazard; reading it per unit SDE time assumes
     that hazard is small (rate·eta ≪ 1). The bias of log γ̂ is O(1/n_escaped) (about +1/(2n) without
-    censoring). Never estimate a rate from the mean of escaped runs only (THEORY.md C19).
+    censoring). Never estimate a rate from the mean of escaped runs only (docs/theory.md §C19).
 
     References
     ----------
-    .. [1] THEORY.md C19 (censoring-aware estimation), C20 (units); DESIGN.md §3.
+    .. [1] docs/theory.md §C19 (censoring-aware estimation), §C20 (units), §Time and rates.
     .. [2] F. Garwood, "Fiducial limits for the Poisson distribution", Biometrika 28 (1936) 437–442.
     """
     level = _check_level(confidence_level)
@@ -381,7 +381,7 @@ def check_exponentiality(
 
     References
     ----------
-    .. [1] THEORY.md C3 (KS test after a relaxation time) and C19 (log-survival is linear).
+    .. [1] docs/theory.md §C3 (KS test after a relaxation time) and §C19 (log-survival is linear).
     """
     fit = estimate_rate(steps, escaped, eta=eta, burn_in_steps=burn_in_steps, diverged=diverged)
     steps, escaped, diverged, eta, burn_in = _runs(steps, escaped, diverged, eta, burn_in_steps)

@@ -1,4 +1,5 @@
-"""Where sweep tasks run: local worker processes (default) or a Dask distributed cluster (DESIGN §6).
+"""Where sweep tasks run: local worker processes (default) or a Dask distributed cluster
+(README.md §Running on a Dask cluster).
 
 ``executor_for(scheduler, workers)`` is a context manager yielding what :func:`validation.sweep.run_sweep`
 takes as ``executor``: ``None`` for the default local processes, or a ``concurrent.futures.Executor`` of a

@@ -11,7 +11,7 @@ A config is a plain dict (hashed by ``validation.store``)::
 nearest to ``minimum`` (all index-1 saddles on its boundary), simulates, and estimates the rate with
 the censored exponential MLE (``validation.estimators``). The row carries the measurement with its
 CI, the basin geometry the prediction needs, and the raw exit steps for survival plots. Predictions
-are *not* made here: the measurement never sees the theory it is compared with (DESIGN §2).
+are *not* made here: the measurement never sees the theory it is compared with.
 """
 from __future__ import annotations
 

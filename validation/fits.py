@@ -1,12 +1,11 @@
 """Straight-line fits of −log γ, comparison with predicted slopes, ŝ, the C7 exponent check and rival laws.
 
-Every fitted y here is −log γ with γ per unit SDE time and the natural log (THEORY.md C20); its
+Every fitted y here is −log γ with γ per unit SDE time and the natural log (docs/theory.md §C20); its
 standard error is 1/√n_escaped (:func:`validation.estimators.neg_log_rate`). The exponent constant is
 
     κ = ΔL (s/H_ae + (1 − s)/|H_be|),   so that   −log γ = (2B/(ηλ)) κ + log-prefactor
 
-(THEORY.md §5.1, C7, C21; λ is the loss unit). Note THEORY.md §5.2 calls the slope against B/η
-"κ"; that slope is 2κ/λ in the convention used here.
+(docs/theory.md §The path parameter s, §C7, §C21; λ is the loss unit). The slope against B/η is 2κ/λ.
 """
 from __future__ import annotations
 
@@ -39,11 +38,12 @@ __all__ = [
 # A neglected slope term counts as small when below this fraction of the CI half-width: then adding it
 # to the prediction moves the z-score by less than ~1 (half a 95 % half-width is ≈ 1 standard error).
 NEGLECTED_FRACTION = 0.5
-# THEORY.md C7: each fit needs R² ≥ 0.95 over at least one decade of γ.
+# docs/theory.md §C7: each fit needs R² ≥ 0.95 over at least one decade of γ.
 MIN_R_SQUARED = 0.95
 MIN_DECADES = 1.0
 # ŝ is flagged ill-conditioned when |H_ae − |H_be|| is below this fraction of the larger curvature
-# (THEORY.md §5.2: s then hardly changes the exponent), or when its CI is wider than [0, 1].
+# (docs/theory.md §The path parameter s: s then hardly changes the exponent), or when its CI is wider than
+# [0, 1].
 ILL_CONDITIONED_RTOL = 0.1
 
 
@@ -327,7 +327,7 @@ def fit_neg_log_rate(x, rate, n_escaped, *, x_name: str) -> LineFit:
     return fit_line(x, y, y_stderr=y_stderr, x_name=x_name, y_name="-log rate")
 
 
-# x_name -> (fixed quantities needed, κ per unit slope); THEORY.md C7 with the loss unit λ.
+# x_name -> (fixed quantities needed, κ per unit slope); docs/theory.md §C7 with the loss unit λ.
 _KAPPA_AXES = {
     "batch_size": (("eta",), lambda eta, batch_size, lam: eta * lam / 2),             # slope·η·λ/2
     "1/eta": (("batch_size",), lambda eta, batch_size, lam: lam / (2 * batch_size)),  # slope·λ/(2B)
@@ -338,7 +338,7 @@ _KAPPA_AXES = {
 
 @dataclass(frozen=True)
 class KappaEstimate:
-    """An estimate of κ = ΔL(s/H_ae + (1 − s)/|H_be|) from one fitted slope (THEORY.md C7).
+    """An estimate of κ = ΔL(s/H_ae + (1 − s)/|H_be|) from one fitted slope (docs/theory.md §C7).
 
     Attributes
     ----------
@@ -376,7 +376,7 @@ def kappa_from_fit(fit: LineFit, *, eta: float | None = None, batch_size: float 
 
     References
     ----------
-    .. [1] THEORY.md C7 (three independent estimates of κ) and C20 (fit γ per SDE time).
+    .. [1] docs/theory.md §C7 (three independent estimates of κ) and §C20 (fit γ per SDE time).
     """
     if fit.x_name not in _KAPPA_AXES:
         raise ValueError(f"cannot turn a slope against {fit.x_name!r} into kappa; x_name must be one of "
@@ -395,12 +395,12 @@ def kappa_from_fit(fit: LineFit, *, eta: float | None = None, batch_size: float 
 
 @dataclass(frozen=True)
 class SEstimate:
-    """ŝ, the path parameter implied by a measured κ (THEORY.md §5.2).
+    """ŝ, the path parameter implied by a measured κ (docs/theory.md §The path parameter s).
 
     Attributes
     ----------
     s : float
-        ŝ = (κ/ΔL − 1/|H_be|)/(1/H_ae − 1/|H_be|). May fall outside [0, 1] (a finding, THEORY.md C8).
+        ŝ = (κ/ΔL − 1/|H_be|)/(1/H_ae − 1/|H_be|). May fall outside [0, 1] (a finding, docs/theory.md §C8).
     s_ci : tuple of float
         κ's interval mapped through the (linear) formula; (nan, nan) when no interval was given.
     ill_conditioned : bool
@@ -434,7 +434,7 @@ def s_hat_from_slope(kappa, barrier: float, h_ae: float, h_be: float, *, kappa_c
 
     References
     ----------
-    .. [1] THEORY.md §5.2 (estimator; ill-conditioned when H_ae ≈ |H_be|), C8.
+    .. [1] docs/theory.md §The path parameter s (estimator; ill-conditioned when H_ae ≈ |H_be|), §C8.
     """
     if isinstance(kappa, KappaEstimate):
         if kappa_ci is None:
@@ -470,7 +470,7 @@ def s_hat_from_slope(kappa, barrier: float, h_ae: float, h_be: float, *, kappa_c
 
 @dataclass(frozen=True)
 class ExponentComparison:
-    """Whether independent estimates of κ agree (THEORY.md C7).
+    """Whether independent estimates of κ agree (docs/theory.md §C7).
 
     Attributes
     ----------
@@ -505,7 +505,7 @@ class ExponentComparison:
 
 def compare_exponents(estimates: Sequence[KappaEstimate] | Mapping[str, KappaEstimate], *,
                       confidence_level: float = 0.95) -> ExponentComparison:
-    """Do the κ estimates from B, 1/η and 1/k sweeps agree within their confidence intervals? (THEORY.md C7)
+    """Do the κ estimates from B, 1/η and 1/k sweeps agree within their confidence intervals? (docs/theory.md §C7)
 
     Parameters
     ----------
@@ -564,11 +564,12 @@ def compare_laws(x, y, y_stderr, *, xie_slope: float | None = None, mori_slope: 
 
     Laws (y = −log γ, weights 1/σ² from ``y_stderr``):
 
-    - ``xie``: y = a + b·x (Arrhenius in B/η, THEORY.md §5–6.1); b fixed to ``xie_slope`` if given.
+    - ``xie``: y = a + b·x (Arrhenius in B/η, docs/theory.md §Batch size and learning rate); b fixed to
+      ``xie_slope`` if given.
     - ``mori``: y = a + ``mori_slope``·x, the slope set by the log-loss ratio (Mori et al.,
-      THEORY.md §9.1, C12); only when ``mori_slope`` is given.
-    - ``levy``: y = a + c·log x, a power law in B/η (α-stable noise, THEORY.md C13).
-    - ``white``: y = a, no dependence on B (white noise at fixed temperature, THEORY.md C10).
+      docs/theory.md §Mori power law, §C12); only when ``mori_slope`` is given.
+    - ``levy``: y = a + c·log x, a power law in B/η (α-stable noise, docs/theory.md §C13).
+    - ``white``: y = a, no dependence on B (white noise at fixed temperature, docs/theory.md §C10).
 
     Each law's Gaussian log-likelihood with the known variances, ℓ = −½Σ[(r/σ)² + log 2πσ²],
     gives AIC = 2k − 2ℓ and AICc = AIC + 2k(k+1)/(n−k−1) (nan when n ≤ k+1). A free-slope Xie law

@@ -1,20 +1,22 @@
 """Predicted escape rates for an experiment config, from the theory registry and the basin geometry.
 
-The noise model decides the law (DESIGN §3, THEORY §4–§5):
+The noise model decides the law (docs/theory.md §Noise models, §Escape laws):
 
-- ``white``: Eyring–Kramers (seed slides Eq. (6), |det H_b|) per path, D = temperature;
+- ``white``: Eyring–Kramers (Xie et al. 2021, Eq. (6), with |det H_b|) per path, D = temperature;
 - ``hessian_fixed``: C = λH_a/B everywhere, so along the escape path D = ηλH_ae/(2B) is constant and
   1-D Kramers applies (the SGD law at s = 1, where all prefactor conventions agree);
-- ``hessian_two_region``: the SGD law (Eq. (7) exponent) with the Itô prefactor 2π/H_ae of THEORY §5.3,
-  because discrete SGD evaluates its noise at the current iterate (Itô); s is the split fraction;
+- ``hessian_two_region``: the SGD law (Eq. (7) exponent) with the Itô prefactor 2π/H_ae (docs/theory.md
+  §Prefactor conventions), because discrete SGD evaluates its noise at the current iterate (Itô); s is the
+  split fraction;
 - ``minibatch`` (real minibatch SGD on a finite-sum loss): the same two-region law with the diffusion
   coefficients D_a, D_b measured from the exact minibatch gradient covariance along e at the minimum
-  and the saddle, instead of assumed ∝ H (the loss units λ_a, λ_b that C ≈ λH/B would need are reported).
+  and the saddle, instead of assumed ∝ H (the loss units λ_a, λ_b that C ≈ λH/B would need are reported;
+  docs/theory.md §Two-region law with measured noise).
 
 In d > 1 with SGD-type noise (``hessian_fixed``, ``hessian_two_region``) the dynamics is not reversible
 and Eq. (7)'s integral along a straight direction e is a heuristic; there the exponent is the
 Freidlin–Wentzell quasi-potential ΔΦ, computed by the geometric minimum action method
-(``numerics.quasipotential``), and the verdict uses it:
+(``numerics.quasipotential``; docs/theory.md §Quasi-potential), and the verdict uses it:
 
 - ``hessian_fixed`` (constant anisotropic D = ηλH_a/(2B)): the Eyring–Kramers prefactor generalised by
   Bouchet & Reygner (2016), μ/(2π)·√(det Q_a/|det Q_b|)·e^{−I_ℓ}, Q the Hessians of the quadratic
@@ -28,15 +30,16 @@ Freidlin–Wentzell quasi-potential ΔΦ, computed by the geometric minimum acti
 
 The paper's law (Eq. (7) with h_ae and h_be along the same e) is reported beside it (``paper_law_rate``).
 
-Rates add over escape paths (THEORY §6.3). Rates are per unit SDE time.
+Rates add over escape paths (docs/theory.md §Several escape paths). Rates are per unit SDE time.
 
 Each prediction carries the error it is allowed (``rel_error``), with the method that produced it:
 
 - asymptotic: for 1-D landscapes, |T_exact/T_law − 1| with T_exact the quadrature MFPT of the same SDE
-  to the next minimum (``numerics.reference.mfpt_1d``, THEORY §10.3–§10.4); otherwise the first-order
-  Laplace correction scale 1/exponent (heuristic, labelled as such);
+  to the next minimum (``numerics.reference.mfpt_1d``, docs/theory.md §Exact references, §Which escape time);
+  otherwise the first-order Laplace correction scale 1/exponent (heuristic, labelled as such;
+  docs/theory.md §Finite barrier);
 - discretisation: the effective temperature of discrete steps is inflated by (1 − ηh/2)^{-1}
-  (THEORY §6.7), which changes the Arrhenius factor by exp(exponent·ηH_ae/2) − 1.
+  (docs/theory.md §Discretisation), which changes the Arrhenius factor by exp(exponent·ηH_ae/2) − 1.
 """
 from __future__ import annotations
 
@@ -327,7 +330,8 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
                          f"{paper_rate:.4g} beside it")
     log_rates = np.array([p[1] for p in parts])
     top = log_rates.max()
-    log_total = float(top + np.log(np.sum(np.exp(log_rates - top))))     # rates add (THEORY §6.3)
+    # rates add (docs/theory.md §Several escape paths)
+    log_total = float(top + np.log(np.sum(np.exp(log_rates - top))))
     law = parts[0][0]
     exponent = float(min(p[2] for p in parts))
     flat = geometry.get("zero_modes", 0) or any(p.get("zero_modes", 0) for p in geometry["paths"])
@@ -354,7 +358,7 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
     if qp_records:       # the minimum action path's error on ΔΦ is a relative error on the rate
         rel += max(r["error"] for r in qp_records)
         method += f"; minimum action path error on ΔΦ ≤ {max(r['error'] for r in qp_records):.2g}"
-    method += f"; discretisation exp(exponent·ηH_ae/2) − 1 = {disc:.3g} (THEORY §6.7)"
+    method += f"; discretisation exp(exponent·ηH_ae/2) − 1 = {disc:.3g} (docs/theory.md §Discretisation)"
     return Prediction(rate=float(np.exp(log_total)), log_rate=log_total, law=law, exponent=exponent,
                       rel_error=float(rel), error_method=method, path_rates=tuple(float(np.exp(r)) for r in log_rates),
                       regime_warnings=tuple(m for p in parts for m in p[3]), notes=tuple(notes),

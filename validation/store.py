@@ -1,6 +1,6 @@
 """A results store: one Parquet file of tidy rows per task, keyed by the hash of the task's config.
 
-Layout of a results folder ``OUT`` (DESIGN.md §6)::
+Layout of a results folder ``OUT``::
 
     OUT/.lock                  held (fcntl.flock) by the one run writing into OUT
     OUT/store/<hash>.parquet   the rows of one task; its config is in the Parquet metadata

@@ -2,7 +2,7 @@
 
 A suite run writes ``OUT/result.json`` (this module's :class:`SuiteResult`) next to the task store
 ``OUT/store/``. The reports layer renders Markdown/HTML and figures from that file alone, so a report
-can be rebuilt without recomputing anything (DESIGN §2, §6).
+can be rebuilt without recomputing anything.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class Verdict:
     predicted: str
     tolerance: str
     passed: bool | None
-    check: str = ""                      # THEORY check id, e.g. "C7"
+    check: str = ""                      # check id of docs/theory.md §Checks, e.g. "C7"
     value: float | None = None
     stderr: float | None = None
     expected: float | None = None

@@ -1,7 +1,7 @@
 """Sweeps: run one task per config on an executor, storing each task's rows as soon as it finishes.
 
 A task is a picklable top-level function ``task_fn(config: dict, seed: int) -> list[dict]`` that runs
-one setting (≥ 1 s of work, many particles) and returns tidy rows (DESIGN.md §6). Its seed is
+one setting (≥ 1 s of work, many particles) and returns tidy rows. Its seed is
 :func:`task_seed` of its config hash, so results depend neither on the number of workers nor on the
 order in which tasks run. Rows come back to the calling process and are written there
 (:class:`~validation.store.Store`), so remote workers (a Dask ``Client.get_executor()``) need no access

@@ -1,6 +1,6 @@
-"""Exact references for escape times: 1-D quadrature and a 2-D generator solver (DESIGN §4).
+"""Exact references for escape times: 1-D quadrature and a 2-D generator solver.
 
-These are the numbers simulations and asymptotic formulas are checked against (THEORY.md §10.3–§10.5).
+These are the numbers simulations and asymptotic formulas are checked against (docs/theory.md §Exact references).
 """
 from numerics.reference.generator2d import (FRAMES, EigenFrame, MFPT2DResult, eigen_frame, generator_2d,
                                             generator_2d_eigen, mfpt_2d)

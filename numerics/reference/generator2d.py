@@ -1,14 +1,16 @@
 """2-D backward generator on a grid: mean first-passage time field and slowest decay rate.
 
-The SDE is the Itô equation dθ = −∇L(θ) dt + √(2D(θ)) dW (THEORY.md §2.2, read as Itô: the noise
-is evaluated at the current point, as in discrete SGD, §5.3), with D(θ) a 2×2 symmetric positive
+The SDE is the Itô equation dθ = −∇L(θ) dt + √(2D(θ)) dW (docs/theory.md §The SDE, read as Itô: the noise
+is evaluated at the current point, as in discrete SGD, docs/theory.md §Stochastic calculus conventions),
+with D(θ) a 2×2 symmetric positive
 definite matrix field. Its generator is
 
     𝒜f = −∇L·∇f + D:∇²f = −∇L·∇f + D_xx f_xx + 2 D_xy f_xy + D_yy f_yy.
 
-For the α-convention (THEORY.md §2.4) pass the Itô-equivalent gradient ∇L − α ∇·D instead of ∇L.
+For the α-convention (docs/theory.md §Stochastic calculus conventions) pass the Itô-equivalent gradient
+∇L − α ∇·D instead of ∇L.
 The mean first-passage time T to an absorbing set solves 𝒜T = −1 with T = 0 on the set
-(THEORY.md §10.3 in 2-D); the slowest decay rate is the smallest eigenvalue of −𝒜 on the
+(docs/theory.md §Exact references in 2-D); the slowest decay rate is the smallest eigenvalue of −𝒜 on the
 non-absorbed nodes (Dirichlet on the set), ≈ 1/T from a metastable minimum.
 
 Discretisation (node-centred finite differences, rows of the matrix sum to zero, so it is the

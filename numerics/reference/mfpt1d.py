@@ -1,8 +1,9 @@
-"""Exact 1-D mean first-passage time by quadrature, computed in log space (THEORY.md §10.3).
+"""Exact 1-D mean first-passage time by quadrature, computed in log space (docs/theory.md §Exact references).
 
-The SDE is the Itô equation dθ = μ(θ) dt + √(2D(θ)) dW with μ = −L' + α D' (THEORY.md §2.4):
+The SDE is the Itô equation dθ = μ(θ) dt + √(2D(θ)) dW with μ = −L' + α D'
+(docs/theory.md §Stochastic calculus conventions):
 α = 0 Itô, α = ½ Stratonovich, α = 1 Hänggi–Klimontovich. Its generator is 𝒜f = μ f' + D f''.
-The mean first-passage time T(θ) to an absorbing point c solves 𝒜T = −1 (THEORY.md §10.3).
+The mean first-passage time T(θ) to an absorbing point c solves 𝒜T = −1 (docs/theory.md §Exact references).
 
 Write 𝒜f = (1/m)(f'/s)' with the scale density s and the speed density m = 1/(D s):
 
@@ -11,7 +12,7 @@ Write 𝒜f = (1/m)(f'/s)' with the scale density s and the speed density m = 1/
 because ∫ μ/D = −Φ + α log D exactly (the α D'/D term integrates in closed form, so no D' is
 needed). Then, with a reflecting left end l,
 
-    T(x) = ∫_x^c s(y) M(y) dy,    M(y) = ∫_l^y m(z) dz           (THEORY.md §10.3),
+    T(x) = ∫_x^c s(y) M(y) dy,    M(y) = ∫_l^y m(z) dz           (docs/theory.md §Exact references),
 
 and with an absorbing left end (two-sided exit), the Green's function of 𝒜 on [l, c] gives
 
@@ -33,11 +34,12 @@ from scipy.integrate import cumulative_simpson
 
 __all__ = ["CONVENTIONS", "MFPT1DResult", "mfpt_1d"]
 
-#: α of the α-convention SDE (THEORY.md §2.4, §5.3): drift μ = −L' + α D'.
+#: α of the α-convention SDE (docs/theory.md §Stochastic calculus conventions, §Prefactor conventions):
+#: drift μ = −L' + α D'.
 CONVENTIONS: dict[str, float] = {"ito": 0.0, "stratonovich": 0.5, "hanggi-klimontovich": 1.0}
 
 # The default left cut-off is where the speed density m has fallen this many nats below its
-# maximum (THEORY.md §10.3: "choose a left cut-off where U − U(a) ≫ ε"): e^-50 ≈ 2e-22, far below
+# maximum (docs/theory.md §Exact references: "choose a left cut-off where U − U(a) ≫ ε"): e^-50 ≈ 2e-22, far below
 # double-precision relevance for T.
 CUTOFF_NATS = 50.0
 # Grid spacing h = RESOLUTION / √κ, κ the largest |g''| of the log-integrands where they matter
@@ -129,7 +131,7 @@ class _Problem:
             self.temperature = temperature
 
     def log_densities(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(log s, log m) on the grid ``x``, up to additive constants (THEORY.md §10.3)."""
+        """(log s, log m) on the grid ``x``, up to additive constants (docs/theory.md §Exact references)."""
         if self.constant:
             d = np.full_like(x, self.temperature)
             # constant D: Φ = (L − L(x0))/D exactly
@@ -139,7 +141,7 @@ class _Problem:
             if np.any(d <= 0):
                 bad = x[d <= 0][0]
                 raise ValueError(f"temperature must be positive; D({bad:.6g}) = {d[d <= 0][0]:.3g}")
-            # Φ = ∫ L'/D (THEORY.md §2.4), fourth-order cumulative Simpson
+            # Φ = ∫ L'/D (docs/theory.md §Stochastic calculus conventions), fourth-order cumulative Simpson
             phi = cumulative_simpson(_evaluate(self.grad, x, "grad") / d, x=x, initial=0.0)
         log_d = np.log(d)
         return phi - self.alpha * log_d, -phi + (self.alpha - 1.0) * log_d
@@ -262,14 +264,14 @@ def mfpt_1d(loss: Callable, grad: Callable, temperature, *, start: float, absorb
     start : float
         θ0, the starting point.
     absorbing : float
-        c > start, the absorbing point (the saddle for the "to saddle" time, THEORY.md §10.4).
+        c > start, the absorbing point (the saddle for the "to saddle" time, docs/theory.md §Which escape time).
     left : float, optional
         Left end l < start of the domain. Default: the nearest point, found by doubling outwards,
         where the speed density is ``CUTOFF_NATS`` below its maximum (a reflecting far cut-off).
     left_kind : {"reflecting", "absorbing"}
         Boundary condition at ``left``; ``"absorbing"`` gives the two-sided exit time from (l, c).
     convention : {"ito", "stratonovich", "hanggi-klimontovich"}
-        α = 0, ½, 1 in μ = −L' + αD' (THEORY.md §2.4). Irrelevant for constant D.
+        α = 0, ½, 1 in μ = −L' + αD' (docs/theory.md §Stochastic calculus conventions). Irrelevant for constant D.
     n_points : int, optional
         Fine-grid size. Default: chosen from the curvature of the log-integrands (``RESOLUTION``).
 
@@ -286,8 +288,9 @@ def mfpt_1d(loss: Callable, grad: Callable, temperature, *, start: float, absorb
 
     References
     ----------
-    .. [1] THEORY.md §10.3 (formula and recipe), §10.4 (to the saddle is half the Kramers time),
-       §5.3 (Laplace asymptotics for position-dependent D), tables T1–T4 of §10.5.
+    .. [1] docs/theory.md §Exact references (formula and recipe), §Which escape time (to the saddle is half
+       the Kramers time), §Prefactor conventions (Laplace asymptotics for position-dependent D), and tables
+       T1–T4 of §Reference tables.
     """
     for name, value in (("start", start), ("absorbing", absorbing)):
         if not np.isfinite(value):
@@ -340,7 +343,7 @@ def mfpt_1d(loss: Callable, grad: Callable, temperature, *, start: float, absorb
     log_error = abs(fine - log_t)
     escape_time = math.exp(log_t) if log_t < _LOG_FLOAT_MAX else math.inf
     rate = math.exp(-log_t) if -log_t > -745.0 else 0.0
-    method = (f"log-space quadrature (THEORY §10.3), log-linear cells, {left_kind} left end, "
+    method = (f"log-space quadrature (docs/theory.md §Exact references), log-linear cells, {left_kind} left end, "
               f"Richardson over h={x[1] - x[0]:.3g} and 2h")
     return MFPT1DResult(escape_time=escape_time, log_escape_time=log_t, rate=rate, log_rate=-log_t,
                         log_error=log_error, n_points=int(x.size), convention=convention,

@@ -1,8 +1,8 @@
 """Per-minimum analysis: all escape paths, barriers, h_ae, h_be, s, the √k identities and the JSON.
 
-References: the double well θ⁴/4 − θ²/2 (THEORY §5.2, T1), Styblinski–Tang closed forms (roots of
-4x³ − 32x + 5; inflection at ±√(8/3); THEORY §8.1), and H_k = kH, ΔL_k = ΔL under L_k(θ) = L(√k θ)
-(THEORY §6.5).
+References: the double well θ⁴/4 − θ²/2 (docs/theory.md §The path parameter s, table T1), Styblinski–Tang
+closed forms (roots of 4x³ − 32x + 5; inflection at ±√(8/3); docs/theory.md §Styblinski-Tang), and
+H_k = kH, ΔL_k = ΔL under L_k(θ) = L(√k θ) (docs/theory.md §Sharpness scaling).
 """
 import json
 
@@ -57,7 +57,7 @@ def test_styblinski_tang_2d_every_minimum_has_two_paths(signs):
         assert p.h_ae == pytest.approx(st1_curv(x), rel=1e-6)
         assert p.h_be == pytest.approx(-st1_curv(MID), rel=1e-6)
         assert p.s == pytest.approx(st_s(x), abs=1e-6)
-    # printed values, THEORY §8.1
+    # printed values, docs/theory.md §Styblinski-Tang
     printed = {39.361778: 0.4397, 25.225059: 0.4493}
     for p in res.paths:
         key = min(printed, key=lambda b: abs(b - p.barrier))

@@ -1,7 +1,7 @@
 """Critical points: minima, Newton refinement and eigenvector-following saddle searches.
 
 Reference values come from closed forms (roots of 4x³ − 32x + 5 by numpy.roots for Styblinski–Tang,
-THEORY §8.1), from the literature (Müller & Brown 1979) and from an independent root-find with
+docs/theory.md §Styblinski-Tang), from the literature (Müller & Brown 1979) and from an independent root-find with
 hand-written derivatives; never from the code under test.
 """
 import numpy as np
@@ -13,7 +13,7 @@ from numerics.critical import CriticalPointError, find_minima, find_minimum, low
 from numerics.saddles import min_mode_saddles
 
 # Styblinski–Tang per coordinate, L1(x) = ½(x⁴ − 16x² + 5x): critical points are the roots of
-# L1'(x) = ½(4x³ − 32x + 5); L1''(x) = 6x² − 16 (THEORY §8.1).
+# L1'(x) = ½(4x³ − 32x + 5); L1''(x) = 6x² − 16 (docs/theory.md §Styblinski-Tang).
 LO, MID, HI = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)
 
 
@@ -26,7 +26,7 @@ def st1_curv(x):
 
 
 def test_roots_match_theory_table():
-    # THEORY §8.1, printed to 6 decimals (θ, f) and 3 decimals (f'')
+    # docs/theory.md §Styblinski-Tang, printed to 6 decimals (θ, f) and 3 decimals (f'')
     np.testing.assert_allclose([LO, MID, HI], [-2.903534, 0.156731, 2.746803], atol=5e-7)
     np.testing.assert_allclose([st1(LO), st1(MID), st1(HI)], [-39.166166, 0.195612, -25.029447], atol=5e-7)
     np.testing.assert_allclose([st1_curv(LO), st1_curv(MID), st1_curv(HI)], [34.583, -15.853, 29.270], atol=5e-4)

@@ -133,7 +133,8 @@ CASES = {
                                                   max_steps=300, bridge=True)),
     "st10-full-matrix-radius": (ST10, M10, dict(eta=0.01, noise_matrix=0.07 * np.random.default_rng(0).standard_normal((10, 10)),
                                                 criterion="radius", radius=1.6, max_steps=300)),
-    # two-region noise (THEORY §5.2): S before the split plane at the inflection point, S2 after it
+    # two-region noise (docs/theory.md §hessian_two_region): S before the split plane at the inflection point,
+    # S2 after it
     "dw-two-region-bridge": (double_well(), [-1.0], dict(eta=0.05, noise_matrix=[[0.25]], noise_matrix_after=[[0.5]],
                                                          split_point=[-1 / np.sqrt(3)], split_normal=[1.0],
                                                          criterion="dividing_surface", point=[0.0], normal=[1.0],

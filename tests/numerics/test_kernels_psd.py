@@ -10,7 +10,8 @@ from numerics.names import build_landscape
 from numerics.reference import mfpt_1d
 from numerics.simulate import simulate_escape
 
-LO, NEXT = -2.903534, 2.746803          # ST global minimum and next minimum per coordinate (THEORY §8.1)
+# ST global minimum and next minimum per coordinate (docs/theory.md §Styblinski-Tang)
+LO, NEXT = -2.903534, 2.746803
 
 
 def _landscape(spec, k=1.0):
@@ -89,11 +90,13 @@ def test_divergence_is_never_an_escape():
 
 
 def test_mean_exit_time_matches_quadrature_mfpt():
-    """⟨steps⟩·η against the Itô MFPT to the next minimum with D(θ) = ηλ(|L''(θ)| + δ)/(2B) (THEORY §5.4, §10.3).
+    """⟨steps⟩·η against the Itô MFPT to the next minimum with D(θ) = ηλ(|L''(θ)| + δ)/(2B).
+
+    See docs/theory.md §Ill-posed Hessian noise and §Exact references.
 
     ε = ηλ/(2B) = 0.75 is held fixed while η → 0 (λ grows), so the SDE is fixed. The O(η) discretisation
-    bias of the mean is allowed as its THEORY §6.7 estimate, expm1(ΔΦ·ηH_ae/2)·T with ΔΦ = ∫L'/D, which is
-    0.5% at η = 1e-4 (a third of a standard error); runs at η = 4e-4 agree with T too.
+    bias of the mean is allowed as its estimate in docs/theory.md §Discretisation, expm1(ΔΦ·ηH_ae/2)·T with
+    ΔΦ = ∫L'/D, which is 0.5% at η = 1e-4 (a third of a standard error); runs at η = 4e-4 agree with T too.
     """
     land = build_landscape("styblinski-tang:dim=1")
     eps, delta, B, eta = 0.75, 10.0, 4, 1e-4

@@ -69,7 +69,8 @@ def test_hessian_vector_product_equals_hessian_times_vector():
 
 
 def test_styblinski_tang_critical_points_are_roots_of_the_cubic():
-    # THEORY §8.1: per coordinate, L' = ½(4x³ − 32x + 5); independent source: numpy.roots of that cubic
+    # docs/theory.md §Styblinski-Tang: per coordinate, L' = ½(4x³ − 32x + 5); independent source: numpy.roots
+    # of that cubic
     lo, mid, hi = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)
     np.testing.assert_allclose([lo, mid, hi], [-2.903534, 0.156731, 2.746803], atol=5e-7)
     land = build_landscape("styblinski-tang:dim=2")
@@ -82,7 +83,7 @@ def test_styblinski_tang_critical_points_are_roots_of_the_cubic():
 
 
 def test_default_double_well_is_the_quartic_of_table_T1():
-    # THEORY T1 uses U = θ⁴/4 − θ²/2 (H_a = 2, |H_b| = 1, ΔU = 1/4); the defaults must give exactly it
+    # docs/theory.md table T1 uses U = θ⁴/4 − θ²/2 (H_a = 2, |H_b| = 1, ΔU = 1/4); the defaults must give exactly it
     land = build_landscape("double-well")
     for x in np.linspace(-1.7, 1.7, 13):
         assert land.value([x]) == pytest.approx(x**4 / 4 - x**2 / 2, abs=1e-14)
@@ -105,7 +106,8 @@ def test_asymmetric_double_well_has_the_requested_barriers_and_curvatures():
 
 @pytest.mark.parametrize("k", [0.5, 2.0, 10.0])
 def test_sharpened_scales_hessian_by_k_and_keeps_loss_values(k):
-    # THEORY §6.5: L_k(θ) = L(√k θ) has H_k(θ*/√k) = k·H(θ*), and equal loss at corresponding points
+    # docs/theory.md §Sharpness scaling: L_k(θ) = L(√k θ) has H_k(θ*/√k) = k·H(θ*), and equal loss at
+    # corresponding points
     land = build_landscape("styblinski-tang:dim=2")
     sharp = sharpened(land, k)
     for m, mk in zip(land.minima + land.saddles, sharp.minima + sharp.saddles):

@@ -65,7 +65,7 @@ def test_closed_forms_match_the_landscape():
 def test_white_noise_covariance_is_2_D_eta():
     eta, D = 0.05, 0.3
     zeta, out = _increments(nz.WhiteNoise(2, D, eta), THETA, eta)
-    _assert_cov(zeta, 2 * D * eta * np.eye(2))          # THEORY §2.5
+    _assert_cov(zeta, 2 * D * eta * np.eye(2))          # docs/theory.md §White noise
     n = np.array([[0.6, 0.8]])
     assert np.allclose(out.along(n), 2 * D * eta)
 
@@ -74,7 +74,7 @@ def test_hessian_fixed_covariance_is_eta2_lambda_H_over_B():
     eta, lam, B = 0.05, 3.0, 4
     h_a = _hess(np.array([1.2, -0.15]))                 # positive definite
     zeta, out = _increments(nz.HessianFixedNoise(h_a, lam, B, eta), THETA, eta)
-    cov = eta**2 * lam * h_a / B                         # THEORY §2.3 / DESIGN §3
+    cov = eta**2 * lam * h_a / B                         # docs/theory.md §hessian_fixed
     _assert_cov(zeta, cov)
     n = np.array([[0.6, 0.8], [1.0, 0.0]])
     assert np.allclose(out.along(n)[0], np.einsum("sd,de,se->s", n, cov, n), rtol=1e-12)
@@ -109,7 +109,7 @@ def test_hessian_psd_covariance_uses_eigen_absolute_values_and_delta():
     eta, lam, B, delta = 0.05, 2.0, 2, 0.3
     zeta, out = _increments(nz.HessianPSDNoise(2, delta, lam, B, eta), THETA, eta)
     h = _hess(THETA)
-    cov = eta**2 * lam * (np.real(linalg.sqrtm(h @ h)) + delta * np.eye(2)) / B    # THEORY §5.4 item 2
+    cov = eta**2 * lam * (np.real(linalg.sqrtm(h @ h)) + delta * np.eye(2)) / B    # docs/theory.md §hessian_psd
     _assert_cov(zeta, cov)
     n = np.array([[0.6, 0.8]])
     assert np.allclose(out.along(n)[:1, 0], n[0] @ cov @ n[0], rtol=1e-10)
@@ -121,7 +121,7 @@ def test_loss_hessian_covariance_is_2L_H_plus_over_B():
     h = _hess(THETA)
     w, V = np.linalg.eigh(h)
     h_plus = (V * np.maximum(w, 0)) @ V.T                 # PSD projection: negative curvature clipped
-    cov = eta**2 * 2 * float(_loss(THETA)) * h_plus / B   # THEORY §2.3 item 3 (Mori)
+    cov = eta**2 * 2 * float(_loss(THETA)) * h_plus / B   # docs/theory.md §loss_hessian (Mori)
     _assert_cov(zeta, cov)
     # along the negative-curvature eigenvector there is no noise at all
     assert np.max(np.abs(zeta @ V[:, 0])) < 1e-12

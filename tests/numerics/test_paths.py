@@ -1,7 +1,7 @@
 """Minimum energy paths, the inflection split s, and the climbing string method.
 
-References: closed forms for the quartic double well θ⁴/4 − θ²/2 (THEORY §5.2: s = 4/9) and for
-Styblinski–Tang (inflection at ±√(8/3), THEORY §8.1); the saddle found by the single-ended search.
+References: closed forms for the quartic double well θ⁴/4 − θ²/2 (docs/theory.md §The path parameter s: s = 4/9) and for
+Styblinski–Tang (inflection at ±√(8/3), docs/theory.md §Styblinski-Tang); the saddle found by the single-ended search.
 """
 import numpy as np
 import pytest
@@ -36,7 +36,7 @@ def test_styblinski_tang_s_at_inflection(minimum, sign, printed):
     infl = -sign * np.sqrt(8.0 / 3.0)            # L1'' = 6x² − 16 = 0 between the minimum and the saddle
     closed = (st1(infl) - st1(minimum)) / (st1(MID) - st1(minimum))
     assert mep.s == pytest.approx(closed, abs=1e-8)
-    assert mep.s == pytest.approx(printed, abs=1e-3)              # THEORY §8.1
+    assert mep.s == pytest.approx(printed, abs=1e-3)              # docs/theory.md §Styblinski-Tang
     assert mep.escape_direction[0] == pytest.approx(sign)
 
 

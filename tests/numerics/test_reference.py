@@ -1,6 +1,6 @@
 """Exact references: 1-D log-space MFPT quadrature and the 2-D generator solver.
 
-Expected numbers come from THEORY.md §10.5 tables T1–T4 (printed to 3 decimals, hence atol 5e-4
+Expected numbers come from docs/theory.md §Reference tables tables T1–T4 (printed to 3 decimals, hence atol 5e-4
 on ratios), closed forms (Kramers' law, the flat-potential Dirichlet problem), an independent
 mpmath double quadrature, and exact reductions (a 2-D process whose x-coordinate is autonomous).
 """
@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from numerics.reference import mfpt_1d, mfpt_2d, generator_2d
 
-# Quartic double well of THEORY.md §10.5: minima ±1 (H_a = 2), saddle 0 (|H_b| = 1), ΔU = 1/4.
+# Quartic double well of docs/theory.md §Reference tables: minima ±1 (H_a = 2), saddle 0 (|H_b| = 1), ΔU = 1/4.
 H_A, H_B, BARRIER = 2.0, 1.0, 0.25
 
 
@@ -29,13 +29,13 @@ def grad(theta):
 
 
 def kramers_time(temperature):
-    """2π/√(H_a|H_b|) e^{ΔU/D} (THEORY.md §10.2, 1-D Kramers)."""
+    """2π/√(H_a|H_b|) e^{ΔU/D} (docs/theory.md §Kramers law in 1-D, 1-D Kramers)."""
     return 2 * math.pi / math.sqrt(H_A * H_B) * math.exp(BARRIER / temperature)
 
 
 # ---------------------------------------------------------------- 1-D: tables T1–T4
 
-# THEORY.md §10.5, table T1: ΔU/D -> (to saddle, to other minimum)
+# docs/theory.md §Reference tables, table T1: ΔU/D -> (to saddle, to other minimum)
 T1 = {2: (0.561, 1.250), 3: (0.569, 1.194), 5: (0.549, 1.107), 8: (0.528, 1.057),
       10: (0.522, 1.043), 15: (0.514, 1.027), 20: (0.510, 1.020)}
 TABLE_ATOL = 5e-4   # the tables print 3 decimals
@@ -44,7 +44,7 @@ TABLE_ATOL = 5e-4   # the tables print 3 decimals
 @pytest.mark.parametrize("barrier_over_d", sorted(T1))
 def test_t1_kramers_ratios_to_saddle_and_to_other_minimum(barrier_over_d):
     # "to saddle": start at a = −1, absorb at b = 0; "to other minimum": absorb at +1;
-    # reflecting far left cut-off in both (THEORY.md §10.3–§10.4).
+    # reflecting far left cut-off in both (docs/theory.md §Exact references, §Which escape time).
     d = BARRIER / barrier_over_d
     to_saddle = mfpt_1d(loss, grad, d, start=-1.0, absorbing=0.0)
     to_minimum = mfpt_1d(loss, grad, d, start=-1.0, absorbing=1.0)
@@ -55,7 +55,7 @@ def test_t1_kramers_ratios_to_saddle_and_to_other_minimum(barrier_over_d):
 
 
 def test_c2_saddle_time_is_half_the_kramers_time():
-    # THEORY.md §10.4 and C2: within 5% of ½ (to the saddle) and of 1 (beyond it) for ΔU/D ≥ 10
+    # docs/theory.md §Which escape time and §C2: within 5% of ½ (to the saddle) and of 1 (beyond it) for ΔU/D ≥ 10
     for barrier_over_d in (10, 20, 40):
         d = BARRIER / barrier_over_d
         assert mfpt_1d(loss, grad, d, start=-1.0, absorbing=0.0).escape_time / kramers_time(d) \
@@ -65,7 +65,7 @@ def test_c2_saddle_time_is_half_the_kramers_time():
 
 
 def test_t2_exact_mfpt_277():
-    # THEORY.md §10.5, table T2: ΔU/D = 4, exit at θ ≥ 1, exact MFPT 277.1 (Kramers 242.6)
+    # docs/theory.md §Reference tables, table T2: ΔU/D = 4, exit at θ ≥ 1, exact MFPT 277.1 (Kramers 242.6)
     res = mfpt_1d(loss, grad, BARRIER / 4, start=-1.0, absorbing=1.0)
     assert res.escape_time == pytest.approx(277.1, abs=0.05)
     assert kramers_time(BARRIER / 4) == pytest.approx(242.6, abs=0.05)
@@ -81,7 +81,7 @@ def _phi_integral_t3():
     return antiderivative(0.0) - antiderivative(-1.0)
 
 
-# THEORY.md §10.5, table T3: ΔΦ -> ratios (Itô, Stratonovich, Hänggi–Klimontovich).
+# docs/theory.md §Reference tables, table T3: ΔΦ -> ratios (Itô, Stratonovich, Hänggi–Klimontovich).
 # Identified here: D = ε e^{0.9θ} with ε = 0.05, 0.02, 0.01, 0.005, ΔΦ = ∫_{a}^{b} L'/D from the
 # minimum a = −1 to the saddle b = 0 (= 0.41201/ε), absorbing at the other minimum +1.
 T3 = {0.05: (8.2, (1.099, 1.084, 1.086)), 0.02: (20.6, (1.033, 1.028, 1.030)),
@@ -96,7 +96,7 @@ def test_t3_position_dependent_temperature_three_conventions(eps):
     for (convention, alpha), want in zip(ALPHAS.items(), ratios):
         res = mfpt_1d(loss, grad, lambda t: eps * np.exp(0.9 * t), start=-1.0, absorbing=1.0,
                       convention=convention)
-        # THEORY.md §5.3: 2π/√(H_a|H_b|) (D_b/D_a)^{1/2−α} e^{ΔΦ}, D_b/D_a = e^{0.9}
+        # docs/theory.md §Prefactor conventions: 2π/√(H_a|H_b|) (D_b/D_a)^{1/2−α} e^{ΔΦ}, D_b/D_a = e^{0.9}
         log_asymptotic = (math.log(2 * math.pi / math.sqrt(H_A * H_B)) + (0.5 - alpha) * 0.9
                           + _phi_integral_t3() / eps)
         ratio = math.exp(res.log_escape_time - log_asymptotic)
@@ -113,7 +113,7 @@ def test_c9_convention_intercepts_differ_by_half_minus_alpha_log_d_ratio():
     assert logs["ito"] - logs["stratonovich"] == pytest.approx(0.45, abs=0.05)
 
 
-# THEORY.md §10.5, table T4 (Mori-type D = εL, Itô): exponent log(L_b/L_a)/ε -> ratio.
+# docs/theory.md §Reference tables, table T4 (Mori-type D = εL, Itô): exponent log(L_b/L_a)/ε -> ratio.
 # Identified here: ε = 0.05, 0.03, 0.02, 0.01 (log 6/ε = 35.8, 59.7, 89.6, 179.2), absorbing at +1.
 T4 = {0.05: (35.8, 0.988), 0.03: (59.7, 0.993), 0.02: (89.6, 0.995), 0.01: (179.2, 0.998)}
 
@@ -134,7 +134,7 @@ def test_t4_mori_type_temperature(eps):
 # ---------------------------------------------------------------- 1-D: extremes and oracles
 
 def test_tiny_rates_stay_in_log_space_without_warnings():
-    # ΔU/D = 800: T ≈ e^{801.5} overflows a float; log T must follow Kramers (THEORY.md §10.2),
+    # ΔU/D = 800: T ≈ e^{801.5} overflows a float; log T must follow Kramers (docs/theory.md §Kramers law in 1-D),
     # whose relative correction is O(D) (T1 trend: 1.020 at ΔU/D = 20).
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -152,7 +152,7 @@ def test_tiny_rates_stay_in_log_space_without_warnings():
 
 def test_quadrature_matches_mpmath_double_integral():
     # independent: T = (1/D) ∫_{-1}^{0} e^{U(y)/D} ∫_{-3}^{y} e^{−U(z)/D} dz dy by mpmath
-    # Gauss–Legendre (THEORY.md §10.3, constant D); the cut at −3 costs e^{−160}.
+    # Gauss–Legendre (docs/theory.md §Exact references, constant D); the cut at −3 costs e^{−160}.
     mp.mp.dps = 15
     d = mp.mpf(1) / 10
 
@@ -168,7 +168,8 @@ def test_quadrature_matches_mpmath_double_integral():
 @pytest.mark.slow
 def test_position_dependent_quadrature_matches_mpmath():
     # independent: D = ε e^{0.9θ}, Stratonovich, with Φ from its closed-form antiderivative and the
-    # double integral ∫_{-1}^{1} s(y) ∫_{-2.5}^{y} m(z) dz dy by mpmath Gauss–Legendre (THEORY.md §10.3)
+    # double integral ∫_{-1}^{1} s(y) ∫_{-2.5}^{y} m(z) dz dy by mpmath Gauss–Legendre
+    # (docs/theory.md §Exact references)
     mp.mp.dps = 15
     k, eps, alpha = mp.mpf(9) / 10, mp.mpf(1) / 20, mp.mpf(1) / 2
 

@@ -1,4 +1,4 @@
-"""Per-sample and minibatch gradients and the exact noise covariance C (THEORY §2.1).
+"""Per-sample and minibatch gradients and the exact noise covariance C (docs/theory.md §SGD noise).
 
 Oracles: loops of autograd gradients of ``sample_loss``/``minibatch_loss`` (one sample or one
 replica at a time); the exact covariance over *all* minibatches, enumerated; and a Monte-Carlo
@@ -17,7 +17,7 @@ from numerics.mlp import initial_theta, mlp
 from numerics.samples import gradient_noise_covariance, minibatch_gradients, per_sample_gradients
 
 EXACT = 1e-12     # two exact computations of the same quantity: round-off only
-Z_TOL = 4.0       # statistical tolerance in standard errors (STYLE §3.8)
+Z_TOL = 4.0       # statistical tolerance in standard errors
 
 
 def _mlp_point(land, seed=0):

@@ -1,9 +1,9 @@
 """The escape simulator against closed forms, quadrature, exact identities and its own invariances.
 
-Checks C1, C3, C6, C11, C15 and C21 of THEORY §11; expected numbers come from closed forms
-(THEORY §6.7), the exact 1-D mean first-passage time by quadrature (THEORY §10.3; reproduces T2's
-277.1) and exact identities, never from the simulator. Statistical tolerances are Z_TOL standard
-errors computed in the test.
+Checks C1, C3, C6, C11, C15 and C21 of docs/theory.md §Checks; expected numbers come from closed forms
+(docs/theory.md §Discretisation), the exact 1-D mean first-passage time by quadrature (docs/theory.md
+§Exact references; reproduces table T2's 277.1) and exact identities, never from the simulator.
+Statistical tolerances are Z_TOL standard errors computed in the test.
 """
 import json
 import warnings
@@ -39,7 +39,10 @@ QUADRATIC = Landscape(name="quadratic", dim=1, loss=_quadratic, minima=(np.zeros
 
 
 def mfpt(U, D, x0, c, lo, n=400_001):
-    """Exact 1-D MFPT from x0 to c, reflecting far left: (1/D)∫_{x0}^c e^{U/D}∫_{lo}^y e^{−U/D} (THEORY §10.3)."""
+    """Exact 1-D MFPT from x0 to c, reflecting far left: (1/D)∫_{x0}^c e^{U/D}∫_{lo}^y e^{−U/D}.
+
+    See docs/theory.md §Exact references.
+    """
     y = np.linspace(lo, c, n)
     u = U(y) / D
     u = u - u.min()
@@ -60,7 +63,7 @@ def U_quartic(y):
 
 
 def test_quadrature_reproduces_table_T2():
-    assert abs(mfpt(U_quartic, 1 / 16, -1.0, 1.0, -3.0) - 277.1) < 0.1      # THEORY T2
+    assert abs(mfpt(U_quartic, 1 / 16, -1.0, 1.0, -3.0) - 277.1) < 0.1      # docs/theory.md table T2
 
 
 # ---------------------------------------------------------------------- bad input and guards
@@ -96,7 +99,7 @@ def test_C15_unstable_eta_is_refused_with_the_allowed_range():
     # H_a = 2: eta·λ_max = 2.0 is refused, and the message names eta and 2/λ_max = 1
     with pytest.raises(ValueError, match=r"eta = 1 is unstable.*eta·λ_max\(H_a\) = 2 >= 2; eta must be < 2/λ_max = 1"):
         simulate_escape(QUARTIC, [-1.0], **{**BASE, "eta": 1.0})
-    # after sharpening by k = 4 (THEORY §6.7: η < 2/(kλ_max)) the same eta = 0.3 is refused
+    # after sharpening by k = 4 (docs/theory.md §Discretisation: η < 2/(kλ_max)) the same eta = 0.3 is refused
     with pytest.raises(ValueError, match="eta·λ_max"):
         simulate_escape(sharpened(QUARTIC, 4.0), [-0.5], **{**BASE, "eta": 0.3})
 
@@ -114,7 +117,8 @@ def test_C21_styblinski_tang_with_unit_loss_unit_warns():
     with pytest.warns(NoEscapeExpectedWarning, match="raise max_steps or loss_unit"):
         r = simulate_escape(st, [-2.9], noise="hessian_fixed", criterion="dividing_surface", eta=0.005, n_runs=4,
                             max_steps=50, seed=0, batch_size=1, backend="numpy")
-    assert np.isclose(r.barrier, 39.361778, atol=1e-5) and np.isclose(r.h_ae, 34.583, atol=1e-3)   # THEORY §8.1
+    # docs/theory.md §Styblinski-Tang
+    assert np.isclose(r.barrier, 39.361778, atol=1e-5) and np.isclose(r.h_ae, 34.583, atol=1e-3)
 
 
 # ---------------------------------------------------------------------- streams: chunking and prefixes
@@ -165,7 +169,10 @@ def _two_well_geometry():
     ("hessian_psd", {"batch_size": 1, "loss_unit": 8.0, "delta": 0.4}, {"batch_size": 1, "loss_unit": 8.0, "delta": 0.1}),
 ])
 def test_C6_sharpness_identity_bit_for_bit(noise, kw_k, kw_1):
-    """Noise on L(√k θ) with step η is noise on L with step kη in φ = √k θ (THEORY §6.5); k = 4, √k = 2 exact."""
+    """Noise on L(√k θ) with step η is noise on L with step kη in φ = √k θ; k = 4, √k = 2 exact.
+
+    See docs/theory.md §Sharpness scaling.
+    """
     land, a, b, e = _two_well_geometry()
     eta, n_runs, max_steps = 0.005, 12, 300
     r_k = simulate_escape(sharpened(land, 4.0), a / 2, noise=noise, criterion="dividing_surface", eta=eta,
@@ -181,7 +188,7 @@ def test_C6_sharpness_identity_bit_for_bit(noise, kw_k, kw_1):
 
 # ---------------------------------------------------------------------- C1: stationary variance
 def test_C1_stationary_variance_of_hessian_fixed_noise():
-    """Var = ηλ/(B(2 − ηh)) for L = (h/2)θ² with per-step noise covariance η²λh/B (THEORY §6.7, C1).
+    """Var = ηλ/(B(2 − ηh)) for L = (h/2)θ² with per-step noise covariance η²λh/B (docs/theory.md §Discretisation, §C1).
 
     Independent particles run 60 steps from 0: the variance has relaxed by (1 − ηh)^120 = 2.5e-12, so
     the final states are i.i.d. stationary samples and the standard error needs no autocorrelation
@@ -202,7 +209,7 @@ def test_C1_stationary_variance_of_hessian_fixed_noise():
 
 
 def test_stationary_variance_of_white_noise():
-    """SGLD on (h/2)θ²: Var = D/(h(1 − ηh/2)) (STYLE §3.8 (4), THEORY §6.7)."""
+    """SGLD on (h/2)θ²: Var = D/(h(1 − ηh/2)) (docs/theory.md §Discretisation)."""
     h, eta, D, n = 2.0, 0.1, 0.3, 20_000
     with pytest.warns(NoEscapeExpectedWarning):
         r = simulate_escape(sharpened(QUADRATIC, h), [0.0], noise="white", criterion="radius", radius=50.0, eta=eta,
@@ -265,14 +272,14 @@ def _check_c3(r, tau):
 
 
 def test_C3_small_white_noise_mean_exit_time_matches_quadrature():
-    """ΔL/D = 2, η·H_a = 0.1 (THEORY §6.7), 1500 runs: SE ≈ 2.5%, tolerance 4 SE."""
+    """ΔL/D = 2, η·H_a = 0.1 (docs/theory.md §Discretisation), 1500 runs: SE ≈ 2.5%, tolerance 4 SE."""
     r, tau = _c3(1500, 1 / 8, 0.05, seed=3)
     _check_c3(r, tau)
 
 
 @pytest.mark.slow
 def test_C3_white_noise_T2():
-    """THEORY T2 / C3: ΔL/D = 4, exact MFPT 277.1; 14000 runs so that 4 SE ≤ 3.5%, η·H_a = 0.04.
+    """docs/theory.md table T2 / §C3: ΔL/D = 4, exact MFPT 277.1; 14000 runs so that 4 SE ≤ 3.5%, η·H_a = 0.04.
 
     Runs the compiled kernel when available (it follows the same stream contract and reproduces
     this numpy path bit for bit, see test_numba_backend_matches_numpy), else the numpy path.
@@ -288,7 +295,7 @@ def test_C3_white_noise_T2():
 def test_basin_criterion_is_the_hitting_time_of_the_ball_around_the_other_minimum():
     """The basin event is the first check inside the ball (radius ¼ of the distance to the saddle) around +1.
 
-    Expected: the exact MFPT from −1 to 0.75 (THEORY §10.3), plus half a check interval.
+    Expected: the exact MFPT from −1 to 0.75 (docs/theory.md §Exact references), plus half a check interval.
     """
     D, eta = 1 / 8, 0.05
     r = simulate_escape(QUARTIC, [-1.0], noise="white", criterion="basin", temperature=D, eta=eta, n_runs=600,
@@ -323,10 +330,12 @@ def test_default_two_region_split_is_the_inflection_point():
 
 # ---------------------------------------------------------------------- C11: criterion reversal
 def test_C11_radius_exit_reverses_the_sharpness_dependence():
-    """Quadratic, exit at |θ| = 1 (THEORY §6.6): SGD-type noise τ ∝ 1/k; white noise log τ grows with k.
+    """Quadratic, exit at |θ| = 1: SGD-type noise τ ∝ 1/k; white noise log τ grows with k.
+
+    See docs/theory.md §Criterion and sharpness.
 
     References: the OU MFPT by quadrature with the discrete-time temperature D/(1 − ηkh/2), which is
-    exact for the stationary law of the discrete chain on a quadratic (THEORY §6.7).
+    exact for the stationary law of the discrete chain on a quadratic (docs/theory.md §Discretisation).
     """
     eta, lam, D, n = 0.02, 25.0, 0.25, 700
     logs = {}
@@ -337,7 +346,8 @@ def test_C11_radius_exit_reverses_the_sharpness_dependence():
                             n_runs=n, max_steps=12_000, seed=5 + k, backend="numpy", **kw)
         assert r.n_escaped == n
         T = r.escape_time
-        d_sde = eta * lam * k / 2 if noise == "hessian_fixed" else D          # D = ηλH/(2B), DESIGN §3
+        # D = ηλH/(2B), docs/theory.md §hessian_fixed
+        d_sde = eta * lam * k / 2 if noise == "hessian_fixed" else D
         ref = mfpt_ball(d_sde / (1 - eta * k / 2), k, 1.0)
         assert abs(T.mean() - ref) <= Z_TOL * T.std() / np.sqrt(n), (noise, k, T.mean(), ref)
         logs[noise, k] = (np.log(T.mean()), T.std() / T.mean() / np.sqrt(n))

@@ -1,4 +1,4 @@
-"""Command-line errors: one line on stderr, exit code 2, no traceback (DESIGN §7)."""
+"""Command-line errors: one line on stderr, exit code 2, no traceback."""
 import subprocess
 import sys
 

@@ -1,8 +1,11 @@
-"""Independent reference for the tests: the exact 1-D mean first-passage time by quadrature (THEORY §10.3).
+"""Independent reference for the tests: the exact 1-D mean first-passage time by quadrature.
+
+See docs/theory.md §Exact references.
 
 T(a) = ∫_a^c dy /(D(y) p(y)) ∫_{left}^y p(z) dz with p = D^{α−1} exp(−Φ), Φ′ = U′/D (α-convention,
 reflecting at ``left``, absorbing at ``c``). Evaluated on a grid in log space with cumulative trapezoids,
-p normalised by its maximum before exponentiating (the recipe of THEORY §10.3). Uses numpy only; it
+p normalised by its maximum before exponentiating (the recipe of docs/theory.md §Exact references). Uses
+numpy only; it
 shares no code with ``theory``.
 """
 import numpy as np

@@ -1,4 +1,7 @@
-"""Consequences (THEORY §6) and alternative laws (§7, §9), checked by hand or by independent numerics."""
+"""Consequences and alternative laws, checked by hand or by independent numerics.
+
+See docs/theory.md §Consequences, §Optimizer exponents and §Alternative hypotheses.
+"""
 import numpy as np
 import pytest
 from scipy.integrate import quad
@@ -32,7 +35,8 @@ def test_two_valley_occupancy(reg):
 
 def test_flat_vs_sharp_ratios(reg):
     v = dict(eta=0.1, batch_size=10.0, loss_unit=1.0, barrier=0.25, s=0.5, h_ae_flat=1.0, h_ae_sharp=4.0)
-    expo = np.exp(2 * 10 * 0.25 * 0.5 / 0.1 * (1 / 1.0 - 1 / 4.0))       # THEORY §6.2, by hand
+    # docs/theory.md §Flat versus sharp minima, by hand
+    expo = np.exp(2 * 10 * 0.25 * 0.5 / 0.1 * (1 / 1.0 - 1 / 4.0))
     assert reg["flat_sharp_ratio_sgd_hanggi_klimontovich"](**v) == pytest.approx(expo, rel=1e-12)
     assert reg["flat_sharp_ratio_sgd_ito"](**v) == pytest.approx(4.0 * expo, rel=1e-12)
     assert reg["flat_sharp_ratio_sgld_1d"](h_ae_flat=1.0, h_ae_sharp=4.0) == pytest.approx(2.0)
@@ -44,7 +48,7 @@ def test_flat_vs_sharp_ratios(reg):
 
 @pytest.mark.parametrize("conv", ["ito", "stratonovich", "hanggi_klimontovich"])
 def test_sharpness_identity_numeric(reg, conv):
-    """τ_k(η, B) = τ_1(kη, B)/k with every curvature × k (THEORY §6.5)."""
+    """τ_k(η, B) = τ_1(kη, B)/k with every curvature × k (docs/theory.md §Sharpness scaling)."""
     f, k = reg[f"sgd_escape_time_{conv}"], 3.0
     lhs = f(**{**SGD, "h_ae": k * SGD["h_ae"], "h_be": k * SGD["h_be"]})
     rhs = f(**{**SGD, "eta": k * SGD["eta"]}) / k
@@ -78,7 +82,7 @@ def test_levy_escape_time_by_independent_tail_integral(reg):
 
 def test_levy_sgd_scaling(reg):
     a, sig, eta, B = 1.5, 0.01, 0.1, 10.0
-    eps = sig * (eta / B) ** (1 - 1 / a)                                            # THEORY §9.4
+    eps = sig * (eta / B) ** (1 - 1 / a)                                            # docs/theory.md §Levy escape
     got = reg["levy_sgd_escape_time"](tail_index=a, sample_noise_scale=sig, eta=eta, batch_size=B,
                                       width_left=1.0, width_right=2.0)
     assert got == pytest.approx(reg["levy_escape_time"](tail_index=a, noise_scale=eps, width_left=1.0,
@@ -91,7 +95,10 @@ def test_levy_regime_warning(reg):
 
 
 def test_mori_against_xie_for_small_barrier(reg):
-    """log τ_Mori − log τ_Xie(λ = 2L_a, H = h*) = (B/(ηh*))(log(1+x) − x) + ½log(1+x), x = ΔL/L_a → 0 (THEORY §9.1)."""
+    """log τ_Mori − log τ_Xie(λ = 2L_a, H = h*) = (B/(ηh*))(log(1+x) − x) + ½log(1+x), x = ΔL/L_a → 0.
+
+    See docs/theory.md §Mori power law.
+    """
     La, dL, eta, B = 10.0, 0.01, 0.01, 100.0
     x = dL / La
     v = dict(eta=eta, batch_size=B, h_star=1.0, h_ae=1.0, h_be=1.0, loss_min=La, loss_saddle=La + dL)
@@ -106,13 +113,14 @@ def test_optimizer_exponents(reg):
     assert reg["momentum_exponent"](**SGD, momentum=0.5) == pytest.approx(
         reg["sgd_exponent"](**{**SGD, "eta": SGD["eta"] / 0.5}), rel=1e-12)          # η_eff = η/(1−β)
     adam = 2 * np.sqrt(10.0) * 0.25 / (0.1 * np.sqrt(2.0)) * (0.3 / np.sqrt(2.0) + 0.7 / 1.0)
-    assert reg["adam_exponent"](**SGD) == pytest.approx(adam, rel=1e-12)              # THEORY §7.3 (with λ)
+    # docs/theory.md §Optimizer exponents (with λ)
+    assert reg["adam_exponent"](**SGD) == pytest.approx(adam, rel=1e-12)
     n2 = (1 + 1.0) ** 2 + 1.0**2
-    assert reg["pnm_exponent"](**SGD, pnm_beta0=1.0) == pytest.approx(E * np.sqrt(n2) / n2, rel=1e-12)  # §7.4
+    assert reg["pnm_exponent"](**SGD, pnm_beta0=1.0) == pytest.approx(E * np.sqrt(n2) / n2, rel=1e-12)  # PNM
 
 
 # -------------------------------------------------------------------------------------------------- T5
-# THEORY §5.4, table T5: ∫_{-1}^0 L′/(|L″|+δ) and the implied s
+# docs/theory.md §Ill-posed Hessian noise, table T5: ∫_{-1}^0 L′/(|L″|+δ) and the implied s
 T5 = [(1.0, 0.166, 0.67), (0.5, 0.260, -0.08), (0.2, 0.417, -1.33), (0.1, 0.553, -2.42), (0.01, 1.047, -6.4),
       (0.001, 1.557, -10.5)]
 

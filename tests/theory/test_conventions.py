@@ -1,6 +1,7 @@
 """Numeric checks of the derived laws against an independent quadrature of the exact 1-D MFPT.
 
-The quadrature (``mfpt_reference.exact_mfpt``, THEORY §10.3) reproduces THEORY tables T1, T3, T4;
+The quadrature (``mfpt_reference.exact_mfpt``, docs/theory.md §Exact references) reproduces the tables
+T1, T3, T4 of docs/theory.md §Reference tables;
 expected ratios are those tables' printed values, to their printed precision.
 """
 import numpy as np
@@ -22,7 +23,7 @@ def reg():
     return theory.formulas()
 
 
-# THEORY T1, row "to other minimum": ratio exact MFPT / Kramers
+# docs/theory.md table T1, row "to other minimum": ratio exact MFPT / Kramers
 @pytest.mark.parametrize("ratio_barrier,expected", [(5, 1.107), (10, 1.043), (20, 1.020)])
 def test_kramers_against_t1(reg, ratio_barrier, expected):
     D = 0.25 / ratio_barrier
@@ -31,7 +32,8 @@ def test_kramers_against_t1(reg, ratio_barrier, expected):
     assert exact / pred == pytest.approx(expected, abs=1.5e-3)
 
 
-# THEORY T3: D = ε e^{0.9θ}; ratio exact / asymptotic of THEORY §5.3, per convention
+# docs/theory.md table T3: D = ε e^{0.9θ}; ratio exact / asymptotic of docs/theory.md §Prefactor conventions,
+# per convention
 T3 = {41.2: (1.015, 1.013, 1.014), 82.4: (1.007, 1.006, 1.007)}
 
 
@@ -68,7 +70,7 @@ def test_sgd_law_against_two_region_quadrature(reg, conv, alpha):
 
 
 def test_discrete_sgd_is_ito_not_paper_prefactor(reg):
-    """The Itô law matches Itô quadrature; the paper's prefactor is off by |H_be|/H_ae (THEORY C9)."""
+    """The Itô law matches Itô quadrature; the paper's prefactor is off by |H_be|/H_ae (docs/theory.md §C9)."""
     t_c = -1 / np.sqrt(3)
     s = (t_c**4 / 4 - t_c**2 / 2 + 0.25) / 0.25
     v = dict(eta=1.0, batch_size=20.0, loss_unit=0.1, barrier=0.25, h_ae=2.0, h_be=1.0, s=s)
@@ -77,7 +79,7 @@ def test_discrete_sgd_is_ito_not_paper_prefactor(reg):
 
 
 def test_mori_against_t4(reg):
-    # THEORY T4: L = θ⁴/4 − θ²/2 + 0.3, D = εL (Itô); exponent (1/ε + 1/2)·log 6 = 35.8 → ratio 0.988
+    # docs/theory.md table T4: L = θ⁴/4 − θ²/2 + 0.3, D = εL (Itô); exponent (1/ε + 1/2)·log 6 = 35.8 → ratio 0.988
     inv_eps = 19.5
     loss = lambda x: x**4 / 4 - x**2 / 2 + 0.3
     exact = exact_mfpt(du, lambda x: loss(x) / inv_eps, start=-1.0, stop=1.0, left=-3.0)

@@ -21,7 +21,7 @@ def reg():
 
 
 def test_kramers_value_by_hand(reg):
-    # THEORY §4, 1-D: τ = 2π/√(H_a|H_b|)·e^{ΔL/D}; with H_a=2, |H_b|=1, ΔL/D=10
+    # docs/theory.md §Eyring-Kramers law, 1-D: τ = 2π/√(H_a|H_b|)·e^{ΔL/D}; with H_a=2, |H_b|=1, ΔL/D=10
     expected = 2 * np.pi / np.sqrt(2.0) * np.exp(10.0)
     assert reg["kramers_1d_escape_time"](**KRAMERS) == pytest.approx(expected, rel=1e-13)
     assert reg["kramers_1d_rate"](**KRAMERS) == pytest.approx(1 / expected, rel=1e-13)

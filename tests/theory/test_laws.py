@@ -1,6 +1,7 @@
-"""Symbolic checks of the derived laws against the slides' printed equations, typed here independently.
+"""Symbolic checks of the derived laws against the printed equations, typed here independently.
 
-Printed forms (seed slides): Eq. (6) τ = 2π/|H_be| · √(−det(H_b)/det(H_a)) · exp(ΔL/D);
+Printed forms (Xie et al. 2021, numbered as in docs/theory.md §Equation numbers):
+Eq. (6) τ = 2π/|H_be| · √(−det(H_b)/det(H_a)) · exp(ΔL/D);
 Eq. (7) τ = 2π/|H_be| · exp[(2BΔL/η)(s/H_ae + (1−s)/|H_be|)].
 """
 import pytest
@@ -51,7 +52,7 @@ def test_eq6_with_n1_is_1d_kramers(reg):
 def test_eq7_identical_to_derived_paper_convention(reg):
     printed = 2 * sp.pi / h_be * sp.exp(2 * B * dL / eta * (s / h_ae + (1 - s) / h_be))
     assert same(reg["sgd_escape_time_hanggi_klimontovich"].expr.subs(lam, 1), printed)
-    # ... and not under Itô: the prefactor differs (THEORY §5.3)
+    # ... and not under Itô: the prefactor differs (docs/theory.md §Prefactor conventions)
     assert not same(reg["sgd_escape_time_ito"].expr.subs(lam, 1), printed)
 
 
@@ -59,7 +60,8 @@ def test_eq7_identical_to_derived_paper_convention(reg):
 def test_s_equal_one_is_kramers_up_to_stated_prefactor(reg, conv, alpha):
     Da = eta * lam * h_ae / (2 * B)
     kramers = 2 * sp.pi / sp.sqrt(h_ae * h_be) * sp.exp(dL / Da)
-    stated = (h_be / h_ae) ** (sp.Rational(1, 2) - alpha)          # (D_b/D_a)^{1/2−α}, THEORY §5.3
+    # (D_b/D_a)^{1/2−α}, docs/theory.md §Prefactor conventions
+    stated = (h_be / h_ae) ** (sp.Rational(1, 2) - alpha)
     assert same(reg[f"sgd_escape_time_{conv}"].expr.subs(s, 1), kramers * stated)
 
 

@@ -21,7 +21,7 @@ def test_inverse_eta_slope_sde_and_iteration():
     assert sde.leading == pytest.approx(2 * 10.0 * 0.25 / 2.0 * BRACKET, rel=1e-13)  # 2BΔL/λ·(…)
     assert sde.neglected == 0.0
     assert it.leading == pytest.approx(sde.leading, rel=1e-13)
-    assert it.neglected == pytest.approx(0.1, rel=1e-13)          # d(−log η)/d(1/η) = η (THEORY C20)
+    assert it.neglected == pytest.approx(0.1, rel=1e-13)          # d(−log η)/d(1/η) = η (docs/theory.md §C20)
 
 
 def test_inverse_sharpness_slope_keeps_prefactor_term():
@@ -51,7 +51,7 @@ def test_slopes_match_finite_differences_of_the_law():
 def test_sgld_slopes():
     v = dict(h_ae=2.0, h_be=1.0, barrier=0.25, temperature=0.02)
     p = predicted_slope("kramers_1d_rate", wrt="log_sharpness", sharpness=4.0, **v)
-    assert (p.leading, p.neglected, p.y) == (1.0, 0.0, "log rate")   # γ ∝ k exactly (THEORY §6.5)
+    assert (p.leading, p.neglected, p.y) == (1.0, 0.0, "log rate")   # γ ∝ k exactly (docs/theory.md §Sharpness scaling)
     q = predicted_slope("kramers_1d_rate", wrt="1/temperature", **v)
     assert (q.leading, q.neglected) == (0.25, 0.0)                   # d(−log γ)/d(1/D) = ΔL
     e = predicted_slope("eyring_kramers_rate", wrt="log_sharpness", sharpness=4.0, h_be=1.0, det_ratio=0.3,
@@ -68,10 +68,11 @@ def test_sgd_log_sharpness_is_dominated_by_the_exponent():
 def test_alternative_law_slopes():
     m = predicted_slope("mori_1d_rate", wrt="B/eta", eta=0.1, batch_size=10, h_star=2.0, h_ae=2.0, h_be=1.0,
                         loss_min=0.05, loss_saddle=0.3)
-    assert m.leading == pytest.approx(np.log(6.0) / 2.0, rel=1e-13)            # log(L_b/L_a)/h* (THEORY §9.1)
+    # log(L_b/L_a)/h* (docs/theory.md §Mori power law)
+    assert m.leading == pytest.approx(np.log(6.0) / 2.0, rel=1e-13)
     lv = predicted_slope("levy_sgd_rate", wrt="log(B/eta)", eta=0.1, batch_size=10, tail_index=1.5,
                          sample_noise_scale=0.01, width_left=1.0, width_right=2.0)
-    assert lv.total == pytest.approx(0.5, rel=1e-12)                           # α − 1 (THEORY C13)
+    assert lv.total == pytest.approx(0.5, rel=1e-12)                           # α − 1 (docs/theory.md §C13)
 
 
 def test_vectorised_slopes():

@@ -1,4 +1,4 @@
-"""`flatminima check`: the DESIGN §7 JSON object, predictions against simulation, and bad input."""
+"""`flatminima check`: the ``check --json`` object, predictions against simulation, and bad input."""
 import json
 
 import numpy as np
@@ -32,7 +32,7 @@ def test_json_has_the_design_fields(double_well_json):
 def test_sgld_prediction_is_kramers_and_agrees(double_well_json):
     obj, _ = double_well_json
     (exp,) = obj["experiments"]
-    # 1-D Kramers (THEORY §4): γ = √(H_a|H_b|)/(2π)·e^{−ΔL/D} = √2/(2π)·e^{−4}
+    # 1-D Kramers (docs/theory.md §Eyring-Kramers law): γ = √(H_a|H_b|)/(2π)·e^{−ΔL/D} = √2/(2π)·e^{−4}
     assert exp["predicted_rate"] == pytest.approx(np.sqrt(2) / (2 * np.pi) * np.exp(-4.0), rel=1e-10)
     lo, hi = exp["rate_ci"]
     assert lo < exp["measured_rate"] < hi

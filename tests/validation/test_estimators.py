@@ -5,7 +5,7 @@ from scipy import stats
 
 from validation.estimators import RateEstimate, check_exponentiality, estimate_rate, neg_log_rate
 
-Z_TOL = 4.0   # statistical tolerance in standard errors (STYLE.md §3.8)
+Z_TOL = 4.0   # statistical tolerance in standard errors
 
 
 def _geometric_runs(rng, n_reps, n_runs, hazard, max_steps):

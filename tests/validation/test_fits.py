@@ -91,7 +91,7 @@ def test_compare_reports_standard_errors_and_the_neglected_term():
 
 
 def test_s_hat_inverts_the_forward_formula():
-    barrier, h_ae, h_be = 39.362, 34.583, 15.853          # Styblinski–Tang, THEORY.md §8.1 / C21
+    barrier, h_ae, h_be = 39.362, 34.583, 15.853          # Styblinski–Tang, docs/theory.md §Styblinski-Tang / §C21
     for s in (-0.5, 0.0, 0.4397, 1.0, 1.7):
         kappa = barrier * (s / h_ae + (1 - s) / h_be)
         est = s_hat_from_slope(kappa, barrier, h_ae, h_be, kappa_ci=(kappa * 0.99, kappa * 1.01))

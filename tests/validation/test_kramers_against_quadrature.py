@@ -1,6 +1,6 @@
 """Issue 3 at the validation level: the 1-D Kramers law (theory) against the exact quadrature MFPT (numerics).
 
-Table T1 (THEORY §10.5): on U = θ⁴/4 − θ²/2 with constant D, exact MFPT from −1 to the other minimum
+Table T1 (docs/theory.md §Reference tables): on U = θ⁴/4 − θ²/2 with constant D, exact MFPT from −1 to the other minimum
 +1 divided by the Kramers time 2π/√(H_a|H_b|)·e^{ΔU/D} is 1.043 at ΔU/D = 10 and 1.020 at ΔU/D = 20.
 Theory supplies the law, numerics the quadrature; neither sees the other.
 """

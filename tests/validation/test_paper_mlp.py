@@ -35,7 +35,8 @@ def test_fast_loss_matches_the_model():
 
 
 def test_sharpness_task_is_the_eta_task_bit_for_bit():
-    # THEORY §6.5 / C6: SGD on L(√k θ) with step η is SGD on L with step kη in φ = √k θ, same random numbers;
+    # docs/theory.md §Sharpness scaling / §C6: SGD on L(√k θ) with step η is SGD on L with step kη in φ = √k θ,
+    # same random numbers;
     # the loss-level exit is invariant, so exit steps agree exactly (k = 4: every scaling is a power of 2),
     # and the rates per unit SDE time obey γ_k(η) = k·γ_1(kη).
     base = {"spec": WINE, "threshold": 0.01, "batch_size": 4, "n_runs": 8, "max_steps": 400, "burn_in_steps": 0}

@@ -1,4 +1,6 @@
-"""Tests of the ``conventions`` suite (THEORY C1–C3, C6, C9–C12, C15): one tiny run, its structure and verdicts.
+"""Tests of the ``conventions`` suite (checks C1–C3, C6, C9–C12, C15 of docs/theory.md §Checks).
+
+One tiny run, its structure and verdicts.
 
 The suite's checks are exact (bit-for-bit identities, printed tables to their decimals) or SE-based with
 fixed seeds, so every verdict must pass at the tiny size; a wrong constant anywhere would flip one.
@@ -59,7 +61,7 @@ def test_statistical_verdicts_carry_their_standard_errors(tiny):
         if v.check in ("C1", "C3") and v.stderr is not None:
             assert v.stderr > 0 and "s.e." in v.measured and "s.e." in v.tolerance
     c3 = next(v for v in result.verdicts if v.check == "C3" and v.expected is not None)
-    assert abs(c3.expected - 277.1) < 0.1                              # THEORY T2, exact MFPT
+    assert abs(c3.expected - 277.1) < 0.1                              # docs/theory.md table T2, exact MFPT
     c10 = next(v for v in result.verdicts if v.check == "C10" and v.expected is not None)
     assert c10.expected == pytest.approx(1.0) and 0 < c10.stderr < 0.1
 

@@ -1,4 +1,4 @@
-"""The ``hypotheses`` suite (THEORY C12, C13): its references, and one tiny end-to-end run."""
+"""The ``hypotheses`` suite (docs/theory.md §C12, §C13): its references, and one tiny end-to-end run."""
 from __future__ import annotations
 
 import math

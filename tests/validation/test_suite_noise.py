@@ -1,10 +1,10 @@
-"""Tests of the ``noise`` suite (THEORY C17, C18): its statistics on cases with known answers, and one tiny run.
+"""Tests of the ``noise`` suite (docs/theory.md §C17, §C18): statistics on cases with known answers, one tiny run.
 
 Oracles: scipy's own Anderson–Darling table; closed-form tail indices (Gaussian α = 2, Cauchy α = 1,
 ``scipy.stats.levy_stable`` α = 1.5); the exact covariance of minibatch means with and without replacement
-(THEORY §2.1); and two finite sums where C is known in closed form at the minimum — least-squares linear
-regression with noise independent of x (B·C = σ²H, diagonal slope 1) and shifted quadratics (B·C = H Σ_c H,
-diagonal slope 2). Statistical tolerances are Z_TOL standard errors with fixed seeds.
+(docs/theory.md §SGD noise); and two finite sums where C is known in closed form at the minimum —
+least-squares linear regression with noise independent of x (B·C = σ²H, diagonal slope 1) and shifted
+quadratics (B·C = H Σ_c H, diagonal slope 2). Statistical tolerances are Z_TOL standard errors with fixed seeds.
 """
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_mmo_tail_index_recovers_known_alpha(alpha, sampler):
 
 def test_pooled_tail_index_sees_scale_mixture_as_heavy_tail():
     # Gaussian coordinates with scales over two decades: pooled raw values are a heavy-tailed scale mixture
-    # (THEORY §9.4, Xie's rebuttal); standardising each coordinate gives back α ≈ 2.
+    # (docs/theory.md §Levy escape, Xie's rebuttal); standardising each coordinate gives back α ≈ 2.
     rng = np.random.default_rng(14)
     scales = np.logspace(-1, 1, 400)
     xi = rng.standard_normal((500, 400)) * scales
@@ -88,7 +88,7 @@ def test_minibatch_noise_variance_is_exact_covariance(replacement):
     z = rng.exponential(size=(m, 1)) ** 2                 # skewed per-sample values
     z -= z.mean()
     xi = noise.minibatch_noise(z, B, n, rng=rng, replacement=replacement)[:, 0]
-    exact = float(np.mean(z**2)) / B * (1.0 if replacement else (m - B) / (m - 1))   # THEORY §2.1
+    exact = float(np.mean(z**2)) / B * (1.0 if replacement else (m - B) / (m - 1))   # docs/theory.md §SGD noise
     se = float(np.std(xi**2, ddof=1) / math.sqrt(n))
     assert abs(np.mean(xi**2) - exact) < Z_TOL * se
 
@@ -256,7 +256,8 @@ def test_tiny_suite_batch_correction_is_exact(tiny):
     rows = next(t for t in res.tables if t.name == "batch_invariance").rows
     assert [r[0] for r in rows] == list(noise.CONFIGS["tiny"].cov_batch_sizes)
     for r in rows:
-        assert r[3] == pytest.approx(r[1], rel=1e-9)       # (m−1)/(m−B)·B·C_without = B·C_with, THEORY §2.1
+        # (m−1)/(m−B)·B·C_without = B·C_with, docs/theory.md §SGD noise
+        assert r[3] == pytest.approx(r[1], rel=1e-9)
         assert abs(r[6]) < Z_TOL and abs(r[10]) < Z_TOL
     assert rows[-1][2] < rows[0][2]                        # uncorrected B·C_without shrinks with B
 

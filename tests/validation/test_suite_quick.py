@@ -32,7 +32,7 @@ def test_quick_suite_slopes_are_measured_with_error_bars(quick):
         assert np.isfinite(v.value) and v.stderr > 0
         # each slope is resolved: its standard error is well below the slope itself
         assert v.stderr < 0.1 * abs(v.value)
-    # the SGLD 1/D slope is the barrier ΔL = 1/4 of θ⁴/4 − θ²/2 (THEORY T1), independent of the code
+    # the SGLD 1/D slope is the barrier ΔL = 1/4 of θ⁴/4 − θ²/2 (docs/theory.md table T1), independent of the code
     sgld = next(v for v in slopes if v.check == "C10")
     assert sgld.expected == pytest.approx(0.25, rel=1e-9)
 

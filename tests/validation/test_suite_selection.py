@@ -40,7 +40,7 @@ def test_long_run_occupancy_matches_exact_quadrature_white_noise():
     log_occ, se = S.occupancy_ratio(row)
     assert sum(row["switches"]) > 500
     assert 0 < se < 0.1
-    # discretisation: effective temperature inflated by (1 − ηH/2)^-1 at each minimum (THEORY §6.7),
+    # discretisation: effective temperature inflated by (1 − ηH/2)^-1 at each minimum (docs/theory.md §Discretisation),
     # which shifts log τ by about ΔL/D·ηH/2; the difference between the two sides bounds the bias
     disc = 3.0 * S.ETA * (S.H_SHARP - S.H_FLAT) / 2.0
     assert abs(log_occ - math.log(t_f / t_s)) <= 1.96 * se + disc, (math.exp(log_occ), t_f / t_s, se)

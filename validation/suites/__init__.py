@@ -1,4 +1,4 @@
-"""Validation suites (DESIGN §6): each module exposes ``run(out, *, size, workers, executor, resume, progress)``
+"""Validation suites (README.md §Suites): each module exposes ``run(out, *, size, workers, executor, resume, progress)``
 returning a :class:`validation.suite.SuiteResult`, and ``SIZES`` (size name -> measured wall time).
 
 ``SUITES`` lists them; modules are imported on first use so that ``flatminima suites`` stays fast.
@@ -13,9 +13,10 @@ _MODULES = {
     "quick": ("validation.suites.quick",
               "CI-sized end-to-end pass: SGLD and SGD sweeps on a 1-D double well, fits and verdicts"),
     "paper": ("validation.suites.paper",
-              "the slides' Fig. 7-8 claims: Styblinski-Tang under SGD-type and white noise, sweeps over k, B, eta, D"),
+              "the paper's escape-rate claims: Styblinski-Tang under SGD-type and white noise, sweeps over k, B, "
+              "eta, D"),
     "noise": ("validation.suites.noise",
-              "the slides' Fig. 3-4 on a digits MLP: gradient-noise Gaussianity (C18) and C against H/B (C17)"),
+              "the paper's gradient-noise claims on a digits MLP: Gaussianity (C18) and C against H/B (C17)"),
     "selection": ("validation.suites.selection",
                   "minima selection tau_a / sum tau_v on a sharp/flat two-valley landscape, SGD-type vs white noise (C16)"),
     "conventions": ("validation.suites.conventions",

@@ -1,20 +1,23 @@
-"""The ``conventions`` suite: the exact and SE-based checks of THEORY §11 as one report.
+"""The ``conventions`` suite: the exact and SE-based checks of docs/theory.md §Checks as one report.
 
-One verdict per check, each against a closed form, an exact quadrature or a printed table of THEORY §10.5:
+One verdict per check, each against a closed form, an exact quadrature or a printed table of
+docs/theory.md §Reference tables (the § below are sections of docs/theory.md):
 
-- **C1** stationary variance ηλ/(B(2 − ηh)) of SGD-type noise on a quadratic (THEORY §6.7);
-- **C2** 1-D quadrature reproduces table T1; the MFPT to the saddle is ≈ ½ the Kramers time (§10.4);
+- **C1** stationary variance ηλ/(B(2 − ηh)) of SGD-type noise on a quadratic (§Discretisation);
+- **C2** 1-D quadrature reproduces table T1; the MFPT to the saddle is ≈ ½ the Kramers time
+  (§Which escape time);
 - **C3** Monte Carlo mean exit time against the exact MFPT 277.1 of T2 at ΔU/D = 4, and exponential
   escape times after relaxation (KS), on the compiled white-noise path;
-- **C6** the √k identities bit for bit with common random numbers (§6.5);
-- **C9** convention intercepts and table T3 (§5.3);
+- **C6** the √k identities bit for bit with common random numbers (§Sharpness scaling);
+- **C9** convention intercepts and table T3 (§Prefactor conventions);
 - **C10** full-batch GD + white noise: B does not enter; with D = ηc/(2B), −log γ is linear in B;
-- **C11** criterion reversal on a quadratic with a radius exit (§6.6);
-- **C12** table T4 (Mori-type D = εL, §9.1);
-- **C15** the stability guard (§6.7).
+- **C11** criterion reversal on a quadratic with a radius exit (§Criterion and sharpness);
+- **C12** table T4 (Mori-type D = εL, §Mori power law);
+- **C15** the stability guard (§Discretisation).
 
 Statistical tolerances are ``Z_TOL`` standard errors computed from the data, or the claimed tolerance of
-THEORY §11 when that is wider (the report says which one was used). All seeds are fixed constants below.
+docs/theory.md §Checks when that is wider (the report says which one was used). All seeds are fixed
+constants below.
 Monte Carlo runs execute in this process (the compiled kernel uses its own threads), so ``workers``,
 ``executor`` and ``resume`` are accepted for the common suite interface and otherwise unused.
 """
@@ -45,17 +48,18 @@ N = {"tiny": {"c1": 20_000, "c3": 1_500, "c10": 150, "c11": 200},
      "full": {"c1": 400_000, "c3": 56_000, "c10": 1_600, "c11": 2_800}}
 Z_TOL = 4.0                     # statistical tolerance in standard errors (fixed seeds; a pass is not tuned)
 SEEDS = {"c1": 3, "c3": 4, "c6": 7, "c10": 10, "c11": 5}
-TABLE_ATOL = 5e-4               # THEORY's tables print 3 decimals
+TABLE_ATOL = 5e-4               # the tables of docs/theory.md §Reference tables print 3 decimals
 
 CRITERIA = f"""Exact checks (C2, C6, C9, C12, C15) pass when the identity holds bit for bit, or the quadrature
-reproduces THEORY's printed table to its printed decimals (±{TABLE_ATOL:g}) and the stated tolerance.
+reproduces the printed table of docs/theory.md §Reference tables to its printed decimals (±{TABLE_ATOL:g})
+and the stated tolerance.
 Statistical checks (C1, C3, C10, C11) pass when the measured value lies within max(claimed tolerance,
 {Z_TOL:g} s.e.) of the reference; at the default size {Z_TOL:g} s.e. is below the claimed tolerance of C1
 and C3, so the claimed tolerance is what is tested there. Slopes (C10) pass within 1.96 s.e. of the
 predicted slope plus the law's asymptotic error over the sweep (exact quadrature slope minus Kramers slope)
-plus the discretisation bias |slope|·ηH_ae/2 (THEORY §6.7)."""
+plus the discretisation bias |slope|·ηH_ae/2 (docs/theory.md §Discretisation)."""
 
-# --------------------------------------------------------------------------- the 1-D double well (THEORY §10.5)
+# ------------------------------------------------------- the 1-D double well (docs/theory.md §Reference tables)
 H_A, H_B, BARRIER = 2.0, 1.0, 0.25
 
 
@@ -68,11 +72,11 @@ def _du(t):
 
 
 def _kramers_time(temperature: float) -> float:
-    """2π/√(H_a|H_b|) e^{ΔU/D} (THEORY §10.1)."""
+    """2π/√(H_a|H_b|) e^{ΔU/D} (docs/theory.md §Kramers law in 1-D)."""
     return 2 * math.pi / math.sqrt(H_A * H_B) * math.exp(BARRIER / temperature)
 
 
-# THEORY §10.5 tables, as printed
+# docs/theory.md §Reference tables, as printed
 T1 = {2: (0.561, 1.250), 3: (0.569, 1.194), 5: (0.549, 1.107), 8: (0.528, 1.057),
       10: (0.522, 1.043), 15: (0.514, 1.027), 20: (0.510, 1.020)}
 T2_EXACT, T2_KRAMERS = 277.1, 242.6
@@ -97,7 +101,7 @@ def _quiet(fn, *args, **kw):
 
 # --------------------------------------------------------------------------- C1
 def check_c1(n: int) -> tuple[Verdict, list]:
-    """Var = ηλ/(B(2 − ηh)) on L = (h/2)θ², noise covariance η²λh/B per step (THEORY §6.7).
+    """Var = ηλ/(B(2 − ηh)) on L = (h/2)θ², noise covariance η²λh/B per step (docs/theory.md §Discretisation).
 
     Independent particles run 60 steps from 0; the variance has relaxed by (1 − ηh)^120 = 2.5e-12, so the
     final states are i.i.d. stationary draws and SE(Var̂) needs no autocorrelation correction.
@@ -134,15 +138,16 @@ def check_c2() -> tuple[list[Verdict], Table]:
         rows.append([r_over_d, f"{s:.4f}", want_s, f"{m:.4f}", want_m])
     table = Table(name="t1", columns=["ΔU/D", "to saddle (here)", "to saddle (T1)", "to other minimum (here)",
                                       "to other minimum (T1)"], rows=rows,
-                  caption="THEORY §10.5 table T1: exact MFPT / Kramers time 2π/√(H_a|H_b|)·e^{ΔU/D} on "
+                  caption="docs/theory.md table T1: exact MFPT / Kramers time 2π/√(H_a|H_b|)·e^{ΔU/D} on "
                           "θ⁴/4 − θ²/2 from θ = −1, by log-space quadrature (numerics.reference.mfpt_1d, "
                           "reflecting far left; quadrature error < 1e-4 relative), next to the printed values.")
     v1 = Verdict(claim="1-D quadrature reproduces table T1 to 3 decimals", measured=f"worst |Δ| = {worst:.1e}",
-                 predicted="THEORY T1 (printed to 3 decimals)", tolerance=f"±{TABLE_ATOL:g}",
+                 predicted="docs/theory.md table T1 (printed to 3 decimals)", tolerance=f"±{TABLE_ATOL:g}",
                  passed=bool(worst <= TABLE_ATOL), check="C2", value=worst, expected=0.0)
     v2 = Verdict(claim="MFPT to the saddle ≈ ½ Kramers time, to the next minimum ≈ 1 Kramers time (ΔU/D ≥ 10)",
-                 measured=f"worst relative deviation {worst_half:.2%}", predicted="½ and 1 (THEORY §10.4)",
-                 tolerance="5%", passed=bool(worst_half <= 0.05), check="C2", value=worst_half, expected=0.0)
+                 measured=f"worst relative deviation {worst_half:.2%}",
+                 predicted="½ and 1 (docs/theory.md §Which escape time)", tolerance="5%",
+                 passed=bool(worst_half <= 0.05), check="C2", value=worst_half, expected=0.0)
     return [v1, v2], table
 
 
@@ -199,7 +204,8 @@ def check_c6() -> tuple[list[Verdict], list]:
         verdicts.append(Verdict(
             claim=f"√k identity, {noise} noise: L(√k θ) with step η ≡ L with step kη in φ = √k θ (k = 4)",
             measured=f"{'identical' if same else 'different'} exit steps and final states "
-                     f"({r_1.n_escaped}/{n_runs} escaped)", predicted="bit-for-bit equality (THEORY §6.5)",
+                     f"({r_1.n_escaped}/{n_runs} escaped)",
+            predicted="bit-for-bit equality (docs/theory.md §Sharpness scaling)",
             tolerance="exact", passed=ok, check="C6",
             details=f"two-well-2d, η = {eta}, seed {SEEDS['c6']} for both, backend {r_k.backend}/{r_1.backend}"))
         rows.append(["C6", f"{noise}: runs identical", "yes" if same else "no", "yes", "exact"])
@@ -233,21 +239,22 @@ def check_c9() -> tuple[list[Verdict], Table]:
         rows.append(row)
     table = Table(name="t3", columns=["ΔΦ (here)", "ΔΦ (T3)", "Itô", "Itô (T3)", "Stratonovich", "Strat. (T3)",
                                       "HK", "HK (T3)"], rows=rows,
-                  caption="THEORY §10.5 table T3: D = ε e^{0.9θ} (D_b/D_a = e^{0.9}), exact MFPT from −1 to +1 "
+                  caption="docs/theory.md table T3: D = ε e^{0.9θ} (D_b/D_a = e^{0.9}), exact MFPT from −1 to +1 "
                           "by quadrature under each α-convention, divided by 2π/√(H_a|H_b|)·(D_b/D_a)^{1/2−α}·e^{ΔΦ} "
-                          "(THEORY §5.3); ε = 0.05, 0.02, 0.01, 0.005. Printed values beside.")
+                          "(docs/theory.md §Prefactor conventions); ε = 0.05, 0.02, 0.01, 0.005. Printed values "
+                          "beside.")
     diffs = []
     for eps in (0.01, 0.005):                     # ΔΦ ≥ 40
         diffs.append(abs(logs[eps, "ito"] - logs[eps, "hanggi-klimontovich"] - 0.9))
         diffs.append(abs(logs[eps, "ito"] - logs[eps, "stratonovich"] - 0.45))
     v1 = Verdict(claim="Quadrature reproduces table T3 (all three conventions) within 0.05 nats",
                  measured=f"worst |log(ratio/T3)| = {worst_nats:.1e} nats; worst |Δratio| = {worst_abs:.1e}",
-                 predicted="THEORY T3", tolerance=f"0.05 nats and ±{TABLE_ATOL:g} (printed decimals)",
+                 predicted="docs/theory.md table T3", tolerance=f"0.05 nats and ±{TABLE_ATOL:g} (printed decimals)",
                  passed=bool(worst_nats < 0.05 and worst_abs <= TABLE_ATOL), check="C9", value=worst_nats, expected=0.0)
     v2 = Verdict(claim="Convention intercepts of log τ differ by (½ − α)·log(D_b/D_a) at ΔΦ ≥ 40",
                  measured=f"worst deviation {max(diffs):.3f} nats (Itô − HK vs 0.9, Itô − Strat. vs 0.45)",
-                 predicted="0.9 and 0.45 nats (THEORY §5.3)", tolerance="0.05 nats", passed=bool(max(diffs) < 0.05),
-                 check="C9", value=max(diffs), expected=0.0)
+                 predicted="0.9 and 0.45 nats (docs/theory.md §Prefactor conventions)", tolerance="0.05 nats",
+                 passed=bool(max(diffs) < 0.05), check="C9", value=max(diffs), expected=0.0)
     return [v1, v2], table
 
 
@@ -274,8 +281,8 @@ def check_c10(n: int) -> tuple[list[Verdict], Table]:
         refused = "batch_size applies only to SGD-type noise" in str(err)
     va = Verdict(claim="Full-batch GD + white noise at fixed D: γ does not depend on B",
                  measured="simulate_escape refuses batch_size for white noise" if refused else "batch_size accepted",
-                 predicted="B is not an input of the dynamics (THEORY §2.5, C10)", tolerance="exact", passed=refused,
-                 check="C10")
+                 predicted="B is not an input of the dynamics (docs/theory.md §White noise, §C10)", tolerance="exact",
+                 passed=refused, check="C10")
     # (b) D tied to B
     rows, y, se, y_exact = [], [], [], []
     for B in batches:
@@ -312,13 +319,17 @@ def check_c10(n: int) -> tuple[list[Verdict], Table]:
                                        "escaped", "runs"], rows=rows,
                   caption="C10: full-batch GD with white noise on θ⁴/4 − θ²/2, η = 0.01, c = 50 so ΔU/D = B. "
                           "Rates from the censored exponential MLE (validation.estimators.estimate_rate), s.e. of "
-                          "log γ̂ = 1/√n_escaped; exact values by quadrature of the same SDE (THEORY §10.3).")
+                          "log γ̂ = 1/√n_escaped; exact values by quadrature of the same SDE "
+                          "(docs/theory.md §Exact references).")
     return [va, vb], table
 
 
 # --------------------------------------------------------------------------- C11
 def check_c11(n: int) -> tuple[list[Verdict], list]:
-    """Quadratic, exit at |θ| = 1: SGD-type noise τ ∝ 1/k; white noise log τ grows with k (THEORY §6.6)."""
+    """Quadratic, exit at |θ| = 1: SGD-type noise τ ∝ 1/k; white noise log τ grows with k.
+
+    See docs/theory.md §Criterion and sharpness.
+    """
     eta, lam, D, radius = 0.02, 25.0, 0.25, 1.0
     logs, refs, rows, ok_points = {}, {}, [], True
     for noise, k, kw in (("hessian_fixed", 1, {"batch_size": 1, "loss_unit": lam}),
@@ -328,7 +339,8 @@ def check_c11(n: int) -> tuple[list[Verdict], list]:
                    eta=eta, n_runs=n, max_steps=12_000, seed=SEEDS["c11"] + k, **kw)
         T = r.escape_time[r.escaped]
         d_sde = eta * lam * k / 2 if noise == "hessian_fixed" else D          # D = ηλH/(2B)
-        d_eff = d_sde / (1 - eta * k / 2)                                    # discrete-chain temperature (§6.7)
+        # discrete-chain temperature (docs/theory.md §Discretisation)
+        d_eff = d_sde / (1 - eta * k / 2)
         ref = mfpt_1d(lambda t, k=k: 0.5 * k * t**2, lambda t, k=k: k * t, d_eff, start=1e-9, absorbing=radius,
                       left=0.0, left_kind="reflecting").escape_time   # reflecting at 0 = symmetric ball
         m, s = float(T.mean()), float(T.std() / math.sqrt(T.size))
@@ -370,11 +382,11 @@ def check_c12() -> tuple[Verdict, Table]:
         worst = max(worst, abs(ratio / want - 1))
         rows.append([f"{math.log(6.0) / eps:.1f}", expo, f"{ratio:.4f}", want])
     table = Table(name="t4", columns=["exponent (here)", "exponent (T4)", "ratio (here)", "ratio (T4)"], rows=rows,
-                  caption="THEORY §10.5 table T4: Mori-type D = εL on θ⁴/4 − θ²/2 + 0.3, Itô; exact MFPT from −1 "
+                  caption="docs/theory.md table T4: Mori-type D = εL on θ⁴/4 − θ²/2 + 0.3, Itô; exact MFPT from −1 "
                           "to +1 by quadrature divided by (2π/√2)(L_b/L_a)^{1/ε+1/2}; ε = 0.05, 0.03, 0.02, 0.01.")
     v = Verdict(claim="Quadrature with D = εL reproduces table T4 within 1.5%", measured=f"worst relative Δ {worst:.1e}",
-                predicted="THEORY T4", tolerance="1.5%", passed=bool(worst <= 0.015), check="C12", value=worst,
-                expected=0.0)
+                predicted="docs/theory.md table T4", tolerance="1.5%", passed=bool(worst <= 0.015), check="C12",
+                value=worst, expected=0.0)
     return v, table
 
 
@@ -396,7 +408,8 @@ def check_c15() -> tuple[list[Verdict], list]:
     v1 = Verdict(claim="The guard refuses η·λ_max(H_a) ≥ 2 (after k-scaling)",
                  measured=f"η·λ_max = 2 (k = 1): {'refused' if refused[0] else 'accepted'}; "
                           f"η = 0.3 at k = 4 (η·λ_max = 2.4): {'refused' if refused[1] else 'accepted'}",
-                 predicted="refused (THEORY §6.7)", tolerance="exact", passed=all(refused), check="C15")
+                 predicted="refused (docs/theory.md §Discretisation)", tolerance="exact", passed=all(refused),
+                 check="C15")
     v2 = Verdict(claim="Runs with η·λ_max > 0.2 are labelled discretization-dominated",
                  measured=f"η·λ_max = {ok.eta_lambda_max:.2g}: flag {ok.discretization_dominated}; "
                           f"{bad.eta_lambda_max:.2g}: flag {bad.discretization_dominated}",
@@ -459,11 +472,13 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     result.tables.insert(0, Table(
         name="measurements", columns=["check", "quantity", "measured", "reference", "relative deviation"], rows=summary,
         caption="Monte Carlo measurements and exact identities. Means ± one standard error (s.e. = sample "
-                "standard deviation/√n); references are closed forms (THEORY §6.7) or exact quadrature "
-                "(numerics.reference.mfpt_1d, THEORY §10.3), and T2's printed values where they exist."))
+                "standard deviation/√n); references are closed forms (docs/theory.md §Discretisation) or exact "
+                "quadrature (numerics.reference.mfpt_1d, docs/theory.md §Exact references), and the printed values "
+                "of docs/theory.md table T2 where they exist."))
     result.sections.append({"title": "Set-up", "text": (
         "Double well L = θ⁴/4 − θ²/2 (ΔL = 1/4, H_a = 2, |H_b| = 1), started at θ = −1. Quadrature: "
-        "`numerics.reference.mfpt_1d` in log space (THEORY §10.3), reflecting far left. Monte Carlo: "
+        "`numerics.reference.mfpt_1d` in log space (docs/theory.md §Exact references), reflecting far left. "
+        "Monte Carlo: "
         "`numerics.simulate.simulate_escape` (compiled kernel for white noise on `double-well`); exit through "
         "θ = +1 with the Brownian-bridge correction unless a radius exit is stated. Time is SDE time t = step·η. "
         f"Seeds: {SEEDS}.")})

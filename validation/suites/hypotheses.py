@@ -1,7 +1,8 @@
-"""The ``hypotheses`` suite: experiments that separate Xie from Mori and from Lévy (THEORY C12, C13, issue 5).
+"""The ``hypotheses`` suite: experiments that separate Xie from Mori and from Lévy (docs/theory.md §C12,
+§C13, issue 5).
 
-**C12 — Mori against Xie (THEORY §9.1).** L(θ) = L* + hθ²/2 in 1-D, exit at the loss level L* + ΔL
-(``radius`` criterion, |θ| ≥ √(2ΔL/h), two-sided). The Hessian is the constant h, so Mori's
+**C12 — Mori against Xie (docs/theory.md §Mori power law).** L(θ) = L* + hθ²/2 in 1-D, exit at the loss
+level L* + ΔL (``radius`` criterion, |θ| ≥ √(2ΔL/h), two-sided). The Hessian is the constant h, so Mori's
 ``loss_hessian`` noise C = 2L(θ)H₊/B is *exactly* Mori's model with h* = h: D(θ) = ε·L(θ), ε = ηh/B
 (Itô, D = ηC/2). Xie's C = λH/B (``hessian_fixed``) gives the constant D = ηλh/(2B). L* is varied by a
 constant offset of the loss at fixed ΔL and h: gradients are unchanged, only the Mori noise changes.
@@ -9,20 +10,21 @@ Predictions: Mori −log γ shifts by (B/(ηh))·log(L_s/L*) with L_s = L* + ΔL
 exact Itô quadrature ``numerics.reference.mfpt_1d`` with D = εL(θ), two absorbing ends ±r, gives the
 full value); Xie: no shift. The level-set exit (no saddle) is used because ``loss_hessian`` clips H to
 H₊: across the negative-curvature part of a barrier it has no noise at all, so a 1-D saddle crossing is
-ill-posed for it (THEORY §5.4).
+ill-posed for it (docs/theory.md §Ill-posed Hessian noise).
 
-**C13 — Lévy against Gaussian (THEORY §9.4).** The double well with its left well of width w = 1
-(``double-well:barrier_left=ΔL,h_left=8ΔL,h_saddle=4ΔL``: scaling both curvatures with the barrier keeps
-the width fixed). Exit: ``radius`` w around the minimum, i.e. leaving the interval (θ* − w, θ* + w),
+**C13 — Lévy against Gaussian (docs/theory.md §Levy escape).** The double well with its left well of width
+w = 1 (``double-well:barrier_left=ΔL,h_left=8ΔL,h_saddle=4ΔL``: scaling both curvatures with the barrier
+keeps the width fixed). Exit: ``radius`` w around the minimum, i.e. leaving the interval (θ* − w, θ* + w),
 whose right end is the saddle — the domain of Imkeller & Pavlyukevich's law E τ = α/(ε^α(b₋^{−α} + b₊^{−α}))
-with b₋ = b₊ = w (THEORY §9.4 asks for exit from an interval around the minimum; a Lévy exit is one
-jump, so the dividing plane alone would miss exits by jumps to the left). Minibatch α-stable noise of
-scale σ has per-step noise ησB^{1/α−1}S, i.e. ``levy`` temperature D = σ^α(η/B)^{α−1}; its Lévy measure
-per unit D is c_α|y|^{−1−α}, c_α = Γ(1+α)sin(πα/2)/π, so Imkeller's ε^α = c_α·D. Predictions: log τ
-against log(B/η) has slope α − 1; doubling the barrier at fixed width leaves τ unchanged (< 20%),
-while white noise changes τ by ≈ e^{Δ(ΔL)/D} (exact: quadrature). Gaussian runs use the dividing plane
-through the saddle (the right end of the same interval; the left end lies 9ΔL above the minimum, so a
-diffusion does not reach it), which runs the compiled kernel.
+with b₋ = b₊ = w (the law of docs/theory.md §Levy escape is for the exit from an interval around the
+minimum; a Lévy exit is one jump, so the dividing plane alone would miss exits by jumps to the left).
+Minibatch α-stable noise of scale σ has per-step noise ησB^{1/α−1}S, i.e. ``levy`` temperature
+D = σ^α(η/B)^{α−1}; its Lévy measure per unit D is c_α|y|^{−1−α}, c_α = Γ(1+α)sin(πα/2)/π, so
+Imkeller's ε^α = c_α·D. Predictions: log τ against log(B/η) has slope α − 1; doubling the barrier at
+fixed width leaves τ unchanged (< 20%), while white noise changes τ by ≈ e^{Δ(ΔL)/D} (exact:
+quadrature). Gaussian runs use the dividing plane through the saddle (the right end of the same
+interval; the left end lies 9ΔL above the minimum, so a diffusion does not reach it), which runs the
+compiled kernel.
 
 **Law comparison.** ``validation.fits.compare_laws`` fits the Xie, Mori, Lévy and white-noise laws to
 each sweep's (x, −log γ̂, s.e.) and ranks them by AIC.
@@ -74,7 +76,8 @@ CRITERIA = f"""C12 Mori shift: the weighted slope of −log γ̂ against x = log
 1.96 s.e. + |exact slope − law slope| (quadrature against the leading term) + discretisation |slope|·ηh/2
 of B/(ηh). C12 Xie: the slope under C = λH/B lies within 1.96 s.e. of 0. Points: each log γ̂ lies within
 1.96/√n_escaped + exponent·ηh/2 of the exact Itô quadrature log rate of the same SDE.
-C13 slope: the weighted slope of log τ̂ = −log γ̂ against log(B/η) lies in α − 1 ± 0.1 = 0.5 ± 0.1 (THEORY C13).
+C13 slope: the weighted slope of log τ̂ = −log γ̂ against log(B/η) lies in α − 1 ± 0.1 = 0.5 ± 0.1
+(docs/theory.md §C13).
 C13 depth: τ̂(2ΔL)/τ̂(ΔL) at fixed width lies in (1/1.2, 1.2) under Lévy noise; under white noise the
 measured log-ratio lies within 1.96 s.e. + the discretisation bias of the exact quadrature log-ratio, and
 exceeds log 1.2. Law ranks: compare_laws puts the hypothesis that generated the data first by AIC
@@ -320,7 +323,8 @@ def _analyse_c12(result: SuiteResult, plan: dict, rows: dict) -> None:
             claim=f"{noise}: each measured rate matches the exact Itô quadrature of the same SDE", check="C12",
             measured=f"{sum(ok)} of {len(ok)} points agree", predicted="mfpt_1d, D(θ) = " +
             ("(ηh/B)·L(θ)" if noise == "loss_hessian" else "ηλh/(2B)") + ", absorbing at ±√(2ΔL/h)",
-            tolerance="|−log γ̂ − (−log γ_exact)| ≤ 1.96/√n_escaped + exponent·ηh/2 (discretisation, THEORY §6.7)",
+            tolerance=("|−log γ̂ − (−log γ_exact)| ≤ 1.96/√n_escaped + exponent·ηh/2 "
+                       "(discretisation, docs/theory.md §Discretisation)"),
             passed=all(ok)))
         result.figures.append(_fit_figure(
             key, f"C12, {noise}: −log γ against log(L_s/L*)", x, y, se, fit, law_slope, exact,
@@ -359,7 +363,7 @@ def _analyse_c13(result: SuiteResult, plan: dict, rows: dict) -> None:
         claim="Lévy (α = 1.5 minibatch noise): log τ is linear in log(B/η) with slope α − 1", check="C13",
         measured=f"slope {fmt_pm(fit.slope, ci=fit.slope_ci(0.95), digits=4)}, n = {fit.n}, "
                  f"reduced χ² = {fit.reduced_chi2:.2f}",
-        predicted=f"{target:g} (Imkeller–Pavlyukevich, D = σ^α(η/B)^(α−1))", tolerance="±0.1 (THEORY C13)",
+        predicted=f"{target:g} (Imkeller–Pavlyukevich, D = σ^α(η/B)^(α−1))", tolerance="±0.1 (docs/theory.md §C13)",
         passed=bool(abs(fit.slope - target) <= 0.1), value=float(fit.slope), stderr=float(fit.slope_stderr),
         expected=target))
     result.figures.append(_fit_figure(

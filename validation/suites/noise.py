@@ -1,6 +1,8 @@
-"""The ``noise`` suite: is SGD's gradient noise Gaussian, and is its covariance H/B? (THEORY C17, C18).
+"""The ``noise`` suite: is SGD's gradient noise Gaussian, and is its covariance H/B? (docs/theory.md §C17, §C18).
 
-The slides' Fig. 3–4 on a small tanh MLP trained on scikit-learn's ``digits`` (THEORY §8.3 protocol):
+The paper's two claims about the gradient noise (Gaussian across minibatch draws; C ≈ H/B near a minimum)
+on a small tanh MLP trained on scikit-learn's ``digits``, with the protocol of docs/theory.md
+§Gradient-noise measurements:
 
 1. **Minimum.** The MLP loss L(θ) = (1/m) Σ_j ℓ_j(θ) with weight decay (``numerics.mlp``) is minimised:
    L-BFGS with the hand-written full-batch gradient as a warm start, then ``numerics.critical.find_minimum``
@@ -27,8 +29,9 @@ each trained minimum; with ``resume=True`` a cached minimum of the same model sp
 
 References
 ----------
-THEORY.md §2.1 (C with and without replacement), §2.3 (C ≈ H/B and its caveats), §8.3 (protocol),
-§9.4 (Şimşekli's tail index and the MMO estimator), checks C17, C18.
+docs/theory.md §SGD noise (C with and without replacement), §Hessian noise and the loss unit (C ≈ H/B and
+its caveats), §Gradient-noise measurements (protocol; Şimşekli's tail index and the MMO estimator), checks
+C17, C18.
 """
 from __future__ import annotations
 
@@ -61,7 +64,7 @@ SUITE = "noise"
 # Fixed entropy of every random choice of the suite (directions, minibatch draws, bootstrap); the training
 # seeds of the MLP are listed per size.
 SEED = 20210503
-# THEORY C18: Anderson–Darling normality at the 1% level.
+# docs/theory.md §C18: Anderson–Darling normality at the 1% level.
 AD_LEVEL = 0.01
 # 1% critical value of the AD statistic for the normal with mean and variance estimated, asymptotic form
 # A*² = A²(1 + 0.75/n + 2.25/n²): D'Agostino & Stephens (1986), Goodness-of-Fit Techniques, Table 4.7 —
@@ -70,14 +73,15 @@ AD_CRITICAL_1PCT = 1.035
 # A verdict over n AD tests fails when the rejections exceed the 99th percentile of Binomial(n, 1%), the
 # count that n Gaussian projections would exceed by chance with probability ≤ 1%.
 FAMILY_QUANTILE = 0.99
-# Sampling checks (Monte Carlo against an exact value) fail beyond this many standard errors (STYLE §3.8).
+# Sampling checks (Monte Carlo against an exact value) fail beyond this many standard errors.
 Z_TOL = 4.0
 # C17 magnitude check [D, project choice]: vᵀ(B·C)v / vᵀ(H − wd·I)v within this band counts as "C ≈ H/B".
 RATIO_BAND = (0.5, 2.0)
 # Diagonal entries enter the log–log fit when H_ii (resp. H_ii − wd) exceeds this fraction of the largest
 # one and C_ii > 0: pixels that are constant in the data give H_ii = wd exactly and C_ii = 0.
 H_FLOOR_REL = 1e-6
-# Zhang–Yang–Tu (THEORY §2.3 item 4): C_ii ∝ H_ii^γ with 1 ≤ γ ≤ 2; Xie: γ = 1.
+# Zhang–Yang–Tu (docs/theory.md §Hessian noise and the loss unit, item 4): C_ii ∝ H_ii^γ with 1 ≤ γ ≤ 2;
+# Xie: γ = 1.
 ZYT_RANGE = (1.0, 2.0)
 CONFIDENCE = 0.95
 # Eigenvalues of B·C below this fraction of the largest are float round-off (B·C is PSD and rank-deficient).
@@ -185,7 +189,7 @@ class AndersonDarling:
 
 
 def anderson_darling_normal(x) -> AndersonDarling:
-    """Anderson–Darling test of normality at the 1% level (THEORY C18).
+    """Anderson–Darling test of normality at the 1% level (docs/theory.md §C18).
 
     Parameters
     ----------
@@ -252,8 +256,8 @@ def mmo_inverse_alpha(x, *, rng) -> np.ndarray:
     """1/α̂ of the Mohammadi–Mohammadpour–Ogata estimator, for each row of ``x``.
 
     1/α̂ = (1/log K1)·[(1/K2) Σ_i log|Y_i| − (1/K) Σ_j log|X_j|], with K = K1·K2, K1 = ⌊√n⌋ and Y_i the
-    sums of K1-blocks of the (randomly permuted) values (THEORY §9.4). For a symmetric α-stable sample
-    this estimates 1/α; for a finite-variance sample, 1/2.
+    sums of K1-blocks of the (randomly permuted) values (docs/theory.md §Gradient-noise measurements). For a
+    symmetric α-stable sample this estimates 1/α; for a finite-variance sample, 1/2.
 
     Parameters
     ----------
@@ -382,7 +386,7 @@ def minibatch_noise(centred, batch_size: int, n_draws: int, *, rng, replacement:
 # ------------------------------------------------------------------------------------------ C vs H
 @dataclass(frozen=True)
 class DiagonalScaling:
-    """The fit log(B·C_ii) = a + γ·log(h_i) over the entries with h_i above the floor (THEORY C17).
+    """The fit log(B·C_ii) = a + γ·log(h_i) over the entries with h_i above the floor (docs/theory.md §C17).
 
     Attributes
     ----------
@@ -449,7 +453,7 @@ def diagonal_scaling(scaled_cov_diag, h_diag, *, regressor: str = "H_ii") -> Dia
 
 @dataclass(frozen=True)
 class CovarianceComparison:
-    """The exact noise covariance against the Hessian at one θ (THEORY C17).
+    """The exact noise covariance against the Hessian at one θ (docs/theory.md §C17).
 
     Attributes
     ----------
@@ -482,7 +486,7 @@ class CovarianceComparison:
 
 def compare_covariance_hessian(landscape, theta, *, weight_decay: float = 0.0, batch_size: int = 32,
                                n_top: int = 3, hessian=None) -> CovarianceComparison:
-    """C_B against H/B at θ: diagonal power law, Rayleigh ratios on top Hessian eigenvectors (THEORY C17).
+    """C_B against H/B at θ: diagonal power law, Rayleigh ratios on top Hessian eigenvectors (docs/theory.md §C17).
 
     Parameters
     ----------
@@ -588,7 +592,7 @@ def _fmt(x: float, digits: int = 4) -> str:
 
 def run(out, *, size: str = "default", workers=None, executor=None, resume: bool = False,
         progress=None) -> SuiteResult:
-    """Run the noise suite (THEORY C17, C18) and save ``OUT/result.json``.
+    """Run the noise suite (docs/theory.md §C17, §C18) and save ``OUT/result.json``.
 
     Parameters
     ----------
@@ -766,7 +770,8 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     verdicts.append(Verdict(
         claim="C ≈ H/B in magnitude: vᵀ(B·C)v ≈ vᵀ(H − wd·I)v on the top Hessian eigenvectors",
         measured=f"ratios {', '.join(_fmt(r, 3) for r in ratios)} (exact at θ*)",
-        predicted="1 (loss unit λ = 1 for a negative log-likelihood, THEORY §2.3)",
+        predicted="1 (loss unit λ = 1 for a negative log-likelihood, docs/theory.md §Hessian noise and the loss "
+                  "unit)",
         tolerance=f"every ratio within [{RATIO_BAND[0]}, {RATIO_BAND[1]}]",
         passed=bool(np.all((ratios >= RATIO_BAND[0]) & (ratios <= RATIO_BAND[1]))), check="C17",
         value=float(np.median(ratios)), expected=1.0,
@@ -812,10 +817,11 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     tables.append(Table(
         name="tail_index", columns=["B", "estimator", "alpha", "alpha s.e.", "estimates", "values per estimate", "method"],
         rows=tail_rows,
-        caption=("Tail index α (MMO, THEORY §9.4) across minibatch draws of fixed projections (Xie's protocol) and "
-                 "across the pooled coordinates of each draw's noise vector (Şimşekli et al.'s protocol), raw and "
-                 "standardised per coordinate. THEORY C18: the two need not agree — pooling coordinates of "
-                 "different scales gives a heavy-tailed scale mixture even when each coordinate is Gaussian.")))
+        caption=("Tail index α (MMO estimator, docs/theory.md §Gradient-noise measurements) across minibatch draws "
+                 "of fixed projections (Xie's protocol) and across the pooled coordinates of each draw's noise "
+                 "vector (Şimşekli et al.'s protocol), raw and standardised per coordinate. docs/theory.md §C18: the "
+                 "two need not agree — pooling coordinates of different scales gives a heavy-tailed scale mixture "
+                 "even when each coordinate is Gaussian.")))
     dh = comp.diag_h
     tables.append(Table(
         name="diagonal_fit",
@@ -858,7 +864,7 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     x = (np.diag(comp.hessian) - wd)[dd.used]
     y = np.diag(S)[dd.used]
     figures.append(Figure(
-        name="c_vs_h", kind="scatter", title="B·C_ii against H_ii − wd at the minimum (slides Fig. 4)",
+        name="c_vs_h", kind="scatter", title="B·C_ii against H_ii − wd at the minimum (is C ≈ H/B?)",
         data={"x": x, "y": y, "log": True, "x_label": "H_ii − wd (Hessian of the unregularised loss)",
               "y_label": "B·C_ii (per-sample gradient covariance)",
               "fit": {"slope": dd.fit.slope, "intercept": dd.fit.intercept / ln10,
@@ -873,7 +879,7 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     for name, vals, sd, ad, what in (("hist_top", top_vals, top_sd, ad_top, "Hessian v1"),
                                      ("hist_random", rnd_vals, rnd_sd, ad_rnd, "random u1")):
         figures.append(Figure(
-            name=name, kind="histogram", title=f"Noise along {what}, B = {B0} (slides Fig. 3)",
+            name=name, kind="histogram", title=f"Noise along {what}, B = {B0} (is it Gaussian?)",
             data={"values": vals, "bins": 50, "gaussian": {"mean": 0.0, "std": sd},
                   "x_label": f"⟨ξ, v⟩ over {vals.size} minibatch draws"},
             caption=(f"Overlay: N(0, vᵀC_Bv) from the exact covariance (not fitted). Anderson–Darling "
@@ -906,8 +912,9 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
         {"title": "Reading the C17 numbers", "text": (
             f"B·C is the empirical Fisher (1/m) Σ ∇ℓ_j∇ℓ_jᵀ at θ*. For the cross-entropy a well-fitted sample with "
             f"p_y = 1 − ε contributes O(ε²) to it but O(ε) to the Hessian's Gauss–Newton part, so at a low-loss "
-            f"minimum C is expected to fall below H/B (Kunstner et al. 2019, THEORY §2.3 item 1). Here the median "
-            f"diagonal ratio B·C_ii/(H_ii − wd) is {dd.ratio_median:.3g} and the data loss is {data_loss:.3g}.")},
+            f"minimum C is expected to fall below H/B (Kunstner et al. 2019, docs/theory.md §Hessian noise and "
+            f"the loss unit, item 1). Here the median diagonal ratio B·C_ii/(H_ii − wd) is {dd.ratio_median:.3g} "
+            f"and the data loss is {data_loss:.3g}.")},
     ]
     provenance = {
         "suite_seed": SEED, "training_seeds": list(cfg.train_seeds), "data_seed": cfg.data_seed,
@@ -927,9 +934,10 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
         f"C17 magnitude: every vᵀ(B·C)v/(λ − wd) on the top {cfg.n_top} Hessian eigenvectors within "
         f"[{RATIO_BAND[0]}, {RATIO_BAND[1]}] (project choice [D]). "
         f"C17 invariance: sampled (m−1)/(m−B)·B·C_B agrees with the exact B-free value within {Z_TOL:g} standard errors "
-        "for every B (trace and top eigenvector). Tail indices are reported without a verdict (THEORY C18).")
+        "for every B (trace and top eigenvector). Tail indices are reported without a verdict "
+        "(docs/theory.md §C18).")
     result = SuiteResult(
-        suite=SUITE, size=size, title="Gradient noise at an MLP minimum: Gaussianity and C against H/B (slides Fig. 3–4)",
+        suite=SUITE, size=size, title="Gradient noise at an MLP minimum: Gaussianity and C against H/B",
         criteria=criteria, verdicts=verdicts, tables=tables, figures=figures, sections=sections,
         provenance=provenance, laws=[])
     result.save(out)

@@ -1,26 +1,32 @@
-"""The ``paper`` suite: the slides' Fig. 7–8 claims on Styblinski–Tang (THEORY §8.1, §8.4).
+"""The ``paper`` suite: the paper's escape-rate claims on Styblinski–Tang.
+
+The claims are those of docs/theory.md §The paper's claims (−log γ linear in 1/k, B and 1/η under SGD;
+γ = O(k) under white noise), on the landscape of docs/theory.md §Styblinski-Tang.
 
 SGD-type noise (the paper's two-region model, C = λH/B with a declared loss unit λ so that escapes are
-observable, THEORY C21), from the global minimum of 1-D Styblinski–Tang (ΔL = 39.362, H_ae = 34.583,
-|H_be| = 15.853, s = 0.4397):
+observable, docs/theory.md §C21), from the global minimum of 1-D Styblinski–Tang (ΔL = 39.362,
+H_ae = 34.583, |H_be| = 15.853, s = 0.4397):
 
 - −log γ against 1/k (sharpness L(√k θ)), against B and against 1/η: each linear, with the slope of
-  seed slides Eq. (7) (Itô prefactor), and the three estimates of κ = ΔL(s/H_ae + (1−s)/|H_be|) agree (C7).
+  Xie et al. 2021, Eq. (7) (Itô prefactor), and the three estimates of κ = ΔL(s/H_ae + (1−s)/|H_be|)
+  agree (C7).
 
 White noise (SGLD):
 
 - 2-D Styblinski–Tang (two escape paths out of the global minimum, rates add): −log γ against 1/D with
   slope ΔL (Eyring–Kramers, Eq. (6));
-- 1-D: log γ against log k with slope 1 (γ = O(k): polynomial in sharpness, THEORY §6.5).
+- 1-D: log γ against log k with slope 1 (γ = O(k): polynomial in sharpness,
+  docs/theory.md §Sharpness scaling).
 
-SGD-type noise, PSD model (THEORY §5.4 item 2: C = λ(|H(θ)| + δI)/B at the current iterate, δ = 20), same
-landscape, minimum, loss unit and grids: −log γ against 1/k, B and 1/η, each judged against the slope of
-the exact Itô MFPT quadrature of the same SDE, D(θ) = ηλ(|L''(θ)| + δ)/(2B) (THEORY §10.3). Its
-quasi-potential ∫L'/D is not the two-region one (THEORY §5.4: it depends on δ), so the two-region law's
-slope is only reported alongside. Exit without the bridge (PSD noise changes within a step).
+SGD-type noise, PSD model (docs/theory.md §hessian_psd: C = λ(|H(θ)| + δI)/B at the current iterate,
+δ = 20), same landscape, minimum, loss unit and grids: −log γ against 1/k, B and 1/η, each judged against
+the slope of the exact Itô MFPT quadrature of the same SDE, D(θ) = ηλ(|L''(θ)| + δ)/(2B)
+(docs/theory.md §Exact references). Its quasi-potential ∫L'/D is not the two-region one
+(docs/theory.md §Ill-posed Hessian noise: it depends on δ), so the two-region law's slope is only
+reported alongside. Exit without the bridge (PSD noise changes within a step).
 
-Escape = first passage through the plane(s) at the next minimum, Brownian-bridge corrected (THEORY §10.4)
-except for the PSD sweeps.
+Escape = first passage through the plane(s) at the next minimum, Brownian-bridge corrected
+(docs/theory.md §Which escape time) except for the PSD sweeps.
 MLPs on two bundled UCI data sets (wine, iris), real minibatch SGD with a loss-level exit: −log γ against
 B, 1/η and 1/k, linearity and the C7 κ agreement (``validation.suites.paper_mlp``).
 """
@@ -43,15 +49,16 @@ SIZES = {"default": "about 2–8 min on 2 cores (Styblinski–Tang 1000 runs per
 N_RUNS = {"default": 1000, "full": 4000}
 ST1 = "styblinski-tang:dim=1"
 ST2 = "styblinski-tang:dim=2"
-LO = -2.903534                     # global minimum per coordinate (root of 4x³ − 32x + 5, THEORY §8.1)
+# global minimum per coordinate (root of 4x³ − 32x + 5, docs/theory.md §Styblinski-Tang)
+LO = -2.903534
 NEXT = 2.746803 - 0.156731         # saddle → next minimum along the escape axis
 LOSS_UNIT = 1080.0                 # λ: with η·λ = 2.16 the SGD exponents 3.5–8.8 are observable (C21)
 PSD_DELTA = 20.0                   # δ of the PSD model: see _psd_configs
 CRITERIA = """Each sweep passes when its weighted-least-squares slope lies within 1.96 standard errors of the
 slope the law predicts, plus the law's known asymptotic error over the sweep (1-D sweeps: the slope
 difference between the exact quadrature rates and the law's rates at the same points), plus the
-discretisation bias |slope|·ηH_ae/2 (THEORY §6.7). C7 passes when the three κ estimates from the k, B
-and 1/η sweeps have overlapping 95% intervals and each fit has R² ≥ 0.95."""
+discretisation bias |slope|·ηH_ae/2 (docs/theory.md §Discretisation). C7 passes when the three κ estimates
+from the k, B and 1/η sweeps have overlapping 95% intervals and each fit has R² ≥ 0.95."""
 
 
 def _cfg(landscape, minimum, noise, n_runs, **kw) -> dict:
@@ -79,7 +86,7 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
     }
     for configs in plan.values():
         for c in configs:
-            # the plane sits at the next minimum, which moves to θ*/√k on L(√k θ) (THEORY §6.5)
+            # the plane sits at the next minimum, which moves to θ*/√k on L(√k θ) (docs/theory.md §Sharpness scaling)
             c["options"]["plane_offset"] = NEXT / float(c["sharpness"]) ** 0.5
             c["max_steps"] = adaptive_max_steps(c)
     plan.update(psd_sweeps(size))
@@ -90,8 +97,9 @@ def _psd_configs(n: int) -> dict[str, list[dict]]:
     """The PSD sweeps: the two-region sweeps' settings with noise ``hessian_psd``, δ = PSD_DELTA, no bridge.
 
     δ = 20 sits between |H_be| = 15.9 and H_ae = 34.6: with δ → 0 the noise vanishes at the inflection
-    point and the SDE never escapes (THEORY §5.4); with δ = 20 the exponents stay observable on the
-    two-region grids (the exact MFPTs span 3–130 SDE time units) and the sweeps cost ~15 s of CPU.
+    point and the SDE never escapes (docs/theory.md §Ill-posed Hessian noise); with δ = 20 the exponents stay
+    observable on the two-region grids (the exact MFPTs span 3–130 SDE time units) and the sweeps cost ~15 s
+    of CPU.
     """
     psd = dict(loss_unit=LOSS_UNIT, options={"plane_offset": NEXT, "bridge": False, "delta": PSD_DELTA})
     return {
@@ -103,7 +111,10 @@ def _psd_configs(n: int) -> dict[str, list[dict]]:
 
 
 def psd_exact_time(config: dict) -> float:
-    """Exact Itô MFPT (SDE time) from the minimum to the next minimum, D(θ) = ηλ(|L_k''(θ)| + δ)/(2B) (THEORY §10.3)."""
+    """Exact Itô MFPT (SDE time) from the minimum to the next minimum, D(θ) = ηλ(|L_k''(θ)| + δ)/(2B).
+
+    See docs/theory.md §Exact references.
+    """
     from numerics.kernels import kernel_grads, kernel_values
     from numerics.kernels_psd import kernel_hessian_diagonals
     from numerics.reference import mfpt_1d
@@ -118,7 +129,8 @@ def psd_exact_time(config: dict) -> float:
 
     def scalar_or_array(f):
         return lambda x: f(col(x)).reshape(np.shape(x)) if np.ndim(x) else float(f(col(x))[0])
-    r = float(config["sharpness"]) ** 0.5      # minimum and next minimum move to θ*/√k (THEORY §6.5)
+    # minimum and next minimum move to θ*/√k (docs/theory.md §Sharpness scaling)
+    r = float(config["sharpness"]) ** 0.5
     res = mfpt_1d(scalar_or_array(lambda t: kernel_values(land, t)),
                   scalar_or_array(lambda t: kernel_grads(land, t)[:, 0]),
                   scalar_or_array(lambda t: eps * (np.abs(kernel_hessian_diagonals(land, t)[:, 0]) + delta)),
@@ -138,15 +150,15 @@ def psd_sweeps(size: str = "default") -> dict[str, list[dict]]:
 
 SPECS = {
     "sgd_sharpness": ("1/sharpness", "SGD (two-region noise), Styblinski–Tang 1-D: −log γ against 1/k", "C7",
-                      "SGD: −log γ is linear in 1/k with the slope of Eq. (7) (Fig. 7a)"),
+                      "SGD: −log γ is linear in 1/k with the slope of Eq. (7)"),
     "sgd_batch": ("batch_size", "SGD (two-region noise), Styblinski–Tang 1-D: −log γ against B", "C7",
-                  "SGD: −log γ is linear in B with the slope of Eq. (7) (Fig. 7b)"),
+                  "SGD: −log γ is linear in B with the slope of Eq. (7)"),
     "sgd_eta": ("1/eta", "SGD (two-region noise), Styblinski–Tang 1-D: −log γ against 1/η", "C7",
-                "SGD: −log γ is linear in 1/η with the slope of Eq. (7) (Fig. 7c; rates per unit SDE time)"),
+                "SGD: −log γ is linear in 1/η with the slope of Eq. (7) (rates per unit SDE time)"),
     "sgld_temperature": ("1/temperature", "SGLD, Styblinski–Tang 2-D: −log γ against 1/D", "C10",
                          "White noise: −log γ is linear in 1/D with slope ΔL (Eq. (6), two paths whose rates add)"),
     "sgld_sharpness": ("log_sharpness", "SGLD, Styblinski–Tang 1-D: log γ against log k", "C6",
-                       "White noise: γ = O(k), slope 1 in log γ against log k (Fig. 8a)"),
+                       "White noise: γ = O(k), slope 1 in log γ against log k"),
 }
 
 
@@ -172,7 +184,7 @@ def psd_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
     """Fit one PSD sweep and judge its slope against the exact Itô quadrature slope; verdict, table, figure.
 
     Tolerance as in CRITERIA: 1.96 s.e. of the fitted slope plus the discretisation bias
-    |slope|·max(ηH_ae)/2 (THEORY §6.7); no asymptotic term, since the reference is exact for the SDE.
+    |slope|·max(ηH_ae)/2 (docs/theory.md §Discretisation); no asymptotic term, since the reference is exact for the SDE.
     """
     from validation.analysis import AXES, Z
 
@@ -192,7 +204,7 @@ def psd_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
     disc = abs(predicted) * max(float(c["eta"]) * g["paths"][0]["h_ae"] for c, g in zip(cfgs, geoms)) / 2.0
     tol = Z * fit.slope_stderr + disc
     verdict = Verdict(
-        claim=f"SGD (PSD noise, δ = {PSD_DELTA:g}): {claim}", check="§5.4",
+        claim=f"SGD (PSD noise, δ = {PSD_DELTA:g}): {claim}", check="§Ill-posed Hessian noise",
         measured=f"slope {fmt_pm(fit.slope, ci=fit.slope_ci(0.95), digits=4)}, R² = {fit.r_squared:.4f}, n = {fit.n}, "
                  f"reduced χ² = {fit.reduced_chi2:.2f} (a large one signals curvature; against 1/k the exact "
                  "−log γ is itself curved, since δ does not scale with k)",
@@ -201,7 +213,8 @@ def psd_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
         passed=bool(abs(fit.slope - predicted) <= tol), value=float(fit.slope), stderr=float(fit.slope_stderr),
         expected=predicted,
         details=f"law compared: exact quadrature of the PSD SDE; the two-region law (sgd_rate_ito, s = 0.4397) "
-                f"gives slope {two_region:.4g} over the same points (THEORY §5.4: the PSD exponent depends on δ)")
+                f"gives slope {two_region:.4g} over the same points (docs/theory.md §Ill-posed Hessian noise: the "
+                "PSD exponent depends on δ)")
     table = Table(name=f"{key}-points",
                   columns=[ax.label, "n_runs", "n_escaped", "n_diverged", "rate", "rate 95% lo", "rate 95% hi",
                            "exact rate"],
@@ -230,7 +243,8 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     configs = [c for cs in plan.values() for c in cs]
     rows = run_escape_sweep(configs, out, workers=workers, executor=executor, resume=resume, progress=progress)
     result = SuiteResult(suite="paper", size=size,
-                         title="The slides' Fig. 7–8 on Styblinski–Tang: SGD favours flat minima exponentially",
+                         title=("Styblinski–Tang: SGD favours flat minima exponentially (−log γ linear in 1/k, B "
+                                "and 1/η), white noise only polynomially (γ ∝ k)"),
                          criteria=CRITERIA)
     rate_plan = {k: v for k, v in plan.items() if k in SPECS}
     n_rate = sum(len(v) for v in rate_plan.values())
@@ -249,20 +263,23 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
             kappas[axis] = kappa_from_fit(exponent_fit, eta=float(c["eta"]), batch_size=float(c["batch_size"]),
                                           loss_unit=LOSS_UNIT)
     comparison = compare_exponents(kappas)
-    kappa_pred = 1.892      # THEORY C21: ΔL(s/H_ae + (1−s)/|H_be|) for the ST global minimum, s at the inflection
-    # ŝ from each κ (THEORY §5.2 estimator; ST global minimum: ΔL, H_ae, |H_be| of THEORY §8.1)
+    # docs/theory.md §C21: ΔL(s/H_ae + (1−s)/|H_be|) for the ST global minimum, s at the inflection
+    kappa_pred = 1.892
+    # ŝ from each κ (the estimator of docs/theory.md §The path parameter s; ST global minimum: ΔL, H_ae, |H_be|
+    # of docs/theory.md §Styblinski-Tang)
     s_hats = {name: s_hat_from_slope(k.kappa, 39.361778, 34.583059, 15.852612, kappa_ci=k.ci(0.95))
               for name, k in kappas.items()}
     rows_k = [[name, k.kappa, *k.ci(0.95), s_hats[name].s, *s_hats[name].s_ci] for name, k in kappas.items()]
-    # the leading slope the law predicts for each sweep, as κ (THEORY C21: 1.892 at the inflection split)
+    # the leading slope the law predicts for each sweep, as κ (docs/theory.md §C21: 1.892 at the inflection split)
     result.tables.append(Table(name="kappa", columns=["sweep", "κ", "95% lo", "95% hi", "ŝ", "ŝ 95% lo", "ŝ 95% hi"],
                                rows=rows_k,
-                               caption="κ = ΔL(s/H_ae + (1−s)/|H_be|) from each SGD sweep's slope (THEORY C7), after "
-                                       "removing the non-exponent part of the slope computed from the exact 1-D "
-                                       "quadrature of the same SDE at the same points (prefactor and asymptotic "
-                                       f"corrections); the inflection-split value is {kappa_pred} (THEORY C21). ŝ = "
+                               caption="κ = ΔL(s/H_ae + (1−s)/|H_be|) from each SGD sweep's slope (docs/theory.md "
+                                       "§C7), after removing the non-exponent part of the slope computed from the "
+                                       "exact 1-D quadrature of the same SDE at the same points (prefactor and "
+                                       f"asymptotic corrections); the inflection-split value is {kappa_pred} "
+                                       "(docs/theory.md §C21). ŝ = "
                                        "(κ/ΔL − 1/|H_be|)/(1/H_ae − 1/|H_be|) with its interval mapped from κ's; "
-                                       "the inflection split gives s = 0.4397 (THEORY §5.2)."))
+                                       "the inflection split gives s = 0.4397 (docs/theory.md §The path parameter s)."))
     result.verdicts.append(Verdict(
         claim="The three estimates of the SGD exponent κ (from k, B and 1/η) agree", check="C7",
         measured=", ".join(f"{r[0]}: {r[1]:.3f} [{r[2]:.3f}, {r[3]:.3f}] (ŝ = {r[4]:.3f})" for r in rows_k),
@@ -277,12 +294,13 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
         result.figures.append(part["figure"])
     result.sections.append({"title": "Set-up", "text": (
         "Styblinski–Tang L(θ) = ½Σ(θᵢ⁴ − 16θᵢ² + 5θᵢ), started at the global minimum θᵢ = −2.903534. "
-        f"SGD-type noise: the two-region model of THEORY §5.2 with loss unit λ = {LOSS_UNIT:g} (with λ = 1 "
-        "the exponent exceeds 39 and no escape is observable, THEORY C21). Exit: first passage through the "
-        "plane(s) through the next minimum along each escape axis, Brownian-bridge corrected. Rates per unit "
-        "SDE time t = step·η. Sharpness: L_k(θ) = L(√k θ), so every Hessian is multiplied by k and ΔL is "
-        "unchanged; by THEORY §6.5 the k-sweep and the B/η sweeps test the same exponent (the k-sweep is "
-        "not an independent test of Hessian dependence).")})
+        f"SGD-type noise: the two-region model (docs/theory.md §hessian_two_region) with loss unit "
+        f"λ = {LOSS_UNIT:g} (with λ = 1 the exponent exceeds 39 and no escape is observable, docs/theory.md "
+        "§C21). Exit: first passage through the plane(s) through the next minimum along each escape axis, "
+        "Brownian-bridge corrected. Rates per unit SDE time t = step·η. Sharpness: L_k(θ) = L(√k θ), so every "
+        "Hessian is multiplied by k and ΔL is unchanged; by docs/theory.md §Sharpness scaling the k-sweep and "
+        "the B/η sweeps test the same exponent (the k-sweep is not an independent test of Hessian "
+        "dependence).")})
     from validation.suites.paper_mlp import run_mlp_part
 
     mlp = run_mlp_part(out, size=size, workers=workers, executor=executor, resume=resume, progress=progress)

@@ -1,22 +1,25 @@
-"""The MLP half of the ``paper`` suite: real minibatch SGD escapes on small UCI networks (THEORY §8.2, §8.4).
+"""The MLP half of the ``paper`` suite: real minibatch SGD escapes on small UCI networks.
 
-Set-up (THEORY §8.2 leaves architecture, criterion and grids unspecified; these are ours):
+See docs/theory.md §Networks on UCI data and §The paper's claims. Set-up (the paper's architecture,
+criterion and grids are unknown to us; these are ours):
 
 - tanh MLPs with softmax cross-entropy and weight decay (so a true, isolated minimum exists) on subsets
   of scikit-learn's bundled ``wine`` and ``iris`` data (no downloads); the minimum θ* is found once per
   process with ``numerics.critical.find_minimum`` from ``initial_theta(seed=0)`` and cached;
 - real minibatch SGD θ ← θ − η∇L_B(θ) (B indices drawn with replacement), R replicas vectorised;
-- exit: the loss level L(θ) − L* ≥ ΔL_thr (a fixed loss increase). THEORY §6.6: this level-set criterion is
-  invariant under L(√k θ), and under it the Xie law predicts −log γ exponential in B/η and 1/k;
-- rates per unit SDE time t = step·η (THEORY C20) by the censored exponential MLE after a burn-in
+- exit: the loss level L(θ) − L* ≥ ΔL_thr (a fixed loss increase). By
+  docs/theory.md §Criterion and sharpness this level-set criterion is invariant under L(√k θ), and under
+  it the Xie law predicts −log γ exponential in B/η and 1/k;
+- rates per unit SDE time t = step·η (docs/theory.md §C20) by the censored exponential MLE after a burn-in
   (``validation.estimators.estimate_rate``), with exact Garwood 95% intervals.
 
 Sweeps. For each data set a reference point (B₀, η₀, k = 1) and four ratios r: the B sweep uses B = r·B₀,
-the 1/η sweep η = η₀/r and the 1/k sweep k = 1/r (sharpness L_k(θ) = L(√k θ), THEORY §6.5). So the three
-sweeps visit the same values of B/(ηk), the only combination through which the exponent depends on the
-three knobs; the shared reference point is simulated once and used by all three. The ranges sit where
-escapes are rare events: on wine at B/η ≤ 16 a third of the runs exit within the burn-in and −log γ̂
-bends upwards (B = 3, 4 at η = 0.25 in a trial run), so the wine sweeps start at B/η = 20.
+the 1/η sweep η = η₀/r and the 1/k sweep k = 1/r (sharpness L_k(θ) = L(√k θ),
+docs/theory.md §Sharpness scaling). So the three sweeps visit the same values of B/(ηk), the only
+combination through which the exponent depends on the three knobs; the shared reference point is
+simulated once and used by all three. The ranges sit where escapes are rare events: on wine at
+B/η ≤ 16 a third of the runs exit within the burn-in and −log γ̂ bends upwards (B = 3, 4 at η = 0.25
+in a trial run), so the wine sweeps start at B/η = 20.
 
 What is compared. The Xie law needs ΔL, H_ae, |H_be| and s of a saddle, which a loss-level exit does not
 have. We test the law's *structure*:
@@ -25,8 +28,8 @@ have. We test the law's *structure*:
     reduced χ² with its p-value);
 (ii) the C7 consistency: κ_B = slope_B·η/2, κ_η = slope_{1/η}/(2B), κ_k = slope'_{1/k}·η/(2B) (loss unit
     λ = 1: the loss is in nats), where slope'_{1/k} is the slope of −log γ̂_k − log k: the exact time factor
-    of THEORY §6.5 (γ_k(η) = k·γ_1(kη)), i.e. the prefactor term of the 1/k slope (≈ k), is subtracted
-    point by point. Rates are per unit SDE time, so the 1/η fit needs no log η term (C20);
+    of docs/theory.md §Sharpness scaling (γ_k(η) = k·γ_1(kη)), i.e. the prefactor term of the 1/k slope
+    (≈ k), is subtracted point by point. Rates are per unit SDE time, so the 1/η fit needs no log η term (C20);
 (iii) a comparison only (no verdict): for a quadratic well with noise C = λ_eff·H/B, the level-set exit
     has exponent ΔL_thr/T with T = ηλ_eff/(2B), i.e. κ_quad = ΔL_thr/λ_eff, with λ_eff = vᵀ(B·C_B)v / vᵀHv
     measured at θ* along the top Hessian eigenvector v from the exact minibatch-noise covariance
@@ -47,7 +50,7 @@ from validation.suite import Figure, Table, Verdict, fmt_pm
 
 Z = 1.959963984540054
 MIN_PVALUE = 0.01          # reduced-χ² goodness of fit: a straight line is rejected below this p-value
-MIN_R2 = 0.95              # THEORY C7
+MIN_R2 = 0.95              # docs/theory.md §C7
 BURN_IN_TIME = 5.0         # SDE time discarded at the start of every run (relaxation of the stiff modes)
 
 # data set -> model, reference point and exit level (chosen so that escapes take 10²–10⁴ steps)
@@ -73,7 +76,10 @@ _MINIMA: dict = {}
 
 # ---------------------------------------------------------------------- the task
 class _SharpMLP:
-    """L_k(θ) = L(√k θ) for an MLP landscape, keeping the hand-written minibatch gradient (THEORY §6.5)."""
+    """L_k(θ) = L(√k θ) for an MLP landscape, keeping the hand-written minibatch gradient.
+
+    See docs/theory.md §Sharpness scaling.
+    """
 
     def __init__(self, model, k: float) -> None:
         self.model, self.r = model, math.sqrt(k)
@@ -253,7 +259,8 @@ def _fit_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
     y = -np.log([r["rate"] for r in rows])
     y_se = 1.0 / np.sqrt(n_esc)
     fit = fit_line(x, y, y_stderr=y_se, x_name=axis, y_name="-log rate")
-    # κ: for 1/k remove the exact time factor of THEORY §6.5 (γ_k(η) = k·γ_1(kη)) point by point
+    # κ: for 1/k remove the exact time factor of docs/theory.md §Sharpness scaling (γ_k(η) = k·γ_1(kη)) point
+    # by point
     log_k = np.log([float(c["sharpness"]) for c in cfgs])
     kfit = fit_line(x, y + log_k, y_stderr=y_se, x_name=axis, y_name="-log rate + log k") if kind == "sharpness" else fit
     ref = cfgs[0]                     # η (B sweep), B (1/η sweep) or both (1/k sweep) are fixed along a sweep
@@ -267,7 +274,7 @@ def _linearity_verdict(key: str, s: dict) -> Verdict:
     ok = bool(fit.r_squared >= MIN_R2 and fit.chi2_pvalue >= MIN_PVALUE)
     ci = fit.slope_ci(0.95)
     return Verdict(
-        claim=f"MLP ({s['data']}), real minibatch SGD: −log γ is linear in {s['label']} (Fig. 7)", check="C7",
+        claim=f"MLP ({s['data']}), real minibatch SGD: −log γ is linear in {s['label']}", check="C7",
         measured=f"slope {fmt_pm(fit.slope, ci=ci, digits=4)}, R² = {fit.r_squared:.4f}, reduced χ² = "
                  f"{fit.reduced_chi2:.2f} (p = {fit.chi2_pvalue:.3g}), n = {fit.n}",
         predicted="a straight line (Xie law: −log γ = κ·2B/(ηkλ) + prefactor terms)",
@@ -360,22 +367,25 @@ def run_mlp_part(out, *, size: str = "default", workers=None, executor=None, res
             tolerance="overlapping 95% intervals, each fit R² ≥ 0.95 over ≥ 1 decade of γ",
             passed=bool(comp.passed), value=float(comp.kappa_mean), stderr=float(comp.kappa_mean_stderr),
             details=comp.verdict + "; the reference point is shared by the three sweeps (their κ are weakly "
-                                   "correlated); the 1/k slope has the exact time factor log k removed (THEORY §6.5)"))
+                                   "correlated); the 1/k slope has the exact time factor log k removed "
+                                   "(docs/theory.md §Sharpness scaling)"))
     tables.append(Table(
         name="mlp-kappa",
         columns=["data", "sweep", "κ", "s.e.", "95% lo", "95% hi", "R²", "ΔL_thr/λ_eff (top eigvec)",
                  "ΔL_thr/λ_eff (trace)"],
         rows=kappa_rows,
-        caption="κ = slope_B·η/2 = slope_{1/η}/(2B) = slope'_{1/k}·η/(2B) (THEORY C7, loss unit λ = 1; slope'_{1/k} "
-                "from −log γ̂ + log k, the exact k time factor removed). Comparison only: a quadratic well with "
-                "noise C = λ_eff·H/B and a level-set exit has κ = ΔL_thr/λ_eff; λ_eff = vᵀ(B·C_B)v/vᵀHv at θ* "
-                "(v the top Hessian eigenvector) or Tr(B·C_B)/Tr H, from the exact minibatch-noise covariance."))
+        caption="κ = slope_B·η/2 = slope_{1/η}/(2B) = slope'_{1/k}·η/(2B) (docs/theory.md §C7, loss unit λ = 1; "
+                "slope'_{1/k} from −log γ̂ + log k, the exact k time factor removed). Comparison only: a quadratic "
+                "well with noise C = λ_eff·H/B and a level-set exit has κ = ΔL_thr/λ_eff; λ_eff = "
+                "vᵀ(B·C_B)v/vᵀHv at θ* (v the top Hessian eigenvector) or Tr(B·C_B)/Tr H, from the exact "
+                "minibatch-noise covariance."))
     specs = "; ".join(f"{n}: {DATASETS[n]['spec']}" for n in RATIOS[size])
     sections = [{"title": "MLP set-up (real minibatch SGD)", "text": (
         f"Landscapes: {specs} (tanh MLP, softmax cross-entropy, weight decay 0.01, rows drawn with seed 0). "
         "θ* = find_minimum from initial_theta(seed=0). SGD: θ ← θ − η∇L_B(θ), minibatches of B indices drawn "
-        "with replacement. Exit: L(θ) − L* ≥ ΔL_thr (level-set criterion, reparametrisation invariant, THEORY "
-        "§6.6). Sweeps: B = r·B₀, η = η₀/r, k = 1/r with the same ratios r, so all three visit the same B/(ηk). "
+        "with replacement. Exit: L(θ) − L* ≥ ΔL_thr (level-set criterion, reparametrisation invariant, "
+        "docs/theory.md §Criterion and sharpness). Sweeps: B = r·B₀, η = η₀/r, k = 1/r with the same ratios r, "
+        "so all three visit the same B/(ηk). "
         f"Rates per unit SDE time after a burn-in of {BURN_IN_TIME:g} time units. The Xie law's saddle "
         "quantities do not exist for this exit, so the verdicts test linearity and the C7 agreement of the three "
         "κ estimates; the quadratic-well κ = ΔL_thr/λ_eff is shown for comparison only.")}]

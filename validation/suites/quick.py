@@ -1,15 +1,16 @@
 """The ``quick`` suite: a CI-sized end-to-end pass on the 1-D double well θ⁴/4 − θ²/2 (≤ 2 min on 2 cores).
 
-Three sweeps, each fitted and compared with the slope the law predicts (THEORY §4–§6):
+Three sweeps, each fitted and compared with the slope the law predicts (docs/theory.md §Predicted slopes):
 
-- white noise (SGLD), −log γ against 1/D: slope ΔL (Kramers, seed slides Eq. (6));
+- white noise (SGLD), −log γ against 1/D: slope ΔL (Kramers, Xie et al. 2021, Eq. (6));
 - two-region SGD noise (the paper's s model), −log γ against B: slope (2/(ηλ))·ΔL(s/H_ae + (1−s)/|H_be|)
-  (seed slides Eq. (7), Itô prefactor);
-- white noise, log γ against log k (sharpness L(√k θ)): slope 1 (THEORY §6.5, exact in continuous time).
+  (Xie et al. 2021, Eq. (7), with the Itô prefactor of docs/theory.md §Prefactor conventions);
+- white noise, log γ against log k (sharpness L(√k θ)): slope 1 (docs/theory.md §Sharpness scaling, exact in
+  continuous time).
 
 Escape = first passage to the next minimum (a dividing plane through θ = +1, with the Brownian-bridge
-correction): its mean is the full Kramers time (THEORY §10.4). The 1-D exact quadrature of the same SDE
-measures each law's asymptotic error over the sweep.
+correction): its mean is the full Kramers time (docs/theory.md §Which escape time). The 1-D exact
+quadrature of the same SDE measures each law's asymptotic error over the sweep.
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ N_RUNS = {"default": 300, "full": 1200}
 CRITERIA = """A sweep passes when its weighted-least-squares slope lies within 1.96 standard errors of the
 slope the law predicts, plus the law's known asymptotic error over the sweep (the difference between the
 slopes of the exact 1-D quadrature rates and of the law's rates at the same points), plus the
-discretisation bias |slope|·ηH_ae/2 (THEORY §6.7). A point passes when the law's rate lies in the
-measured 95% Garwood interval widened by the law's allowed relative error at that point."""
+discretisation bias |slope|·ηH_ae/2 (docs/theory.md §Discretisation). A point passes when the law's rate
+lies in the measured 95% Garwood interval widened by the law's allowed relative error at that point."""
 
 
 def _base(noise: str, n_runs: int, **kw) -> dict:
@@ -48,7 +49,7 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
     }
     for configs in out.values():
         for c in configs:
-            # the plane sits at the next minimum, which moves to θ*/√k on L(√k θ) (THEORY §6.5)
+            # the plane sits at the next minimum, which moves to θ*/√k on L(√k θ) (docs/theory.md §Sharpness scaling)
             c["options"]["plane_offset"] = 1.0 / float(c["sharpness"]) ** 0.5
             c["max_steps"] = adaptive_max_steps(c)
     return out
@@ -76,9 +77,9 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     result.sections.append({"title": "Set-up", "text": (
         "Landscape: `double-well` (L = θ⁴/4 − θ²/2; ΔL = 1/4, H_ae = 2, |H_be| = 1, s = 4/9 at the inflection "
         "point). Start: the minimum θ = −1. Exit: first passage through θ = +1 (the next minimum), "
-        "Brownian-bridge corrected; its mean is the full Kramers time (THEORY §10.4). Rates are per unit "
-        "SDE time t = step·η. SGD noise: the two-region model C = λH_a/B before the inflection point and "
-        "λ|H_b|/B after it, with loss unit λ = 25 so that escapes are observable (THEORY C21).")})
+        "Brownian-bridge corrected; its mean is the full Kramers time (docs/theory.md §Which escape time). Rates "
+        "are per unit SDE time t = step·η. SGD noise: the two-region model C = λH_a/B before the inflection point and "
+        "λ|H_b|/B after it, with loss unit λ = 25 so that escapes are observable (docs/theory.md §C21).")})
     result.provenance = provenance(out, configs, started, size=size)
     return result
 

@@ -1,4 +1,6 @@
-"""The ``selection`` suite: minima selection on a sharp/flat two-valley landscape (THEORY C16, §6.2, §6.4).
+"""The ``selection`` suite: minima selection on a sharp/flat two-valley landscape.
+
+See docs/theory.md §C16, §Flat versus sharp minima and §Minima selection.
 
 Landscape: the 1-D asymmetric double well with EQUAL barriers ΔL = 1/4 and different curvatures, a sharp
 minimum (left, H = 4) and a flat one (right, H = 1), saddle curvature |H_b| = 0.9. For two-region SGD
@@ -12,10 +14,10 @@ noise (C = λH/B, loss unit λ = 100) over a range of B, and for white noise ove
    point, λ|H_b|/B between the inflection points, λH_flat/B right of the flat side's), each particle
    labelled by the last minimum it reached (hysteresis at the minima). With this label the residence
    time in a state is exactly the escape time of step 1, so occupancy ratio = τ_flat/τ_sharp is exact
-   (THEORY §6.4, renewal/flux balance);
+   (docs/theory.md §Minima selection, renewal/flux balance);
 3. log(P_flat/P_sharp) is fitted against x = (2BΔL/(ηλ))(1/H_flat − 1/H_sharp) for SGD (exponential
-   selection, THEORY §6.2) and against ΔL/D for white noise (polynomial: the 1-D law gives the constant
-   √(H_sharp/H_flat), registry ``flat_sharp_ratio_sgld_1d``).
+   selection, docs/theory.md §Flat versus sharp minima) and against ΔL/D for white noise (polynomial: the
+   1-D law gives the constant √(H_sharp/H_flat), registry ``flat_sharp_ratio_sgld_1d``).
 
 The two minima have different split fractions s (0.42 sharp, 0.50 flat), so the SGD prediction uses the
 per-side law (``sgd_rate_ito`` through ``predict``); the registry's common-s ``flat_sharp_ratio_sgd_ito``
@@ -45,7 +47,7 @@ LOSS_UNIT = 100.0
 BATCH_SIZES = (5, 7, 9, 11)
 INV_TEMPERATURES = (3.0, 4.0, 5.0)          # ΔL/D of the white-noise runs
 Z = 1.959964
-REL_TOL = 0.05                              # the 5% of THEORY C16
+REL_TOL = 0.05                              # the 5% of docs/theory.md §C16
 
 SIZES = {"tiny": "about 45 s on 2 cores (test size: 3 SGD and 3 white-noise settings, loose statistics)",
          "default": "about 3 min on 2 cores (measured: 171 s)",
@@ -56,10 +58,10 @@ _PARTICLES = {"tiny": 50, "default": 200, "full": 400}
 
 CRITERIA = f"""Escape times: a point passes when the law's rate lies in the measured 95% Garwood interval widened
 by the law's allowed relative error (asymptotic error from the exact 1-D quadrature plus discretisation,
-THEORY §6.7); the verdict passes when every point does.
+docs/theory.md §Discretisation); the verdict passes when every point does.
 Two-state identity (C16): per setting, |log(P_flat/P_sharp) − log(τ_flat/τ_sharp)| must be below
 max(log 1.05, 1.96·√(se_occ² + se_esc²)); se_occ is the ratio-estimator standard error over independent
-particles, se_esc² = 1/n_esc,flat + 1/n_esc,sharp. The tolerance is the 5% of THEORY C16 unless the
+particles, se_esc² = 1/n_esc,flat + 1/n_esc,sharp. The tolerance is the 5% of docs/theory.md §C16 unless the
 statistics cannot resolve 5%, in which case the 95% statistical bound is used (stated per row).
 Selection law: the weighted slope of log(P_flat/P_sharp) against x must lie within 1.96 standard errors
 plus the law's asymptotic slope error (|exact-quadrature slope − law slope|) plus the discretisation bias
@@ -334,7 +336,8 @@ def analyse(escape_rows, escape_cfgs, occ_rows, occ_cfgs, size: str) -> SuiteRes
     pooled = float(np.sum(w * np.array([p["diff"] for p in pts])) / np.sum(w))
     pooled_se = float(1.0 / np.sqrt(np.sum(w)))
     result.verdicts.append(Verdict(
-        claim="Two-state identity: long-run occupancy ratio P_flat/P_sharp = τ_flat/τ_sharp (THEORY §6.4)",
+        claim=("Two-state identity: long-run occupancy ratio P_flat/P_sharp = τ_flat/τ_sharp "
+               "(docs/theory.md §Minima selection)"),
         measured=f"{sum(p['ok'] for p in pts)}/{len(pts)} settings agree; largest |log difference|/tolerance "
                  f"{abs(worst['diff']) / worst['tol']:.2f} ({100 * math.expm1(worst['diff']):+.1f}% vs ±{100 * math.expm1(worst['tol']):.1f}%)",
         predicted="equal (exact for two valleys)", tolerance="max(5%, 1.96·√(se_occ² + se_esc²)) per setting",
