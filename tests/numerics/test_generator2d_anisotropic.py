@@ -167,6 +167,7 @@ def _coupled_escape_times(h_a, eps, dt, n, seed, block=1000):
     return times[:n], times[n:]
 
 
+@pytest.mark.slow            # ~14 s of Euler–Maruyama; rotation invariance and the M-matrix tests stay default
 def test_nonreversible_curved_two_well_matches_euler_maruyama():
     # D = ε H_a with H_a = ∇²L(−1, 0) = [[8 + 8kc², 4kc], [4kc, 2k]] (by hand; checked against the
     # builtin landscape above): D ∝ H_a is not ∝ I, so −∇L is not D∇(potential) and the process is

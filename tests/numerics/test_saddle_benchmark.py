@@ -21,10 +21,15 @@ TOL = 1e-6        # θ: relative to 1 + ‖b‖; loss: absolute
 KNOWN_MISSES: dict[str, str] = {}
 
 
-def _params(cases):
+# Searches of 10–21 s each that run with ``-m slow`` and in benchmarks/bench_saddles.py (recall 79/79 there), so
+# that the default suite stays under 10 minutes on 2 cores; the issue's four failing cases stay in the default set.
+SLOW_SEARCHES = {"muller-brown", "wolfe-quapp", "himmelblau", "styblinski-tang-10d", "two-channels-3d"}
+
+
+def _params(cases, slow=frozenset()):
     out = []
     for c in cases:
-        marks = [pytest.mark.slow] if c.slow else []
+        marks = [pytest.mark.slow] if c.slow or c.name in slow else []
         if c.name in KNOWN_MISSES:
             marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_MISSES[c.name]))
         out.append(pytest.param(c, id=c.name, marks=marks))
@@ -62,7 +67,7 @@ def test_references_are_critical_points(case):
             assert lb > lm, f"saddle {_fmt(b)} is not above its minimum {_fmt(m)}"
 
 
-@pytest.mark.parametrize("case", _params(CASES))
+@pytest.mark.parametrize("case", _params(CASES, SLOW_SEARCHES))
 def test_search_finds_every_adjacent_saddle(case):
     """From every reference minimum, ``analyse_basin`` returns exactly the adjacent saddles.
 

@@ -102,6 +102,7 @@ def test_check_does_not_judge_a_rate_whose_prefactor_is_unknown():
     assert result.verdicts[0].passed is None
 
 
+@pytest.mark.slow            # ~15 s of brute force; the exponent is also checked against the exact generator above
 def test_simulated_sgd_escapes_follow_the_quasi_potential_slope_not_eq7():
     # brute force (compiled hessian_fixed kernel) at ΔΦ = 5, 6, 7: −d ln γ/dΔΦ must match the exact generator's
     # slope over the same noise levels within 2 standard errors, and exclude Eq. (7)'s slope ΔL/(h_ae·ΔΦ_M)
