@@ -337,14 +337,22 @@ def _assemble(landscape, a, b, e, desc, eps, n_points) -> MinimumEnergyPath:
 
 
 # ---------------------------------------------------------------------- climbing string method
+def resample(points: np.ndarray, n: int) -> np.ndarray:
+    """n + 1 points at equal (Euclidean) arc length along the polyline ``points``, its ends kept exactly."""
+    P = np.asarray(points, float)
+    s = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(P, axis=0), axis=1))]
+    if s[-1] == 0:
+        return np.repeat(P[:1], n + 1, axis=0)
+    u = np.linspace(0.0, s[-1], n + 1)
+    out = np.column_stack([np.interp(u, s, P[:, k]) for k in range(P.shape[1])])
+    out[0], out[-1] = P[0], P[-1]
+    return out
+
+
 def _reparametrise(images: np.ndarray, fixed: int | None) -> np.ndarray:
     """Images redistributed at equal arc length (piecewise linear), keeping image ``fixed`` in place."""
     def equal(seg):
-        d = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(seg, axis=0), axis=1))]
-        if d[-1] == 0:
-            return seg
-        target = np.linspace(0.0, d[-1], len(seg))
-        return np.array([np.interp(target, d, seg[:, j]) for j in range(seg.shape[1])]).T
+        return resample(seg, len(seg) - 1)
     if fixed is None or fixed <= 0 or fixed >= len(images) - 1:
         return equal(images)
     left, right = equal(images[: fixed + 1]), equal(images[fixed:])

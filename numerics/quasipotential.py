@@ -37,8 +37,10 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import minimize
 
+from numerics.paths import resample
+
 __all__ = ["Diffusion", "MinimumActionPath", "minimum_action_path", "geometric_action", "noise_diffusion",
-           "QUASI_POTENTIAL_NOISE", "noise_scale"]
+           "QUASI_POTENTIAL_NOISE", "noise_scale", "reversible_along"]
 
 QUASI_POTENTIAL_NOISE = ("white", "hessian_fixed", "hessian_two_region", "hessian_psd", "loss_hessian")
 """Noise models with a diffusion matrix D(θ) (Gaussian noise), hence a quasi-potential."""
@@ -193,17 +195,6 @@ def geometric_action(landscape, diffusion: Diffusion, points) -> float:
 
 
 # ---------------------------------------------------------------------- minimisation
-def _resample(P: np.ndarray, n: int) -> np.ndarray:
-    """n + 1 points at equal (Euclidean) arc length along the polyline P, ends kept."""
-    s = np.r_[0.0, np.cumsum(np.linalg.norm(np.diff(P, axis=0), axis=1))]
-    if s[-1] == 0:
-        return np.repeat(P[:1], n + 1, axis=0)
-    u = np.linspace(0.0, s[-1], n + 1)
-    out = np.column_stack([np.interp(u, s, P[:, k]) for k in range(P.shape[1])])
-    out[0], out[-1] = P[0], P[-1]
-    return out
-
-
 def _action_gradient(landscape, diffusion, P: np.ndarray, h: float) -> tuple[float, np.ndarray]:
     """Ŝ of the polyline P and ∂Ŝ/∂P (n + 1, d) (rows of the fixed ends are zero)."""
     if diffusion.constant is not None and diffusion.plane is None:
@@ -303,7 +294,7 @@ def _minimise(landscape, diffusion, P0: np.ndarray, *, rtol: float, max_rounds: 
         iterations += int(res.nit)
         moved = base.copy()
         moved[1:-1] += np.einsum("ide,ie->id", frames, res.x.reshape(frames.shape[0], -1))
-        P = _resample(moved, P.shape[0] - 1)
+        P = resample(moved, P.shape[0] - 1)
         value = geometric_action(landscape, diffusion, P)
         if abs(last - value) <= rtol * abs(value):
             converged = True
@@ -355,9 +346,9 @@ def minimum_action_path(landscape, minimum, saddle, diffusion: Diffusion, *, n_s
     fixed = diffusion.constant is not None or diffusion.plane is not None      # cheap to evaluate
     max_rounds = (8 if fixed else 4) if max_rounds is None else int(max_rounds)
     max_iter = (500 if fixed else 200) if max_iter is None else int(max_iter)
-    coarse, s_coarse, it1, _ = _minimise(landscape, diffusion, _resample(P, n_segments // 2), rtol=rtol,
+    coarse, s_coarse, it1, _ = _minimise(landscape, diffusion, resample(P, n_segments // 2), rtol=rtol,
                                          max_rounds=max_rounds, max_iter=max_iter)
-    fine, s_fine, it2, conv = _minimise(landscape, diffusion, _resample(coarse, n_segments), rtol=rtol,
+    fine, s_fine, it2, conv = _minimise(landscape, diffusion, resample(coarse, n_segments), rtol=rtol,
                                         max_rounds=max_rounds, max_iter=max_iter)
     # Richardson with O(h²): ΔΦ ≈ Ŝ_n − (Ŝ_{n/2} − Ŝ_n)/3
     extrapolated = s_fine - (s_coarse - s_fine) / 3.0
@@ -441,3 +432,20 @@ def noise_diffusion(noise: str, landscape, minimum, saddle=None, direction=None,
         return Diffusion(matrices=mori, name="loss_hessian")
     raise ValueError(f"noise must be one of {', '.join(QUASI_POTENTIAL_NOISE)} for a quasi-potential; got {noise!r}")
 
+
+
+REVERSIBLE_RTOL = 1e-8
+"""D counts as commuting with ∇²L when ‖[∇²L, D]‖ ≤ this·‖∇²L‖‖D‖ (round-off level)."""
+
+
+def reversible_along(landscape, points, diffusion: Diffusion) -> bool:
+    """Whether D(θ) commutes with ∇²L(θ) at every point: then D⁻¹∇L is a gradient along the path, the escape is
+    reversible and Bouchet–Reygner's non-Gibbsianness correction vanishes."""
+    X = np.asarray(points, float)
+    Ds = (np.broadcast_to(diffusion.constant, (len(X),) + diffusion.constant.shape) if diffusion.constant is not None
+          else diffusion.matrices(X))
+    for x, D in zip(X, Ds):
+        H = landscape.hessian(x)
+        if np.linalg.norm(H @ D - D @ H) > REVERSIBLE_RTOL * np.linalg.norm(H) * np.linalg.norm(D):
+            return False
+    return True

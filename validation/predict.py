@@ -59,8 +59,6 @@ QUASI_POTENTIAL_MAX_DIM = 50
 MAM_SEGMENTS = 64
 """Segments of the minimum action path (its Richardson partner has half as many)."""
 
-REVERSIBLE_RTOL = 1e-8
-"""D counts as commuting with ∇²L along the path when ‖[∇²L, D]‖ ≤ this · ‖∇²L‖‖D‖ at every path point."""
 
 
 @dataclass(frozen=True)
@@ -147,27 +145,16 @@ def quasi_potential_shape(landscape, noise: str, minimum, path: dict):
     return _MAM_CACHE[key]
 
 
-def reversible_along(landscape, points, matrices) -> bool:
-    """Whether every diffusion shape in ``matrices`` commutes with ∇²L at every point: then D⁻¹∇L is a gradient
-    along the path and the escape is reversible (no non-Gibbsianness correction)."""
-    for x in points:
-        H = landscape.hessian(x)
-        for M in matrices:
-            if np.linalg.norm(H @ M - M @ H) > REVERSIBLE_RTOL * np.linalg.norm(H) * np.linalg.norm(M):
-                return False
-    return True
-
-
 def _quasi_potential_law(config: dict, path: dict, landscape, minimum, paper_log_rate: float, paper_exponent: float):
     """(law name, log rate, exponent, quasi-potential record, prefactor known) from one path's minimum action path."""
-    from numerics.quasipotential import noise_scale
+    from numerics.quasipotential import noise_diffusion, noise_scale, reversible_along
 
     noise = config["noise"]
     mam = quasi_potential_shape(landscape, noise, minimum, path)
     h_a = landscape.hessian(np.asarray(minimum, float))
     h_b = landscape.hessian(np.asarray(path["saddle"], float))
-    shapes = [h_a] if noise == "hessian_fixed" else [h_a, _abs(h_b)]
-    reversible = reversible_along(landscape, mam.points, shapes)
+    M = noise_diffusion(noise, landscape, minimum, path["saddle"], path["escape_direction"])
+    reversible = reversible_along(landscape, mam.points, M)
     eps = noise_scale(noise, eta=float(config["eta"]), batch_size=float(config["batch_size"]),
                       loss_unit=float(config.get("loss_unit", 1.0)))
     dphi = mam.quasi_potential / eps
@@ -196,12 +183,6 @@ def _regime(exponent: float) -> tuple:
     if exponent >= 5.0:
         return ()
     return (f"quasi-potential law: the exponent ΔΦ = {exponent:.3g} is below 5, outside the small-noise regime",)
-
-
-def _abs(h: np.ndarray) -> np.ndarray:
-    """|H| = V|Λ|Vᵀ."""
-    w, V = np.linalg.eigh(h)
-    return (V * np.abs(w)) @ V.T
 
 
 def _law_rate(config: dict, path: dict, dim: int):

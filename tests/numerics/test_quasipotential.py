@@ -68,7 +68,7 @@ def test_error_shrinks_as_h_squared_and_richardson_is_within_its_stated_error():
     assert abs(coarse.quasi_potential - fine.quasi_potential) <= coarse.error
 
 
-def test_hessian_shaped_noise_lowers_the_quasi_potential_below_the_white_one_with_equal_trace():
+def test_hessian_shaped_noise_changes_the_quasi_potential_at_equal_trace():
     # not a closed form: a sanity relation. D = H_a/tr(H_a)·2 and white D = I have the same trace; along the
     # stiff direction H_a puts more noise, and the two-well's valley leaves a along it, so ΔΦ differs
     land, a, b = _two_well()
