@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, timed_rounds  # noqa: E402
-from numerics import kernels as K  # noqa: E402
-from numerics.builtins import double_well  # noqa: E402
+from flatminima.numerics import kernels as K  # noqa: E402
+from flatminima.numerics.builtins import double_well  # noqa: E402
 
 ETA, TEMPERATURE = 0.01, 0.0625           # ΔL/D = 4
 N_PATHS, MAX_STEPS = 4000, 100_000

@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from numerics import kernels as K  # noqa: E402
-from numerics.builtins import styblinski_tang  # noqa: E402
+from flatminima.numerics import kernels as K  # noqa: E402
+from flatminima.numerics.builtins import styblinski_tang  # noqa: E402
 
 
 def _peak_rss() -> int:

@@ -29,7 +29,7 @@ R, B, M, N_STEPS = 64, 32, 512, 2000
 
 
 def run() -> dict:
-    from numerics.mlp import initial_theta, mlp, mlp_model
+    from flatminima.numerics.mlp import initial_theta, mlp, mlp_model
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((M, 10))

@@ -31,11 +31,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from numerics.basin import analyse_basin  # noqa: E402
-from numerics.critical import find_minimum, refine_saddle  # noqa: E402
-from numerics.names import build_landscape  # noqa: E402
-from numerics.quasipotential import Diffusion, minimum_action_path, noise_diffusion  # noqa: E402
-from numerics.reference import mfpt_2d  # noqa: E402
+from flatminima.numerics.basin import analyse_basin  # noqa: E402
+from flatminima.numerics.critical import find_minimum, refine_saddle  # noqa: E402
+from flatminima.numerics.names import build_landscape  # noqa: E402
+from flatminima.numerics.quasipotential import Diffusion, minimum_action_path, noise_diffusion  # noqa: E402
+from flatminima.numerics.reference import mfpt_2d  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "quasipotential.json"
 

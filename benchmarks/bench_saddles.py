@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "numerics"))
 
-from numerics.basin import analyse_basin  # noqa: E402
+from flatminima.numerics.basin import analyse_basin  # noqa: E402
 from saddle_cases import CASES  # noqa: E402
 
 TOL = 1e-6

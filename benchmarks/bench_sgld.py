@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, timed_rounds  # noqa: E402
-from numerics import kernels as K  # noqa: E402
-from numerics import streams  # noqa: E402
-from numerics.builtins import styblinski_tang  # noqa: E402
+from flatminima.numerics import kernels as K  # noqa: E402
+from flatminima.numerics import streams  # noqa: E402
+from flatminima.numerics.builtins import styblinski_tang  # noqa: E402
 
 D = 10
 N_RUNS, MAX_STEPS = 1000, 5000          # 5e6 particle-steps per call

@@ -55,9 +55,9 @@ def configs(total_steps: float, n_tasks: int, n_runs: int, criterion: str = "div
 
 def child(args) -> None:
     """Run the sweep (in the child process), progress bar on stderr."""
-    from validation.executors import executor_for
-    from validation.experiments import escape_task
-    from validation.sweep import run_sweep
+    from flatminima.validation.executors import executor_for
+    from flatminima.validation.experiments import escape_task
+    from flatminima.validation.sweep import run_sweep
 
     cs = configs(args.total_steps, args.tasks, args.runs, args.criterion)
     # compile the kernels once here, so the workers load numba's on-disk cache instead of each compiling

@@ -7,10 +7,10 @@ Main entry points: :func:`build_landscape` (built-ins and ``file.py:function``),
 :func:`simulate_escape` (escape runs under a noise model and an exit criterion) and
 :mod:`numerics.reference` (exact 1-D quadrature and 2-D generator MFPTs).
 """
-from numerics.errors import LandscapeError, NonFiniteLossError, NotDifferentiableError
-from numerics.landscape import Landscape, sharpened
-from numerics.names import BUILTINS, build_landscape
-from numerics.simulate import EscapeResult, NoEscapeExpectedWarning, simulate_escape
+from flatminima.numerics.errors import LandscapeError, NonFiniteLossError, NotDifferentiableError
+from flatminima.numerics.landscape import Landscape, sharpened
+from flatminima.numerics.names import BUILTINS, build_landscape
+from flatminima.numerics.simulate import EscapeResult, NoEscapeExpectedWarning, simulate_escape
 
 __all__ = ["Landscape", "sharpened", "build_landscape", "BUILTINS", "simulate_escape", "EscapeResult",
            "NoEscapeExpectedWarning", "LandscapeError", "NonFiniteLossError", "NotDifferentiableError"]

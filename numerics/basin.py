@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics.critical import (DENSE_MAX, CriticalPointError, find_minima, find_minimum, hessian_spectrum,
+from flatminima.numerics.critical import (DENSE_MAX, CriticalPointError, find_minima, find_minimum, hessian_spectrum,
                                unique_points, zero_mode_mask)
-from numerics.paths import Stopped, flat_connected, minimum_energy_path
-from numerics.saddles import Budget, SaddleSearch, search_saddles
+from flatminima.numerics.paths import Stopped, flat_connected, minimum_energy_path
+from flatminima.numerics.saddles import Budget, SaddleSearch, search_saddles
 
 __all__ = ["EscapePath", "BasinAnalysis", "analyse_basin", "group_flat_minima"]
 
@@ -316,7 +316,7 @@ def _other_minima(landscape, a) -> list[np.ndarray]:
 
 def _spectrum_and_vectors(landscape, x):
     """Eigenvalues of H(x), ascending (all when d ≤ DENSE_MAX, else the lowest 8), with eigenvectors."""
-    from numerics.critical import lowest_modes
+    from flatminima.numerics.critical import lowest_modes
 
     return lowest_modes(landscape, x, landscape.dim if landscape.dim <= DENSE_MAX else 8)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 
-from numerics.errors import LandscapeError
-from numerics.landscape import Landscape
+from flatminima.numerics.errors import LandscapeError
+from flatminima.numerics.landscape import Landscape
 
 
 def _positive(name: str, value: float) -> float:
@@ -210,7 +210,7 @@ def finite_sum(base: str = "double-well", n_samples: int = 64, spread: float = 0
     seed : int
         Seed of the shifts (numpy SeedSequence entropy).
     """
-    from numerics.names import build_landscape
+    from flatminima.numerics.names import build_landscape
 
     if int(n_samples) != n_samples or n_samples < 2:
         raise LandscapeError(f"n_samples must be an integer >= 2; got {n_samples}")

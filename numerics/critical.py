@@ -16,7 +16,7 @@ import numpy as np
 from scipy import optimize
 from scipy.sparse.linalg import ArpackError, ArpackNoConvergence, LinearOperator, cg, eigsh, lobpcg, minres
 
-from numerics.errors import LandscapeError
+from flatminima.numerics.errors import LandscapeError
 
 __all__ = ["CriticalPointError", "WrongIndexError", "DENSE_MAX", "find_minimum", "find_minima", "refine_saddle",
            "hessian_spectrum", "lowest_modes", "length_scale", "unique_points", "zero_mode_mask"]

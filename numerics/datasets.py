@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numerics.errors import LandscapeError
+from flatminima.numerics.errors import LandscapeError
 
 BUNDLED = ("breast_cancer", "digits", "iris", "wine")
 

@@ -38,9 +38,9 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from llvmlite import ir
 
-from numerics import streams
-from numerics.errors import LandscapeError
-from numerics.landscape import Landscape, _batch_grad
+from flatminima.numerics import streams
+from flatminima.numerics.errors import LandscapeError
+from flatminima.numerics.landscape import Landscape, _batch_grad
 
 __all__ = [
     "KERNELS", "CRITERIA", "has_kernel", "kernel_values", "kernel_grads",
@@ -301,7 +301,7 @@ def stream_random(seed: int, particle: int, stream: int, size: int) -> np.ndarra
 
 # ====================================================================== compiled landscapes
 # Müller–Brown constants: one definition, in numerics.builtins (numba freezes them as globals)
-from numerics.builtins import _MB_A, _MB_a, _MB_b, _MB_c, _MB_x0, _MB_y0  # noqa: E402
+from flatminima.numerics.builtins import _MB_A, _MB_a, _MB_b, _MB_c, _MB_x0, _MB_y0  # noqa: E402
 
 
 @njit(cache=True, inline="always")

@@ -22,11 +22,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _claim, _criterion_value, _dw_grad1, _index,
+from flatminima.numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _claim, _criterion_value, _dw_grad1, _index,
                               _kernel_seed, _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _st_grad1,
                               _uphill, has_kernel, run_in_chunks)
-from numerics.errors import LandscapeError
-from numerics.landscape import Landscape
+from flatminima.numerics.errors import LandscapeError
+from flatminima.numerics.landscape import Landscape
 
 __all__ = ["DIAGONAL_KERNELS", "has_diagonal_hessian", "kernel_hessian_diagonals", "psd_noise_escape"]
 

@@ -15,7 +15,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
-from numerics.errors import LandscapeError, NonFiniteLossError, NotDifferentiableError
+from flatminima.numerics.errors import LandscapeError, NonFiniteLossError, NotDifferentiableError
 
 # Exceptions autograd raises when a loss uses plain numpy/math on its traced ArrayBox.
 _AUTOGRAD_FAILURES = (TypeError, AttributeError, ValueError, NotImplementedError)
@@ -240,7 +240,7 @@ def _compiled(landscape):
     if landscape.kernel is None:
         return None
     try:
-        from numerics.kernels import kernel_grads, kernel_values
+        from flatminima.numerics.kernels import kernel_grads, kernel_values
     except ImportError:          # numba missing: autograd is always correct
         return None
     return kernel_values, kernel_grads

@@ -28,10 +28,10 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.scipy.special import logsumexp
 
-from numerics import mlp_kernel
-from numerics.datasets import load_dataset
-from numerics.errors import LandscapeError
-from numerics.landscape import Landscape
+from flatminima.numerics import mlp_kernel
+from flatminima.numerics.datasets import load_dataset
+from flatminima.numerics.errors import LandscapeError
+from flatminima.numerics.landscape import Landscape
 
 ACTIVATIONS = ("tanh", "relu", "softplus", "sigmoid")
 LOSSES = ("cross_entropy", "mse")

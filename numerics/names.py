@@ -15,13 +15,13 @@ from typing import Callable
 import autograd.numpy as anp
 import numpy as np
 
-from numerics import builtins
-from numerics.errors import LandscapeError
-from numerics.landscape import Landscape, probe_vectorised
+from flatminima.numerics import builtins
+from flatminima.numerics.errors import LandscapeError
+from flatminima.numerics.landscape import Landscape, probe_vectorised
 
 
 def _mlp(**kwargs):
-    from numerics.mlp import mlp
+    from flatminima.numerics.mlp import mlp
     return mlp(**kwargs)
 
 
@@ -37,7 +37,7 @@ BUILTINS: dict[str, Callable[..., Landscape]] = {
 
 def _factory_signature(name: str) -> inspect.Signature:
     if name == "mlp":
-        from numerics.mlp import mlp
+        from flatminima.numerics.mlp import mlp
         return inspect.signature(mlp)
     return inspect.signature(BUILTINS[name])
 

@@ -19,9 +19,9 @@ from scipy.integrate import solve_ivp
 from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq
 
-from numerics.critical import (DENSE_MAX, CriticalPointError, WrongIndexError, _largest_eigenvalue, _point,
+from flatminima.numerics.critical import (DENSE_MAX, CriticalPointError, WrongIndexError, _largest_eigenvalue, _point,
                                find_minimum, length_scale, lowest_modes, refine_saddle)
-from numerics.errors import LandscapeError
+from flatminima.numerics.errors import LandscapeError
 
 __all__ = ["MinimumEnergyPath", "minimum_energy_path", "descend", "Stopped", "neb_path", "far_minimum", "relax_string",
            "flat_connected"]

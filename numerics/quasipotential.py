@@ -37,7 +37,7 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import minimize
 
-from numerics.paths import resample
+from flatminima.numerics.paths import resample
 
 __all__ = ["Diffusion", "MinimumActionPath", "minimum_action_path", "geometric_action", "noise_diffusion",
            "QUASI_POTENTIAL_NOISE", "noise_scale", "reversible_along"]
@@ -405,7 +405,7 @@ def noise_diffusion(noise: str, landscape, minimum, saddle=None, direction=None,
     if noise == "hessian_fixed":
         return Diffusion.fixed(landscape.hessian(a), name="hessian_fixed")
     if noise == "hessian_two_region":
-        from numerics.simulate import inflection_split
+        from flatminima.numerics.simulate import inflection_split
 
         if saddle is None or direction is None:
             raise ValueError("hessian_two_region needs the saddle and the escape direction")

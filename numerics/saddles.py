@@ -30,9 +30,9 @@ from typing import Callable
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, cg
 
-from numerics.critical import (DENSE_MAX, CriticalPointError, _fmt, _point, lowest_modes, refine_saddle,
+from flatminima.numerics.critical import (DENSE_MAX, CriticalPointError, _fmt, _point, lowest_modes, refine_saddle,
                                unique_points)
-from numerics.errors import LandscapeError
+from flatminima.numerics.errors import LandscapeError
 
 __all__ = ["Budget", "Attempt", "SaddleSearch", "follow_mode", "min_mode_saddles", "string_saddles",
            "search_saddles", "initial_radius"]
@@ -508,7 +508,7 @@ def string_saddles(landscape, minimum, neighbours, *, budget: Budget | None = No
     From each initial string of :func:`_bent_starts` (straight and bent), ``paths.neb_path`` relaxes
     the string with a climbing image and refines its top by Newton.
     """
-    from numerics.paths import neb_path
+    from flatminima.numerics.paths import neb_path
 
     a = _point(landscape, minimum, "minimum")
     log = [] if attempts is None else attempts
@@ -557,7 +557,7 @@ def search_saddles(landscape, minimum, *, hints=(), neighbours=(), softest_modes
     modes : (eigenvalues, eigenvectors), optional
         The minimum's lowest Hessian modes if already computed.
     """
-    from numerics.paths import far_minimum
+    from flatminima.numerics.paths import far_minimum
 
     a = _point(landscape, minimum, "minimum")
     budget = Budget() if budget is None else budget

@@ -17,7 +17,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 
-from numerics.errors import LandscapeError
+from flatminima.numerics.errors import LandscapeError
 
 # Columns per backward pass in per_sample_gradients: bounds memory (d × chunk floats per copy of θ).
 _CHUNK = 4096

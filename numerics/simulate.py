@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numerics import criteria as _criteria
-from numerics import noise as _noise
-from numerics.errors import LandscapeError, NonFiniteLossError
-from numerics.streams import AUX, NOISE, particle_streams
+from flatminima.numerics import criteria as _criteria
+from flatminima.numerics import noise as _noise
+from flatminima.numerics.errors import LandscapeError, NonFiniteLossError
+from flatminima.numerics.streams import AUX, NOISE, particle_streams
 
 __all__ = ["simulate_escape", "EscapeResult", "NoEscapeExpectedWarning", "STABILITY_LIMIT",
            "DISCRETIZATION_LIMIT", "BACKENDS", "inflection_split"]
@@ -286,7 +286,7 @@ def _step_inputs(landscape, eta: float) -> _noise.StepInputs:
 
     mb = None
     if landscape.minibatch_loss is not None and landscape.n_samples:
-        from numerics.samples import minibatch_gradients
+        from flatminima.numerics.samples import minibatch_gradients
 
         def mb(X, idx):
             out = np.full(X.shape, np.nan)
@@ -328,7 +328,7 @@ def _largest_eigenvalue(landscape, x) -> float:
 
 
 def _dense_ok(landscape) -> bool:
-    from numerics.critical import DENSE_MAX
+    from flatminima.numerics.critical import DENSE_MAX
     return landscape.dim <= DENSE_MAX
 
 
@@ -343,7 +343,7 @@ def _negative_direction(h_b: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nda
 
 def _default_saddles(landscape, a, ctx, lam_max):
     """Known saddle hints of the landscape, refined, kept when one side of their unstable mode quenches to a."""
-    from numerics.critical import CriticalPointError, refine_saddle
+    from flatminima.numerics.critical import CriticalPointError, refine_saddle
     out = []
     for hint in landscape.saddles:
         try:
@@ -376,7 +376,7 @@ def _geometry(landscape, start, ctx, *, minimum, saddle, escape_direction, need_
     if minimum is not None:
         a = _check_point("minimum", minimum, d)
     elif landscape.minima:
-        from numerics.critical import CriticalPointError, find_minimum
+        from flatminima.numerics.critical import CriticalPointError, find_minimum
         hint = min(landscape.minima, key=lambda m: float(np.linalg.norm(m - start[0])))
         try:
             a = find_minimum(landscape, hint)
@@ -553,7 +553,7 @@ def _psd_kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_
     c·(√(|h_jj| + δ)·z_j), which equals this path's c·(V·(sq·(Vᵀz))) for a diagonal H; it has the same
     overshoot rule as this path.
     """
-    from numerics.kernels_psd import has_diagonal_hessian
+    from flatminima.numerics.kernels_psd import has_diagonal_hessian
 
     if bridge or not has_diagonal_hessian(landscape) or not np.all(starts == starts[0]):
         return None
@@ -572,9 +572,9 @@ def _psd_kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_
 def _find_kernel(noise: str = "white"):
     try:
         if noise == "hessian_psd":
-            from numerics.kernels_psd import psd_noise_escape
+            from flatminima.numerics.kernels_psd import psd_noise_escape
             return psd_noise_escape
-        from numerics import kernels
+        from flatminima.numerics import kernels
     except ImportError:
         return None
     return getattr(kernels, "fixed_noise_escape", None)
@@ -905,7 +905,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         if minima is not None:
             cand = list(_check_points("minima", minima, d))
         else:                      # the landscape's hints, polished (finite sums move them)
-            from numerics.critical import CriticalPointError, find_minimum
+            from flatminima.numerics.critical import CriticalPointError, find_minimum
             cand = []
             for m in landscape.minima:
                 try:

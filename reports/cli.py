@@ -185,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---------------------------------------------------------------------- commands
 def _load(spec: str, minimum):
-    from numerics import build_landscape
+    from flatminima.numerics import build_landscape
     return build_landscape(spec, dim=None if minimum is None else len(minimum))
 
 
@@ -208,9 +208,9 @@ def _progress_bar():
 def _analyses(land, args):
     """Basin analyses for the landscape command: the given minimum, or the minima found (see below)."""
     import numpy as np
-    from numerics.basin import analyse_basin, group_flat_minima
-    from numerics.critical import find_minima
-    from numerics.saddles import Budget
+    from flatminima.numerics.basin import analyse_basin, group_flat_minima
+    from flatminima.numerics.critical import find_minima
+    from flatminima.numerics.saddles import Budget
 
     if args.minimum is not None and len(args.minimum) != land.dim:
         raise UsageError(f"--minimum has {len(args.minimum)} coordinates but {land.name} has dim {land.dim}")
@@ -244,7 +244,7 @@ QP_DEFAULT_DIM = 10
 
 def _noise_list(text: str) -> tuple:
     """--quasi-potential: comma-separated Gaussian noise model names, or none."""
-    from numerics.quasipotential import QUASI_POTENTIAL_NOISE
+    from flatminima.numerics.quasipotential import QUASI_POTENTIAL_NOISE
 
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     if names == ("none",):
@@ -258,7 +258,7 @@ def _noise_list(text: str) -> tuple:
 
 def _add_quasi_potentials(land, analyses, objs, noises) -> None:
     """Put the quasi-potential of every path for each noise model into the JSON objects (in place)."""
-    from numerics.quasipotential import minimum_action_path, noise_diffusion
+    from flatminima.numerics.quasipotential import minimum_action_path, noise_diffusion
 
     meaning = {"white": "ΔΦ = value/D (D the temperature)", "loss_hessian": "ΔΦ = value/ε, ε = η/(2B)"}
     for analysis, obj in zip(analyses, objs):
@@ -276,7 +276,7 @@ def _add_quasi_potentials(land, analyses, objs, noises) -> None:
 
 
 def _saddle_hint(land, h):
-    from validation.check import _hint
+    from flatminima.validation.check import _hint
     return _hint(land, h)
 
 
@@ -308,7 +308,7 @@ def cmd_landscape(args) -> int:
 def _minima_json(land, groups, analyses) -> list[dict]:
     """Every minimum found (one entry per valley of minima), marked analysed or not."""
     import numpy as np
-    from validation.check import _minima_list
+    from flatminima.validation.check import _minima_list
 
     out = _minima_list(land, groups, analyses[0])
     for entry in out:
@@ -385,7 +385,7 @@ def _check_writable(out: Path) -> None:
 
 
 def cmd_validate(args) -> int:
-    from validation.suites import get_suite
+    from flatminima.validation.suites import get_suite
 
     suite = get_suite(args.suite)
     if args.size not in suite.sizes:
@@ -394,14 +394,14 @@ def cmd_validate(args) -> int:
     _check_writable(out)
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     progress = False if args.quiet else None
-    from validation.executors import executor_for
+    from flatminima.validation.executors import executor_for
     with executor_for(args.scheduler, args.workers) as executor:      # refuses a bad scheduler first
         log(f"flatminima: suite {suite.name} ({args.size}, expected {suite.sizes[args.size]}) -> {out}"
             + (f" on the Dask cluster at {args.scheduler}" if executor is not None else ""))
         result = suite.run(out, size=args.size, workers=args.workers, executor=executor, resume=args.resume,
                            progress=progress)
     result.save(out)
-    from reports.render import write_report
+    from flatminima.reports.render import write_report
     paths = write_report(out, result)
     n_pass = sum(v.passed is True for v in result.verdicts)
     print(f"{n_pass} of {len(result.verdicts)} verdicts pass")
@@ -418,7 +418,7 @@ def _strict_exit(status: str) -> int:
 
 
 def cmd_check(args) -> int:
-    from validation.check import run_check
+    from flatminima.validation.check import run_check
 
     if args.out is not None:
         _check_writable(args.out)
@@ -433,7 +433,7 @@ def cmd_check(args) -> int:
         close()
     if args.out is not None:
         result.save(args.out)
-        from reports.render import write_report
+        from flatminima.reports.render import write_report
         write_report(args.out, result)
     if args.json:
         print(json.dumps(obj, allow_nan=False, default=float))
@@ -444,7 +444,7 @@ def cmd_check(args) -> int:
 
 def render_check_text(obj: dict) -> str:
     """The text output of ``check``: the landscape table, notes, then one block per experiment."""
-    from validation.check import setting_text
+    from flatminima.validation.check import setting_text
 
     lines = [render_landscape_table(obj["landscape"], obj["dim"], [obj])]
     lines += [f"note: {n}" for n in obj.get("notes", [])]
@@ -485,7 +485,7 @@ def render_check_text(obj: dict) -> str:
 
 
 def cmd_suites(args) -> int:
-    from validation.suites import describe
+    from flatminima.validation.suites import describe
 
     for name, description, sizes in describe():
         print(f"{name:<12} {description}")
@@ -495,7 +495,7 @@ def cmd_suites(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from reports.render import write_report
+    from flatminima.reports.render import write_report
 
     if not (args.out / "result.json").is_file():
         raise UsageError(f"{args.out} has no result.json (not a results folder of flatminima validate/check)")
@@ -505,7 +505,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_derive(args) -> int:
-    from reports.derivations import write_derivation_report
+    from flatminima.reports.derivations import write_derivation_report
 
     paths = write_derivation_report(args.out)
     for path in paths:
@@ -515,14 +515,14 @@ def cmd_derive(args) -> int:
 
 # ---------------------------------------------------------------------- entry point
 def _user_errors():
-    from numerics.errors import LandscapeError
-    from validation.executors import SchedulerUnreachableError
-    from validation.store import StoreLockedError
-    from validation.sweep import ResultsExistError
+    from flatminima.numerics.errors import LandscapeError
+    from flatminima.validation.executors import SchedulerUnreachableError
+    from flatminima.validation.store import StoreLockedError
+    from flatminima.validation.sweep import ResultsExistError
     errors = [UsageError, LandscapeError, FileNotFoundError, PermissionError, IsADirectoryError,
               SchedulerUnreachableError, StoreLockedError, ResultsExistError]
     try:
-        from theory.formula import DomainError
+        from flatminima.theory.formula import DomainError
         errors.append(DomainError)
     except ImportError:
         pass

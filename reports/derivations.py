@@ -11,8 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import theory
-
+from flatminima import theory
 TITLE = "flatminima — derivations of the escape-rate laws"
 
 INTRO = (

@@ -33,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reports.derivations import _CSS as _DERIVATION_CSS
-from reports.figures import render_figure
-from validation.suite import SuiteResult
+from flatminima.reports.derivations import _CSS as _DERIVATION_CSS
+from flatminima.reports.figures import render_figure
+from flatminima.validation.suite import SuiteResult
 
 __all__ = [
     "DERIVATIONS_HTML",

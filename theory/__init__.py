@@ -23,17 +23,17 @@ DomainError, RegimeWarning
 from importlib import import_module
 
 _EXPORTS = {
-    "formulas": "theory.registry", "sgd_law": "theory.registry", "Registry": "theory.registry",
-    "Formula": "theory.formula",
-    "predicted_slope": "theory.slopes", "SlopePrediction": "theory.slopes", "WRT": "theory.slopes",
-    "PER": "theory.slopes",
-    "determinant_ratio": "theory.eyring_kramers",
-    "derivation_sections": "theory.catalogue", "Section": "theory.catalogue",
-    "Derivation": "theory.derivation", "Step": "theory.derivation", "Check": "theory.derivation",
-    "Table": "theory.derivation",
-    "DomainError": "theory.errors", "RegimeWarning": "theory.errors",
-    "CONVENTIONS": "theory.sgd", "PAPER_CONVENTION": "theory.sgd",
-    "GLOSSARY": "theory.symbols",
+    "formulas": "flatminima.theory.registry", "sgd_law": "flatminima.theory.registry", "Registry": "flatminima.theory.registry",
+    "Formula": "flatminima.theory.formula",
+    "predicted_slope": "flatminima.theory.slopes", "SlopePrediction": "flatminima.theory.slopes", "WRT": "flatminima.theory.slopes",
+    "PER": "flatminima.theory.slopes",
+    "determinant_ratio": "flatminima.theory.eyring_kramers",
+    "derivation_sections": "flatminima.theory.catalogue", "Section": "flatminima.theory.catalogue",
+    "Derivation": "flatminima.theory.derivation", "Step": "flatminima.theory.derivation", "Check": "flatminima.theory.derivation",
+    "Table": "flatminima.theory.derivation",
+    "DomainError": "flatminima.theory.errors", "RegimeWarning": "flatminima.theory.errors",
+    "CONVENTIONS": "flatminima.theory.sgd", "PAPER_CONVENTION": "flatminima.theory.sgd",
+    "GLOSSARY": "flatminima.theory.symbols",
 }
 __all__ = sorted(_EXPORTS)
 

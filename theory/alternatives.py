@@ -13,9 +13,9 @@ from functools import cache
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, eq, solve_linear
-from theory.sgd import derive_mfpt_asymptotics, derive_sgd_exponent
+from flatminima.theory import symbols as S
+from flatminima.theory.derivation import Derivation, Step, StepRecorder, eq, solve_linear
+from flatminima.theory.sgd import derive_mfpt_asymptotics, derive_sgd_exponent
 
 _N = S.n_outliers
 

@@ -15,9 +15,9 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, eq
-from theory.errors import DomainError
+from flatminima.theory import symbols as S
+from flatminima.theory.derivation import Derivation, Step, StepRecorder, eq
+from flatminima.theory.errors import DomainError
 
 SOURCE = ("Bouchet & Reygner, Ann. Henri Poincaré 17 (2016) 3499–3532 (arXiv:1507.02104); "
           "Eyring–Kramers limit: Bovier–Eckhoff–Gayrard–Klein 2004")
@@ -77,8 +77,8 @@ def derive_bouchet_reygner(n: int = 2) -> Derivation:
     """
     if n < 1:
         raise ValueError("dimension n must be at least 1")
-    from theory.eyring_kramers import derive_eyring_kramers
-    from theory.kramers import derive_kramers_1d
+    from flatminima.theory.eyring_kramers import derive_eyring_kramers
+    from flatminima.theory.kramers import derive_kramers_1d
 
     mu, dQa, dQb = S.mu, S.det_Q_a, S.abs_det_Q_b
     dPhi, I_l = S.quasi_potential_barrier, S.instanton_divergence

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from theory.derivation import Derivation
+from flatminima.theory.derivation import Derivation
 
 
 @dataclass(frozen=True)
@@ -23,15 +23,15 @@ class Section:
 @cache
 def derivation_sections() -> tuple[Section, ...]:
     """All sections of the derivation report (derives every law on first call)."""
-    from theory.alternatives import derive_levy, derive_mori, derive_optimizers
-    from theory.bouchet_reygner import derive_bouchet_reygner
-    from theory.consequences import (derive_flat_vs_sharp, derive_minima_selection, derive_multiple_paths,
+    from flatminima.theory.alternatives import derive_levy, derive_mori, derive_optimizers
+    from flatminima.theory.bouchet_reygner import derive_bouchet_reygner
+    from flatminima.theory.consequences import (derive_flat_vs_sharp, derive_minima_selection, derive_multiple_paths,
                                      derive_sharpness_scaling)
-    from theory.eyring_kramers import derive_eyring_kramers
-    from theory.illposed import derive_ill_posed
-    from theory.kramers import derive_kramers_1d
-    from theory.sgd import derive_mfpt_asymptotics, derive_sde_noise, derive_sgd_exponent, derive_sgd_law
-    from theory.slopes import derive_slopes
+    from flatminima.theory.eyring_kramers import derive_eyring_kramers
+    from flatminima.theory.illposed import derive_ill_posed
+    from flatminima.theory.kramers import derive_kramers_1d
+    from flatminima.theory.sgd import derive_mfpt_asymptotics, derive_sde_noise, derive_sgd_exponent, derive_sgd_law
+    from flatminima.theory.slopes import derive_slopes
 
     return (
         Section("1. Kramers law in one dimension (white noise)",

@@ -11,11 +11,11 @@ from functools import cache
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, eq
-from theory.eyring_kramers import derive_eyring_kramers
-from theory.kramers import derive_kramers_1d
-from theory.sgd import CONVENTIONS, derive_sgd_law
+from flatminima.theory import symbols as S
+from flatminima.theory.derivation import Derivation, Step, StepRecorder, eq
+from flatminima.theory.eyring_kramers import derive_eyring_kramers
+from flatminima.theory.kramers import derive_kramers_1d
+from flatminima.theory.sgd import CONVENTIONS, derive_sgd_law
 
 _TAU1, _TAU2 = sp.symbols("tau_1 tau_2", positive=True)
 

@@ -12,7 +12,7 @@ from typing import Mapping
 
 import sympy as sp
 
-from theory.symbols import to_latex, to_mathml
+from flatminima.theory.symbols import to_latex, to_mathml
 
 
 @dataclass(frozen=True)

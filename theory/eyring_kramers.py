@@ -12,9 +12,9 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, gaussian_tail, eq
-from theory.errors import DomainError
+from flatminima.theory import symbols as S
+from flatminima.theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, gaussian_tail, eq
+from flatminima.theory.errors import DomainError
 
 SOURCE = ("Xie et al. 2021, Eq. (4), Eq. (6); Bovier–Eckhoff–Gayrard–Klein 2004; "
           "docs/theory.md §Eyring-Kramers law")

@@ -15,8 +15,8 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from theory.errors import DomainError, RegimeWarning
-from theory.symbols import BY_SYMBOL, to_latex, to_mathml
+from flatminima.theory.errors import DomainError, RegimeWarning
+from flatminima.theory.symbols import BY_SYMBOL, to_latex, to_mathml
 
 KINDS = ("escape_time", "rate", "exponent", "probability", "ratio", "estimator")
 _LHS = {"escape_time": sp.Symbol("tau", positive=True), "rate": sp.Symbol("gamma", positive=True)}

@@ -12,9 +12,9 @@ from functools import cache
 import mpmath
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, Table, eq
-from theory.sgd import derive_sgd_exponent
+from flatminima.theory import symbols as S
+from flatminima.theory.derivation import Derivation, Step, StepRecorder, Table, eq
+from flatminima.theory.sgd import derive_sgd_exponent
 
 DELTAS = (1.0, 0.5, 0.2, 0.1, 0.01, 0.001)
 

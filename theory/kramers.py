@@ -9,8 +9,8 @@ from functools import cache
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, eq
+from flatminima.theory import symbols as S
+from flatminima.theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, eq
 
 SOURCE = ("Xie et al. 2021, Eq. (4) and Eq. (6) with n = 1; Kramers 1940; "
           "docs/theory.md §Assumptions, §Kramers law in 1-D")

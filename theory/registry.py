@@ -26,9 +26,9 @@ from functools import cache
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.formula import Formula
-from theory.sgd import CONVENTIONS, CONVENTION_LABELS, PAPER_CONVENTION, check_convention
+from flatminima.theory import symbols as S
+from flatminima.theory.formula import Formula
+from flatminima.theory.sgd import CONVENTIONS, CONVENTION_LABELS, PAPER_CONVENTION, check_convention
 
 _ORDER = ("eta", "batch_size", "loss_unit", "barrier", "h_ae", "h_be", "s", "temperature", "temperature_a",
           "temperature_b", "det_ratio", "mu", "det_Q_a", "abs_det_Q_b", "quasi_potential_barrier",
@@ -63,12 +63,12 @@ def _exponent_regime(expr):
 @cache
 def base_formulas() -> dict[str, Formula]:
     """All registered laws except those derived from the slope derivation (built once, cached)."""
-    from theory.alternatives import derive_levy, derive_mori, derive_optimizers
-    from theory.bouchet_reygner import derive_bouchet_reygner
-    from theory.consequences import derive_flat_vs_sharp, derive_minima_selection
-    from theory.eyring_kramers import derive_eyring_kramers
-    from theory.kramers import derive_kramers_1d
-    from theory.sgd import derive_sgd_law
+    from flatminima.theory.alternatives import derive_levy, derive_mori, derive_optimizers
+    from flatminima.theory.bouchet_reygner import derive_bouchet_reygner
+    from flatminima.theory.consequences import derive_flat_vs_sharp, derive_minima_selection
+    from flatminima.theory.eyring_kramers import derive_eyring_kramers
+    from flatminima.theory.kramers import derive_kramers_1d
+    from flatminima.theory.sgd import derive_sgd_law
 
     out: list[Formula] = []
     kr = derive_kramers_1d()
@@ -227,7 +227,7 @@ class Registry(Mapping):
 @cache
 def formulas() -> Registry:
     """The registry of all laws (derived on first call, then cached)."""
-    from theory.slopes import derive_slopes
+    from flatminima.theory.slopes import derive_slopes
     items = dict(base_formulas())
     sl = derive_slopes()
     s_hat = sl.results["s_hat"]

@@ -19,8 +19,8 @@ from functools import cache
 
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, eq, gaussian_integral, solve_linear
+from flatminima.theory import symbols as S
+from flatminima.theory.derivation import Derivation, Step, StepRecorder, eq, gaussian_integral, solve_linear
 
 CONVENTIONS = {"ito": sp.Integer(0), "stratonovich": sp.Rational(1, 2), "hanggi_klimontovich": sp.Integer(1)}
 CONVENTION_LABELS = {"ito": "Itô (α = 0)", "stratonovich": "Stratonovich (α = ½)",

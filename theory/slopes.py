@@ -34,10 +34,10 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from theory import symbols as S
-from theory.derivation import Derivation, Step, StepRecorder, eq, solve_linear
-from theory.errors import DomainError
-from theory.formula import Formula
+from flatminima.theory import symbols as S
+from flatminima.theory.derivation import Derivation, Step, StepRecorder, eq, solve_linear
+from flatminima.theory.errors import DomainError
+from flatminima.theory.formula import Formula
 
 WRT = ("batch_size", "1/eta", "B/eta", "log(B/eta)", "1/sharpness", "log_sharpness", "1/temperature", "barrier")
 PER = ("sde", "iteration")
@@ -83,7 +83,7 @@ def _resolve(law) -> Formula:
     if isinstance(law, Formula):
         f = law
     else:
-        from theory.registry import base_formulas, formulas
+        from flatminima.theory.registry import base_formulas, formulas
         base = base_formulas()
         f = base[law] if law in base else formulas()[law]
     if f.kind not in ("rate", "escape_time") or f.exponent is None or f.prefactor is None:
@@ -188,7 +188,7 @@ def predicted_slope(law, *, wrt: str, per: str = "sde", **values) -> SlopePredic
 @cache
 def derive_slopes() -> Derivation:
     """The predicted slopes of docs/theory.md §Predicted slopes and checks C7, C10, C20, recorded for the report."""
-    from theory.registry import base_formulas
+    from flatminima.theory.registry import base_formulas
     reg = base_formulas()
     r = StepRecorder()
     sgd = "sgd_rate_hanggi_klimontovich"

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from validation.experiments import basin_of
-from validation.fits import fit_line
-from validation.predict import exact_escape_time_1d, predict
-from validation.suite import Figure, Table, Verdict, fmt_pm
+from flatminima.validation.experiments import basin_of
+from flatminima.validation.fits import fit_line
+from flatminima.validation.predict import exact_escape_time_1d, predict
+from flatminima.validation.suite import Figure, Table, Verdict, fmt_pm
 
 Z = 1.959963984540054        # two-sided 95% normal quantile
 
@@ -84,8 +84,7 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
     """Fit one rate sweep and judge it against the law's slope; returns verdicts, table, figure, fit."""
     import json
 
-    import theory
-
+    from flatminima import theory
     ax = AXES[axis]
     x = np.array([ax.x(c) for c in configs])
     rate = np.array([r["rate"] for r in rows])

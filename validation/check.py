@@ -19,14 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics import build_landscape
-from numerics.basin import _nums, analyse_basin, group_flat_minima
-from numerics.critical import CriticalPointError, find_minima, hessian_spectrum, refine_saddle, zero_mode_mask
-from numerics.saddles import Budget
-from validation.experiments import escape_task, geometry, remember_basin
-from validation.predict import PREDICTABLE_NOISE, predict
-from validation.suite import SuiteResult, Table, Verdict, fmt_pm
-from validation.verdicts import MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
+from flatminima.numerics import build_landscape
+from flatminima.numerics.basin import _nums, analyse_basin, group_flat_minima
+from flatminima.numerics.critical import CriticalPointError, find_minima, hessian_spectrum, refine_saddle, zero_mode_mask
+from flatminima.numerics.saddles import Budget
+from flatminima.validation.experiments import escape_task, geometry, remember_basin
+from flatminima.validation.predict import PREDICTABLE_NOISE, predict
+from flatminima.validation.suite import SuiteResult, Table, Verdict, fmt_pm
+from flatminima.validation.verdicts import MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
 
 DEFAULT_ETA_LAMBDA = 0.05        # η·λ_max(H_a) when --eta is not given (discretisation: keep ηH ≤ 0.1)
 DEFAULT_EXPONENT = 5.0           # predicted exponent aimed at when D (SGLD) or λ (SGD) is not given
@@ -74,8 +74,8 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     budget = _positive("--budget", budget)
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"--seed must be an integer >= 0; got {seed!r}")
-    from numerics.criteria import CRITERIA
-    from numerics.noise import NOISE_MODELS
+    from flatminima.numerics.criteria import CRITERIA
+    from flatminima.numerics.noise import NOISE_MODELS
     if criterion not in CRITERIA:
         raise ValueError(f"--criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
     if noise is not None and noise not in NOISE_MODELS:
@@ -391,7 +391,7 @@ def sample_trajectories(land, analysis, *, eta: float, temperature: float, seed:
 def landscape_figures(land, analysis, trajectories=()) -> list:
     """Hessian spectra at the minimum and the lowest saddle, and for 2-D landscapes a contour plot
     with the minimum, the saddles and their minimum energy paths (numbers only; reports draws them)."""
-    from validation.suite import Figure
+    from flatminima.validation.suite import Figure
 
     figures = []
     if analysis.paths:
@@ -421,7 +421,7 @@ def landscape_figures(land, analysis, trajectories=()) -> list:
 
 
 def _result(spec, obj, verdicts, started) -> SuiteResult:
-    from validation.suites.common import versions
+    from flatminima.validation.suites.common import versions
 
     paths = obj.get("paths", [])
     result = SuiteResult(suite="check", size="-", title=f"flatminima check {spec}",

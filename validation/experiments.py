@@ -22,9 +22,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from numerics import build_landscape, sharpened
-from numerics.basin import analyse_basin
-from validation.estimators import estimate_rate
+from flatminima.numerics import build_landscape, sharpened
+from flatminima.numerics.basin import analyse_basin
+from flatminima.validation.estimators import estimate_rate
 
 # keys a config may have; anything else is a typo and is refused
 CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
@@ -140,7 +140,7 @@ def escape_task(config: dict, seed: int) -> list[dict]:
 
 
 def _simulate(land, analysis, config, seed, saddles, directions, minima, options):
-    from numerics.simulate import simulate_escape
+    from flatminima.numerics.simulate import simulate_escape
 
     kwargs = dict(noise=config["noise"], criterion=config.get("criterion", "basin"), eta=float(config["eta"]),
                   n_runs=int(config["n_runs"]), max_steps=int(config["max_steps"]), seed=int(seed),

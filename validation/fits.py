@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from validation.estimators import neg_log_rate
+from flatminima.validation.estimators import neg_log_rate
 
 __all__ = [
     "LineFit",

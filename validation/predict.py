@@ -115,7 +115,7 @@ def measured_noise(config: dict, geometry: dict, path: dict, landscape) -> dict:
     escape direction e the diffusion coefficient is D = η·eᵀCe/2 (D = ηC/2), and the loss unit
     that C ≈ λH/B would need is λ = B·eᵀCe/(eᵀHe), with H_ae and |H_be| for eᵀHe.
     """
-    from numerics.samples import gradient_noise_covariance
+    from flatminima.numerics.samples import gradient_noise_covariance
 
     eta, B = float(config["eta"]), int(config["batch_size"])
     replacement = bool((config.get("options") or {}).get("replacement", True))
@@ -136,7 +136,7 @@ def quasi_potential_shape(landscape, noise: str, minimum, path: dict):
 
     M does not depend on η, B or λ, so one minimum action path serves every setting of a sweep.
     """
-    from numerics.quasipotential import minimum_action_path, noise_diffusion
+    from flatminima.numerics.quasipotential import minimum_action_path, noise_diffusion
 
     key = (landscape.name, noise, tuple(np.round(minimum, 12)), tuple(np.round(path["saddle"], 12)))
     if key not in _MAM_CACHE:
@@ -147,7 +147,7 @@ def quasi_potential_shape(landscape, noise: str, minimum, path: dict):
 
 def _quasi_potential_law(config: dict, path: dict, landscape, minimum, paper_log_rate: float, paper_exponent: float):
     """(law name, log rate, exponent, quasi-potential record, prefactor known) from one path's minimum action path."""
-    from numerics.quasipotential import noise_diffusion, noise_scale, reversible_along
+    from flatminima.numerics.quasipotential import noise_diffusion, noise_scale, reversible_along
 
     noise = config["noise"]
     mam = quasi_potential_shape(landscape, noise, minimum, path)
@@ -162,7 +162,7 @@ def _quasi_potential_law(config: dict, path: dict, landscape, minimum, paper_log
                   shape_value=float(mam.quasi_potential), scale=float(eps), reversible=reversible,
                   scale_meaning="ΔΦ = ΔΦ_M/ε, ε = ηλ/(2B), M the noise's shape (H_a, or H_a / |H_b| across the split)")
     if noise == "hessian_fixed":
-        from theory.bouchet_reygner import bouchet_reygner_prefactor
+        from flatminima.theory.bouchet_reygner import bouchet_reygner_prefactor
 
         pre = bouchet_reygner_prefactor(h_a, h_b, eps * h_a)
         record["prefactor"] = float(pre["prefactor"])
@@ -187,8 +187,7 @@ def _regime(exponent: float) -> tuple:
 
 def _law_rate(config: dict, path: dict, dim: int):
     """(law name, log rate, exponent, regime warnings) for one path."""
-    import theory
-
+    from flatminima import theory
     reg = theory.formulas()
     noise = config["noise"]
     with warnings.catch_warnings(record=True) as caught:
@@ -231,8 +230,8 @@ def _law_rate(config: dict, path: dict, dim: int):
 
 def exact_escape_time_1d(config: dict, geometry: dict, landscape) -> float | None:
     """T_exact for a 1-D landscape: the quadrature MFPT to the next minimum of the same SDE (SDE time)."""
-    from numerics.critical import find_minimum
-    from numerics.reference import mfpt_1d
+    from flatminima.numerics.critical import find_minimum
+    from flatminima.numerics.reference import mfpt_1d
 
     if landscape.dim != 1 or len(geometry["paths"]) != 1 or config["noise"] == "minibatch":
         return None                 # (minibatch noise has no closed-form D(θ) along the path)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 from tqdm.auto import tqdm
 
-from validation.store import CorruptResultWarning, Store, config_hash, normalize_config
+from flatminima.validation.store import CorruptResultWarning, Store, config_hash, normalize_config
 
 __all__ = ["task_seed", "run_sweep", "SweepError", "ResultsExistError", "TaskFailure"]
 

@@ -46,8 +46,8 @@ import autograd.numpy as anp
 import numpy as np
 from scipy import integrate, optimize
 
-from numerics.builtins import muller_brown, styblinski_tang
-from numerics.landscape import Landscape
+from flatminima.numerics.builtins import muller_brown, styblinski_tang
+from flatminima.numerics.landscape import Landscape
 
 __all__ = ["Reference", "SaddleCase", "CASES", "case_by_name"]
 

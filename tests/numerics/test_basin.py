@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pytest
 
-from numerics import build_landscape, sharpened
-from numerics.basin import analyse_basin
+from flatminima.numerics import build_landscape, sharpened
+from flatminima.numerics.basin import analyse_basin
 
 LO, MID, HI = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)
 

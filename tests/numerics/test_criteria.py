@@ -2,9 +2,9 @@
 import autograd.numpy as anp
 import numpy as np
 
-from numerics import Landscape, NonFiniteLossError
-from numerics import criteria as cr
-from numerics import noise as nz
+from flatminima.numerics import Landscape, NonFiniteLossError
+from flatminima.numerics import criteria as cr
+from flatminima.numerics import noise as nz
 
 Z_TOL = 4.0
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import optimize
 
-from numerics import Landscape, LandscapeError, build_landscape
-from numerics.critical import CriticalPointError, find_minima, find_minimum, lowest_modes, refine_saddle
-from numerics.saddles import min_mode_saddles
+from flatminima.numerics import Landscape, LandscapeError, build_landscape
+from flatminima.numerics.critical import CriticalPointError, find_minima, find_minimum, lowest_modes, refine_saddle
+from flatminima.numerics.saddles import min_mode_saddles
 
 # Styblinski–Tang per coordinate, L1(x) = ½(x⁴ − 16x² + 5x): critical points are the roots of
 # L1'(x) = ½(4x³ − 32x + 5); L1''(x) = 6x² − 16 (docs/theory.md §Styblinski-Tang).

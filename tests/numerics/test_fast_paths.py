@@ -12,8 +12,8 @@ import autograd
 import numpy as np
 import pytest
 
-from numerics import build_landscape, sharpened
-from numerics.mlp import initial_theta
+from flatminima.numerics import build_landscape, sharpened
+from flatminima.numerics.mlp import initial_theta
 
 SPEC = "mlp:data=iris,hidden=2,n_samples=40"     # 4-2-3 tanh network: d = 4·2 + 2 + 2·3 + 3 = 19
 SEEDS = (0, 1, 2)

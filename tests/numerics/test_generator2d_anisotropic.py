@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from numerics.builtins import two_well_2d
-from numerics.reference import generator_2d, generator_2d_eigen, mfpt_1d, mfpt_2d
-from numerics.reference.generator2d import _fitted_rates, _fitted_rates_unequal
+from flatminima.numerics.builtins import two_well_2d
+from flatminima.numerics.reference import generator_2d, generator_2d_eigen, mfpt_1d, mfpt_2d
+from flatminima.numerics.reference.generator2d import _fitted_rates, _fitted_rates_unequal
 
 
 def _rotation(degrees):

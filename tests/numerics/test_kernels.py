@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from numba import njit
 
-from numerics import kernels as K
-from numerics import streams
-from numerics.builtins import double_well, muller_brown, styblinski_tang, two_well_2d
-from numerics.errors import LandscapeError
-from numerics.landscape import Landscape, sharpened
+from flatminima.numerics import kernels as K
+from flatminima.numerics import streams
+from flatminima.numerics.builtins import double_well, muller_brown, styblinski_tang, two_well_2d
+from flatminima.numerics.errors import LandscapeError
+from flatminima.numerics.landscape import Landscape, sharpened
 
 ZIG_R = 3.6541528853610088   # numpy's ziggurat base-strip edge: |x| beyond it comes from the tail branch
 

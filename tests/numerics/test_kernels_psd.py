@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numerics.kernels_psd import has_diagonal_hessian, kernel_hessian_diagonals, psd_noise_escape
-from numerics.landscape import sharpened
-from numerics.names import build_landscape
-from numerics.reference import mfpt_1d
-from numerics.simulate import simulate_escape
+from flatminima.numerics.kernels_psd import has_diagonal_hessian, kernel_hessian_diagonals, psd_noise_escape
+from flatminima.numerics.landscape import sharpened
+from flatminima.numerics.names import build_landscape
+from flatminima.numerics.reference import mfpt_1d
+from flatminima.numerics.simulate import simulate_escape
 
 # ST global minimum and next minimum per coordinate (docs/theory.md §Styblinski-Tang)
 LO, NEXT = -2.903534, 2.746803

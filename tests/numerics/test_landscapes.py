@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from numerics import LandscapeError, NonFiniteLossError, NotDifferentiableError, build_landscape, sharpened
+from flatminima.numerics import LandscapeError, NonFiniteLossError, NotDifferentiableError, build_landscape, sharpened
 
 BUILTIN_SPECS = [
     "styblinski-tang:dim=1",

@@ -7,10 +7,10 @@ import pytest
 from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.preprocessing import StandardScaler
 
-from numerics import LandscapeError, build_landscape, sharpened
-from numerics.critical import find_minimum
-from numerics.datasets import load_dataset
-from numerics.mlp import ACTIVATIONS, initial_theta, mlp, mlp_minibatch_grad, parse_hidden
+from flatminima.numerics import LandscapeError, build_landscape, sharpened
+from flatminima.numerics.critical import find_minimum
+from flatminima.numerics.datasets import load_dataset
+from flatminima.numerics.mlp import ACTIVATIONS, initial_theta, mlp, mlp_minibatch_grad, parse_hidden
 
 REL = 1e-6        # issue 2: derivatives agree with central differences to 1e-6 relative
 EXACT = 1e-10     # two implementations of the same formula (autograd vs hand-written): round-off only

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from numba import njit
 
-from numerics import mlp_kernel
-from numerics.mlp import ACTIVATIONS, KERNEL_MAX_PARAMS, LOSSES, MLPModel
+from flatminima.numerics import mlp_kernel
+from flatminima.numerics.mlp import ACTIVATIONS, KERNEL_MAX_PARAMS, LOSSES, MLPModel
 
 CLOSE = 1e-12     # two implementations of one formula, different summation orders: round-off only
 

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from numerics import build_landscape
-from numerics.critical import find_minimum
-from numerics.saddles import min_mode_saddles
-from numerics.mlp import initial_theta
+from flatminima.numerics import build_landscape
+from flatminima.numerics.critical import find_minimum
+from flatminima.numerics.saddles import min_mode_saddles
+from flatminima.numerics.mlp import initial_theta
 
 
 @pytest.mark.parametrize("spec", ["mlp:data=breast_cancer,hidden=2,n_samples=100",

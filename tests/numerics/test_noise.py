@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from scipy import linalg, stats
 
-from numerics import Landscape, build_landscape
-from numerics import noise as nz
-from numerics.streams import NOISE, particle_stream
+from flatminima.numerics import Landscape, build_landscape
+from flatminima.numerics import noise as nz
+from flatminima.numerics.streams import NOISE, particle_stream
 
 Z_TOL = 4.0
 
@@ -214,7 +214,7 @@ def test_minibatch_step_is_the_mean_per_sample_gradient():
     # the shifts as finite_sum documents them: N(0, spread²) from SeedSequence(seed), then centred
     c = np.random.default_rng(np.random.SeedSequence(seed)).standard_normal((m, 1)) * spread
     c -= c.mean(axis=0)
-    from numerics.samples import minibatch_gradients
+    from flatminima.numerics.samples import minibatch_gradients
     ctx = nz.StepInputs(land, 0.1, land.grads, land.values, land.hessians,
                         lambda X, idx: minibatch_gradients(land, X, idx))
     model = nz.MinibatchNoise(3, m, False)

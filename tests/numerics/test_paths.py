@@ -6,10 +6,10 @@ Styblinski–Tang (inflection at ±√(8/3), docs/theory.md §Styblinski-Tang); 
 import numpy as np
 import pytest
 
-from numerics import LandscapeError, build_landscape
-from numerics.critical import find_minima, refine_saddle
-from numerics.saddles import min_mode_saddles
-from numerics.paths import minimum_energy_path, neb_path
+from flatminima.numerics import LandscapeError, build_landscape
+from flatminima.numerics.critical import find_minima, refine_saddle
+from flatminima.numerics.saddles import min_mode_saddles
+from flatminima.numerics.paths import minimum_energy_path, neb_path
 
 LO, MID, HI = np.sort(np.roots([4.0, 0.0, -32.0, 5.0]).real)
 

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from scipy.linalg import solve_continuous_lyapunov
 
-from numerics.critical import find_minimum, refine_saddle
-from numerics.landscape import Landscape
-from numerics.names import build_landscape
-from numerics.quasipotential import (Diffusion, geometric_action, minimum_action_path, noise_diffusion,
+from flatminima.numerics.critical import find_minimum, refine_saddle
+from flatminima.numerics.landscape import Landscape
+from flatminima.numerics.names import build_landscape
+from flatminima.numerics.quasipotential import (Diffusion, geometric_action, minimum_action_path, noise_diffusion,
                                      noise_scale)
 
 

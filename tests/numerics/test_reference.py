@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from numerics.reference import mfpt_1d, mfpt_2d, generator_2d
+from flatminima.numerics.reference import mfpt_1d, mfpt_2d, generator_2d
 
 # Quartic double well of docs/theory.md §Reference tables: minima ±1 (H_a = 2), saddle 0 (|H_b| = 1), ΔU = 1/4.
 H_A, H_B, BARRIER = 2.0, 1.0, 0.25

@@ -10,8 +10,8 @@ table with times; ``benchmarks/saddles.json`` holds the last run).
 import numpy as np
 import pytest
 
-from numerics.basin import analyse_basin
-from numerics.critical import find_minima
+from flatminima.numerics.basin import analyse_basin
+from flatminima.numerics.critical import find_minima
 from saddle_cases import CASES
 
 TOL = 1e-6        # θ: relative to 1 + ‖b‖; loss: absolute

@@ -10,11 +10,11 @@ import autograd
 import numpy as np
 import pytest
 
-from numerics import LandscapeError, build_landscape, sharpened
-from numerics import samples
-from numerics.builtins import finite_sum
-from numerics.mlp import initial_theta, mlp
-from numerics.samples import gradient_noise_covariance, minibatch_gradients, per_sample_gradients
+from flatminima.numerics import LandscapeError, build_landscape, sharpened
+from flatminima.numerics import samples
+from flatminima.numerics.builtins import finite_sum
+from flatminima.numerics.mlp import initial_theta, mlp
+from flatminima.numerics.samples import gradient_noise_covariance, minibatch_gradients, per_sample_gradients
 
 EXACT = 1e-12     # two exact computations of the same quantity: round-off only
 Z_TOL = 4.0       # statistical tolerance in standard errors

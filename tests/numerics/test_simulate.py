@@ -15,9 +15,9 @@ import pytest
 from scipy import stats
 from scipy.integrate import cumulative_trapezoid, trapezoid
 
-from numerics import Landscape, build_landscape, sharpened
-from numerics.simulate import EscapeResult, NoEscapeExpectedWarning, simulate_escape
-from numerics.streams import NOISE, particle_stream
+from flatminima.numerics import Landscape, build_landscape, sharpened
+from flatminima.numerics.simulate import EscapeResult, NoEscapeExpectedWarning, simulate_escape
+from flatminima.numerics.streams import NOISE, particle_stream
 
 Z_TOL = 4.0
 
@@ -155,7 +155,7 @@ def test_a_different_seed_gives_different_runs():
 
 # ---------------------------------------------------------------------- C6: √k identities bit for bit
 def _two_well_geometry():
-    from numerics.critical import find_minimum, refine_saddle
+    from flatminima.numerics.critical import find_minimum, refine_saddle
     land = build_landscape("two-well-2d")
     a, b = find_minimum(land, land.minima[0]), refine_saddle(land, land.saddles[0])
     w, V = np.linalg.eigh(land.hessian(b))
@@ -393,7 +393,7 @@ def test_replicated_minibatch_sgd_equals_one_replica_at_a_time(spec):
     if land.minima:
         start = land.minima[0]
     else:
-        from numerics.mlp import initial_theta
+        from flatminima.numerics.mlp import initial_theta
         start = initial_theta(land, seed=0)
     eta, B, n_runs, n_steps = 0.01, 4, 6, 25
     kw = dict(noise="minibatch", criterion="radius", radius=1e3, eta=eta, n_runs=n_runs, max_steps=n_steps, seed=13,
@@ -445,7 +445,7 @@ def test_numba_backend_matches_numpy_or_is_refused():
     kw = dict(noise="white", criterion="dividing_surface", eta=0.05, n_runs=30, max_steps=1500, seed=3,
               temperature=1 / 8)
     try:
-        from numerics.kernels import fixed_noise_escape  # noqa: F401
+        from flatminima.numerics.kernels import fixed_noise_escape  # noqa: F401
     except ImportError:
         with pytest.raises(ValueError, match="backend='numba' cannot run"):
             simulate_escape(land, [-1.0], backend="numba", **kw)

@@ -12,8 +12,8 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 
-from numerics import LandscapeError, build_landscape
-from numerics.samples import gradient_noise_covariance, minibatch_gradients
+from flatminima.numerics import LandscapeError, build_landscape
+from flatminima.numerics.samples import gradient_noise_covariance, minibatch_gradients
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tilted_wells.py"
 

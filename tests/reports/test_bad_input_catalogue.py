@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reports.cli import main
+from flatminima.reports.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,7 +152,7 @@ def test_catalogue_is_large_enough():
 
 @pytest.mark.slow            # ~10 s: the quick suite plans its sweeps before it reaches the lock
 def test_a_folder_locked_by_another_run_is_refused_and_unchanged(capsys, tmp_path):
-    from validation.store import Store
+    from flatminima.validation.store import Store
 
     out = tmp_path / "out"
     with Store(out).lock():
@@ -169,7 +169,7 @@ def test_a_folder_locked_by_another_run_is_refused_and_unchanged(capsys, tmp_pat
 ])
 def test_no_traceback_from_the_command(tmp_path, argv, needle):
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-m", "reports.cli", *argv, "--out", str(out)], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "flatminima.reports.cli", *argv, "--out", str(out)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.startswith("flatminima: error: ") and result.stderr.count("\n") == 1, result.stderr

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure as MplFigure
 
-from reports.browser_check import check_dom, check_in_browser, check_screenshot, find_chromium, main
-from reports.render import write_report
+from flatminima.reports.browser_check import check_dom, check_in_browser, check_screenshot, find_chromium, main
+from flatminima.reports.render import write_report
 from test_render import make_result
 
 needs_chromium = pytest.mark.skipif(not (shutil.which("/usr/bin/chromium") or shutil.which("chromium")),

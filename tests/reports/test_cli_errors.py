@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from reports.cli import main
+from flatminima.reports.cli import main
 
 
 def _run(capsys, *argv):
@@ -38,7 +38,7 @@ def test_user_file_errors_through_the_cli(capsys, tmp_path):
 
 
 def test_installed_console_script_has_no_traceback():
-    result = subprocess.run([sys.executable, "-m", "reports.cli", "landscape", "nope"],
+    result = subprocess.run([sys.executable, "-m", "flatminima.reports.cli", "landscape", "nope"],
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("flatminima: error: unknown landscape")

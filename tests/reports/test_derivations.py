@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from reports.derivations import write_derivation_report
+from flatminima.reports.derivations import write_derivation_report
 
 
 @pytest.fixture(scope="module")

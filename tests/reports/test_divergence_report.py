@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from reports.cli import main
+from flatminima.reports.cli import main
 
 # λ_max(H_a) ≈ 34.58 at θ* ≈ −2.9035, so 2/λ_max ≈ 0.0578: η = 0.055 is stable at the minimum but not
 # far from it, where the quartic's curvature grows; D = 60 pushes particles there
@@ -35,7 +35,7 @@ def test_diverged_particles_are_reported_not_escapes(checked):
 
 
 def test_escape_flags_exclude_diverged_runs():
-    from validation.experiments import escape_task
+    from flatminima.validation.experiments import escape_task
 
     config = {"landscape": "styblinski-tang:dim=1", "sharpness": 1.0, "minimum": [-2.903534027771177],
               "criterion": "basin", "eta": 0.055, "n_runs": 40, "loss_unit": 1.0, "options": {},

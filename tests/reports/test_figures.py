@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure as MplFigure
 
-from reports.figures import (FIGURE_KINDS, plot_fit, plot_histogram, plot_landscape2d, plot_scatter, plot_spectrum,
+from flatminima.reports.figures import (FIGURE_KINDS, plot_fit, plot_histogram, plot_landscape2d, plot_scatter, plot_spectrum,
                              plot_survival, render_figure)
 from test_render import make_result
-from validation.suite import Figure
+from flatminima.validation.suite import Figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -5,9 +5,9 @@ import re
 import numpy as np
 import pytest
 
-from reports.render import (figure_files, latex_to_mathml, markdown_to_html, render_html, render_markdown,
+from flatminima.reports.render import (figure_files, latex_to_mathml, markdown_to_html, render_html, render_markdown,
                             write_report)
-from validation.suite import Figure, SuiteResult, Table, Verdict
+from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict
 
 KINDS = ("fit", "survival", "landscape2d", "spectrum", "scatter", "histogram")
 

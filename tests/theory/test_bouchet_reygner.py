@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theory
-from theory import DomainError, RegimeWarning
-from theory.bouchet_reygner import bouchet_reygner_prefactor, derive_bouchet_reygner, solve_lyapunov
+from flatminima import theory
+from flatminima.theory import DomainError, RegimeWarning
+from flatminima.theory.bouchet_reygner import bouchet_reygner_prefactor, derive_bouchet_reygner, solve_lyapunov
 
 g = {n: theory.GLOSSARY[n].symbol for n in ("mu", "det_Q_a", "abs_det_Q_b", "quasi_potential_barrier",
                                             "instanton_divergence", "h_be", "det_ratio", "barrier", "temperature")}

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
-import theory
-from theory.consequences import derive_minima_selection, derive_multiple_paths
-from theory.illposed import derive_ill_posed, quartic_integral
+from flatminima import theory
+from flatminima.theory.consequences import derive_minima_selection, derive_multiple_paths
+from flatminima.theory.illposed import derive_ill_posed, quartic_integral
 
 SGD = dict(eta=0.1, batch_size=10.0, loss_unit=2.0, barrier=0.25, h_ae=2.0, h_be=1.0, s=0.3)
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theory
+from flatminima import theory
 from mfpt_reference import exact_mfpt
-from theory import symbols as S
-from theory.sgd import derive_mfpt_asymptotics
+from flatminima.theory import symbols as S
+from flatminima.theory.sgd import derive_mfpt_asymptotics
 
 
 def du(x):                      # U = θ⁴/4 − θ²/2: a = −1, b = 0, H_a = 2, |H_b| = 1, ΔU = 1/4

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theory
-from theory import DomainError, RegimeWarning
+from flatminima import theory
+from flatminima.theory import DomainError, RegimeWarning
 
 KRAMERS = dict(h_ae=2.0, h_be=1.0, barrier=0.25, temperature=0.025)           # ΔL/D = 10
 SGD = dict(eta=0.1, batch_size=10.0, loss_unit=1.0, barrier=0.25, h_ae=2.0, h_be=1.0, s=0.5)

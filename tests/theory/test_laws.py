@@ -7,10 +7,10 @@ Eq. (7) τ = 2π/|H_be| · exp[(2BΔL/η)(s/H_ae + (1−s)/|H_be|)].
 import pytest
 import sympy as sp
 
-import theory
-from theory.eyring_kramers import derive_eyring_kramers
-from theory.kramers import derive_kramers_1d
-from theory.sgd import derive_sde_noise, derive_sgd_law
+from flatminima import theory
+from flatminima.theory.eyring_kramers import derive_eyring_kramers
+from flatminima.theory.kramers import derive_kramers_1d
+from flatminima.theory.sgd import derive_sde_noise, derive_sgd_law
 
 # test-side symbols; the registry's symbols are found by glossary name
 eta, B, lam, dL, h_ae, h_be, s, D, ratio = (theory.GLOSSARY[n].symbol for n in
@@ -98,7 +98,7 @@ def test_every_derivation_is_complete_and_its_checks_pass():
 
 def test_a_false_identity_is_not_passed():
     """The check machinery can fail: a wrong prefactor is detected."""
-    from theory.derivation import Check, StepRecorder
+    from flatminima.theory.derivation import Check, StepRecorder
     assert not Check("wrong", 2 * sp.pi / h_ae, 2 * sp.pi / h_be).passed
     with pytest.raises(AssertionError, match="derivation check failed"):
         StepRecorder().check("wrong", sp.exp(dL / D), sp.exp(dL / (4 * D)))

@@ -3,8 +3,7 @@ import json
 
 import pytest
 
-import theory
-
+from flatminima import theory
 REQUIRED = ["kramers_1d_escape_time", "kramers_1d_rate", "eyring_kramers_escape_time", "eyring_kramers_rate",
             "mori_1d_escape_time", "mori_1d_rate", "mori_escape_time", "mori_rate", "levy_escape_time", "levy_rate"]
 REQUIRED += [f"sgd_{k}_{c}" for k in ("escape_time", "rate") for c in ("ito", "stratonovich", "hanggi_klimontovich")]

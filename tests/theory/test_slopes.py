@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-import theory
-from theory import DomainError, predicted_slope
+from flatminima import theory
+from flatminima.theory import DomainError, predicted_slope
 
 SGD = dict(eta=0.1, batch_size=10.0, loss_unit=2.0, barrier=0.25, h_ae=2.0, h_be=1.0, s=0.3)
 BRACKET = 0.3 / 2.0 + 0.7 / 1.0                          # s/H_ae + (1−s)/|H_be|

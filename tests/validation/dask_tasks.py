@@ -43,8 +43,8 @@ class CountingExecutor(Executor):
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import dask_tasks  # noqa: E402  (import by module name so that workers can unpickle the task)
-    from validation.executors import executor_for
-    from validation.sweep import run_sweep
+    from flatminima.validation.executors import executor_for
+    from flatminima.validation.sweep import run_sweep
 
     out, scheduler, n, sleep = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     with executor_for(None if scheduler == "local" else scheduler, 2 if scheduler == "local" else None) as ex:

@@ -4,12 +4,12 @@ import json
 import numpy as np
 import pytest
 
-from reports.cli import main
+from flatminima.reports.cli import main
 
 
 @pytest.fixture(scope="module")
 def double_well_json():
-    from validation.check import run_check
+    from flatminima.validation.check import run_check
 
     # white noise at ΔL/D = 4 on θ⁴/4 − θ²/2: quick, and the law's rate is known in closed form
     obj, result = run_check("double-well", dynamics="sgld", temperature=0.0625, runs=150, seed=3)
@@ -78,7 +78,7 @@ def test_unknown_suite_and_unwritable_out(capsys, tmp_path):
 
 
 def test_sequential_stopping_runs_batches_until_the_log_rate_ci_is_narrow():
-    from validation.experiments import escape_task
+    from flatminima.validation.experiments import escape_task
 
     base = {"landscape": "double-well", "minimum": [-1.0], "noise": "white", "criterion": "dividing_surface",
             "eta": 0.02, "temperature": 0.0625, "n_runs": 50, "max_steps": 200_000, "options": {"bridge": True}}
@@ -93,8 +93,8 @@ def test_sequential_stopping_runs_batches_until_the_log_rate_ci_is_narrow():
 
 
 def test_sample_trajectories_start_at_the_minimum_and_end_beyond_the_saddle_plane():
-    from validation.check import sample_trajectories
-    from validation.experiments import basin_of
+    from flatminima.validation.check import sample_trajectories
+    from flatminima.validation.experiments import basin_of
 
     land, analysis = basin_of({"landscape": "double-well", "minimum": [-1.0]})
     paths = sample_trajectories(land, analysis, eta=0.02, temperature=0.0625, seed=1, n=3, every=50)

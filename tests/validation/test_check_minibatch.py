@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import theory
-from numerics import build_landscape
-from validation.experiments import basin_of, geometry
-from validation.predict import predict
+from flatminima import theory
+from flatminima.numerics import build_landscape
+from flatminima.validation.experiments import basin_of, geometry
+from flatminima.validation.predict import predict
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tilted_wells.py"
 SPEC = f"{EXAMPLE}:loss"
@@ -46,7 +46,7 @@ def test_measured_noise_prediction_reduces_to_kramers_with_the_tilt_variance():
 
 
 def test_minibatch_on_a_landscape_without_samples_is_a_one_line_error(capsys):
-    from reports.cli import main
+    from flatminima.reports.cli import main
 
     assert main(["check", "double-well", "--dynamics", "sgd", "--noise", "minibatch"]) == 2
     err = capsys.readouterr().err
@@ -55,7 +55,7 @@ def test_minibatch_on_a_landscape_without_samples_is_a_one_line_error(capsys):
 
 @pytest.mark.slow
 def test_check_minibatch_end_to_end_gives_a_verdict_from_observed_escapes():
-    from validation.check import run_check
+    from flatminima.validation.check import run_check
 
     obj, _ = run_check(SPEC, minimum=[-1.0, 0.0], dynamics="sgd", noise="minibatch", eta=0.0125, runs=100, seed=2)
     (exp,) = obj["experiments"]

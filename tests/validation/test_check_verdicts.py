@@ -20,8 +20,8 @@ import warnings
 import numpy as np
 import pytest
 
-from reports.cli import main, render_check_text
-from validation.verdicts import MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
+from flatminima.reports.cli import main, render_check_text
+from flatminima.validation.verdicts import MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
 
 FLAT_LOSS = """import autograd.numpy as np
 DIM = 2
@@ -94,8 +94,8 @@ def test_readme_example_simulates_both_dynamics_with_escapes(double_well):
 
 def test_zero_escapes_in_200_runs_is_inconclusive_not_agreement():
     """The old bug, reproduced on purpose: force a simulation whose prediction gives ~0 escapes."""
-    from validation.check import _experiment, _plan
-    from validation.experiments import basin_of, geometry
+    from flatminima.validation.check import _experiment, _plan
+    from flatminima.validation.experiments import basin_of, geometry
 
     land, analysis = basin_of({"landscape": "double-well", "minimum": [-1.0]})
     # SGD at λ = 1: exponent 15.6 (Eq. (7)), γ ≈ 5e-8 per unit time: 200·γ·η·2000 ≈ 5e-6 escapes expected
@@ -114,7 +114,7 @@ def test_zero_escapes_in_200_runs_is_inconclusive_not_agreement():
 # ---------------------------------------------------------------------- not observable: not simulated
 @pytest.fixture(scope="module")
 def two_well_cold():
-    from validation.check import run_check
+    from flatminima.validation.check import run_check
 
     return run_check("two-well-2d", dynamics="sgld", temperature=0.1, runs=300)
 
@@ -198,7 +198,7 @@ def flat_file(tmp_path):
 
 @pytest.mark.slow          # ~80-110 s on 2 cores: autograd gradients for 79 125 steps and two basin analyses
 def test_flat_direction_loss_uses_the_one_dimensional_law(flat_file):
-    from validation.check import run_check
+    from flatminima.validation.check import run_check
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
@@ -224,9 +224,9 @@ def test_flat_direction_loss_uses_the_one_dimensional_law(flat_file):
 
 
 def test_flat_valleys_are_grouped(flat_file, tmp_path):
-    from numerics import build_landscape
-    from numerics.basin import group_flat_minima
-    from numerics.critical import find_minima, hessian_spectrum, zero_mode_mask
+    from flatminima.numerics import build_landscape
+    from flatminima.numerics.basin import group_flat_minima
+    from flatminima.numerics.critical import find_minima, hessian_spectrum, zero_mode_mask
 
     land = build_landscape(str(flat_file) + ":loss", dim=2)
     minima = find_minima(land)
@@ -269,8 +269,8 @@ def test_landscape_json_lists_one_minimum_per_valley(flat_file, capsys):
     assert sorted(round(e["theta"][0], 6) for e in minima) == [-1.0, 1.0]
     assert obj["minimum"]["zero_modes"] == 1
     # points_in_valley counts the points of find_minima's multi-start on that line (θ0 = ±1)
-    from numerics import build_landscape
-    from numerics.critical import find_minima
+    from flatminima.numerics import build_landscape
+    from flatminima.numerics.critical import find_minima
 
     found = find_minima(build_landscape(str(flat_file) + ":loss", dim=2))
     for entry in minima:
@@ -308,7 +308,7 @@ def test_validate_conventions_quiet_starts_without_type_error(monkeypatch, tmp_p
     # The regression was a TypeError from conventions.run(out, size=, workers=, executor=, resume=, progress=).
     # Here the first check is replaced by a sentinel: reaching it proves run() took the CLI's keyword arguments,
     # and that --quiet printed nothing before it (the full tiny run is the next test).
-    from validation.suites import conventions
+    from flatminima.validation.suites import conventions
 
     def first_check(*args, **kwargs):
         raise _Started
@@ -322,7 +322,7 @@ def test_validate_conventions_quiet_starts_without_type_error(monkeypatch, tmp_p
 def test_every_suite_run_accepts_the_cli_arguments(tmp_path):
     import inspect
 
-    from validation.suites import get_suite, suite_names
+    from flatminima.validation.suites import get_suite, suite_names
 
     for name in suite_names():
         suite = get_suite(name)

@@ -21,10 +21,10 @@ distributed = pytest.importorskip("distributed")
 sys.path.insert(0, str(Path(__file__).parent))      # workers (spawned) inherit sys.path and import this
 import dask_tasks  # noqa: E402
 
-from validation.executors import SchedulerUnreachableError, executor_for  # noqa: E402
-from validation.experiments import escape_task  # noqa: E402
-from validation.store import CorruptResultWarning, Store, StoreLockedError, config_hash  # noqa: E402
-from validation.sweep import run_sweep  # noqa: E402
+from flatminima.validation.executors import SchedulerUnreachableError, executor_for  # noqa: E402
+from flatminima.validation.experiments import escape_task  # noqa: E402
+from flatminima.validation.store import CorruptResultWarning, Store, StoreLockedError, config_hash  # noqa: E402
+from flatminima.validation.sweep import run_sweep  # noqa: E402
 
 DRIVER = Path(__file__).parent / "dask_tasks.py"
 ROOT = Path(__file__).resolve().parents[2]

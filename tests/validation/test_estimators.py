@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from validation.estimators import RateEstimate, check_exponentiality, estimate_rate, neg_log_rate
+from flatminima.validation.estimators import RateEstimate, check_exponentiality, estimate_rate, neg_log_rate
 
 Z_TOL = 4.0   # statistical tolerance in standard errors
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from validation.fits import (
+from flatminima.validation.fits import (
     NEGLECTED_FRACTION,
     LineFit,
     compare_exponents,

@@ -7,8 +7,8 @@ Theory supplies the law, numerics the quadrature; neither sees the other.
 import numpy as np
 import pytest
 
-import theory
-from numerics.reference import mfpt_1d
+from flatminima import theory
+from flatminima.numerics.reference import mfpt_1d
 
 
 def _loss(x):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from validation.suites import paper_mlp
+from flatminima.validation.suites import paper_mlp
 
 WINE = paper_mlp.DATASETS["wine"]["spec"]
 
@@ -24,7 +24,7 @@ def test_sweeps_visit_the_same_b_over_eta_k():
 
 
 def test_fast_loss_matches_the_model():
-    from numerics import build_landscape
+    from flatminima.numerics import build_landscape
 
     info = paper_mlp._minimum(WINE)
     ref = build_landscape(WINE)

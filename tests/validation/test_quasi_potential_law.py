@@ -13,13 +13,13 @@ import math
 import numpy as np
 import pytest
 
-from numerics.basin import analyse_basin
-from numerics.landscape import Landscape
-from numerics.names import build_landscape
-from numerics.quasipotential import minimum_action_path, noise_diffusion
-from numerics.reference import mfpt_2d
-from validation.experiments import geometry
-from validation.predict import predict
+from flatminima.numerics.basin import analyse_basin
+from flatminima.numerics.landscape import Landscape
+from flatminima.numerics.names import build_landscape
+from flatminima.numerics.quasipotential import minimum_action_path, noise_diffusion
+from flatminima.numerics.reference import mfpt_2d
+from flatminima.validation.experiments import geometry
+from flatminima.validation.predict import predict
 
 
 def _cubic_valley(t):
@@ -93,7 +93,7 @@ def test_separable_wells_are_reversible_and_bouchet_reygner_equals_kramers_along
 
 
 def test_check_does_not_judge_a_rate_whose_prefactor_is_unknown():
-    from validation.check import run_check
+    from flatminima.validation.check import run_check
 
     obj, result = run_check("two-well-2d", dynamics="sgd", noise="hessian_fixed", runs=60)
     exp = obj["experiments"][0]
@@ -106,8 +106,8 @@ def test_check_does_not_judge_a_rate_whose_prefactor_is_unknown():
 def test_simulated_sgd_escapes_follow_the_quasi_potential_slope_not_eq7():
     # brute force (compiled hessian_fixed kernel) at ΔΦ = 5, 6, 7: −d ln γ/dΔΦ must match the exact generator's
     # slope over the same noise levels within 2 standard errors, and exclude Eq. (7)'s slope ΔL/(h_ae·ΔΦ_M)
-    from numerics.simulate import simulate_escape
-    from validation.estimators import estimate_rate
+    from flatminima.numerics.simulate import simulate_escape
+    from flatminima.validation.estimators import estimate_rate
 
     land, analysis, path, M, mam = _curved()
     a = analysis.minimum

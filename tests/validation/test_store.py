@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from validation.store import (
+from flatminima.validation.store import (
     CorruptResultWarning,
     Store,
     StoreLockedError,
@@ -133,7 +133,7 @@ def test_missing_task_reads_as_none_without_warning(tmp_path):
 def test_lock_refuses_a_second_holder_in_another_process(tmp_path):
     holder = textwrap.dedent(f"""
         import sys, time
-        from validation.store import Store
+        from flatminima.validation.store import Store
         with Store({str(tmp_path)!r}).lock():
             print("held", flush=True)
             sys.stdin.readline()

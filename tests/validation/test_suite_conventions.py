@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from validation.suite import SuiteResult
-from validation.suites import conventions, get_suite
+from flatminima.validation.suite import SuiteResult
+from flatminima.validation.suites import conventions, get_suite
 
 CHECKS = {"C1", "C2", "C3", "C6", "C9", "C10", "C11", "C12", "C15"}
 

@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from numerics import build_landscape
-from validation.suite import SuiteResult
-from validation.suites import hypotheses as hyp
+from flatminima.numerics import build_landscape
+from flatminima.validation.suite import SuiteResult
+from flatminima.validation.suites import hypotheses as hyp
 
 
 def test_double_wells_have_the_same_width_and_the_stated_barriers():

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from numerics.landscape import Landscape
-from numerics.samples import gradient_noise_covariance
-from validation.suite import SuiteResult
-from validation.suites import noise
+from flatminima.numerics.landscape import Landscape
+from flatminima.numerics.samples import gradient_noise_covariance
+from flatminima.validation.suite import SuiteResult
+from flatminima.validation.suites import noise
 
 Z_TOL = 4.0
 FIGURE_KINDS = {"fit", "survival", "scatter", "histogram", "spectrum", "landscape2d"}   # validation.suite.Figure

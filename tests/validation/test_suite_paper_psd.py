@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from validation.suites import paper
-from validation.suites.common import run_escape_sweep
+from flatminima.validation.suites import paper
+from flatminima.validation.suites.common import run_escape_sweep
 
 
 def test_psd_sweeps_mirror_the_two_region_grids():

@@ -5,8 +5,8 @@ import shutil
 import numpy as np
 import pytest
 
-from validation.suite import SuiteResult
-from validation.suites import get_suite, suite_names
+from flatminima.validation.suite import SuiteResult
+from flatminima.validation.suites import get_suite, suite_names
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_results_round_trip_and_store_is_resumable(quick, tmp_path):
 
 
 def test_report_is_rebuilt_from_the_results_folder_alone(quick, tmp_path):
-    from reports.cli import main
+    from flatminima.reports.cli import main
 
     out, _ = quick
     copy = tmp_path / "only-json"

@@ -4,10 +4,10 @@ import math
 import numpy as np
 import pytest
 
-from validation.experiments import basin_of
-from validation.suite import SuiteResult
-from validation.suites import get_suite
-from validation.suites import selection as S
+from flatminima.validation.experiments import basin_of
+from flatminima.validation.suite import SuiteResult
+from flatminima.validation.suites import get_suite
+from flatminima.validation.suites import selection as S
 
 
 def test_long_run_gradient_matches_autograd():

@@ -13,8 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))      # spawned workers inherit sys.path and import this
 import sweep_tasks  # noqa: E402
 
-from validation.store import CorruptResultWarning, Store, StoreLockedError, config_hash, load_all  # noqa: E402
-from validation.sweep import ResultsExistError, SweepError, run_sweep, task_seed  # noqa: E402
+from flatminima.validation.store import CorruptResultWarning, Store, StoreLockedError, config_hash, load_all  # noqa: E402
+from flatminima.validation.sweep import ResultsExistError, SweepError, run_sweep, task_seed  # noqa: E402
 
 CONFIGS = [{"x": x, "slope": 2.0, "tag": "line"} for x in range(8)]
 

@@ -8,10 +8,10 @@ capture_radius of another minimum).
 import numpy as np
 import pytest
 
-from numerics import build_landscape
-from numerics.critical import find_minima
-from numerics.reference import mfpt_2d
-from numerics.simulate import simulate_escape
+from flatminima.numerics import build_landscape
+from flatminima.numerics.critical import find_minima
+from flatminima.numerics.reference import mfpt_2d
+from flatminima.numerics.simulate import simulate_escape
 
 Z = 2.0                  # the tolerance: within 2 standard errors (fixed seed below)
 

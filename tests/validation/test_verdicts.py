@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from validation.estimators import estimate_rate
-from validation.verdicts import MAX_DIVERGED_FRACTION, MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
+from flatminima.validation.estimators import estimate_rate
+from flatminima.validation.verdicts import MAX_DIVERGED_FRACTION, MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
 
 ETA = 0.01
 MAX_STEPS = 1000

@@ -7,21 +7,21 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from validation.suite import Suite
+from flatminima.validation.suite import Suite
 
 _MODULES = {
-    "quick": ("validation.suites.quick",
+    "quick": ("flatminima.validation.suites.quick",
               "CI-sized end-to-end pass: SGLD and SGD sweeps on a 1-D double well, fits and verdicts"),
-    "paper": ("validation.suites.paper",
+    "paper": ("flatminima.validation.suites.paper",
               "the paper's escape-rate claims: Styblinski-Tang under SGD-type and white noise, sweeps over k, B, "
               "eta, D"),
-    "noise": ("validation.suites.noise",
+    "noise": ("flatminima.validation.suites.noise",
               "the paper's gradient-noise claims on a digits MLP: Gaussianity (C18) and C against H/B (C17)"),
-    "selection": ("validation.suites.selection",
+    "selection": ("flatminima.validation.suites.selection",
                   "minima selection tau_a / sum tau_v on a sharp/flat two-valley landscape, SGD-type vs white noise (C16)"),
-    "conventions": ("validation.suites.conventions",
+    "conventions": ("flatminima.validation.suites.conventions",
                     "exact checks C1-C3, C6, C9-C12 and C15 as a report"),
-    "hypotheses": ("validation.suites.hypotheses",
+    "hypotheses": ("flatminima.validation.suites.hypotheses",
                    "experiments separating Xie from Mori and from Levy (C12, C13)"),
 }
 

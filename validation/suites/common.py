@@ -9,10 +9,10 @@ from importlib import metadata
 
 import numpy as np
 
-from validation.experiments import basin_of, escape_task, geometry
-from validation.predict import predict
-from validation.store import config_hash
-from validation.sweep import run_sweep, task_seed
+from flatminima.validation.experiments import basin_of, escape_task, geometry
+from flatminima.validation.predict import predict
+from flatminima.validation.store import config_hash
+from flatminima.validation.sweep import run_sweep, task_seed
 
 CENSOR_NATS = 6.0     # max_steps = 6 predicted mean escape times: P(censored) ≈ e^-6 = 0.25% per run
 
@@ -62,7 +62,7 @@ def add_rate_sweeps(result, plan: dict, rows: list[dict], specs: dict) -> dict:
 
     ``specs[name] = (axis, title, check, claim)``; returns ``{name: (configs, rate_sweep result)}``.
     """
-    from validation.analysis import rate_sweep
+    from flatminima.validation.analysis import rate_sweep
 
     done, i = {}, 0
     for key, cfgs in plan.items():

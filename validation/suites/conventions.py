@@ -31,12 +31,12 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from numerics import Landscape, build_landscape, sharpened, simulate_escape
-from numerics.reference import mfpt_1d
-from numerics.simulate import NoEscapeExpectedWarning
-from validation.estimators import check_exponentiality, estimate_rate
-from validation.suite import SuiteResult, Table, Verdict, fmt_pm
-from validation.suites.common import versions
+from flatminima.numerics import Landscape, build_landscape, sharpened, simulate_escape
+from flatminima.numerics.reference import mfpt_1d
+from flatminima.numerics.simulate import NoEscapeExpectedWarning
+from flatminima.validation.estimators import check_exponentiality, estimate_rate
+from flatminima.validation.suite import SuiteResult, Table, Verdict, fmt_pm
+from flatminima.validation.suites.common import versions
 
 SIZES = {"tiny": "about 20 s on 2 cores (test size; statistical tolerances widen to 4 s.e.)",
          "default": "about 2.5 min on 2 cores (measured 148 s; C3's 14,000 runs take half)",
@@ -186,7 +186,7 @@ def check_c3(n: int) -> tuple[list[Verdict], list]:
 # --------------------------------------------------------------------------- C6
 def check_c6() -> tuple[list[Verdict], list]:
     """Noise on L(√k θ) with step η equals noise on L with step kη in φ = √k θ; k = 4, common seeds."""
-    from numerics.critical import find_minimum, refine_saddle
+    from flatminima.numerics.critical import find_minimum, refine_saddle
     land = build_landscape("two-well-2d")
     a, b = find_minimum(land, land.minima[0]), refine_saddle(land, land.saddles[0])
     w, V = np.linalg.eigh(land.hessian(b))

@@ -42,12 +42,12 @@ import warnings
 import numpy as np
 from scipy.special import gamma as gamma_fn
 
-from validation.estimators import estimate_rate
-from validation.fits import compare_laws, fit_line
-from validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
-from validation.store import config_hash
-from validation.suites.common import provenance
-from validation.sweep import run_sweep
+from flatminima.validation.estimators import estimate_rate
+from flatminima.validation.fits import compare_laws, fit_line
+from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
+from flatminima.validation.store import config_hash
+from flatminima.validation.suites.common import provenance
+from flatminima.validation.sweep import run_sweep
 
 SUITE = "hypotheses"
 SIZES = {"tiny": "about 40 s on 2 cores (tests only; 40 runs per point, Lévy B ≤ 4)",
@@ -97,7 +97,7 @@ def double_well_spec(barrier: float) -> str:
 
 def quadratic(loss_min: float, h: float):
     """L(θ) = L* + hθ²/2 in 1-D (a constant offset L* of the loss)."""
-    from numerics.landscape import Landscape
+    from flatminima.numerics.landscape import Landscape
 
     def loss(theta):
         x = theta[0]
@@ -116,7 +116,7 @@ def mori_temperature(config: dict):
 
 def exact_log_rate(config: dict) -> float:
     """−log T_exact of the same (Itô, continuous-time) SDE by quadrature (``numerics.reference.mfpt_1d``)."""
-    from numerics.reference import mfpt_1d
+    from flatminima.numerics.reference import mfpt_1d
 
     if config["experiment"] == "mori":
         h, lmin = float(config["h"]), float(config["loss_min"])
@@ -144,15 +144,14 @@ def exact_log_rate(config: dict) -> float:
 
 def levy_log_rate(config: dict) -> float:
     """Imkeller–Pavlyukevich: log γ = log(ε^α(b₋^{−α} + b₊^{−α})/α), ε^α = c_α·D, b± = the radius."""
-    import theory
-
+    from flatminima import theory
     alpha, w = float(config["alpha"]), float(config["radius"])
     eps = (_c_alpha(alpha) * float(config["temperature"])) ** (1.0 / alpha)
     return float(theory.formulas()["levy_rate"].log(tail_index=alpha, noise_scale=eps, width_left=w, width_right=w))
 
 
 def _build(config: dict):
-    from numerics import build_landscape
+    from flatminima.numerics import build_landscape
 
     if config["experiment"] == "mori":
         return quadratic(float(config["loss_min"]), float(config["h"]))
@@ -162,7 +161,7 @@ def _build(config: dict):
 # ---------------------------------------------------------------------- the sweep task
 def hypotheses_task(config: dict, seed: int) -> list[dict]:
     """One setting of the suite: simulate ``n_runs`` particles and return one row with the rate and its CI."""
-    from numerics.simulate import simulate_escape
+    from flatminima.numerics.simulate import simulate_escape
 
     land = _build(config)
     t0 = time.perf_counter()

@@ -45,12 +45,12 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, stats
 
-from numerics.critical import find_minimum
-from numerics.mlp import initial_theta, mlp_minibatch_grad, mlp_model
-from numerics.names import build_landscape
-from numerics.samples import gradient_noise_covariance, per_sample_gradients
-from validation.fits import LineFit, fit_line
-from validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
+from flatminima.numerics.critical import find_minimum
+from flatminima.numerics.mlp import initial_theta, mlp_minibatch_grad, mlp_model
+from flatminima.numerics.names import build_landscape
+from flatminima.numerics.samples import gradient_noise_covariance, per_sample_gradients
+from flatminima.validation.fits import LineFit, fit_line
+from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
 
 __all__ = [
     "SIZES", "CONFIGS", "NoiseConfig", "run",

@@ -39,9 +39,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from validation.fits import compare_exponents, fit_line, kappa_from_fit, s_hat_from_slope
-from validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
-from validation.suites.common import (CENSOR_NATS, add_rate_sweeps, adaptive_max_steps, provenance,
+from flatminima.validation.fits import compare_exponents, fit_line, kappa_from_fit, s_hat_from_slope
+from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
+from flatminima.validation.suites.common import (CENSOR_NATS, add_rate_sweeps, adaptive_max_steps, provenance,
                                       run_escape_sweep)
 
 SIZES = {"default": "about 2–8 min on 2 cores (Styblinski–Tang 1000 runs per point; MLPs 64; measured 1 min 42 s idle)",
@@ -115,10 +115,10 @@ def psd_exact_time(config: dict) -> float:
 
     See docs/theory.md §Exact references.
     """
-    from numerics.kernels import kernel_grads, kernel_values
-    from numerics.kernels_psd import kernel_hessian_diagonals
-    from numerics.reference import mfpt_1d
-    from validation.experiments import basin_of
+    from flatminima.numerics.kernels import kernel_grads, kernel_values
+    from flatminima.numerics.kernels_psd import kernel_hessian_diagonals
+    from flatminima.numerics.reference import mfpt_1d
+    from flatminima.validation.experiments import basin_of
 
     land = basin_of(config)[0]
     eps = float(config["eta"]) * float(config["loss_unit"]) / (2.0 * float(config["batch_size"]))
@@ -174,7 +174,7 @@ PSD_SPECS = {
 
 def _two_region_slope(cfgs: list[dict], geoms: list[dict], x: np.ndarray) -> float:
     """Slope of −log γ of the two-region law (sgd_rate_ito) at the same points, for comparison."""
-    from validation.predict import predict
+    from flatminima.validation.predict import predict
 
     y = [-predict(dict(c, noise="hessian_two_region"), g).log_rate for c, g in zip(cfgs, geoms)]
     return float(fit_line(x, y, x_name="x", y_name="law").slope)
@@ -186,7 +186,7 @@ def psd_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
     Tolerance as in CRITERIA: 1.96 s.e. of the fitted slope plus the discretisation bias
     |slope|·max(ηH_ae)/2 (docs/theory.md §Discretisation); no asymptotic term, since the reference is exact for the SDE.
     """
-    from validation.analysis import AXES, Z
+    from flatminima.validation.analysis import AXES, Z
 
     axis, title, claim = PSD_SPECS[key]
     ax = AXES[axis]
@@ -301,7 +301,7 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
         "Hessian is multiplied by k and ΔL is unchanged; by docs/theory.md §Sharpness scaling the k-sweep and "
         "the B/η sweeps test the same exponent (the k-sweep is not an independent test of Hessian "
         "dependence).")})
-    from validation.suites.paper_mlp import run_mlp_part
+    from flatminima.validation.suites.paper_mlp import run_mlp_part
 
     mlp = run_mlp_part(out, size=size, workers=workers, executor=executor, resume=resume, progress=progress)
     result.verdicts.extend(mlp["verdicts"])

@@ -44,9 +44,9 @@ import warnings
 
 import numpy as np
 
-from validation.estimators import estimate_rate
-from validation.fits import compare_exponents, fit_line, kappa_from_fit
-from validation.suite import Figure, Table, Verdict, fmt_pm
+from flatminima.validation.estimators import estimate_rate
+from flatminima.validation.fits import compare_exponents, fit_line, kappa_from_fit
+from flatminima.validation.suite import Figure, Table, Verdict, fmt_pm
 
 Z = 1.959963984540054
 MIN_PVALUE = 0.01          # reduced-χ² goodness of fit: a straight line is rejected below this p-value
@@ -129,14 +129,14 @@ class _FastLoss:
 def _minimum(spec: str) -> dict:
     """θ*, L*, the Hessian's top eigenpair and λ_eff at θ* of one MLP landscape (once per process)."""
     if spec not in _MINIMA:
-        from numerics import build_landscape
-        from numerics.critical import find_minimum
-        from numerics.mlp import initial_theta
-        from numerics.samples import gradient_noise_covariance
+        from flatminima.numerics import build_landscape
+        from flatminima.numerics.critical import find_minimum
+        from flatminima.numerics.mlp import initial_theta
+        from flatminima.numerics.samples import gradient_noise_covariance
 
         from dataclasses import replace
 
-        from numerics.mlp import mlp_model
+        from flatminima.numerics.mlp import mlp_model
 
         land = build_landscape(spec)
         land = replace(land, loss=_FastLoss(mlp_model(land)))
@@ -155,8 +155,8 @@ def _minimum(spec: str) -> dict:
 def _landscape(spec: str, k: float):
     from dataclasses import replace
 
-    from numerics.landscape import sharpened
-    from numerics.mlp import mlp_model
+    from flatminima.numerics.landscape import sharpened
+    from flatminima.numerics.mlp import mlp_model
 
     base = _minimum(spec)["landscape"]
     if k == 1.0:
@@ -171,7 +171,7 @@ def mlp_escape_task(config: dict, seed: int) -> list[dict]:
     Config keys: ``spec`` (an ``mlp:`` landscape), ``sharpness`` k, ``eta``, ``batch_size``, ``threshold``
     ΔL_thr, ``n_runs``, ``max_steps``, ``burn_in_steps``.
     """
-    from numerics.simulate import simulate_escape
+    from flatminima.numerics.simulate import simulate_escape
 
     info = _minimum(config["spec"])
     k = float(config.get("sharpness", 1.0))
@@ -314,8 +314,8 @@ def _survival(key: str, cfgs: list[dict], rows: list[dict], title: str) -> Figur
 def run_mlp_part(out, *, size: str = "default", workers=None, executor=None, resume: bool = False,
                  progress=None) -> dict:
     """Run the MLP sweeps into ``OUT/store`` and return ``dict(verdicts, tables, figures, sections, configs)``."""
-    from validation.store import config_hash, normalize_config
-    from validation.sweep import run_sweep
+    from flatminima.validation.store import config_hash, normalize_config
+    from flatminima.validation.sweep import run_sweep
 
     started = time.time()
     plan = mlp_sweeps(size)

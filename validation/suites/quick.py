@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import time
 
-from validation.suite import SuiteResult
-from validation.suites.common import add_rate_sweeps, adaptive_max_steps, provenance, run_escape_sweep
+from flatminima.validation.suite import SuiteResult
+from flatminima.validation.suites.common import add_rate_sweeps, adaptive_max_steps, provenance, run_escape_sweep
 
 LANDSCAPE = "double-well"
 MINIMUM = [-1.0]

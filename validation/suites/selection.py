@@ -34,10 +34,10 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
-from validation.experiments import basin_of, escape_task, geometry
-from validation.fits import fit_line
-from validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
-from validation.suites.common import adaptive_max_steps, provenance
+from flatminima.validation.experiments import basin_of, escape_task, geometry
+from flatminima.validation.fits import fit_line
+from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
+from flatminima.validation.suites.common import adaptive_max_steps, provenance
 
 H_SHARP, H_FLAT, H_SADDLE, BARRIER = 4.0, 1.0, 0.9, 0.25
 LANDSCAPE = (f"double-well:barrier_left={BARRIER:g},barrier_right={BARRIER:g},h_left={H_SHARP:g},"
@@ -204,7 +204,7 @@ def exact_times(setting: dict) -> tuple[float, float]:
 
 @lru_cache(maxsize=None)
 def _exact_times(items: tuple) -> tuple[float, float]:
-    from validation.predict import exact_escape_time_1d
+    from flatminima.validation.predict import exact_escape_time_1d
 
     setting = dict(items)
     out = []
@@ -268,8 +268,8 @@ def _line_verdict(name, xs, ys, ses, law_y, exact_y, claim, predicted_label, dis
 
 
 def analyse(escape_rows, escape_cfgs, occ_rows, occ_cfgs, size: str) -> SuiteResult:
-    import theory
-    from validation.predict import predict
+    from flatminima import theory
+    from flatminima.validation.predict import predict
 
     reg = theory.formulas()
     result = SuiteResult(suite="selection", size=size,
@@ -421,8 +421,8 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     """Run the selection suite into ``out`` and return its result (not yet saved)."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r} for suite selection; allowed: {', '.join(SIZES)}")
-    from validation.store import config_hash
-    from validation.sweep import run_sweep
+    from flatminima.validation.store import config_hash
+    from flatminima.validation.sweep import run_sweep
 
     started = time.time()
     escapes, longs = plan(size)
