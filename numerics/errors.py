@@ -1,7 +1,10 @@
 """Errors raised by numerics for bad input; each message is one line naming the problem."""
+from flatminima.errors import InputError
+
+__all__ = ["InputError", "LandscapeError", "NotDifferentiableError", "NonFiniteLossError"]
 
 
-class LandscapeError(ValueError):
+class LandscapeError(InputError):
     """A landscape cannot be built or evaluated as asked (bad name, parameter, file, shape or value)."""
 
 

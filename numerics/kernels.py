@@ -38,6 +38,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from llvmlite import ir
 
+from flatminima.errors import InputError
 from flatminima.numerics import streams
 from flatminima.numerics.errors import LandscapeError
 from flatminima.numerics.landscape import Landscape, _batch_grad
@@ -271,13 +272,13 @@ def _check_stream_backend():
 def _kernel_seed(seed) -> int:
     seed = streams._check_seed(seed)
     if seed >= 2**64:
-        raise ValueError(f"the compiled kernels take seeds below 2**64; got seed {seed}")
+        raise InputError(f"the compiled kernels take seeds below 2**64; got seed {seed}")
     return np.uint64(seed)
 
 
 def _index(name, value) -> int:
     if isinstance(value, (bool, np.bool_)) or int(value) != value or not 0 <= value < 2**63:
-        raise ValueError(f"{name} must be an integer in [0, 2**63); got {value!r}")
+        raise InputError(f"{name} must be an integer in [0, 2**63); got {value!r}")
     return int(value)
 
 
@@ -504,14 +505,14 @@ def hessian_fixed_noise_matrix(hessian, eta: float, batch_size: int, loss_unit: 
     """
     eta, loss_unit = _positive("eta", eta), _positive("loss_unit", loss_unit)
     if int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size}")
+        raise InputError(f"batch_size must be an integer >= 1; got {batch_size}")
     h = np.asarray(hessian, float)
     if h.ndim != 2 or h.shape[0] != h.shape[1] or not np.all(np.isfinite(h)):
-        raise ValueError(f"hessian must be a finite square matrix; got shape {h.shape}")
+        raise InputError(f"hessian must be a finite square matrix; got shape {h.shape}")
     try:
         f = np.linalg.cholesky(0.5 * (h + h.T))
     except np.linalg.LinAlgError:
-        raise ValueError(f"hessian must be positive definite; its eigenvalues are "
+        raise InputError(f"hessian must be positive definite; its eigenvalues are "
                          f"{np.array2string(np.linalg.eigvalsh(0.5 * (h + h.T)), precision=4)}") from None
     return eta * np.sqrt(loss_unit / int(batch_size)) * f
 
@@ -519,7 +520,7 @@ def hessian_fixed_noise_matrix(hessian, eta: float, batch_size: int, loss_unit: 
 def _positive(name, value) -> float:
     value = float(value)
     if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value}")
+        raise InputError(f"{name} must be a finite number > 0; got {value}")
     return value
 
 
@@ -1414,57 +1415,57 @@ def _prepare(landscape, start, eta, noise_matrix, temperature, n_runs, max_steps
     d = landscape.dim
     start = np.asarray(start, dtype=float)
     if start.shape != (d,) or not np.all(np.isfinite(start)):
-        raise ValueError(f"start must be a finite array of shape ({d},); got shape {start.shape}")
+        raise InputError(f"start must be a finite array of shape ({d},); got shape {start.shape}")
     eta = _positive("eta", eta)
     if (noise_matrix is None) == (temperature is None):
-        raise ValueError("give exactly one of noise_matrix (S, shape (d, d)) and temperature (S = √(2Dη)·I)")
+        raise InputError("give exactly one of noise_matrix (S, shape (d, d)) and temperature (S = √(2Dη)·I)")
     if noise_matrix is None:
         S = white_noise_matrix(d, eta, temperature)
     else:
         S = np.array(noise_matrix, dtype=float)
         if S.shape != (d, d) or not np.all(np.isfinite(S)):
-            raise ValueError(f"noise_matrix must be a finite array of shape ({d}, {d}); got shape {S.shape}")
+            raise InputError(f"noise_matrix must be a finite array of shape ({d}, {d}); got shape {S.shape}")
     if isinstance(n_runs, (bool, np.bool_)) or int(n_runs) != n_runs or n_runs < 1:
-        raise ValueError(f"n_runs must be an integer >= 1; got {n_runs}")
+        raise InputError(f"n_runs must be an integer >= 1; got {n_runs}")
     if isinstance(max_steps, (bool, np.bool_)) or int(max_steps) != max_steps or max_steps < 1:
-        raise ValueError(f"max_steps must be an integer >= 1; got {max_steps}")
+        raise InputError(f"max_steps must be an integer >= 1; got {max_steps}")
     seed = streams._check_seed(seed)
     if int(particle_offset) != particle_offset or particle_offset < 0:
-        raise ValueError(f"particle_offset must be an integer >= 0; got {particle_offset}")
+        raise InputError(f"particle_offset must be an integer >= 0; got {particle_offset}")
     if criterion not in CRITERIA:
-        raise ValueError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+        raise InputError(f"criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
     crit = CRITERIA[criterion]
     bridge_c = 0.0
     if crit == _DIVIDING:
         if point is None or normal is None:
-            raise ValueError("criterion 'dividing_surface' needs point= and normal=")
+            raise InputError("criterion 'dividing_surface' needs point= and normal=")
         p, n = np.atleast_2d(np.asarray(point, float)), np.atleast_2d(np.asarray(normal, float))
         if p.shape != n.shape or p.shape[1] != d or not (np.all(np.isfinite(p)) and np.all(np.isfinite(n))):
-            raise ValueError(f"point and normal must be finite arrays of shape ({d},) or (m, {d}), the same shape")
+            raise InputError(f"point and normal must be finite arrays of shape ({d},) or (m, {d}), the same shape")
         norms = np.linalg.norm(n, axis=1)
         if np.any(np.abs(norms - 1.0) > 1e-9):
-            raise ValueError(f"normal must be unit vectors; norms are {norms.tolist()}")
+            raise InputError(f"normal must be unit vectors; norms are {norms.tolist()}")
         cp = np.concatenate([[float(len(p))], p.ravel(), n.ravel()])
         if bridge:
             bridge_c = _bridge_constant(S, n)
     else:
         if bridge:
-            raise ValueError("bridge=True applies to the 'dividing_surface' criterion only")
+            raise InputError("bridge=True applies to the 'dividing_surface' criterion only")
         if crit == _RADIUS:
             if radius is None:
-                raise ValueError("criterion 'radius' needs radius=")
+                raise InputError("criterion 'radius' needs radius=")
             r = _positive("radius", radius)
             c = start if center is None else np.asarray(center, float)
             if c.shape != (d,) or not np.all(np.isfinite(c)):
-                raise ValueError(f"center must be a finite array of shape ({d},)")
+                raise InputError(f"center must be a finite array of shape ({d},)")
             cp = np.concatenate([c, [r * r]])
         else:
             if level is None:
-                raise ValueError("criterion 'loss_level' needs level=")
+                raise InputError("criterion 'loss_level' needs level=")
             lv = _positive("level", level)
             la = float(loss_fn(start)) if minimum_loss is None else float(minimum_loss)
             if not np.isfinite(la):
-                raise ValueError(f"minimum_loss must be finite; got {la}")
+                raise InputError(f"minimum_loss must be finite; got {la}")
             cp = np.array([la, lv])
     return start, eta, S, int(n_runs), int(max_steps), seed, crit, np.ascontiguousarray(cp), bridge_c, int(particle_offset)
 
@@ -1477,9 +1478,9 @@ def _bridge_constant(S, normals) -> float:
     """
     var = np.sum((S.T @ np.atleast_2d(normals).T) ** 2, axis=0)
     if np.any(var <= 0):
-        raise ValueError("bridge=True needs noise with a positive variance along the normal")
+        raise InputError("bridge=True needs noise with a positive variance along the normal")
     if np.max(var) - np.min(var) > 1e-9 * np.max(var):
-        raise ValueError("bridge=True with several planes needs equal noise variance along their normals; "
+        raise InputError("bridge=True with several planes needs equal noise variance along their normals; "
                          f"got {var.tolist()}")
     return 2.0 / float(var[0])
 
@@ -1489,17 +1490,17 @@ def _two_region(landscape, S, noise_matrix_after, split_point, split_normal, bri
     d = landscape.dim
     if noise_matrix_after is None:
         if split_point is not None or split_normal is not None:
-            raise ValueError("split_point and split_normal go with noise_matrix_after (two-region noise)")
+            raise InputError("split_point and split_normal go with noise_matrix_after (two-region noise)")
         return False, np.zeros(2 * d), S, 0.0
     S2 = np.array(noise_matrix_after, dtype=float)
     if S2.shape != (d, d) or not np.all(np.isfinite(S2)):
-        raise ValueError(f"noise_matrix_after must be a finite array of shape ({d}, {d}); got shape {S2.shape}")
+        raise InputError(f"noise_matrix_after must be a finite array of shape ({d}, {d}); got shape {S2.shape}")
     q = np.asarray(split_point, float) if split_point is not None else None
     e = np.asarray(split_normal, float) if split_normal is not None else None
     if q is None or e is None or q.shape != (d,) or e.shape != (d,) or not np.all(np.isfinite(np.r_[q, e])):
-        raise ValueError(f"two-region noise needs split_point and split_normal, finite arrays of shape ({d},)")
+        raise InputError(f"two-region noise needs split_point and split_normal, finite arrays of shape ({d},)")
     if abs(np.linalg.norm(e) - 1.0) > 1e-9:
-        raise ValueError("split_normal must be a unit vector")
+        raise InputError("split_normal must be a unit vector")
     c2 = 0.0
     if bridge and crit == _DIVIDING:
         m = int(cp[0])
@@ -1585,11 +1586,11 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
         point, normal, center, radius, level, minimum_loss, particle_offset, bridge,
         lambda th: _loss(kid, kp, th))
     if _criterion_value(crit, cp, kid, kp, start) >= 0:
-        raise ValueError(f"start already satisfies the {criterion} criterion")
+        raise InputError(f"start already satisfies the {criterion} criterion")
     seed = _kernel_seed(seed)
     _index("particle_offset + n_runs", offset + n_runs)
     if int(workers) != workers or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1; got {workers}")
+        raise InputError(f"workers must be an integer >= 1; got {workers}")
     d = landscape.dim
     two, split, S2, bridge_c2 = _two_region(landscape, S, noise_matrix_after, split_point, split_normal,
                                             bridge, cp, crit)
@@ -1696,7 +1697,7 @@ def fixed_noise_escape_reference(landscape: Landscape, start, *, eta: float, noi
 
     with np.errstate(all="ignore"):
         if stat(start[None, :])[0] >= 0:
-            raise ValueError(f"start already satisfies the {criterion} criterion")
+            raise InputError(f"start already satisfies the {criterion} criterion")
         noise = [streams.particle_stream(seed, offset + i, streams.NOISE) for i in range(n_runs)]
         aux = [streams.particle_stream(seed, offset + i, streams.AUX) for i in range(n_runs)] if bridge else None
         steps = np.full(n_runs, max_steps, np.int64)

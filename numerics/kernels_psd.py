@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from flatminima.errors import InputError
 from flatminima.numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _claim, _criterion_value, _dw_grad1, _index,
                               _kernel_seed, _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _st_grad1,
                               _uphill, has_kernel, run_in_chunks)
@@ -182,12 +183,12 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, queue, i1,
 def _psd_scale(eta, batch_size, loss_unit, delta) -> tuple[float, float]:
     """(c = η√(λ/B), δ), validated."""
     if isinstance(batch_size, (bool, np.bool_)) or int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size}")
+        raise InputError(f"batch_size must be an integer >= 1; got {batch_size}")
     lam, delta = float(loss_unit), float(delta)
     if not np.isfinite(lam) or lam <= 0:
-        raise ValueError(f"loss_unit must be a finite number > 0; got {loss_unit}")
+        raise InputError(f"loss_unit must be a finite number > 0; got {loss_unit}")
     if not np.isfinite(delta) or delta < 0:
-        raise ValueError(f"delta must be a finite number >= 0; got {delta}")
+        raise InputError(f"delta must be a finite number >= 0; got {delta}")
     return float(eta) * np.sqrt(lam / int(batch_size)), delta
 
 
@@ -238,10 +239,10 @@ def psd_noise_escape(landscape: Landscape, start, *, eta: float, batch_size: int
     """
     kid, kp = _diagonal_spec(landscape)
     if bridge:
-        raise ValueError("bridge=True is not available for hessian_psd noise: the Brownian-bridge crossing "
+        raise InputError("bridge=True is not available for hessian_psd noise: the Brownian-bridge crossing "
                          "probability assumes noise fixed over a step, and PSD noise depends on θ")
     if criterion not in ("dividing_surface", "radius"):
-        raise ValueError(f"criterion must be 'dividing_surface' or 'radius' for psd_noise_escape; got {criterion!r}")
+        raise InputError(f"criterion must be 'dividing_surface' or 'radius' for psd_noise_escape; got {criterion!r}")
     c, delta = _psd_scale(eta, batch_size, loss_unit, delta)
     d = landscape.dim
     # _prepare validates the shared arguments; its noise matrix is unused here (zeros: no bridge)
@@ -249,11 +250,11 @@ def psd_noise_escape(landscape: Landscape, start, *, eta: float, batch_size: int
         landscape, start, eta, np.zeros((d, d)), None, n_runs, max_steps, seed, criterion,
         point, normal, center, radius, None, None, particle_offset, False, None)
     if _criterion_value(crit, cp, kid, kp, start) >= 0:
-        raise ValueError(f"start already satisfies the {criterion} criterion")
+        raise InputError(f"start already satisfies the {criterion} criterion")
     seed = _kernel_seed(seed)
     _index("particle_offset + n_runs", offset + n_runs)
     if int(workers) != workers or workers < 1:
-        raise ValueError(f"workers must be an integer >= 1; got {workers}")
+        raise InputError(f"workers must be an integer >= 1; got {workers}")
     steps = np.empty(n_runs, np.int64)
     escaped = np.empty(n_runs, np.bool_)
     diverged = np.empty(n_runs, np.bool_)

@@ -28,6 +28,7 @@ import autograd.numpy as anp
 import numpy as np
 from autograd.scipy.special import logsumexp
 
+from flatminima.errors import InputError
 from flatminima.numerics import mlp_kernel
 from flatminima.numerics.datasets import load_dataset
 from flatminima.numerics.errors import LandscapeError
@@ -249,11 +250,11 @@ class MLPModel:
     def _check_kernel_arguments(self, thetas, idx, out) -> None:
         """Raise unless the shapes and indices are valid (the compiled kernel does not check bounds)."""
         if thetas.ndim != 2 or thetas.shape[1] != self.dim:
-            raise ValueError(f"thetas must have shape (R, {self.dim}); got {thetas.shape}")
+            raise InputError(f"thetas must have shape (R, {self.dim}); got {thetas.shape}")
         if idx.ndim != 2 or idx.shape[1] != thetas.shape[0]:
-            raise ValueError(f"idx must have shape (B, {thetas.shape[0]}); got {idx.shape}")
+            raise InputError(f"idx must have shape (B, {thetas.shape[0]}); got {idx.shape}")
         if out is not None and out.shape != thetas.shape:
-            raise ValueError(f"out must have shape {thetas.shape}; got {out.shape}")
+            raise InputError(f"out must have shape {thetas.shape}; got {out.shape}")
         if idx.size and (idx.min() < 0 or idx.max() >= self.n_samples):
             raise IndexError(f"minibatch indices must be in [0, {self.n_samples}); got {idx.min()}..{idx.max()}")
 

@@ -15,6 +15,7 @@ from typing import Callable
 import autograd.numpy as anp
 import numpy as np
 
+from flatminima.errors import InputError
 from flatminima.numerics import builtins
 from flatminima.numerics.errors import LandscapeError
 from flatminima.numerics.landscape import Landscape, probe_vectorised
@@ -48,7 +49,7 @@ def _convert(text: str, default):
             return True
         if text.lower() in ("0", "false", "no"):
             return False
-        raise ValueError(text)
+        raise InputError(text)
     if isinstance(default, int):
         return int(text)
     if isinstance(default, float) or default is None:

@@ -29,6 +29,8 @@ from typing import Callable
 
 import numpy as np
 
+from flatminima.errors import InputError
+
 NOISE_MODELS = ("white", "hessian_fixed", "hessian_two_region", "hessian_psd", "loss_hessian", "levy",
                 "minibatch")
 """Names of the noise models (docs/theory.md §Noise models)."""
@@ -93,7 +95,7 @@ def _psd_factor(h: np.ndarray, what: str) -> np.ndarray:
         if w[0] >= -1e-8 * max(abs(w[-1]), 1e-300):
             # positive semi-definite with zero modes (flat directions): no noise along them
             return V * np.sqrt(np.clip(w, 0.0, None))
-        raise ValueError(f"{what} must be positive semi-definite for this noise model; its eigenvalues are "
+        raise InputError(f"{what} must be positive semi-definite for this noise model; its eigenvalues are "
                          f"{np.array2string(w, precision=4)}") from None
 
 
@@ -619,4 +621,4 @@ def build_noise(name: str, *, dim: int, eta: float, temperature=None, batch_size
         return LevyNoise(dim, temperature, alpha, eta)
     if name == "minibatch":
         return MinibatchNoise(batch_size, n_samples, replacement)
-    raise ValueError(f"unknown noise {name!r}; allowed: {', '.join(NOISE_MODELS)}")
+    raise InputError(f"unknown noise {name!r}; allowed: {', '.join(NOISE_MODELS)}")

@@ -37,6 +37,7 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import minimize
 
+from flatminima.errors import InputError
 from flatminima.numerics.paths import resample
 
 __all__ = ["Diffusion", "MinimumActionPath", "minimum_action_path", "geometric_action", "noise_diffusion",
@@ -79,9 +80,9 @@ class Diffusion:
         """A constant D: a scalar (D·I needs ``dim``, so give a matrix) or a (d, d) SPD matrix."""
         D = np.atleast_2d(np.asarray(D, float))
         if D.shape[0] != D.shape[1] or not np.allclose(D, D.T, rtol=1e-12, atol=0.0):
-            raise ValueError(f"diffusion must be a symmetric (d, d) matrix; got shape {D.shape}")
+            raise InputError(f"diffusion must be a symmetric (d, d) matrix; got shape {D.shape}")
         if np.linalg.eigvalsh(D)[0] <= 0:
-            raise ValueError("diffusion must be positive definite (its smallest eigenvalue is <= 0)")
+            raise InputError("diffusion must be positive definite (its smallest eigenvalue is <= 0)")
         return cls(constant=D, name=name)
 
     def inverse_at(self, X: np.ndarray) -> np.ndarray:
@@ -333,14 +334,14 @@ def minimum_action_path(landscape, minimum, saddle, diffusion: Diffusion, *, n_s
     a = np.asarray(minimum, float).ravel()
     b = np.asarray(saddle, float).ravel()
     if a.shape != (landscape.dim,) or b.shape != (landscape.dim,):
-        raise ValueError(f"minimum and saddle must have {landscape.dim} coordinates")
+        raise InputError(f"minimum and saddle must have {landscape.dim} coordinates")
     if int(n_segments) != n_segments or n_segments < 4 or n_segments % 2:
-        raise ValueError(f"n_segments must be an even integer >= 4; got {n_segments!r}")
+        raise InputError(f"n_segments must be an even integer >= 4; got {n_segments!r}")
     if not isinstance(diffusion, Diffusion):
-        raise ValueError("diffusion must be a numerics.quasipotential.Diffusion")
+        raise InputError("diffusion must be a numerics.quasipotential.Diffusion")
     P = np.vstack([a, b]) if initial is None else np.asarray(initial, float)
     if P.ndim != 2 or P.shape[1] != a.size:
-        raise ValueError(f"initial must be a path of shape (m, {a.size})")
+        raise InputError(f"initial must be a path of shape (m, {a.size})")
     P = P.copy()
     P[0], P[-1] = a, b
     fixed = diffusion.constant is not None or diffusion.plane is not None      # cheap to evaluate
@@ -373,7 +374,7 @@ def noise_scale(noise: str, *, eta=None, temperature=None, batch_size=None, loss
         return float(eta) / (2.0 * float(batch_size))
     if noise in QUASI_POTENTIAL_NOISE:
         return float(eta) * float(loss_unit) / (2.0 * float(batch_size))
-    raise ValueError(f"noise must be one of {', '.join(QUASI_POTENTIAL_NOISE)} for a quasi-potential; got {noise!r}")
+    raise InputError(f"noise must be one of {', '.join(QUASI_POTENTIAL_NOISE)} for a quasi-potential; got {noise!r}")
 
 
 def _abs_psd(H: np.ndarray, floor: float) -> np.ndarray:
@@ -408,7 +409,7 @@ def noise_diffusion(noise: str, landscape, minimum, saddle=None, direction=None,
         from flatminima.numerics.simulate import inflection_split
 
         if saddle is None or direction is None:
-            raise ValueError("hessian_two_region needs the saddle and the escape direction")
+            raise InputError("hessian_two_region needs the saddle and the escape direction")
         b, e = np.asarray(saddle, float), np.asarray(direction, float)
         e = e / np.linalg.norm(e)
         if (b - a) @ e < 0:
@@ -422,7 +423,7 @@ def noise_diffusion(noise: str, landscape, minimum, saddle=None, direction=None,
         return Diffusion(matrices=two_region, plane=(c, e), name="hessian_two_region")
     if noise == "hessian_psd":
         if not delta >= 0:
-            raise ValueError(f"delta must be >= 0; got {delta!r}")
+            raise InputError(f"delta must be >= 0; got {delta!r}")
         return Diffusion(matrices=lambda X: _abs_psd(landscape.hessians(X), float(delta)), name="hessian_psd")
     if noise == "loss_hessian":
         def mori(X):
@@ -430,7 +431,7 @@ def noise_diffusion(noise: str, landscape, minimum, saddle=None, direction=None,
             amp = 2.0 * np.maximum(landscape.values(X), 0.0)
             return np.einsum("mij,mj,mkj->mik", V, amp[:, None] * np.maximum(w, 0.0), V)
         return Diffusion(matrices=mori, name="loss_hessian")
-    raise ValueError(f"noise must be one of {', '.join(QUASI_POTENTIAL_NOISE)} for a quasi-potential; got {noise!r}")
+    raise InputError(f"noise must be one of {', '.join(QUASI_POTENTIAL_NOISE)} for a quasi-potential; got {noise!r}")
 
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from flatminima.errors import InputError
 from flatminima.numerics import criteria as _criteria
 from flatminima.numerics import noise as _noise
 from flatminima.numerics.errors import LandscapeError, NonFiniteLossError
@@ -121,13 +122,13 @@ class EscapeResult:
         n = int(self.n_runs)
         for name in ("steps", "escaped", "diverged", "exit_index", "first_crossing"):
             if np.shape(getattr(self, name)) != (n,):
-                raise ValueError(f"{name} must have shape ({n},); got {np.shape(getattr(self, name))}")
+                raise InputError(f"{name} must have shape ({n},); got {np.shape(getattr(self, name))}")
         if np.any(self.escaped & self.diverged):
-            raise ValueError("a particle cannot both escape and diverge")
+            raise InputError("a particle cannot both escape and diverge")
         if np.any(self.steps[self.censored] != self.max_steps):
-            raise ValueError("a run that neither escaped nor diverged must be censored at max_steps")
+            raise InputError("a run that neither escaped nor diverged must be censored at max_steps")
         if np.any((self.steps < 1) | (self.steps > self.max_steps)):
-            raise ValueError("steps must lie in [1, max_steps]")
+            raise InputError("steps must lie in [1, max_steps]")
 
     # ------------------------------------------------------------------ derived
     @property
@@ -216,7 +217,7 @@ def _jsonable(obj):
 # ====================================================================== input checks
 def _check_int(name: str, value, low: int = 1) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        raise InputError(f"{name} must be an integer >= {low}; got {value!r}")
     return int(value)
 
 
@@ -224,16 +225,16 @@ def _check_positive(name: str, value) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}") from None
+        raise InputError(f"{name} must be a finite number > 0; got {value!r}") from None
     if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+        raise InputError(f"{name} must be a finite number > 0; got {value!r}")
     return v
 
 
 def _check_point(name: str, value, d: int) -> np.ndarray:
     a = np.asarray(value, float)
     if a.shape != (d,) or not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be a finite array of shape ({d},); got shape {a.shape}")
+        raise InputError(f"{name} must be a finite array of shape ({d},); got shape {a.shape}")
     return a
 
 
@@ -242,7 +243,7 @@ def _check_points(name: str, value, d: int) -> np.ndarray:
     if a.ndim == 1:
         a = a[None, :]
     if a.ndim != 2 or a.shape[1] != d or a.shape[0] == 0 or not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be a finite array of shape ({d},) or (S, {d}); got shape {np.shape(value)}")
+        raise InputError(f"{name} must be a finite array of shape ({d},) or (S, {d}); got shape {np.shape(value)}")
     return a
 
 
@@ -335,7 +336,7 @@ def _dense_ok(landscape) -> bool:
 def _negative_direction(h_b: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     w, V = np.linalg.eigh(h_b)
     if w[0] >= 0:
-        raise ValueError(f"the saddle {np.round(b, 6).tolist()} has no negative Hessian eigenvalue; "
+        raise InputError(f"the saddle {np.round(b, 6).tolist()} has no negative Hessian eigenvalue; "
                          "pass escape_direction (or a true saddle)")
     e = V[:, 0]
     return e if e @ (b - a) >= 0 else -e
@@ -398,22 +399,22 @@ def _geometry(landscape, start, ctx, *, minimum, saddle, escape_direction, need_
         if escape_direction is not None:
             es = _check_points("escape_direction", escape_direction, d)
             if es.shape[0] != bs.shape[0]:
-                raise ValueError(f"escape_direction must have one row per saddle ({bs.shape[0]}); got {es.shape[0]}")
+                raise InputError(f"escape_direction must have one row per saddle ({bs.shape[0]}); got {es.shape[0]}")
             norms = np.linalg.norm(es, axis=1)
             if np.any(norms == 0):
-                raise ValueError("escape_direction must be non-zero")
+                raise InputError("escape_direction must be non-zero")
             es = es / norms[:, None]
         for j, b in enumerate(bs):
             h_b = landscape.hessian(b) if (need_dense or _dense_ok(landscape)) else None
             e = es[j] if es is not None else _negative_direction(h_b, a, b)
             found.append((b, e, h_b))
     elif escape_direction is not None:
-        raise ValueError("escape_direction needs saddle (the point the plane passes through)")
+        raise InputError("escape_direction needs saddle (the point the plane passes through)")
     elif need_saddle or (want_saddle and landscape.saddles):
         if _dense_ok(landscape):
             found = _default_saddles(landscape, a, ctx, lam_pos)
     if need_saddle and not found:
-        raise ValueError(f"no saddle of the basin of {np.round(a, 6).tolist()} is known on {landscape.name}; "
+        raise InputError(f"no saddle of the basin of {np.round(a, 6).tolist()} is known on {landscape.name}; "
                          "pass saddle (and escape_direction)")
     S = len(found)
     return _Geometry(
@@ -433,7 +434,7 @@ def inflection_split(landscape, a, b, e) -> np.ndarray:
         return float(e @ landscape.hessian(a + t * (b - a)) @ e)
     c0, c1 = curv(0.0), curv(1.0)
     if not (c0 > 0 > c1):
-        raise ValueError("cannot place the default split: the curvature along e does not change sign between "
+        raise InputError("cannot place the default split: the curvature along e does not change sign between "
                          "the minimum and the saddle; pass split")
     return a + brentq(curv, 0.0, 1.0, xtol=1e-12) * (b - a)
 
@@ -790,11 +791,11 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
     """
     # ------------------------------------------------------------ validation
     if noise not in _noise.NOISE_MODELS:
-        raise ValueError(f"unknown noise {noise!r}; allowed: {', '.join(_noise.NOISE_MODELS)}")
+        raise InputError(f"unknown noise {noise!r}; allowed: {', '.join(_noise.NOISE_MODELS)}")
     if criterion not in _criteria.CRITERIA:
-        raise ValueError(f"unknown criterion {criterion!r}; allowed: {', '.join(_criteria.CRITERIA)}")
+        raise InputError(f"unknown criterion {criterion!r}; allowed: {', '.join(_criteria.CRITERIA)}")
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+        raise InputError(f"unknown backend {backend!r}; allowed: {', '.join(BACKENDS)}")
     d = landscape.dim
     eta = _check_positive("eta", eta)
     n_runs = _check_int("n_runs", n_runs)
@@ -806,35 +807,35 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
     uses_batch = noise in ("hessian_fixed", "hessian_two_region", "hessian_psd", "loss_hessian", "minibatch")
     if uses_temperature:
         if temperature is None:
-            raise ValueError(f"temperature is required for {noise} noise (a finite number > 0)")
+            raise InputError(f"temperature is required for {noise} noise (a finite number > 0)")
         temperature = _check_positive("temperature", temperature)
     elif temperature is not None:
-        raise ValueError(f"temperature applies only to white and levy noise; got temperature={temperature!r} "
+        raise InputError(f"temperature applies only to white and levy noise; got temperature={temperature!r} "
                          f"with noise={noise!r} (its scale is set by eta, batch_size and loss_unit)")
     if uses_batch:
         if batch_size is None:
-            raise ValueError(f"batch_size is required for {noise} noise (an integer >= 1)")
+            raise InputError(f"batch_size is required for {noise} noise (an integer >= 1)")
         batch_size = _check_int("batch_size", batch_size)
     elif batch_size is not None:
-        raise ValueError(f"batch_size applies only to SGD-type noise; got batch_size={batch_size!r} with noise={noise!r}")
+        raise InputError(f"batch_size applies only to SGD-type noise; got batch_size={batch_size!r} with noise={noise!r}")
     if noise == "loss_hessian" and loss_unit != 1.0:
-        raise ValueError("loss_unit must be 1 for loss_hessian noise (2L(θ) carries the loss unit)")
+        raise InputError("loss_unit must be 1 for loss_hessian noise (2L(θ) carries the loss unit)")
     if noise == "levy":
         alpha = float(alpha)
         if not 0 < alpha <= 2:
-            raise ValueError(f"alpha must be in (0, 2]; got {alpha!r}")
+            raise InputError(f"alpha must be in (0, 2]; got {alpha!r}")
     if noise == "hessian_psd":
         delta = float(delta)
         if not np.isfinite(delta) or delta < 0:
-            raise ValueError(f"delta must be a finite number >= 0; got {delta!r}")
+            raise InputError(f"delta must be a finite number >= 0; got {delta!r}")
     if noise == "minibatch":
         if landscape.minibatch_loss is None or not landscape.n_samples:
-            raise ValueError(f"minibatch noise needs a finite-sum landscape (finite-sum or mlp); {landscape.name} is not")
+            raise InputError(f"minibatch noise needs a finite-sum landscape (finite-sum or mlp); {landscape.name} is not")
         if not replacement and batch_size > landscape.n_samples:
-            raise ValueError(f"batch_size must be <= n_samples = {landscape.n_samples} without replacement; got {batch_size}")
+            raise InputError(f"batch_size must be <= n_samples = {landscape.n_samples} without replacement; got {batch_size}")
     if criterion == "radius":
         if radius is None:
-            raise ValueError("radius is required for the radius criterion (a finite number > 0)")
+            raise InputError("radius is required for the radius criterion (a finite number > 0)")
         radius = _check_positive("radius", radius)
     if fraction is not None:
         fraction = _check_positive("fraction", fraction)
@@ -846,12 +847,12 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
         chunk_size = _check_int("chunk_size", chunk_size)
     plane_offset = float(plane_offset)
     if not np.isfinite(plane_offset):
-        raise ValueError(f"plane_offset must be finite; got {plane_offset!r}")
+        raise InputError(f"plane_offset must be finite; got {plane_offset!r}")
     starts = np.asarray(start, float)
     if starts.shape == (d,):
         starts = np.broadcast_to(starts, (n_runs, d))
     if starts.shape != (n_runs, d) or not np.all(np.isfinite(starts)):
-        raise ValueError(f"start must be a finite array of shape ({d},) or (n_runs, {d}) = ({n_runs}, {d}); "
+        raise InputError(f"start must be a finite array of shape ({d},) or (n_runs, {d}) = ({n_runs}, {d}); "
                          f"got shape {np.shape(start)}")
 
     # ------------------------------------------------------------ geometry and guard
@@ -863,7 +864,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
                      need_saddle=need_saddle, want_saddle=criterion == "basin", need_dense=need_dense)
     eta_lam = eta * geom.lambda_max
     if eta_lam >= STABILITY_LIMIT:
-        raise ValueError(f"eta = {eta:g} is unstable at the minimum: eta·λ_max(H_a) = {eta_lam:.4g} >= 2; "
+        raise InputError(f"eta = {eta:g} is unstable at the minimum: eta·λ_max(H_a) = {eta_lam:.4g} >= 2; "
                          f"eta must be < 2/λ_max = {STABILITY_LIMIT / geom.lambda_max:.4g} "
                          f"(<= {DISCRETIZATION_LIMIT / geom.lambda_max:.4g} to avoid discretization-dominated results)")
     notes = []
@@ -885,7 +886,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
                                          direction=direction, delta=delta, alpha=alpha,
                                          n_samples=landscape.n_samples, replacement=bool(replacement))
     except ValueError as exc:
-        raise ValueError(f"{noise} noise: {exc}") from None
+        raise InputError(f"{noise} noise: {exc}") from None
 
     # ------------------------------------------------------------ criterion
     bridge_on = bool(bridge) and noise_model.gaussian and criterion in ("dividing_surface", "radius")
@@ -923,7 +924,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
                      if not (j < len(known) and j == i)]
             dists = [x for x in dists if x > 0]
             if not dists:
-                raise ValueError("basin needs capture_radius when only one critical point is known "
+                raise InputError("basin needs capture_radius when only one critical point is known "
                                  "(pass minima, saddle or capture_radius)")
             capture_radius = 0.25 * min(dists)
         planes = (_criteria.DividingSurface(geom.saddles, geom.directions, bridge=False)
@@ -963,7 +964,7 @@ def simulate_escape(landscape, start, *, noise: str, criterion: str, eta: float,
                "it covers built-in landscapes with white/hessian_fixed/hessian_two_region noise, one start "
                "point, and dividing planes or the radius criterion without bridge; hessian_psd noise on "
                "Styblinski–Tang or the double well with bridge=False")
-        raise ValueError(f"backend='numba' cannot run this simulation: {why}; use backend='numpy' or 'auto'")
+        raise InputError(f"backend='numba' cannot run this simulation: {why}; use backend='numpy' or 'auto'")
     if request is not None:
         res = kernel(landscape, starts[0], **request)
         steps = np.asarray(res[0], np.int64)

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from flatminima.errors import InputError
+
 BIT_GENERATOR = np.random.PCG64
 NOISE, AUX = 0, 1
 
 
 def _check_seed(seed) -> int:
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
+        raise InputError(f"seed must be a non-negative integer; got {seed!r}")
     return int(seed)
 
 

@@ -12,6 +12,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from flatminima.errors import InputError
+
 EXAMPLES = {
     "landscape": """examples:
   flatminima landscape styblinski-tang:dim=2
@@ -42,7 +44,7 @@ EXAMPLES = {
 DEFAULT_BUDGET = 300.0     # seconds; the same default as validation.check.run_check
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """A bad command line: printed as one line, exit code 2."""
 
 
@@ -514,19 +516,9 @@ def cmd_derive(args) -> int:
 
 
 # ---------------------------------------------------------------------- entry point
-def _user_errors():
-    from flatminima.numerics.errors import LandscapeError
-    from flatminima.validation.executors import SchedulerUnreachableError
-    from flatminima.validation.store import StoreLockedError
-    from flatminima.validation.sweep import ResultsExistError
-    errors = [UsageError, LandscapeError, FileNotFoundError, PermissionError, IsADirectoryError,
-              SchedulerUnreachableError, StoreLockedError, ResultsExistError]
-    try:
-        from flatminima.theory.formula import DomainError
-        errors.append(DomainError)
-    except ImportError:
-        pass
-    return tuple(errors)
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean bad input: flatminima's own by type, and the user's files by the OS."""
+    return (InputError, FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 
 def main(argv=None) -> int:
@@ -543,26 +535,12 @@ def main(argv=None) -> int:
         print("flatminima: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if isinstance(exc, _user_errors()) or (isinstance(exc, ValueError) and _raised_by_flatminima(exc)):
+        if isinstance(exc, _user_errors()):
             msg = " ".join(str(exc).split()) or type(exc).__name__
             msg = msg.replace("pass resume=True", "pass --resume")
             print(f"flatminima: error: {msg}", file=sys.stderr)
             return 2
         raise
-
-
-_PACKAGES = tuple(str(Path(__file__).resolve().parents[1] / name) + os.sep
-                  for name in ("theory", "numerics", "validation", "reports"))
-
-
-def _raised_by_flatminima(exc: BaseException) -> bool:
-    """Whether the innermost frame of the traceback is flatminima's own code (a deliberate input check)."""
-    tb = exc.__traceback__
-    if tb is None:
-        return False
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    return str(Path(tb.tb_frame.f_code.co_filename).resolve()).startswith(_PACKAGES)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ import math
 
 import numpy as np
 
+from flatminima.errors import InputError
+
 __all__ = [
     "FIGURE_KINDS",
     "DPI",
@@ -145,7 +147,7 @@ def plot_fit(figure, *, ax=None):
     ax = _new_axes(ax)
     x, y = _floats(d.get("x")), _floats(d.get("y"))
     if x.shape != y.shape:
-        raise ValueError(f"figure {figure.name!r}: x and y differ in length ({x.size} vs {y.size})")
+        raise InputError(f"figure {figure.name!r}: x and y differ in length ({x.size} vs {y.size})")
     if d.get("y_err") is not None:
         err = np.abs(_floats(d["y_err"]))
         lower = upper = err
@@ -189,7 +191,7 @@ def plot_fit(figure, *, ax=None):
                 v = _floats(d[key])
                 keep = ok & np.isfinite(v) if v.shape == x.shape else None
                 if keep is None:
-                    raise ValueError(f"figure {figure.name!r}: {key} differs in length from x")
+                    raise InputError(f"figure {figure.name!r}: {key} differs in length from x")
                 if keep.any():
                     ax.plot(x[keep], v[keep], marker, mfc="none", mec=color, color=color, ms=7, ls="none",
                             label=label)
@@ -204,7 +206,7 @@ def _survival_curve(ax, d, color, label_prefix=""):
     t, surv = _floats(d.get("t")), _floats(d.get("survival"))
     ok = np.isfinite(t) & np.isfinite(surv) & (surv > 0)
     if t.shape != surv.shape:
-        raise ValueError(f"survival: t and survival differ in length ({t.size} vs {surv.size})")
+        raise InputError(f"survival: t and survival differ in length ({t.size} vs {surv.size})")
     tt, ss = t[ok], surv[ok]
     if tt.size and tt[0] > 0:                       # S(0) = 1 before the first event
         tt, ss = np.concatenate([[0.0], tt]), np.concatenate([[1.0], ss])
@@ -277,7 +279,7 @@ def plot_landscape2d(figure, *, ax=None):
     x, y = _floats(d["x"]), _floats(d["y"])
     z = np.array([[np.nan if v is None else v for v in row] for row in d["z"]], dtype=float)
     if z.shape != (y.size, x.size):
-        raise ValueError(f"figure {figure.name!r}: z has shape {z.shape}, expected (len(y), len(x)) = "
+        raise InputError(f"figure {figure.name!r}: z has shape {z.shape}, expected (len(y), len(x)) = "
                          f"{(y.size, x.size)}")
     levels = d.get("levels", 30)
     if isinstance(levels, int):
@@ -326,7 +328,7 @@ def plot_spectrum(figure, *, ax=None):
     ax = _new_axes(ax)
     series = d.get("series") or {k: d[k] for k in ("minimum", "saddle") if d.get(k) is not None}
     if not series:
-        raise ValueError(f"figure {figure.name!r}: a spectrum needs 'minimum', 'saddle' or 'series'")
+        raise InputError(f"figure {figure.name!r}: a spectrum needs 'minimum', 'saddle' or 'series'")
     markers = ["o", "s", "^", "D", "v"]
     n = len(series)
     smallest, values = [], []
@@ -367,7 +369,7 @@ def plot_scatter(figure, *, ax=None):
     ax = _new_axes(ax)
     x, y = _floats(d.get("x")), _floats(d.get("y"))
     if x.shape != y.shape:
-        raise ValueError(f"figure {figure.name!r}: x and y differ in length ({x.size} vs {y.size})")
+        raise InputError(f"figure {figure.name!r}: x and y differ in length ({x.size} vs {y.size})")
     log = bool(d.get("log"))
     ok = np.isfinite(x) & np.isfinite(y)
     if log:
@@ -468,7 +470,7 @@ def render_figure(figure, *, dpi: int = DPI) -> bytes:
     try:
         plotter = PLOTTERS[figure.kind]
     except KeyError:
-        raise ValueError(f"figure {figure.name!r}: unknown kind {figure.kind!r}; "
+        raise InputError(f"figure {figure.name!r}: unknown kind {figure.kind!r}; "
                          f"known kinds: {', '.join(FIGURE_KINDS)}") from None
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure as MplFigure

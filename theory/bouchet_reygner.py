@@ -15,6 +15,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+from flatminima.errors import InputError
 from flatminima.theory import symbols as S
 from flatminima.theory.derivation import Derivation, Step, StepRecorder, eq
 from flatminima.theory.errors import DomainError
@@ -76,7 +77,7 @@ def derive_bouchet_reygner(n: int = 2) -> Derivation:
     dimension ``n`` (Hessians rotated in the (1, 2)-plane, hence generic symmetric for n = 2).
     """
     if n < 1:
-        raise ValueError("dimension n must be at least 1")
+        raise InputError("dimension n must be at least 1")
     from flatminima.theory.eyring_kramers import derive_eyring_kramers
     from flatminima.theory.kramers import derive_kramers_1d
 

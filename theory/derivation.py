@@ -12,6 +12,7 @@ from typing import Mapping
 
 import sympy as sp
 
+from flatminima.errors import InputError
 from flatminima.theory.symbols import to_latex, to_mathml
 
 
@@ -105,7 +106,7 @@ def solve_linear(equation: sp.Eq, unknown: sp.Symbol) -> sp.Expr:
     f = equation.lhs - equation.rhs
     slope = sp.diff(f, unknown)
     if sp.diff(slope, unknown) != 0 or slope == 0:
-        raise ValueError(f"equation is not linear in {unknown}: {equation}")
+        raise InputError(f"equation is not linear in {unknown}: {equation}")
     return sp.cancel(-f.subs(unknown, 0) / slope)
 
 

@@ -4,9 +4,10 @@
 ``RegimeWarning`` for an asymptotic law evaluated outside the regime it was derived in
 (the value is still returned).
 """
+from flatminima.errors import InputError
 
 
-class DomainError(ValueError):
+class DomainError(InputError):
     """Arguments outside the mathematical domain of a formula."""
 
 

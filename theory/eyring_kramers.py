@@ -12,6 +12,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+from flatminima.errors import InputError
 from flatminima.theory import symbols as S
 from flatminima.theory.derivation import Derivation, Step, StepRecorder, gaussian_integral, gaussian_tail, eq
 from flatminima.theory.errors import DomainError
@@ -30,7 +31,7 @@ def printed_eq6() -> sp.Expr:
 def derive_eyring_kramers(n: int = 3) -> Derivation:
     """Langer's flux over population in n dimensions, with explicit eigenvalue symbols for dimension ``n``."""
     if n < 1:
-        raise ValueError("dimension n must be at least 1")
+        raise InputError("dimension n must be at least 1")
     D = S.temperature
     ha = sp.symbols(f"h_a1:{n + 1}", positive=True)           # eigenvalues of H_a
     hb = sp.symbols(f"h_b2:{n + 1}", positive=True)           # positive eigenvalues of H_b

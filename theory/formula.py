@@ -15,6 +15,7 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from flatminima.errors import InputError
 from flatminima.theory.errors import DomainError, RegimeWarning
 from flatminima.theory.symbols import BY_SYMBOL, to_latex, to_mathml
 
@@ -66,14 +67,14 @@ class Formula:
 
     def __post_init__(self):
         if self.kind not in KINDS:
-            raise ValueError(f"{self.name}: kind must be one of {KINDS}; got {self.kind!r}")
+            raise InputError(f"{self.name}: kind must be one of {KINDS}; got {self.kind!r}")
         missing = self.expr.free_symbols - set(self.params.values())
         if missing:
-            raise ValueError(f"{self.name}: expression uses symbols not in params: {sorted(map(str, missing))}")
+            raise InputError(f"{self.name}: expression uses symbols not in params: {sorted(map(str, missing))}")
         for key, sym in self.params.items():
             glossary = BY_SYMBOL.get(sym)
             if glossary is None or glossary.name != key:
-                raise ValueError(f"{self.name}: keyword {key!r} is not the glossary name of {sym}")
+                raise InputError(f"{self.name}: keyword {key!r} is not the glossary name of {sym}")
 
     # ------------------------------------------------------------------ printing
     @cached_property

@@ -12,6 +12,7 @@ from functools import cache
 import mpmath
 import sympy as sp
 
+from flatminima.errors import InputError
 from flatminima.theory import symbols as S
 from flatminima.theory.derivation import Derivation, Step, StepRecorder, Table, eq
 from flatminima.theory.sgd import derive_sgd_exponent
@@ -22,7 +23,7 @@ DELTAS = (1.0, 0.5, 0.2, 0.1, 0.01, 0.001)
 def quartic_integral(delta: float) -> float:
     """∫_{−1}^{0} L′/(|L″| + δ) dθ for L = θ⁴/4 − θ²/2, by mpmath quadrature split at the inflection point."""
     if delta <= 0:
-        raise ValueError("delta must be positive (δ = 0 diverges)")
+        raise InputError("delta must be positive (δ = 0 diverges)")
     th_i = -1 / mpmath.sqrt(3)
     f = lambda t: (t**3 - t) / (abs(3 * t**2 - 1) + delta)
     return float(mpmath.quad(f, [-1, th_i, 0]))

@@ -26,6 +26,7 @@ from functools import cache
 
 import sympy as sp
 
+from flatminima.errors import InputError
 from flatminima.theory import symbols as S
 from flatminima.theory.formula import Formula
 from flatminima.theory.sgd import CONVENTIONS, CONVENTION_LABELS, PAPER_CONVENTION, check_convention
@@ -216,7 +217,7 @@ class Registry(Mapping):
         """The SGD law of ``kind`` ('rate' or 'escape_time') under ``convention`` (discrete SGD is 'ito')."""
         check_convention(convention)
         if kind not in ("rate", "escape_time"):
-            raise ValueError(f"kind must be 'rate' or 'escape_time'; got {kind!r}")
+            raise InputError(f"kind must be 'rate' or 'escape_time'; got {kind!r}")
         return self[f"sgd_{kind}_{convention}"]
 
     def to_json(self, **kwargs) -> str:

@@ -19,6 +19,7 @@ from functools import cache
 
 import sympy as sp
 
+from flatminima.errors import InputError
 from flatminima.theory import symbols as S
 from flatminima.theory.derivation import Derivation, Step, StepRecorder, eq, gaussian_integral, solve_linear
 
@@ -31,7 +32,7 @@ PAPER_CONVENTION = "hanggi_klimontovich"
 def check_convention(convention: str) -> str:
     """Return ``convention`` if it is one of ``CONVENTIONS``; ValueError naming the choices otherwise."""
     if convention not in CONVENTIONS:
-        raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}; got {convention!r}")
+        raise InputError(f"convention must be one of {', '.join(CONVENTIONS)}; got {convention!r}")
     return convention
 
 

@@ -34,6 +34,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+from flatminima.errors import InputError
 from flatminima.theory import symbols as S
 from flatminima.theory.derivation import Derivation, Step, StepRecorder, eq, solve_linear
 from flatminima.theory.errors import DomainError
@@ -87,7 +88,7 @@ def _resolve(law) -> Formula:
         base = base_formulas()
         f = base[law] if law in base else formulas()[law]
     if f.kind not in ("rate", "escape_time") or f.exponent is None or f.prefactor is None:
-        raise ValueError(f"{f.name}: slopes need a rate or escape-time law with exponent and prefactor")
+        raise InputError(f"{f.name}: slopes need a rate or escape-time law with exponent and prefactor")
     return f
 
 
@@ -99,9 +100,9 @@ def slope_expressions(law_name: str, wrt: str, per: str = "sde") -> tuple[sp.Exp
 
 def _slope_expressions(f: Formula, wrt: str, per: str) -> tuple[sp.Expr, sp.Expr, str]:
     if wrt not in WRT:
-        raise ValueError(f"wrt must be one of {', '.join(WRT)}; got {wrt!r}")
+        raise InputError(f"wrt must be one of {', '.join(WRT)}; got {wrt!r}")
     if per not in PER:
-        raise ValueError(f"per must be one of {', '.join(PER)}; got {per!r}")
+        raise InputError(f"per must be one of {', '.join(PER)}; got {per!r}")
     syms = set(f.params.values())
     E, logP = f.exponent, sp.expand_log(sp.log(f.prefactor), force=True)
     if per == "iteration":
@@ -111,12 +112,12 @@ def _slope_expressions(f: Formula, wrt: str, per: str) -> tuple[sp.Expr, sp.Expr
         scale = {c: k * c for c in _CURVATURES if c in syms}
         scale.update({w: w / sp.sqrt(k) for w in _WIDTHS if w in syms})
         if not scale:
-            raise ValueError(f"{f.name} has no curvature or width parameter for a sharpness fit")
+            raise InputError(f"{f.name} has no curvature or width parameter for a sharpness fit")
         E, logP = E.xreplace(scale), logP.xreplace(scale)
     need = {"batch_size": S.batch_size, "1/eta": S.eta, "B/eta": S.batch_size, "log(B/eta)": S.batch_size,
             "1/temperature": S.temperature, "barrier": S.barrier}.get(wrt)
     if need is not None and need not in syms:
-        raise ValueError(f"{f.name} has no parameter {S.BY_SYMBOL[need].name} for a fit against {wrt}")
+        raise InputError(f"{f.name} has no parameter {S.BY_SYMBOL[need].name} for a fit against {wrt}")
     sub, back = {
         "batch_size": ({}, S.batch_size),
         "barrier": ({}, S.barrier),

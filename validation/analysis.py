@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flatminima.errors import InputError
 from flatminima.validation.experiments import basin_of
 from flatminima.validation.fits import fit_line
 from flatminima.validation.predict import exact_escape_time_1d, predict
@@ -47,7 +48,7 @@ class Axis:
             return 1.0 / float(config.get("sharpness", 1.0))
         if self.wrt == "log_sharpness":
             return math.log(float(config.get("sharpness", 1.0)))
-        raise ValueError(f"unknown fit axis {self.wrt!r}")
+        raise InputError(f"unknown fit axis {self.wrt!r}")
 
 
 AXES = {
@@ -76,7 +77,7 @@ def _law_values(law: str, config: dict, path: dict) -> dict:
     if law == "kramers_1d_rate":                                  # hessian_fixed: D = ηλH_ae/(2B) along e
         d = float(config["eta"]) * float(config.get("loss_unit", 1.0)) * path["h_ae"] / (2 * float(config["batch_size"]))
         return dict(barrier=path["barrier"], h_ae=h_ae, h_be=h_be, temperature=d, sharpness=k)
-    raise ValueError(f"no slope values for law {law!r}")
+    raise InputError(f"no slope values for law {law!r}")
 
 
 def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, title: str, check: str,
@@ -90,7 +91,7 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
     rate = np.array([r["rate"] for r in rows])
     n_esc = np.array([r["n_escaped"] for r in rows])
     if np.any(n_esc == 0):
-        raise ValueError(f"sweep {name}: a point has no escape (rate is only an upper bound); raise max_steps")
+        raise InputError(f"sweep {name}: a point has no escape (rate is only an upper bound); raise max_steps")
     sign = 1.0 if ax.log_y else -1.0
     y = sign * np.log(rate)
     y_se = 1.0 / np.sqrt(n_esc)                      # delta method: s.e. of log γ̂ is 1/√n_escaped

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from flatminima.errors import InputError
 from flatminima.numerics import build_landscape
 from flatminima.numerics.basin import _nums, analyse_basin, group_flat_minima
 from flatminima.numerics.critical import CriticalPointError, find_minima, hessian_spectrum, refine_saddle, zero_mode_mask
@@ -42,14 +43,14 @@ def _positive(name: str, value, *, integer: bool = False, allow_none: bool = Tru
     if value is None:
         if allow_none:
             return None
-        raise ValueError(f"{name} is required")
+        raise InputError(f"{name} is required")
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number > 0; got {value!r}") from None
+        raise InputError(f"{name} must be a number > 0; got {value!r}") from None
     if not math.isfinite(v) or v <= 0 or (integer and v != int(v)):
         kind = "an integer >= 1" if integer else "a finite number > 0"
-        raise ValueError(f"{name} must be {kind}; got {value!r}")
+        raise InputError(f"{name} must be {kind}; got {value!r}")
     return int(v) if integer else v
 
 
@@ -64,7 +65,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     """
     started = time.time()
     if dynamics not in (None, "sgld", "sgd"):
-        raise ValueError(f"--dynamics must be sgld or sgd; got {dynamics!r}")
+        raise InputError(f"--dynamics must be sgld or sgd; got {dynamics!r}")
     temperature = _positive("--temperature", temperature)
     eta = _positive("--eta", eta)
     batch_size = _positive("--batch-size", batch_size, integer=True)
@@ -73,24 +74,24 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     max_steps = _positive("--max-steps", max_steps, integer=True)
     budget = _positive("--budget", budget)
     if not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"--seed must be an integer >= 0; got {seed!r}")
+        raise InputError(f"--seed must be an integer >= 0; got {seed!r}")
     from flatminima.numerics.criteria import CRITERIA
     from flatminima.numerics.noise import NOISE_MODELS
     if criterion not in CRITERIA:
-        raise ValueError(f"--criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
+        raise InputError(f"--criterion must be one of {', '.join(CRITERIA)}; got {criterion!r}")
     if noise is not None and noise not in NOISE_MODELS:
-        raise ValueError(f"--noise must be one of {', '.join(NOISE_MODELS)}; got {noise!r}")
+        raise InputError(f"--noise must be one of {', '.join(NOISE_MODELS)}; got {noise!r}")
     if dynamics == "sgld" and noise not in (None, "white"):
-        raise ValueError(f"--dynamics sgld means --noise white; got --noise {noise}")
+        raise InputError(f"--dynamics sgld means --noise white; got --noise {noise}")
     if dynamics == "sgld" and batch_size is not None:
-        raise ValueError("--batch-size applies to --dynamics sgd only")
+        raise InputError("--batch-size applies to --dynamics sgd only")
     if dynamics == "sgld" and loss_unit is not None:
-        raise ValueError("--loss-unit applies to --dynamics sgd only")
+        raise InputError("--loss-unit applies to --dynamics sgd only")
     if dynamics == "sgd" and temperature is not None:
-        raise ValueError("--temperature applies to --dynamics sgld only (SGD noise is set by eta, B and λ)")
+        raise InputError("--temperature applies to --dynamics sgld only (SGD noise is set by eta, B and λ)")
     land = build_landscape(spec, dim=None if minimum is None else len(minimum))
     if minimum is not None and len(minimum) != land.dim:
-        raise ValueError(f"--minimum has {len(minimum)} coordinates but {land.name} has dim {land.dim}")
+        raise InputError(f"--minimum has {len(minimum)} coordinates but {land.name} has dim {land.dim}")
     hints = [_hint(land, h) for h in (saddles or [])]
     search_budget = Budget(budget, progress)
     if minimum is not None:
@@ -116,7 +117,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     lam_max = float(np.max(np.abs(analysis.hessian_eigenvalues)))
     eta_used = eta if eta is not None else DEFAULT_ETA_LAMBDA / lam_max
     if eta_used * lam_max >= STABILITY_LIMIT:
-        raise ValueError(f"--eta must be < 2/λ_max(H_a) = {STABILITY_LIMIT / lam_max:.6g} for this minimum (gradient "
+        raise InputError(f"--eta must be < 2/λ_max(H_a) = {STABILITY_LIMIT / lam_max:.6g} for this minimum (gradient "
                          f"descent is unstable there); got {eta_used:g}, η·λ_max = {eta_used * lam_max:.4g}")
     kinds = [dynamics] if dynamics else ["sgld", "sgd"]
     experiments, verdicts = [], []
@@ -140,11 +141,11 @@ def _hint(land, h) -> np.ndarray:
     """A saddle hint as a point of the landscape, or a one-line error naming --saddle."""
     h = np.asarray(h, float)
     if h.shape != (land.dim,):
-        raise ValueError(f"--saddle must have {land.dim} coordinates for {land.name}; got {h.size}")
+        raise InputError(f"--saddle must have {land.dim} coordinates for {land.name}; got {h.size}")
     try:
         refine_saddle(land, h)
     except CriticalPointError as exc:
-        raise ValueError(f"--saddle={','.join(f'{v:g}' for v in h)} is not near an index-1 saddle of {land.name}: "
+        raise InputError(f"--saddle={','.join(f'{v:g}' for v in h)} is not near an index-1 saddle of {land.name}: "
                          f"{str(exc).splitlines()[0]}") from None
     return h
 

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats
 
+from flatminima.errors import InputError
+
 __all__ = [
     "RateEstimate",
     "estimate_rate",
@@ -135,7 +137,7 @@ class RateEstimate:
 def _check_level(confidence_level: float) -> float:
     level = float(confidence_level)
     if not 0.0 < level < 1.0:
-        raise ValueError(f"confidence_level must lie in (0, 1), got {confidence_level!r}")
+        raise InputError(f"confidence_level must lie in (0, 1), got {confidence_level!r}")
     return level
 
 
@@ -144,24 +146,24 @@ def _runs(steps, escaped, diverged, eta, burn_in_steps):
     steps = np.asarray(steps, dtype=float)
     escaped = np.asarray(escaped)
     if steps.ndim != 1 or steps.size == 0:
-        raise ValueError(f"steps must be a non-empty 1-D array, got shape {steps.shape}")
+        raise InputError(f"steps must be a non-empty 1-D array, got shape {steps.shape}")
     if escaped.shape != steps.shape or escaped.dtype != bool:
-        raise ValueError("escaped must be a boolean array of the same shape as steps")
+        raise InputError("escaped must be a boolean array of the same shape as steps")
     if diverged is None:
         diverged = np.zeros_like(escaped)
     else:
         diverged = np.asarray(diverged)
         if diverged.shape != steps.shape or diverged.dtype != bool:
-            raise ValueError("diverged must be a boolean array of the same shape as steps")
+            raise InputError("diverged must be a boolean array of the same shape as steps")
         if np.any(diverged & escaped):
-            raise ValueError("a run cannot both escape and diverge (a divergence is never an escape)")
+            raise InputError("a run cannot both escape and diverge (a divergence is never an escape)")
     if not np.all(np.isfinite(steps)) or np.any(steps < 0):
-        raise ValueError("steps must be finite and non-negative")
+        raise InputError("steps must be finite and non-negative")
     eta = float(eta)
     if not (np.isfinite(eta) and eta > 0):
-        raise ValueError(f"eta must be positive and finite, got {eta!r}")
+        raise InputError(f"eta must be positive and finite, got {eta!r}")
     if burn_in_steps < 0 or int(burn_in_steps) != burn_in_steps:
-        raise ValueError(f"burn_in_steps must be a non-negative integer, got {burn_in_steps!r}")
+        raise InputError(f"burn_in_steps must be a non-negative integer, got {burn_in_steps!r}")
     return steps, escaped, diverged, eta, int(burn_in_steps)
 
 
@@ -220,7 +222,7 @@ def estimate_rate(
     n_at_risk = int(np.count_nonzero(at_risk))
     exposure_steps = float(np.sum(steps[at_risk] - burn_in))
     if exposure_steps <= 0:
-        raise ValueError(f"no exposure after a burn-in of {burn_in} steps: every run ended before it")
+        raise InputError(f"no exposure after a burn-in of {burn_in} steps: every run ended before it")
     exposure = exposure_steps * eta
     alpha = 1.0 - level
     low = stats.chi2.ppf(alpha / 2, 2 * n_escaped) / 2 if n_escaped else 0.0
@@ -272,9 +274,9 @@ def neg_log_rate(rate, n_escaped):
     rate = np.asarray(rate, dtype=float)
     n_escaped = np.asarray(n_escaped, dtype=float)
     if rate.shape != n_escaped.shape:
-        raise ValueError("rate and n_escaped must have the same shape")
+        raise InputError("rate and n_escaped must have the same shape")
     if not np.all(np.isfinite(rate)) or np.any(rate <= 0) or np.any(n_escaped <= 0):
-        raise ValueError("a rate of 0 (no escape) has no log; raise max_steps or n_runs, or drop that point")
+        raise InputError("a rate of 0 (no escape) has no log; raise max_steps or n_runs, or drop that point")
     return -np.log(rate), 1.0 / np.sqrt(n_escaped)
 
 
@@ -390,7 +392,7 @@ def check_exponentiality(
     event = escaped[at_risk]
     n_events = int(np.count_nonzero(event))
     if n_events < 2:
-        raise ValueError(f"an exponentiality check needs at least 2 escapes after burn-in, got {n_events}")
+        raise InputError(f"an exponentiality check needs at least 2 escapes after burn-in, got {n_events}")
     rate = fit.rate
     t_event, t_cens = t[event], t[~event]
 

@@ -13,12 +13,14 @@ import contextlib
 from collections.abc import Iterator
 from concurrent.futures import Executor
 
+from flatminima.errors import InputError
+
 __all__ = ["executor_for", "SchedulerUnreachableError", "CONNECT_TIMEOUT"]
 
 CONNECT_TIMEOUT = 5.0        # seconds to wait for the scheduler before giving up
 
 
-class SchedulerUnreachableError(ConnectionError):
+class SchedulerUnreachableError(InputError, ConnectionError):
     """The Dask scheduler at the given address did not answer in time."""
 
 
@@ -47,9 +49,9 @@ def executor_for(scheduler: str | None, workers: int | None = None, *,
         yield None
         return
     if workers is not None:
-        raise ValueError("give either --scheduler or --workers, not both (a Dask cluster has its own workers)")
+        raise InputError("give either --scheduler or --workers, not both (a Dask cluster has its own workers)")
     if not isinstance(scheduler, str) or not scheduler.strip():
-        raise ValueError(f"--scheduler must be an address like tcp://127.0.0.1:8786; got {scheduler!r}")
+        raise InputError(f"--scheduler must be an address like tcp://127.0.0.1:8786; got {scheduler!r}")
     address = scheduler.strip()
     _probe(address, timeout)
     from distributed import Client
@@ -83,10 +85,10 @@ def _probe(address: str, timeout: float) -> None:
         scheme, location = parse_address(address)
         host, port = parse_host_port(location) if scheme in ("tcp", "tls") else (None, None)
     except (ValueError, TypeError) as err:
-        raise ValueError(f"--scheduler must be an address like tcp://127.0.0.1:8786; got {address!r} "
+        raise InputError(f"--scheduler must be an address like tcp://127.0.0.1:8786; got {address!r} "
                          f"({' '.join(str(err).split())})") from None
     if scheme not in ("tcp", "tls", "ws", "wss", "ucx", "inproc"):
-        raise ValueError(f"--scheduler must be an address like tcp://127.0.0.1:8786; got {address!r} "
+        raise InputError(f"--scheduler must be an address like tcp://127.0.0.1:8786; got {address!r} "
                          f"(unknown scheme {scheme!r})")
     if host is None:
         return

@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from flatminima.errors import InputError
 from flatminima.numerics import build_landscape, sharpened
 from flatminima.numerics.basin import analyse_basin
 from flatminima.validation.estimators import estimate_rate
@@ -79,7 +80,7 @@ def check_config(config: dict) -> None:
     """Refuse unknown keys with a one-line error naming them."""
     unknown = set(config) - CONFIG_KEYS
     if unknown:
-        raise ValueError(f"unknown experiment config keys {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")
+        raise InputError(f"unknown experiment config keys {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")
 
 
 def escape_task(config: dict, seed: int) -> list[dict]:
@@ -87,7 +88,7 @@ def escape_task(config: dict, seed: int) -> list[dict]:
     check_config(config)
     land, analysis = basin_of(config)
     if not analysis.paths:
-        raise ValueError(f"no index-1 saddle found around the minimum {config['minimum']} of {config['landscape']}")
+        raise InputError(f"no index-1 saddle found around the minimum {config['minimum']} of {config['landscape']}")
     options = dict(config.get("options") or {})
     saddles = np.array([p.saddle for p in analysis.paths])
     directions = np.array([p.escape_direction for p in analysis.paths])

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
+from flatminima.errors import InputError
 from flatminima.validation.estimators import neg_log_rate
 
 __all__ = [
@@ -50,26 +51,26 @@ ILL_CONDITIONED_RTOL = 0.1
 def _array(name: str, values) -> np.ndarray:
     a = np.asarray(values, dtype=float)
     if a.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got shape {a.shape}")
+        raise InputError(f"{name} must be 1-D, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} must be finite (a rate of 0 has no log; raise max_steps or drop the point)")
+        raise InputError(f"{name} must be finite (a rate of 0 has no log; raise max_steps or drop the point)")
     return a
 
 
 def _xy(x, y, y_stderr):
     x, y = _array("x", x), _array("y", y)
     if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+        raise InputError(f"x and y must have the same length, got {x.size} and {y.size}")
     if x.size < 3:
-        raise ValueError(f"a slope with a confidence interval needs at least 3 points, got {x.size}")
+        raise InputError(f"a slope with a confidence interval needs at least 3 points, got {x.size}")
     if np.ptp(x) == 0:
-        raise ValueError("x has no spread: all values are equal")
+        raise InputError("x has no spread: all values are equal")
     if y_stderr is not None:
         y_stderr = _array("y_stderr", y_stderr)
         if y_stderr.shape != y.shape:
-            raise ValueError("y_stderr must have the same length as y")
+            raise InputError("y_stderr must have the same length as y")
         if np.any(y_stderr <= 0):
-            raise ValueError("y_stderr must be positive")
+            raise InputError("y_stderr must be positive")
     return x, y, y_stderr
 
 
@@ -93,7 +94,7 @@ def _wls(x, y, sigma):
 def _two_sided(level: float) -> float:
     level = float(level)
     if not 0.0 < level < 1.0:
-        raise ValueError(f"confidence_level must lie in (0, 1), got {level!r}")
+        raise InputError(f"confidence_level must lie in (0, 1), got {level!r}")
     return 0.5 + level / 2
 
 
@@ -252,7 +253,7 @@ class LineFit:
         """
         predicted, neglected = float(predicted_slope), float(neglected_term)
         if not (math.isfinite(predicted) and math.isfinite(neglected)):
-            raise ValueError("predicted_slope and neglected_term must be finite")
+            raise InputError("predicted_slope and neglected_term must be finite")
         low, high = self.slope_ci(confidence_level)
         half = (high - low) / 2
         stat = _ratio(self.slope - predicted, self.slope_stderr)
@@ -379,16 +380,16 @@ def kappa_from_fit(fit: LineFit, *, eta: float | None = None, batch_size: float 
     .. [1] docs/theory.md §C7 (three independent estimates of κ) and §C20 (fit γ per SDE time).
     """
     if fit.x_name not in _KAPPA_AXES:
-        raise ValueError(f"cannot turn a slope against {fit.x_name!r} into kappa; x_name must be one of "
+        raise InputError(f"cannot turn a slope against {fit.x_name!r} into kappa; x_name must be one of "
                          f"{sorted(_KAPPA_AXES)}")
     needed, factor_of = _KAPPA_AXES[fit.x_name]
     given = {"eta": eta, "batch_size": batch_size}
     for name in needed:
         value = given[name]
         if value is None or not (math.isfinite(value) and value > 0):
-            raise ValueError(f"a slope against {fit.x_name} needs the fixed {name} (positive), got {value!r}")
+            raise InputError(f"a slope against {fit.x_name} needs the fixed {name} (positive), got {value!r}")
     if not (math.isfinite(loss_unit) and loss_unit > 0):
-        raise ValueError(f"loss_unit must be positive, got {loss_unit!r}")
+        raise InputError(f"loss_unit must be positive, got {loss_unit!r}")
     factor = float(factor_of(eta, batch_size, loss_unit))
     return KappaEstimate(factor * fit.slope, factor * fit.slope_stderr, factor, fit)
 
@@ -443,12 +444,12 @@ def s_hat_from_slope(kappa, barrier: float, h_ae: float, h_be: float, *, kappa_c
     values = {"kappa": kappa, "barrier": barrier, "h_ae": h_ae, "h_be": h_be}
     for name, value in values.items():
         if not math.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value!r}")
+            raise InputError(f"{name} must be finite, got {value!r}")
     for name in ("barrier", "h_ae", "h_be"):
         if values[name] <= 0:
-            raise ValueError(f"{name} must be positive, got {values[name]!r}")
+            raise InputError(f"{name} must be positive, got {values[name]!r}")
     if h_ae == h_be:
-        raise ValueError("h_ae == h_be: s does not enter the exponent and cannot be estimated")
+        raise InputError("h_ae == h_be: s does not enter the exponent and cannot be estimated")
     gap = 1.0 / h_ae - 1.0 / h_be
 
     def s_of(k):
@@ -516,7 +517,7 @@ def compare_exponents(estimates: Sequence[KappaEstimate] | Mapping[str, KappaEst
     """
     items = list(estimates.values()) if isinstance(estimates, Mapping) else list(estimates)
     if len(items) < 2 or not all(isinstance(e, KappaEstimate) for e in items):
-        raise ValueError("compare_exponents needs at least two KappaEstimate objects (see kappa_from_fit)")
+        raise InputError("compare_exponents needs at least two KappaEstimate objects (see kappa_from_fit)")
     rows = []
     for e in items:
         low, high = e.ci(confidence_level)
@@ -588,12 +589,12 @@ def compare_laws(x, y, y_stderr, *, xie_slope: float | None = None, mori_slope: 
     """
     x, y, y_stderr = _xy(x, y, y_stderr)
     if y_stderr is None:
-        raise ValueError("compare_laws needs y_stderr (known variances) for its likelihoods")
+        raise InputError("compare_laws needs y_stderr (known variances) for its likelihoods")
     if np.any(x <= 0):
-        raise ValueError(f"{x_name} must be positive (the Levy law uses its log)")
+        raise InputError(f"{x_name} must be positive (the Levy law uses its log)")
     for name, value in (("xie_slope", xie_slope), ("mori_slope", mori_slope)):
         if value is not None and not math.isfinite(value):
-            raise ValueError(f"{name} must be finite")
+            raise InputError(f"{name} must be finite")
     n = x.size
     w = 1.0 / y_stderr**2
 

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from flatminima.errors import InputError
+
 PREDICTABLE_NOISE = ("white", "hessian_fixed", "hessian_two_region", "minibatch")
 
 QUASI_POTENTIAL_LAW_NOISE = ("hessian_fixed", "hessian_two_region")
@@ -223,7 +225,7 @@ def _law_rate(config: dict, path: dict, dim: int):
             log_rate = reg[name].log(**values)
             exponent = float(reg["sgd_exponent"](**values))
         else:
-            raise ValueError(f"no prediction for noise {noise!r}; predictable: {', '.join(PREDICTABLE_NOISE)}")
+            raise InputError(f"no prediction for noise {noise!r}; predictable: {', '.join(PREDICTABLE_NOISE)}")
     msgs = tuple(sorted({str(w.message) for w in caught}))
     return name, float(log_rate), float(exponent), msgs
 
@@ -274,13 +276,13 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
     """The predicted rate for an experiment config (see the module docstring for laws and errors)."""
     noise = config["noise"]
     if noise not in PREDICTABLE_NOISE:
-        raise ValueError(f"no prediction for noise {noise!r}; predictable: {', '.join(PREDICTABLE_NOISE)}")
+        raise InputError(f"no prediction for noise {noise!r}; predictable: {', '.join(PREDICTABLE_NOISE)}")
     dim = len(geometry["minimum"])
     paths = geometry["paths"]
     notes = []
     if noise == "minibatch":
         if landscape is None or not getattr(landscape, "n_samples", None):
-            raise ValueError("--noise minibatch needs per-sample losses (a finite-sum landscape: finite-sum, mlp, or a "
+            raise InputError("--noise minibatch needs per-sample losses (a finite-sum landscape: finite-sum, mlp, or a "
                              "loss file with sample_losses and n_samples)")
         paths = [dict(p, noise=measured_noise(config, geometry, p, landscape)) for p in paths]
         first = paths[0]["noise"]

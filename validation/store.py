@@ -29,6 +29,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flatminima.errors import InputError
+
 __all__ = [
     "canonical_json",
     "normalize_config",
@@ -49,7 +51,7 @@ _META_TASK = b"flatminima.task"
 FLOAT_DIGITS = 15
 
 
-class StoreLockedError(RuntimeError):
+class StoreLockedError(InputError, RuntimeError):
     """Another run holds the lock of this results folder."""
 
 
@@ -74,7 +76,7 @@ def _normalize(value, where: str):
     if isinstance(value, (float, np.floating)):
         x = float(value)
         if not math.isfinite(x):
-            raise ValueError(f"config value {where} = {x} is not finite")
+            raise InputError(f"config value {where} = {x} is not finite")
         return float(f"{x:.{FLOAT_DIGITS}g}") + 0.0        # + 0.0 turns -0.0 into 0.0
     if isinstance(value, str):
         return value
@@ -214,10 +216,10 @@ class Store:
             if not isinstance(row, Mapping):
                 raise TypeError(f"row {i} of a task is a {type(row).__name__}, not a dict")
             if "task_hash" in row:
-                raise ValueError("rows must not have a 'task_hash' column (the store adds it)")
+                raise InputError("rows must not have a 'task_hash' column (the store adds it)")
             for key in row.keys() & flat_config.keys():
                 if not _same(row[key], flat_config[key]):
-                    raise ValueError(f"row {i} has {key}={row[key]!r} but the config says {flat_config[key]!r}")
+                    raise InputError(f"row {i} has {key}={row[key]!r} but the config says {flat_config[key]!r}")
         return pd.DataFrame(list(rows))
 
     def read(self, task_hash: str) -> pd.DataFrame | None:
@@ -230,7 +232,7 @@ class Store:
             meta = table.schema.metadata or {}
             config = json.loads(meta[_META_CONFIG])
             if meta.get(_META_HASH, b"").decode() != task_hash or config_hash(config) != task_hash:
-                raise ValueError("stored config does not hash to the file name")
+                raise InputError("stored config does not hash to the file name")
             return table.to_pandas()
         except (OSError, ValueError, KeyError, pa.ArrowException) as err:   # ArrowInvalid is a ValueError
             warnings.warn(

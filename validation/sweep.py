@@ -21,12 +21,13 @@ from dataclasses import dataclass
 import pandas as pd
 from tqdm.auto import tqdm
 
+from flatminima.errors import InputError
 from flatminima.validation.store import CorruptResultWarning, Store, config_hash, normalize_config
 
 __all__ = ["task_seed", "run_sweep", "SweepError", "ResultsExistError", "TaskFailure"]
 
 
-class ResultsExistError(RuntimeError):
+class ResultsExistError(InputError, RuntimeError):
     """The results folder already holds results for tasks of this sweep, and ``resume`` was not asked for."""
 
 
@@ -111,9 +112,9 @@ def run_sweep(
         If another run holds the folder's lock.
     """
     if executor is not None and workers is not None:
-        raise ValueError("give either an executor or a number of workers, not both")
+        raise InputError("give either an executor or a number of workers, not both")
     if workers is not None and (int(workers) != workers or workers < 1):
-        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        raise InputError(f"workers must be a positive integer, got {workers!r}")
     if not callable(task_fn):
         raise TypeError("task_fn must be callable")
     normalized = [normalize_config(c) for c in configs]
@@ -121,7 +122,7 @@ def run_sweep(
     if len(set(hashes)) != len(hashes):
         seen: set[str] = set()
         dup = next(c for c, h in zip(normalized, hashes) if h in seen or seen.add(h))
-        raise ValueError(f"the same config appears twice in a sweep: {dup}")
+        raise InputError(f"the same config appears twice in a sweep: {dup}")
     store = Store(out)
     with store.lock():
         done = set()

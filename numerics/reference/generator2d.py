@@ -60,6 +60,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigs, splu
 
+from flatminima.errors import InputError
+
 __all__ = ["FRAMES", "EigenFrame", "MFPT2DResult", "eigen_frame", "generator_2d", "generator_2d_eigen",
            "mfpt_2d"]
 
@@ -73,11 +75,11 @@ def _grid(bounds, shape) -> tuple[np.ndarray, np.ndarray]:
         (x0, x1), (y0, y1) = bounds
         nx, ny = shape
     except (TypeError, ValueError):
-        raise ValueError("bounds must be ((x_min, x_max), (y_min, y_max)) and shape (nx, ny)") from None
+        raise InputError("bounds must be ((x_min, x_max), (y_min, y_max)) and shape (nx, ny)") from None
     if not all(np.isfinite(v) for v in (x0, x1, y0, y1)) or not (x1 > x0 and y1 > y0):
-        raise ValueError(f"bounds must be finite with max > min; got {bounds!r}")
+        raise InputError(f"bounds must be finite with max > min; got {bounds!r}")
     if int(nx) != nx or int(ny) != ny or nx < 3 or ny < 3:
-        raise ValueError(f"shape must be two integers >= 3; got {shape!r}")
+        raise InputError(f"shape must be two integers >= 3; got {shape!r}")
     return np.linspace(x0, x1, int(nx)), np.linspace(y0, y1, int(ny))
 
 
@@ -95,13 +97,13 @@ def _diffusion_field(diffusion, theta: np.ndarray) -> np.ndarray:
         d = d * np.eye(2) if d.ndim == 0 else d
         d = np.broadcast_to(d, (n, 2, 2))
     if d.shape != (n, 2, 2):
-        raise ValueError(f"diffusion must give a 2x2 matrix per point, shape (n, 2, 2); got {d.shape}")
+        raise InputError(f"diffusion must give a 2x2 matrix per point, shape (n, 2, 2); got {d.shape}")
     bad = ~np.all(np.isfinite(d), axis=(1, 2))
     bad |= np.abs(d[:, 0, 1] - d[:, 1, 0]) > 1e-12 * (np.abs(d[:, 0, 0]) + np.abs(d[:, 1, 1]))
     bad |= (d[:, 0, 0] <= 0) | (d[:, 0, 0] * d[:, 1, 1] - d[:, 0, 1] ** 2 <= 0)
     if np.any(bad):
         k = int(np.argmax(bad))
-        raise ValueError(f"diffusion must be symmetric positive definite; fails at theta="
+        raise InputError(f"diffusion must be symmetric positive definite; fails at theta="
                          f"({theta[k, 0]:.4g}, {theta[k, 1]:.4g}): {d[k].tolist()}")
     return d
 
@@ -227,7 +229,7 @@ def generator_2d(grad: Callable, diffusion, *, bounds, shape) -> tuple[sp.csr_ma
         (``generator_2d_eigen``, ``mfpt_2d(frame="eigen")``).
     """
     if not callable(grad):
-        raise ValueError("grad must be a callable theta (n, 2) -> (n, 2)")
+        raise InputError("grad must be a callable theta (n, 2) -> (n, 2)")
     x, y = _grid(bounds, shape)
     nx, ny = x.size, y.size
     hx, hy = x[1] - x[0], y[1] - y[0]
@@ -235,9 +237,9 @@ def generator_2d(grad: Callable, diffusion, *, bounds, shape) -> tuple[sp.csr_ma
     theta = np.column_stack([xx.ravel(), yy.ravel()])
     g = np.asarray(grad(theta), dtype=float)
     if g.shape != theta.shape:
-        raise ValueError(f"grad must map theta (n, 2) to (n, 2); got shape {g.shape}")
+        raise InputError(f"grad must map theta (n, 2) to (n, 2); got shape {g.shape}")
     if not np.all(np.isfinite(g)):
-        raise ValueError("grad is not finite on the grid")
+        raise InputError("grad is not finite on the grid")
     d = _diffusion_field(diffusion, theta).copy()
     ii, jj = np.divmod(np.arange(nx * ny), ny)
     edge = (ii == 0) | (ii == nx - 1) | (jj == 0) | (jj == ny - 1)
@@ -246,7 +248,7 @@ def generator_2d(grad: Callable, diffusion, *, bounds, shape) -> tuple[sp.csr_ma
     w_x, w_y = _axis_weights(d, hx, hy)
     if not _is_monotone(d, w_x, w_y):
         k = int(np.argmin(np.minimum(w_x / d[:, 0, 0], w_y / d[:, 1, 1])))
-        raise ValueError(f"diffusion is too anisotropic for the monotone stencil at theta=({theta[k, 0]:.4g}, "
+        raise InputError(f"diffusion is too anisotropic for the monotone stencil at theta=({theta[k, 0]:.4g}, "
                          f"{theta[k, 1]:.4g}): need D_xx/h_x >= |D_xy|/h_y and D_yy/h_y >= |D_xy|/h_x; "
                          + _anisotropy_advice(d[~edge], callable(diffusion)))
     w_x, w_y = np.maximum(w_x, 0.0), np.maximum(w_y, 0.0)
@@ -322,7 +324,7 @@ class EigenFrame:
 def _constant_diffusion(diffusion) -> np.ndarray:
     """A constant D (scalar or 2×2) as a checked symmetric positive definite (2, 2) matrix."""
     if callable(diffusion):
-        raise ValueError("frame='eigen' needs a constant diffusion (a number or a 2x2 array); got a callable")
+        raise InputError("frame='eigen' needs a constant diffusion (a number or a 2x2 array); got a callable")
     return _diffusion_field(diffusion, np.zeros((1, 2)))[0]
 
 
@@ -379,7 +381,7 @@ def _absorbed_mask(absorbing, theta: np.ndarray, shape: tuple) -> np.ndarray:
         return np.asarray(absorbing(theta), dtype=bool).reshape(shape)
     mask = np.asarray(absorbing, dtype=bool)
     if mask.shape != shape:
-        raise ValueError(f"absorbing mask must have the grid shape {shape}; got {mask.shape}")
+        raise InputError(f"absorbing mask must have the grid shape {shape}; got {mask.shape}")
     return mask
 
 
@@ -482,7 +484,7 @@ def generator_2d_eigen(grad: Callable, diffusion, *, bounds, shape, origin,
     frame : EigenFrame
     """
     if absorbing is not None and not callable(absorbing):
-        raise ValueError("absorbing must be a callable theta (n, 2) -> bool (n,) in the eigen frame")
+        raise InputError("absorbing must be a callable theta (n, 2) -> bool (n,) in the eigen frame")
     frame = eigen_frame(diffusion, bounds=bounds, shape=shape, origin=origin)
     return _frame_generator(grad, frame, absorbing)[0], frame
 
@@ -574,16 +576,16 @@ def _solve_in_frame(grad, frame: EigenFrame, absorbing, want_rate):
 def _solve_generator(a: sp.csr_matrix, mask: np.ndarray, want_rate: bool) -> tuple[np.ndarray, float]:
     """T solving 𝒜T = −1 (0 on ``mask``, shaped like it) and λ₁ of −𝒜 with Dirichlet on ``mask``."""
     if not mask.any():
-        raise ValueError("absorbing set contains no grid node")
+        raise InputError("absorbing set contains no grid node")
     if mask.all():
-        raise ValueError("absorbing set contains every grid node")
+        raise InputError("absorbing set contains every grid node")
     free = np.flatnonzero(~mask.ravel())
     a_free = a[free]
     m = (-a_free[:, free]).tocsc()
     solve = _refined_solver(m, a_free[:, np.flatnonzero(mask.ravel())].sum(axis=1).A1)
     t_free = solve(np.ones(free.size))
     if not (np.all(np.isfinite(t_free)) and np.all(t_free > 0)):
-        raise ValueError("the linear solve gave a T that is not finite and positive: the temperature is too "
+        raise InputError("the linear solve gave a T that is not finite and positive: the temperature is too "
                          "low for this grid (T overflows) or some node cannot reach the absorbing set")
     t = np.zeros(mask.size)
     t[free] = t_free
@@ -631,9 +633,9 @@ def _parse_start(start, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     try:
         start = (float(start[0]), float(start[1]))
     except (TypeError, ValueError, IndexError):
-        raise ValueError(f"start must be a point (x, y); got {start!r}") from None
+        raise InputError(f"start must be a point (x, y); got {start!r}") from None
     if not (x[0] <= start[0] <= x[-1] and y[0] <= start[1] <= y[-1]):
-        raise ValueError(f"start must lie inside bounds; got {start}")
+        raise InputError(f"start must lie inside bounds; got {start}")
     return start
 
 
@@ -706,19 +708,19 @@ def mfpt_2d(grad: Callable, diffusion, *, bounds, shape, absorbing, start,
     sparse LU solve loses about log10(T) digits.
     """
     if frame not in FRAMES:
-        raise ValueError(f"frame must be one of 'auto', 'grid', 'eigen'; got {frame!r}")
+        raise InputError(f"frame must be one of 'auto', 'grid', 'eigen'; got {frame!r}")
     x, y = _grid(bounds, shape)
     start = _parse_start(start, x, y)
     if refine and not callable(absorbing):
-        raise ValueError("absorbing must be a callable when refine=True (a mask fixes one grid)")
+        raise InputError("absorbing must be a callable when refine=True (a mask fixes one grid)")
     if callable(absorbing) and bool(np.asarray(absorbing(np.array([start]))).ravel()[0]):
-        raise ValueError(f"start {start} lies in the absorbing set")
+        raise InputError(f"start {start} lies in the absorbing set")
     if _choose_frame(frame, diffusion, x, y) == "grid":
         levels = (shape, (2 * x.size - 1, 2 * y.size - 1))
         return _extrapolate(lambda k: _solve_on_grid(grad, diffusion, bounds, levels[k], absorbing, rate),
                             start, start, refine, rate, None)
     if not callable(absorbing):
-        raise ValueError("absorbing must be a callable in the eigen frame (a mask belongs to the theta grid)")
+        raise InputError("absorbing must be a callable in the eigen frame (a mask belongs to the theta grid)")
     frames = (eigen_frame(diffusion, bounds=bounds, shape=shape, origin=start),)
     frames += (frames[0].refined(),)
     return _extrapolate(lambda k: _solve_in_frame(grad, frames[k], absorbing, rate),
@@ -731,7 +733,7 @@ def _extrapolate(solve: Callable, point: tuple, start: tuple, refine: bool, rate
     coarse = solve(0)
     t_c = _bilinear(coarse[0], coarse[2], coarse[3], point)
     if t_c <= 0:
-        raise ValueError(f"start {start} lies in the absorbing set")
+        raise InputError(f"start {start} lies in the absorbing set")
     if refine:
         fine = solve(1)
         t_f = _bilinear(fine[0], fine[2], fine[3], point)

@@ -32,6 +32,8 @@ from typing import Callable
 import numpy as np
 from scipy.integrate import cumulative_simpson
 
+from flatminima.errors import InputError
+
 __all__ = ["CONVENTIONS", "MFPT1DResult", "mfpt_1d"]
 
 #: α of the α-convention SDE (docs/theory.md §Stochastic calculus conventions, §Prefactor conventions):
@@ -112,7 +114,7 @@ def _evaluate(fn: Callable, x: np.ndarray, name: str) -> np.ndarray:
         out = np.array([float(fn(float(v))) for v in x])
     if not np.all(np.isfinite(out)):
         bad = x[~np.isfinite(out)][0]
-        raise ValueError(f"{name} is not finite at theta={bad:.6g}")
+        raise InputError(f"{name} is not finite at theta={bad:.6g}")
     return out
 
 
@@ -125,7 +127,7 @@ class _Problem:
         if self.constant:
             value = float(temperature)
             if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"temperature must be positive and finite; got {temperature!r}")
+                raise InputError(f"temperature must be positive and finite; got {temperature!r}")
             self.temperature = value
         else:
             self.temperature = temperature
@@ -140,7 +142,7 @@ class _Problem:
             d = _evaluate(self.temperature, x, "temperature")
             if np.any(d <= 0):
                 bad = x[d <= 0][0]
-                raise ValueError(f"temperature must be positive; D({bad:.6g}) = {d[d <= 0][0]:.3g}")
+                raise InputError(f"temperature must be positive; D({bad:.6g}) = {d[d <= 0][0]:.3g}")
             # Φ = ∫ L'/D (docs/theory.md §Stochastic calculus conventions), fourth-order cumulative Simpson
             phi = cumulative_simpson(_evaluate(self.grad, x, "grad") / d, x=x, initial=0.0)
         log_d = np.log(d)
@@ -154,7 +156,7 @@ class _Problem:
         scale = max(np.ptp(u), 1e-300)
         mismatch = np.max(np.abs(integral - (u - u[0]))) / scale
         if mismatch > 1e-3:
-            raise ValueError(f"grad is not the derivative of loss on [{x[0]:.4g}, {x[-1]:.4g}] "
+            raise InputError(f"grad is not the derivative of loss on [{x[0]:.4g}, {x[-1]:.4g}] "
                              f"(relative mismatch {mismatch:.2g})")
 
 
@@ -230,7 +232,7 @@ def _default_left(problem: _Problem, start: float, absorbing: float) -> float:
         if log_m[0] < np.max(log_m) - CUTOFF_NATS and np.argmax(log_m) > 0:
             return left
         width *= 2.0
-    raise ValueError("loss does not confine the diffusion on the left of start; pass left= "
+    raise InputError("loss does not confine the diffusion on the left of start; pass left= "
                      "(and left_kind=) explicitly")
 
 
@@ -239,7 +241,7 @@ def _segment_grid(left, start, absorbing, h) -> tuple[np.ndarray, int]:
     n_l = 2 * max(1, math.ceil((start - left) / h / 2))
     n_r = 2 * max(1, math.ceil((absorbing - start) / h / 2))
     if n_l + n_r + 1 > MAX_POINTS:
-        raise ValueError(f"the problem needs {n_l + n_r + 1} grid points (> {MAX_POINTS}); "
+        raise InputError(f"the problem needs {n_l + n_r + 1} grid points (> {MAX_POINTS}); "
                          "lower n_points or bring left closer")
     x = np.concatenate([np.linspace(left, start, n_l + 1)[:-1], np.linspace(start, absorbing, n_r + 1)])
     return x, n_l
@@ -294,26 +296,26 @@ def mfpt_1d(loss: Callable, grad: Callable, temperature, *, start: float, absorb
     """
     for name, value in (("start", start), ("absorbing", absorbing)):
         if not np.isfinite(value):
-            raise ValueError(f"{name} must be finite; got {value!r}")
+            raise InputError(f"{name} must be finite; got {value!r}")
     start, absorbing = float(start), float(absorbing)
     if not absorbing > start:
-        raise ValueError(f"absorbing must be > start; got absorbing={absorbing:g}, start={start:g}")
+        raise InputError(f"absorbing must be > start; got absorbing={absorbing:g}, start={start:g}")
     if convention not in CONVENTIONS:
-        raise ValueError(f"convention must be one of {', '.join(CONVENTIONS)}; got {convention!r}")
+        raise InputError(f"convention must be one of {', '.join(CONVENTIONS)}; got {convention!r}")
     if left_kind not in ("reflecting", "absorbing"):
-        raise ValueError(f"left_kind must be 'reflecting' or 'absorbing'; got {left_kind!r}")
+        raise InputError(f"left_kind must be 'reflecting' or 'absorbing'; got {left_kind!r}")
     if n_points is not None and (int(n_points) != n_points or n_points < 9):
-        raise ValueError(f"n_points must be an integer >= 9; got {n_points!r}")
+        raise InputError(f"n_points must be an integer >= 9; got {n_points!r}")
     if not callable(loss) or not callable(grad):
-        raise ValueError("loss and grad must be callables of theta")
+        raise InputError("loss and grad must be callables of theta")
     problem = _Problem(loss, grad, temperature, CONVENTIONS[convention])
     if left is None:
         if left_kind == "absorbing":
-            raise ValueError("left must be given when left_kind='absorbing'")
+            raise InputError("left must be given when left_kind='absorbing'")
         left = _default_left(problem, start, absorbing)
     left = float(left)
     if not (np.isfinite(left) and left < start):
-        raise ValueError(f"left must be finite and < start; got left={left!r}, start={start:g}")
+        raise InputError(f"left must be finite and < start; got left={left!r}, start={start:g}")
     two_sided = left_kind == "absorbing"
     span = absorbing - left
 

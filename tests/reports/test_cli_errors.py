@@ -55,3 +55,39 @@ def test_every_command_has_examples_in_help(capsys, command):
     assert main([command, "--help"]) == 0
     out = capsys.readouterr().out
     assert "examples:" in out and f"flatminima {command}" in out
+
+
+def test_exit_code_2_is_decided_by_the_error_type(capsys, monkeypatch):
+    """An InputError subclass means bad input (exit 2, one line) wherever it is raised; a plain
+    ValueError is a bug, not bad input, and keeps its traceback."""
+    from flatminima import InputError
+    from flatminima.reports import cli
+
+    class Custom(InputError):
+        pass
+
+    def raising(error):
+        def cmd(args):
+            raise error
+        return cmd
+
+    monkeypatch.setattr(cli, "cmd_suites", raising(Custom("eta must be in (0, 2/λ_max); got 5")))
+    assert cli.main(["suites"]) == 2
+    assert capsys.readouterr().err == "flatminima: error: eta must be in (0, 2/λ_max); got 5\n"
+    monkeypatch.setattr(cli, "cmd_suites", raising(ValueError("internal")))
+    with pytest.raises(ValueError, match="internal"):
+        cli.main(["suites"])
+
+
+def test_every_bad_input_error_of_the_packages_is_an_input_error():
+    from flatminima import InputError
+    from flatminima.numerics.critical import CriticalPointError
+    from flatminima.numerics.errors import LandscapeError
+    from flatminima.reports.cli import UsageError
+    from flatminima.theory.errors import DomainError
+    from flatminima.validation.executors import SchedulerUnreachableError
+    from flatminima.validation.store import StoreLockedError
+    from flatminima.validation.sweep import ResultsExistError
+    for cls in (CriticalPointError, LandscapeError, UsageError, DomainError, SchedulerUnreachableError,
+                StoreLockedError, ResultsExistError):
+        assert issubclass(cls, InputError), cls

@@ -331,6 +331,7 @@ def test_every_suite_run_accepts_the_cli_arguments(tmp_path):
                                           progress=False)
 
 
+@pytest.mark.slow        # 27 s; the tiny conventions run is also tests/validation/test_suite_conventions.py
 def test_validate_conventions_tiny_quiet_runs(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["validate", "--suite", "conventions", "--size", "tiny", "--quiet", "--out", str(out), "--strict"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from flatminima.errors import InputError
 from flatminima.validation.suite import Suite
 
 _MODULES = {
@@ -33,7 +34,7 @@ def suite_names() -> list[str]:
 def get_suite(name: str) -> Suite:
     """The registered suite ``name``; unknown names get a one-line error listing the suites."""
     if name not in _MODULES:
-        raise ValueError(f"unknown suite {name!r}; suites: {', '.join(_MODULES)}")
+        raise InputError(f"unknown suite {name!r}; suites: {', '.join(_MODULES)}")
     module_name, description = _MODULES[name]
     module = import_module(module_name)
     return Suite(name=name, description=description, sizes=dict(module.SIZES), run=module.run)

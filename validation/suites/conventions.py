@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 from scipy import stats
 
+from flatminima.errors import InputError
 from flatminima.numerics import Landscape, build_landscape, sharpened, simulate_escape
 from flatminima.numerics.reference import mfpt_1d
 from flatminima.numerics.simulate import NoEscapeExpectedWarning
@@ -423,7 +424,7 @@ def check_c15() -> tuple[list[Verdict], list]:
 def run(out, *, size: str = "default", workers=None, executor=None, resume: bool = False, progress=None) -> SuiteResult:
     """Run the conventions suite and return its result (not yet saved; ``out`` is recorded only)."""
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r} for suite conventions; allowed: {', '.join(SIZES)}")
+        raise InputError(f"unknown size {size!r} for suite conventions; allowed: {', '.join(SIZES)}")
     n = N[size]
     started = time.time()
     timings = {}

@@ -42,6 +42,7 @@ import warnings
 import numpy as np
 from scipy.special import gamma as gamma_fn
 
+from flatminima.errors import InputError
 from flatminima.validation.estimators import estimate_rate
 from flatminima.validation.fits import compare_laws, fit_line
 from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
@@ -126,7 +127,7 @@ def exact_log_rate(config: dict) -> float:
                       convention="ito")
         return float(res.log_rate)
     if config["noise"] != "white":
-        raise ValueError("exact quadrature only for the Gaussian C13 configs")
+        raise InputError("exact quadrature only for the Gaussian C13 configs")
     land = _build(config)
     a = float(land.minima[0][0])
     w = float(config["radius"])
@@ -444,7 +445,7 @@ def _analyse_c13(result: SuiteResult, plan: dict, rows: dict) -> None:
 def run(out, *, size: str = "default", workers=None, executor=None, resume: bool = False, progress=None) -> SuiteResult:
     """Run the hypotheses suite into ``out`` and return its result (not yet saved)."""
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r} for suite {SUITE}; allowed: {', '.join(SIZES)}")
+        raise InputError(f"unknown size {size!r} for suite {SUITE}; allowed: {', '.join(SIZES)}")
     started = time.time()
     plan = sweeps(size)
     configs = [c for cs in plan.values() for c in cs]

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize, stats
 
+from flatminima.errors import InputError
 from flatminima.numerics.critical import find_minimum
 from flatminima.numerics.mlp import initial_theta, mlp_minibatch_grad, mlp_model
 from flatminima.numerics.names import build_landscape
@@ -208,9 +209,9 @@ def anderson_darling_normal(x) -> AndersonDarling:
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 1 or x.size < 8 or not np.all(np.isfinite(x)):
-        raise ValueError(f"the Anderson–Darling test needs a 1-D sample of at least 8 finite values; got shape {x.shape}")
+        raise InputError(f"the Anderson–Darling test needs a 1-D sample of at least 8 finite values; got shape {x.shape}")
     if np.ptp(x) == 0:
-        raise ValueError("the Anderson–Darling test needs a sample that is not constant")
+        raise InputError("the Anderson–Darling test needs a sample that is not constant")
     n = x.size
     try:
         res = stats.anderson(x, dist="norm", method="interpolate")
@@ -248,7 +249,7 @@ class TailIndex:
 def _blocks(n: int) -> tuple[int, int]:
     k1 = int(math.isqrt(n))
     if k1 < 2:
-        raise ValueError(f"the MMO tail-index estimator needs at least 4 values; got {n}")
+        raise InputError(f"the MMO tail-index estimator needs at least 4 values; got {n}")
     return k1, n // k1
 
 
@@ -274,9 +275,9 @@ def mmo_inverse_alpha(x, *, rng) -> np.ndarray:
     one = a.ndim == 1
     a = np.atleast_2d(a)
     if a.ndim != 2 or not np.all(np.isfinite(a)):
-        raise ValueError("x must be a finite 1-D or 2-D array")
+        raise InputError("x must be a finite 1-D or 2-D array")
     if np.any(a == 0):
-        raise ValueError("the MMO estimator takes log|x|: values must be non-zero (drop coordinates without noise)")
+        raise InputError("the MMO estimator takes log|x|: values must be non-zero (drop coordinates without noise)")
     k1, k2 = _blocks(a.shape[1])
     a = rng.permuted(a, axis=1)[:, :k1 * k2]
     y = a.reshape(a.shape[0], k2, k1).sum(axis=2)
@@ -302,7 +303,7 @@ def tail_index_across_draws(x, *, rng, n_boot: int = 200) -> TailIndex:
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 1:
-        raise ValueError("x must be 1-D (one value per draw)")
+        raise InputError("x must be 1-D (one value per draw)")
     alpha = 1.0 / mmo_inverse_alpha(x, rng=rng)
     boot = 1.0 / mmo_inverse_alpha(x[rng.integers(0, x.size, size=(int(n_boot), x.size))], rng=rng)
     k1, k2 = _blocks(x.size)
@@ -331,7 +332,7 @@ def tail_index_pooled(noise, *, rng, standardise: bool = False) -> TailIndex:
     """
     a = np.asarray(noise, dtype=float)
     if a.ndim != 2 or a.shape[0] < 2:
-        raise ValueError("noise must have shape (n_draws >= 2, P)")
+        raise InputError("noise must have shape (n_draws >= 2, P)")
     if standardise:
         a = a / np.sqrt(np.mean(a**2, axis=0))         # ξ has mean zero exactly: no centring
     inv = mmo_inverse_alpha(a, rng=rng)
@@ -352,7 +353,7 @@ def minibatch_indices(m: int, batch_size: int, n_draws: int, *, rng, replacement
     """
     m, batch_size, n_draws = int(m), int(batch_size), int(n_draws)
     if not 1 <= batch_size <= (10**9 if replacement else m):
-        raise ValueError(f"batch_size must be between 1 and m = {m} without replacement; got {batch_size}")
+        raise InputError(f"batch_size must be between 1 and m = {m} without replacement; got {batch_size}")
     if replacement:
         return rng.integers(0, m, size=(n_draws, batch_size))
     return np.argpartition(rng.random((n_draws, m)), batch_size - 1, axis=1)[:, :batch_size]
@@ -440,10 +441,10 @@ def diagonal_scaling(scaled_cov_diag, h_diag, *, regressor: str = "H_ii") -> Dia
     c = np.asarray(scaled_cov_diag, dtype=float)
     h = np.asarray(h_diag, dtype=float)
     if c.shape != h.shape or c.ndim != 1:
-        raise ValueError(f"the two diagonals must be 1-D of equal length; got {c.shape} and {h.shape}")
+        raise InputError(f"the two diagonals must be 1-D of equal length; got {c.shape} and {h.shape}")
     used = (h > H_FLOOR_REL * np.max(h)) & (c > 0) & np.isfinite(c) & np.isfinite(h)
     if used.sum() < 3:
-        raise ValueError(f"only {int(used.sum())} diagonal entries have h > floor and C > 0; a slope needs 3")
+        raise InputError(f"only {int(used.sum())} diagonal entries have h > floor and C > 0; a slope needs 3")
     x, y = np.log(h[used]), np.log(c[used])
     fit = fit_line(x, y, x_name=f"log {regressor}", y_name="log B*C_ii")
     ci = fit.slope_ci(CONFIDENCE)
@@ -612,7 +613,7 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     SuiteResult
     """
     if size not in CONFIGS:
-        raise ValueError(f"unknown size {size!r} for the noise suite; choose one of {', '.join(CONFIGS)}")
+        raise InputError(f"unknown size {size!r} for the noise suite; choose one of {', '.join(CONFIGS)}")
     cfg = CONFIGS[size]
     progress = sys.stderr.isatty() if progress is None else bool(progress)
     wall0 = time.perf_counter()
@@ -622,7 +623,7 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     model = mlp_model(landscape)
     m, P, wd = int(landscape.n_samples), int(landscape.dim), float(cfg.weight_decay)
     if max(cfg.cov_batch_sizes) >= m or max(cfg.gauss_batch_sizes) >= m:
-        raise ValueError(f"batch sizes must stay below m = {m} (drawn without replacement)")
+        raise InputError(f"batch sizes must stay below m = {m} (drawn without replacement)")
 
     minima = [_train(landscape, s, out, resume, progress) for s in cfg.train_seeds]
     theta, train_info = minima[0]

@@ -39,6 +39,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from flatminima.errors import InputError
 from flatminima.validation.fits import compare_exponents, fit_line, kappa_from_fit, s_hat_from_slope
 from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
 from flatminima.validation.suites.common import (CENSOR_NATS, add_rate_sweeps, adaptive_max_steps, provenance,
@@ -193,7 +194,7 @@ def psd_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
     x = np.array([ax.x(c) for c in cfgs])
     n_esc = np.array([r["n_escaped"] for r in rows])
     if np.any(n_esc == 0):
-        raise ValueError(f"sweep {key}: a point has no escape (rate is only an upper bound); raise max_steps")
+        raise InputError(f"sweep {key}: a point has no escape (rate is only an upper bound); raise max_steps")
     y = -np.log([r["rate"] for r in rows])
     fit = fit_line(x, y, y_stderr=1.0 / np.sqrt(n_esc), x_name=ax.wrt, y_name="-log rate")
     exact_t = np.array([psd_exact_time(c) for c in cfgs])
@@ -237,7 +238,7 @@ def psd_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
 def run(out, *, size: str = "default", workers=None, executor=None, resume: bool = False, progress=None) -> SuiteResult:
     """Run the paper suite into ``out`` and return its result (not yet saved)."""
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r} for suite paper; allowed: {', '.join(SIZES)}")
+        raise InputError(f"unknown size {size!r} for suite paper; allowed: {', '.join(SIZES)}")
     started = time.time()
     plan = sweeps(size)
     configs = [c for cs in plan.values() for c in cs]

@@ -44,6 +44,7 @@ import warnings
 
 import numpy as np
 
+from flatminima.errors import InputError
 from flatminima.validation.estimators import estimate_rate
 from flatminima.validation.fits import compare_exponents, fit_line, kappa_from_fit
 from flatminima.validation.suite import Figure, Table, Verdict, fmt_pm
@@ -225,14 +226,14 @@ def mlp_sweeps(size: str = "default") -> dict[str, list[dict]]:
     same B/(ηk)); B₀·r is an integer for every r.
     """
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r} for the MLP part of suite paper; allowed: {', '.join(SIZES)}")
+        raise InputError(f"unknown size {size!r} for the MLP part of suite paper; allowed: {', '.join(SIZES)}")
     plan = {}
     for name, ratios in RATIOS[size].items():
         ds = {**DATASETS[name], **(TINY.get(name, {}) if size == "tiny" else {})}
         B0, eta0 = int(ds["batch_size"]), float(ds["eta"])
         bs = [int(round(r * B0)) for r in ratios]
         if any(abs(b - r * B0) > 1e-9 for b, r in zip(bs, ratios)):
-            raise ValueError(f"{name}: every ratio times B0 = {B0} must be an integer; got {ratios}")
+            raise InputError(f"{name}: every ratio times B0 = {B0} must be an integer; got {ratios}")
         plan[f"{name}_batch"] = [_config(ds, size, batch_size=b, eta=eta0, sharpness=1.0) for b in bs]
         plan[f"{name}_eta"] = [_config(ds, size, batch_size=B0, eta=eta0 * B0 / b, sharpness=1.0) for b in bs]
         plan[f"{name}_sharpness"] = [_config(ds, size, batch_size=B0, eta=eta0, sharpness=B0 / b) for b in bs]
@@ -254,7 +255,7 @@ def _fit_sweep(key: str, cfgs: list[dict], rows: list[dict]) -> dict:
     n_esc = np.array([r["n_escaped"] for r in rows])
     if np.any(n_esc == 0):
         bad = [_x(axis, c) for c, n in zip(cfgs, n_esc) if n == 0]
-        raise ValueError(f"sweep {key}: no escape at {label} = {bad} (only an upper bound); raise max_steps")
+        raise InputError(f"sweep {key}: no escape at {label} = {bad} (only an upper bound); raise max_steps")
     x = np.array([_x(axis, c) for c in cfgs])
     y = -np.log([r["rate"] for r in rows])
     y_se = 1.0 / np.sqrt(n_esc)

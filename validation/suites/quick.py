@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 
+from flatminima.errors import InputError
 from flatminima.validation.suite import SuiteResult
 from flatminima.validation.suites.common import add_rate_sweeps, adaptive_max_steps, provenance, run_escape_sweep
 
@@ -58,7 +59,7 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
 def run(out, *, size: str = "default", workers=None, executor=None, resume: bool = False, progress=None) -> SuiteResult:
     """Run the quick suite into ``out`` and return its result (not yet saved)."""
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r} for suite quick; allowed: {', '.join(SIZES)}")
+        raise InputError(f"unknown size {size!r} for suite quick; allowed: {', '.join(SIZES)}")
     started = time.time()
     plan = sweeps(size)
     configs = [c for cs in plan.values() for c in cs]

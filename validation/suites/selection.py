@@ -34,6 +34,7 @@ from functools import lru_cache
 import numpy as np
 from numba import njit
 
+from flatminima.errors import InputError
 from flatminima.validation.experiments import basin_of, escape_task, geometry
 from flatminima.validation.fits import fit_line
 from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
@@ -420,7 +421,7 @@ def analyse(escape_rows, escape_cfgs, occ_rows, occ_cfgs, size: str) -> SuiteRes
 def run(out, *, size: str = "default", workers=None, executor=None, resume: bool = False, progress=None) -> SuiteResult:
     """Run the selection suite into ``out`` and return its result (not yet saved)."""
     if size not in SIZES:
-        raise ValueError(f"unknown size {size!r} for suite selection; allowed: {', '.join(SIZES)}")
+        raise InputError(f"unknown size {size!r} for suite selection; allowed: {', '.join(SIZES)}")
     from flatminima.validation.store import config_hash
     from flatminima.validation.sweep import run_sweep
 
