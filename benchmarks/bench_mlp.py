@@ -4,7 +4,7 @@ The data: 512 rows of 10 Gaussian features with a 2-class label, written to a te
 loaded by ``numerics.mlp.mlp`` (none of the bundled sets has 10 features). One step is: draw the
 (B, R) minibatch indices, ``MLPModel.minibatch_grad`` into a preallocated array, and θ ← θ − η·g.
 ``minibatch_grad`` is what the simulations call; for 64 replicas of this 418-parameter network it
-runs the compiled (numba) kernel ``numerics.mlp_kernel.minibatch_grad_into``, forward and backward
+runs the compiled (numba) kernel ``numerics.kernels.mlp.minibatch_grad_into``, forward and backward
 pass in one call (the warm-up steps compile or load it; the numpy path ``minibatch_grad_reference``
 is not timed). Index draws use one numpy Generator here; per-replica streams (numerics.streams)
 cost more and are the simulator's business.

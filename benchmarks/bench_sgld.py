@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, timed_rounds  # noqa: E402
 from flatminima.numerics import kernels as K  # noqa: E402
+from flatminima.numerics.kernels import rng  # noqa: E402
 from flatminima.numerics import streams  # noqa: E402
 from flatminima.numerics.builtins import styblinski_tang  # noqa: E402
 
@@ -31,9 +32,9 @@ ROUNDS = 9
 @njit(cache=True)
 def _fill(seed, out):
     """The kernel's own generator (numpy-identical PCG64 stream of particle 0) into a preallocated buffer."""
-    shi, slo, ihi, ilo = K._pcg_seed(seed, 0, 0)
+    shi, slo, ihi, ilo = rng.pcg_seed(seed, 0, 0)
     for k in range(out.shape[0]):
-        out[k], shi, slo = K._pcg_normal(shi, slo, ihi, ilo)
+        out[k], shi, slo = rng.pcg_normal(shi, slo, ihi, ilo)
 
 
 def _escape(noise, workers=1):

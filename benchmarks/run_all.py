@@ -173,7 +173,7 @@ def main() -> None:
                   f"({ml['n_params']} parameters; target ≤ 1.0 ms: {_ok(ml['step_ms_cpu'] <= 1.0)} on CPU time). "
                   f"Baseline in the same run: one (64, 32, 11)@(64, 11, 32) matmul takes {ml['first_layer_matmul_ms']:.3f} ms "
                   f"(step = {ml['step_over_matmul']:.1f}× that). The step is `numerics.mlp.MLPModel.minibatch_grad`, "
-                  "which at this size runs the compiled (numba) kernel `numerics.mlp_kernel.minibatch_grad_into`, "
+                  "which at this size runs the compiled (numba) kernel `numerics.kernels.mlp.minibatch_grad_into`, "
                   "plus θ ← θ − η·g."]
     lines += [""] + _long_run_section()
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")

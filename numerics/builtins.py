@@ -8,6 +8,7 @@ from __future__ import annotations
 import autograd.numpy as anp
 import numpy as np
 
+from flatminima.numerics.constants import MB_A, MB_a, MB_b, MB_c, MB_x0, MB_y0
 from flatminima.numerics.errors import LandscapeError
 from flatminima.numerics.landscape import Landscape
 
@@ -17,6 +18,15 @@ def _positive(name: str, value: float) -> float:
     if not np.isfinite(value) or value <= 0:
         raise LandscapeError(f"{name} must be a finite number > 0; got {value}")
     return value
+
+
+def _load_kernels() -> None:
+    """Import the compiled kernels, which register the built-ins' compiled L and ∇L for ``Landscape.values``
+    and ``grads`` (numerics.landscape.register_compiled); without numba the built-ins run on autograd."""
+    try:
+        import flatminima.numerics.kernels  # noqa: F401
+    except ImportError:
+        pass
 
 
 # ---------------------------------------------------------------------- Styblinski–Tang
@@ -47,6 +57,7 @@ def styblinski_tang(dim: int = 2) -> Landscape:
     else:          # representatives: the global minimum, one local minimum and the saddle between
         minima = [np.full(dim, lo), np.r_[hi, np.full(dim - 1, lo)]]
         saddles = [np.r_[mid, np.full(dim - 1, lo)]]
+    _load_kernels()
     return Landscape(
         name=f"styblinski-tang:dim={dim}", dim=dim, loss=loss,
         minima=tuple(minima), saddles=tuple(saddles), params={"dim": dim},
@@ -106,6 +117,7 @@ def double_well(barrier_left: float = 0.25, barrier_right: float = 0.25, h_left:
         right = br * (ar * ur**4 + ber * ur**3 + gar * ur**2)
         return anp.where(x <= 0.0, left, right)
 
+    _load_kernels()
     return Landscape(
         name=f"double-well:barrier_left={bl:g},barrier_right={br:g},h_left={hl:g},h_right={hr:g},h_saddle={hb:g}",
         dim=1, loss=loss, minima=(np.array([-wl]), np.array([wr])), saddles=(np.array([0.0]),),
@@ -141,6 +153,7 @@ def two_well_2d(stiffness: float = 2.0, curvature: float = 0.5, tilt: float = 0.
         x, y = theta[0], theta[1]
         return (x**2 - 1.0) ** 2 + k * (y - c * (x**2 - 1.0)) ** 2 + t * x
 
+    _load_kernels()
     return Landscape(
         name=f"two-well-2d:stiffness={k:g},curvature={c:g},tilt={t:g}", dim=2, loss=loss,
         minima=(np.array([-1.0, 0.0]), np.array([1.0, 0.0])), saddles=(np.array([0.0, -c]),),
@@ -151,15 +164,6 @@ def two_well_2d(stiffness: float = 2.0, curvature: float = 0.5, tilt: float = 0.
 
 
 # ---------------------------------------------------------------------- Müller–Brown
-# Müller & Brown, Theor. Chim. Acta 53, 75 (1979): V = Σ_i A_i exp(a_i(x−x0_i)² + b_i(x−x0_i)(y−y0_i) + c_i(y−y0_i)²)
-_MB_A = np.array([-200.0, -100.0, -170.0, 15.0])
-_MB_a = np.array([-1.0, -1.0, -6.5, 0.7])
-_MB_b = np.array([0.0, 0.0, 11.0, 0.6])
-_MB_c = np.array([-10.0, -10.0, -6.5, 0.7])
-_MB_x0 = np.array([1.0, 0.0, -0.5, -1.0])
-_MB_y0 = np.array([0.0, 0.5, 1.5, 1.0])
-
-
 def muller_brown(scale: float = 1.0) -> Landscape:
     """The Müller–Brown potential (Müller & Brown 1979), optionally multiplied by ``scale``.
 
@@ -177,10 +181,11 @@ def muller_brown(scale: float = 1.0) -> Landscape:
         x, y = theta[0], theta[1]
         total = 0.0
         for i in range(4):
-            dx, dy = x - _MB_x0[i], y - _MB_y0[i]
-            total = total + _MB_A[i] * anp.exp(_MB_a[i] * dx**2 + _MB_b[i] * dx * dy + _MB_c[i] * dy**2)
+            dx, dy = x - MB_x0[i], y - MB_y0[i]
+            total = total + MB_A[i] * anp.exp(MB_a[i] * dx**2 + MB_b[i] * dx * dy + MB_c[i] * dy**2)
         return sc * total
 
+    _load_kernels()
     return Landscape(
         name=f"muller-brown:scale={sc:g}", dim=2, loss=loss,
         minima=(np.array([-0.558, 1.442]), np.array([0.623, 0.028]), np.array([-0.050, 0.467])),
@@ -188,59 +193,4 @@ def muller_brown(scale: float = 1.0) -> Landscape:
         params={"scale": sc},
         kernel=("muller_brown", (sc,), 1.0),
         description="Müller–Brown (1979): 3 minima, 2 index-1 saddles",
-    )
-
-
-# ---------------------------------------------------------------------- finite sums
-def finite_sum(base: str = "double-well", n_samples: int = 64, spread: float = 0.1, seed: int = 0) -> Landscape:
-    """L(θ) = (1/m) Σ_j f(θ − c_j): a built-in test function f averaged over m per-sample shifts.
-
-    The shifts c_j are drawn N(0, spread²·I) from ``seed`` and then centred (Σ_j c_j = 0), so minibatch
-    SGD on L is genuine SGD: a minibatch gradient is the mean of per-sample gradients ∇f(θ − c_j).
-
-    Parameters
-    ----------
-    base : str
-        A built-in landscape name with its parameters, written with ``;`` between parameters,
-        e.g. ``styblinski-tang;dim=2`` or ``double-well``.
-    n_samples : int ≥ 2
-        m, the number of samples.
-    spread : float ≥ 0
-        Standard deviation of the shifts.
-    seed : int
-        Seed of the shifts (numpy SeedSequence entropy).
-    """
-    from flatminima.numerics.names import build_landscape
-
-    if int(n_samples) != n_samples or n_samples < 2:
-        raise LandscapeError(f"n_samples must be an integer >= 2; got {n_samples}")
-    spread = float(spread)
-    if not np.isfinite(spread) or spread < 0:
-        raise LandscapeError(f"spread must be a finite number >= 0; got {spread}")
-    m = int(n_samples)
-    f = build_landscape(base.replace(";", ":", 1).replace(";", ","))
-    d = f.dim
-    shifts = np.random.default_rng(np.random.SeedSequence(int(seed))).standard_normal((m, d)) * spread
-    shifts -= shifts.mean(axis=0)
-    fl = f.loss
-
-    def loss(theta):
-        # theta (d,) or (d, n): per-sample arguments (d, m[, n])
-        shifted = theta[:, None] - (shifts.T if theta.ndim == 1 else shifts.T[:, :, None])
-        return anp.mean(fl(shifted), axis=0)
-
-    def minibatch_loss(theta, idx):
-        # theta (d, R), idx (B, R) -> mean over each replica's batch, (R,)
-        c = shifts[idx]                               # (B, R, d)
-        return anp.mean(fl(theta[:, None, :] - np.moveaxis(c, 2, 0)), axis=0)
-
-    def sample_loss(theta, idx):
-        return fl(theta[:, None] - shifts[np.asarray(idx)].T)
-
-    return Landscape(
-        name=f"finite-sum:base={base},n_samples={m},spread={spread:g},seed={int(seed)}", dim=d, loss=loss,
-        minima=f.minima, saddles=f.saddles,
-        params={"base": base, "n_samples": m, "spread": spread, "seed": int(seed)},
-        n_samples=m, minibatch_loss=minibatch_loss, sample_loss=sample_loss,
-        description=f"mean over {m} shifted copies of {f.name} (hints are those of the unshifted function)",
     )

@@ -160,7 +160,7 @@ class LossLevel:
 
 
 @dataclass
-class Basin:
+class BasinExit:
     """The transition is complete: the particle is in a small ball around another minimum; checked every ``check_every`` steps.
 
     At each check step the particles that pass a cheap pre-test (beyond any dividing plane through a

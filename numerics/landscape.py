@@ -48,7 +48,8 @@ class Landscape:
         ``sample_loss(theta, idx)``: θ of shape ``(d,)``, indices ``(B,)``; per-sample losses ``(B,)``.
     kernel : tuple or None
         ``(kernel_name, kernel_params, sharpness)`` for built-ins that have a compiled gradient in
-        ``numerics.kernels`` (the fast path): L(θ) = base_kernel(√sharpness·θ; kernel_params).
+        ``numerics.kernels`` (the fast path, see :func:`register_compiled`):
+        L(θ) = base_kernel(√sharpness·θ; kernel_params).
         None for user landscapes, which run on the vectorised autograd path.
     sampler : callable or None
         ``sampler(seed) -> θ``: a random point where the loss is meant to be started (an MLP's
@@ -231,19 +232,27 @@ class Landscape:
 
 
 # ---------------------------------------------------------------------- compiled fast path
+_COMPILED: dict[str, tuple[Callable, Callable]] = {}
+"""(values, grads) by kernel name (``Landscape.kernel[0]``), filled by :func:`register_compiled`."""
+
+
+def register_compiled(kind: str, values: Callable, grads: Callable) -> None:
+    """Register compiled L and ∇L for ``Landscape.values`` and ``grads`` of landscapes whose ``kernel`` names ``kind``.
+
+    ``values(landscape, thetas (n, d)) -> (n,)``, ``grads(landscape, thetas (n, d)) -> (n, d)``.
+    ``numerics.kernels`` registers its built-ins when imported (the built-in factories import it; without
+    numba nothing is registered and autograd runs). This module imports no compiled code.
+    """
+    _COMPILED[kind] = (values, grads)
+
+
 def _compiled(landscape):
-    """(kernel_values, kernel_grads) for built-ins that declare a compiled kernel, else None.
+    """The registered (values, grads) of a landscape's kernel, or None (user landscapes, numba missing).
 
     The compiled gradients equal autograd's to ~1e-14 relative (tests/numerics/test_kernels.py) and
     are ~20× faster on particle batches; single-θ calls and user landscapes stay on autograd.
     """
-    if landscape.kernel is None:
-        return None
-    try:
-        from flatminima.numerics.kernels import kernel_grads, kernel_values
-    except ImportError:          # numba missing: autograd is always correct
-        return None
-    return kernel_values, kernel_grads
+    return None if landscape.kernel is None else _COMPILED.get(landscape.kernel[0])
 
 
 # ---------------------------------------------------------------------- autograd plumbing

@@ -29,7 +29,7 @@ import numpy as np
 from autograd.scipy.special import logsumexp
 
 from flatminima.errors import InputError
-from flatminima.numerics import mlp_kernel
+from flatminima.numerics.kernels import mlp as mlp_kernel
 from flatminima.numerics.datasets import load_dataset
 from flatminima.numerics.errors import LandscapeError
 from flatminima.numerics.landscape import Landscape
@@ -134,7 +134,7 @@ class MLPModel:
             off += n_in * n_out + n_out
         self.dim = off
         self._local = threading.local()                                # per-thread scratch arrays
-        # inputs of the compiled kernel (numerics.mlp_kernel)
+        # inputs of the compiled kernel (numerics.kernels.mlp)
         self._XT = np.ascontiguousarray(self.X.T)
         self._labels = self.y.astype(np.int64)
         self._sizes = np.array(self.layer_sizes, dtype=np.int64)
@@ -229,7 +229,7 @@ class MLPModel:
         return self.minibatch_grad_reference(thetas, idx, out=out)
 
     def minibatch_grad_compiled(self, thetas, idx, out=None) -> np.ndarray:
-        """∇ of ``minibatch_loss`` for each replica by the compiled kernel of :mod:`numerics.mlp_kernel`.
+        """∇ of ``minibatch_loss`` for each replica by the compiled kernel of :mod:`numerics.kernels.mlp`.
 
         Same arguments and result as :meth:`minibatch_grad` (equal to :meth:`minibatch_grad_reference`
         to round-off, tested to 1e-12); ``out`` may be ``thetas``.

@@ -159,8 +159,8 @@ def _particle_along(F: np.ndarray, c: float) -> Callable:
 
 
 @dataclass
-class NoiseModel:
-    """Base class: a noise model knows its variates, its step, and its per-step covariance.
+class NoiseSampler:
+    """Base class of the noise samplers: built from a NoiseModel part, it knows its variates, step and covariance.
 
     Subclasses set ``name``, ``kind`` ("normal" or "uniform"), ``shape`` (variates per step) and
     ``gaussian`` (True when the Brownian-bridge crossing correction applies).
@@ -202,7 +202,7 @@ class NoiseModel:
 
 # ---------------------------------------------------------------------- white noise (SGLD)
 @dataclass
-class WhiteNoise(NoiseModel):
+class WhiteNoise(NoiseSampler):
     """ζ = √(2Dη)·z, z ~ N(0, I): Euler–Maruyama for dθ = −∇L dt + √(2D) dW (docs/theory.md §White noise).
 
     Parameters
@@ -246,7 +246,7 @@ class WhiteNoise(NoiseModel):
 
 # ---------------------------------------------------------------------- Hessian-shaped Gaussian noise
 @dataclass
-class HessianFixedNoise(NoiseModel):
+class HessianFixedNoise(NoiseSampler):
     """ζ = η√(λ/B)·F z with F Fᵀ = H_a: covariance η²λH_a/B, frozen at the minimum.
 
     See docs/theory.md §hessian_fixed and §Hessian noise and the loss unit.
@@ -290,7 +290,7 @@ class HessianFixedNoise(NoiseModel):
 
 
 @dataclass
-class HessianTwoRegionNoise(NoiseModel):
+class HessianTwoRegionNoise(NoiseSampler):
     """The paper's two-region model: covariance η²λH_a/B before the split, η²λ|H_b|/B after it.
 
     See docs/theory.md §hessian_two_region and §The path parameter s.
@@ -358,7 +358,7 @@ class HessianTwoRegionNoise(NoiseModel):
 
 
 @dataclass
-class HessianPSDNoise(NoiseModel):
+class HessianPSDNoise(NoiseSampler):
     """Covariance η²λ(|H(θ)| + δI)/B at the current θ, |H| = V|Λ|Vᵀ (docs/theory.md §hessian_psd).
 
     ζ = η√(λ/B)·V·diag(√(|Λ| + δ))·Vᵀ z from a batched ``eigh`` of the particles' Hessians. With δ = 0
@@ -415,7 +415,7 @@ class HessianPSDNoise(NoiseModel):
 
 
 @dataclass
-class LossHessianNoise(NoiseModel):
+class LossHessianNoise(NoiseSampler):
     """Mori et al.'s model: covariance η²·2L(θ)·H(θ)₊/B (docs/theory.md §loss_hessian, §Mori power law).
 
     ζ = η√(2L₊/B)·V·diag(√Λ₊)·Vᵀ z, where L₊ = max(L(θ), 0) and Λ₊ = max(Λ, 0): the covariance is
@@ -490,7 +490,7 @@ def stable_variates(u_angle: np.ndarray, u_exp: np.ndarray, alpha: float) -> np.
 
 
 @dataclass
-class LevyNoise(NoiseModel):
+class LevyNoise(NoiseSampler):
     """ζ = (ηD)^{1/α}·S, S standard symmetric α-stable per coordinate (docs/theory.md §Levy escape).
 
     This is the Euler step of dθ = −∇L dt + ε dL^α_t with ε = D^{1/α}, where L^α is the symmetric
@@ -558,7 +558,7 @@ def minibatch_indices(u: np.ndarray, n_samples: int, replacement: bool) -> np.nd
 
 
 @dataclass
-class MinibatchNoise(NoiseModel):
+class MinibatchNoise(NoiseSampler):
     """Real SGD: θ ← θ − η∇L_B(θ), the mean gradient over B samples of a finite-sum loss (docs/theory.md §SGD noise).
 
     No Gaussian stand-in: the noise is whatever the minibatch gradient does. R particles are R
@@ -605,7 +605,7 @@ class MinibatchNoise(NoiseModel):
 # ---------------------------------------------------------------------- factory
 def build_noise(name: str, *, dim: int, eta: float, temperature=None, batch_size=None, loss_unit: float = 1.0,
                 h_a=None, h_b=None, split=None, direction=None, delta: float = 0.0, alpha: float = 1.5,
-                n_samples=None, replacement: bool = True) -> NoiseModel:
+                n_samples=None, replacement: bool = True) -> NoiseSampler:
     """A noise model by name; the arguments must already be validated (``simulate_escape`` does that)."""
     if name == "white":
         return WhiteNoise(dim, temperature, eta)

@@ -428,7 +428,7 @@ def cmd_check(args) -> int:
     try:
         obj, result = run_check(args.landscape, minimum=args.minimum, dynamics=args.dynamics, noise=args.noise,
                                 criterion=args.criterion, temperature=args.temperature, eta=args.eta,
-                                batch_size=args.batch_size, loss_unit=args.loss_unit, runs=args.runs,
+                                batch_size=args.batch_size, loss_unit=args.loss_unit, n_runs=args.runs,
                                 max_steps=args.max_steps, seed=args.seed, saddles=args.saddle, budget=args.budget,
                                 progress=hook)
     finally:

@@ -24,6 +24,7 @@ from flatminima.numerics import build_landscape
 from flatminima.numerics.basin import _nums, analyse_basin, group_flat_minima
 from flatminima.numerics.critical import CriticalPointError, find_minima, hessian_spectrum, refine_saddle, zero_mode_mask
 from flatminima.numerics.saddles import Budget
+from flatminima.numerics.simulate import STABILITY_LIMIT
 from flatminima.validation.experiments import escape_task, geometry, remember_basin
 from flatminima.validation.predict import PREDICTABLE_NOISE, predict
 from flatminima.validation.suite import SuiteResult, Table, Verdict, fmt_pm
@@ -33,7 +34,6 @@ DEFAULT_ETA_LAMBDA = 0.05        # η·λ_max(H_a) when --eta is not given (disc
 DEFAULT_EXPONENT = 5.0           # predicted exponent aimed at when D (SGLD) or λ (SGD) is not given
 DEFAULT_RUNS = 200
 DEFAULT_BUDGET = 300.0           # seconds for the saddle search
-STABILITY_LIMIT = 2.0            # η·λ_max(H_a) ≥ 2: the minimum is not stable under gradient descent
 MAX_STEPS_CAP = 200_000          # default budget per run; a larger --max-steps is the user's choice
 LOSS_UNIT_NOISE = ("hessian_fixed", "hessian_two_region", "hessian_psd")   # noise ∝ λ: exponent ∝ 1/λ
 UNITS = "rates per unit SDE time t = step × eta; 95% exact (Garwood) CI"
@@ -55,7 +55,7 @@ def _positive(name: str, value, *, integer: bool = False, allow_none: bool = Tru
 
 
 def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: str = "basin", temperature=None,
-              eta=None, batch_size=None, loss_unit=None, runs: int = DEFAULT_RUNS, max_steps=None, seed: int = 0,
+              eta=None, batch_size=None, loss_unit=None, n_runs: int = DEFAULT_RUNS, max_steps=None, seed: int = 0,
               saddles=None, budget: float | None = DEFAULT_BUDGET, progress=None):
     """Analyse, predict, simulate and compare; returns (json_object, SuiteResult).
 
@@ -70,7 +70,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     eta = _positive("--eta", eta)
     batch_size = _positive("--batch-size", batch_size, integer=True)
     loss_unit = _positive("--loss-unit", loss_unit)
-    runs = _positive("--runs", runs, integer=True)
+    n_runs = _positive("--runs", n_runs, integer=True)
     max_steps = _positive("--max-steps", max_steps, integer=True)
     budget = _positive("--budget", budget)
     if not isinstance(seed, int) or seed < 0:
@@ -124,7 +124,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     for kind in kinds:
         plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_used,
                      eta_given=eta is not None, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
-                     runs=runs, max_steps=max_steps)
+                     n_runs=n_runs, max_steps=max_steps)
         exp, verdict = _experiment(plan, seed)
         experiments.append(exp)
         verdicts.append(verdict)
@@ -211,12 +211,12 @@ class _Plan:
 
 
 def _plan(kind, spec, land, analysis, geom, *, criterion, noise, eta, eta_given, temperature, batch_size, loss_unit,
-          runs, max_steps) -> _Plan:
+          n_runs, max_steps) -> _Plan:
     """Config, prediction and expected escapes; observable parameters picked where the user left them open."""
     barrier = min(p.barrier for p in analysis.paths)
     chosen = {} if eta_given else {"eta": f"{DEFAULT_ETA_LAMBDA:g}/λ_max(H_a)"}
     config = {"landscape": spec, "sharpness": 1.0, "minimum": [float(x) for x in analysis.minimum],
-              "criterion": criterion, "eta": float(eta), "n_runs": int(runs), "loss_unit": 1.0, "options": {}}
+              "criterion": criterion, "eta": float(eta), "n_runs": int(n_runs), "loss_unit": 1.0, "options": {}}
     if kind == "sgld":
         if temperature is None:
             temperature = barrier / DEFAULT_EXPONENT
@@ -252,9 +252,9 @@ def _plan(kind, spec, land, analysis, geom, *, criterion, noise, eta, eta_given,
     plan = _Plan(kind=kind, config=config, prediction=pred, expected=None, chosen=chosen, landscape=land,
                  analysis=analysis, hints=hints)
     if pred is not None:
-        plan.expected = expected_escapes(pred.rate, eta=eta, max_steps=config["max_steps"], n_runs=runs)
+        plan.expected = expected_escapes(pred.rate, eta=eta, max_steps=config["max_steps"], n_runs=n_runs)
         if plan.expected < MIN_EXPECTED:
-            plan.skip_reason = (f"not simulated: {plan.expected:.2g} escapes expected in {runs} runs of "
+            plan.skip_reason = (f"not simulated: {plan.expected:.2g} escapes expected in {n_runs} runs of "
                                 f"{config['max_steps']} steps (predicted rate {pred.rate:.3g} per unit SDE time), "
                                 f"fewer than the {MIN_EXPECTED:g} a verdict needs; {hints}")
     return plan

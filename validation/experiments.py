@@ -5,7 +5,7 @@ A config is a plain dict (hashed by ``validation.store``)::
     {"landscape": "double-well", "sharpness": 1.0, "minimum": [-1.0],
      "noise": "white", "criterion": "basin", "eta": 0.02, "temperature": 0.05,
      "batch_size": None, "loss_unit": 1.0, "n_runs": 400, "max_steps": 200000,
-     "options": {...}}            # other keyword arguments of numerics.simulate.simulate_escape
+     "options": {...}}            # other run options (numerics.parts.escape_parts names)
 
 ``escape_task(config, seed)`` builds the (sharpened) landscape, analyses the basin of the minimum
 nearest to ``minimum`` (all index-1 saddles on its boundary), simulates, and estimates the rate with
@@ -128,7 +128,7 @@ def escape_task(config: dict, seed: int) -> list[dict]:
         "barrier": float(first.barrier), "h_ae": float(first.h_ae), "h_be": float(first.h_be), "s": float(first.s),
         "n_paths": len(analysis.paths),
         "eta_lambda_max": float(result.eta_lambda_max),
-        "discretization_dominated": bool(result.eta_lambda_max > 0.2),
+        "discretization_dominated": bool(result.discretization_dominated),
         "backend": result.backend, "wall_seconds": wall,
         "warnings": " | ".join(sorted({str(w.message).split("\n")[0] for w in caught})),
         "n_batches": len(batches),
@@ -141,10 +141,9 @@ def escape_task(config: dict, seed: int) -> list[dict]:
 
 
 def _simulate(land, analysis, config, seed, saddles, directions, minima, options):
-    from flatminima.numerics.simulate import simulate_escape
+    from flatminima.numerics.simulate import escape_parts, simulate_escape
 
     kwargs = dict(noise=config["noise"], criterion=config.get("criterion", "basin"), eta=float(config["eta"]),
-                  n_runs=int(config["n_runs"]), max_steps=int(config["max_steps"]), seed=int(seed),
                   loss_unit=float(config.get("loss_unit", 1.0)), minimum=analysis.minimum, saddle=saddles,
                   escape_direction=directions)
     if config.get("temperature") is not None:
@@ -154,4 +153,5 @@ def _simulate(land, analysis, config, seed, saddles, directions, minima, options
     if minima is not None:
         kwargs["minima"] = np.asarray(minima, float)
     kwargs.update(options)
-    return simulate_escape(land, analysis.minimum, **kwargs)
+    return simulate_escape(land, analysis.minimum, **escape_parts(**kwargs), n_runs=int(config["n_runs"]),
+                           max_steps=int(config["max_steps"]), seed=int(seed))

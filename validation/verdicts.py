@@ -27,6 +27,10 @@ MIN_EXPECTED = 20.0
 MAX_DIVERGED_FRACTION = 0.05
 """More diverged particles than this (censored at their last finite step) make the rate untrustworthy."""
 
+Z_TOL = 4.0
+"""Statistical tolerance of the suites, in standard errors (fixed seeds; a pass is not tuned): a correct
+claim fails by chance with probability 6e-5 per two-sided comparison."""
+
 
 def expected_escapes(rate: float, *, eta: float, max_steps: int, n_runs: int) -> float:
     """n_runs·(1 − exp(−γ·η·max_steps)): expected escapes of runs capped at max_steps (γ per unit SDE time)."""

@@ -111,7 +111,7 @@ def test_quench_far_out_on_a_steep_wall_is_not_a_minimum():
 def test_basin_escape_needs_the_ball_around_another_minimum():
     land = Landscape(name="quartic", dim=1, loss=_quartic)
     ctx = nz.StepInputs(land, 0.1, land.grads, land.values, land.hessians)
-    basin = cr.Basin(np.array([[-1.0], [1.0]]), 0.25, None, None, 10, quench_step=0.5, loss_scale=0.25)
+    basin = cr.BasinExit(np.array([[-1.0], [1.0]]), 0.25, None, None, 10, quench_step=0.5, loss_scale=0.25)
     won, idx = basin.landed(np.array([[0.1], [0.8], [-0.9]]), ctx)
     # 0.1 quenches to +1 but is not committed; 0.8 is inside the ball around +1; −0.9 is home
     assert won.tolist() == [False, True, False] and idx.tolist() == [-1, 1, -1]
@@ -120,6 +120,6 @@ def test_basin_escape_needs_the_ball_around_another_minimum():
 def test_basin_counts_an_unlisted_minimum():
     land = Landscape(name="triple", dim=1, loss=_triple)
     ctx = nz.StepInputs(land, 0.05, land.grads, land.values, land.hessians)
-    basin = cr.Basin(np.array([[0.0]]), 0.2, None, None, 10, quench_step=0.05, loss_scale=1.0)
+    basin = cr.BasinExit(np.array([[0.0]]), 0.2, None, None, 10, quench_step=0.05, loss_scale=1.0)
     won, idx = basin.landed(np.array([[1.8], [1.3]]), ctx)
     assert won.tolist() == [True, False] and idx.tolist() == [-2, -1]

@@ -15,6 +15,7 @@ import pytest
 from numba import njit
 
 from flatminima.numerics import kernels as K
+from flatminima.numerics.kernels import loops, threads
 from flatminima.numerics import streams
 from flatminima.numerics.builtins import double_well, muller_brown, styblinski_tang, two_well_2d
 from flatminima.numerics.errors import LandscapeError
@@ -228,7 +229,7 @@ def test_bridge_probability_is_applied_with_the_plane_variance():
 def _claim_all(queue, n, hits):
     """Take particles from the queue until it passes n, counting how often each one is taken."""
     while True:
-        p = K._claim(queue)
+        p = threads.claim(queue)
         if p >= n:
             return
         hits[p] += 1
@@ -295,7 +296,7 @@ def test_an_error_in_a_helper_thread_reaches_the_caller():
 def test_results_do_not_depend_on_chunks_workers_or_offset(monkeypatch):
     land, start, kw = CASES["tw-plane-bridge"]
     whole = K.fixed_noise_escape(land, start, n_runs=60, seed=5, return_theta=True, **kw)
-    monkeypatch.setattr(K, "_CHUNK", 7)
+    monkeypatch.setattr(threads, "_CHUNK", 7)
     threaded = K.fixed_noise_escape(land, start, n_runs=60, seed=5, workers=2, return_theta=True, **kw)
     for a, b in zip(whole, threaded):
         np.testing.assert_array_equal(a, b)
@@ -314,7 +315,7 @@ def test_lanes_do_not_change_results(monkeypatch, key):
     (n_runs not a multiple of the lanes; lanes empty at the end of a chunk)."""
     land, start, kw = CASES[key]
     whole = K.fixed_noise_escape(land, start, n_runs=23, seed=4, return_theta=True, **kw)
-    monkeypatch.setattr(K, "_CHUNK", 5)
+    monkeypatch.setattr(threads, "_CHUNK", 5)
     for workers in (1, 2):
         split = K.fixed_noise_escape(land, start, n_runs=23, seed=4, workers=workers, return_theta=True, **kw)
         for a, b in zip(whole, split):
@@ -345,7 +346,7 @@ def test_bridge_test_without_the_exp_decides_as_the_exp_does():
     # the kernel calls libm's exp (math.exp): numpy's vectorised exp may differ from it by an ulp on
     # hosts with AVX-512, which would move the decision for the u placed one ulp off the boundary
     expected = np.array([a < _libm_exp_neg(b) for a, b in zip(u, q)])
-    got = np.array([K._bridge_hit(a, b) for a, b in zip(u, q)])
+    got = np.array([loops.bridge_hit(a, b) for a, b in zip(u, q)])
     np.testing.assert_array_equal(got, expected)
     assert expected.sum() > 1000 and (~expected).sum() > 1000
 

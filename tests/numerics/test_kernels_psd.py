@@ -1,14 +1,14 @@
-"""The compiled hessian_psd escape kernel (numerics.kernels_psd) against autograd, the numpy path and quadrature."""
+"""The compiled hessian_psd escape kernel (numerics.kernels.psd) against autograd, the numpy path and quadrature."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from flatminima.numerics.kernels_psd import has_diagonal_hessian, kernel_hessian_diagonals, psd_noise_escape
+from flatminima.numerics.kernels import has_diagonal_hessian, kernel_hessian_diagonals, psd_noise_escape
 from flatminima.numerics.landscape import sharpened
 from flatminima.numerics.names import build_landscape
 from flatminima.numerics.reference import mfpt_1d
-from flatminima.numerics.simulate import simulate_escape
+from escape_options import simulate
 
 # ST global minimum and next minimum per coordinate (docs/theory.md §Styblinski-Tang)
 LO, NEXT = -2.903534, 2.746803
@@ -43,7 +43,7 @@ def test_no_diagonal_kernel_for_coupled_landscapes():
 
 def _st_run(dim, backend, n_runs, **kw):
     land = build_landscape(f"styblinski-tang:dim={dim}")
-    return simulate_escape(land, [LO] * dim, noise="hessian_psd", criterion="dividing_surface", eta=0.002,
+    return simulate(land, [LO] * dim, noise="hessian_psd", criterion="dividing_surface", eta=0.002,
                            batch_size=4, loss_unit=3000.0, delta=10.0, n_runs=n_runs, max_steps=3000, seed=11,
                            bridge=False, backend=backend, **kw)
 
@@ -64,7 +64,7 @@ def test_bridge_is_refused_and_not_routed():
         psd_noise_escape(land, [LO], eta=0.002, batch_size=4, delta=1.0, n_runs=2, max_steps=10, seed=0,
                          criterion="dividing_surface", point=[NEXT], normal=[1.0], bridge=True)
     with pytest.raises(ValueError, match="backend='numba' cannot run"):
-        simulate_escape(land, [LO], noise="hessian_psd", criterion="dividing_surface", eta=0.002, batch_size=4,
+        simulate(land, [LO], noise="hessian_psd", criterion="dividing_surface", eta=0.002, batch_size=4,
                         loss_unit=3000.0, delta=10.0, n_runs=2, max_steps=1000, seed=0, bridge=True, backend="numba")
 
 

@@ -1,4 +1,4 @@
-"""The compiled MLP gradient kernel (numerics.mlp_kernel) against the numpy reference backward pass
+"""The compiled MLP gradient kernel (numerics.kernels.mlp) against the numpy reference backward pass
 and autograd: every activation and loss, R in {1, 3, 64}, batch 1 and 32, with and without weight
 decay, one and two hidden layers; its exp and tanh against numpy's; argument checks."""
 import autograd
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from flatminima.numerics import mlp_kernel
+from flatminima.numerics.kernels import mlp as mlp_kernel
 from flatminima.numerics.mlp import ACTIVATIONS, KERNEL_MAX_PARAMS, LOSSES, MLPModel
 
 CLOSE = 1e-12     # two implementations of one formula, different summation orders: round-off only

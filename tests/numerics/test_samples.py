@@ -12,7 +12,7 @@ import pytest
 
 from flatminima.numerics import LandscapeError, build_landscape, sharpened
 from flatminima.numerics import samples
-from flatminima.numerics.builtins import finite_sum
+from flatminima.numerics.names import finite_sum
 from flatminima.numerics.mlp import initial_theta, mlp
 from flatminima.numerics.samples import gradient_noise_covariance, minibatch_gradients, per_sample_gradients
 

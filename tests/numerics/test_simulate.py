@@ -16,7 +16,8 @@ from scipy import stats
 from scipy.integrate import cumulative_trapezoid, trapezoid
 
 from flatminima.numerics import Landscape, build_landscape, sharpened
-from flatminima.numerics.simulate import EscapeResult, NoEscapeExpectedWarning, simulate_escape
+from flatminima.numerics.simulate import EscapeResult, NoEscapeExpectedWarning
+from escape_options import simulate
 from flatminima.numerics.streams import NOISE, particle_stream
 
 Z_TOL = 4.0
@@ -91,23 +92,23 @@ BASE = dict(noise="white", criterion="dividing_surface", eta=0.05, n_runs=4, max
 def test_bad_input_is_a_one_line_value_error(change, message):
     kw = {**BASE, **change}
     with pytest.raises(ValueError, match=message) as info:
-        simulate_escape(QUARTIC, [-1.0], **kw)
+        simulate(QUARTIC, [-1.0], **kw)
     assert "\n" not in str(info.value)
 
 
 def test_C15_unstable_eta_is_refused_with_the_allowed_range():
     # H_a = 2: eta·λ_max = 2.0 is refused, and the message names eta and 2/λ_max = 1
     with pytest.raises(ValueError, match=r"eta = 1 is unstable.*eta·λ_max\(H_a\) = 2 >= 2; eta must be < 2/λ_max = 1"):
-        simulate_escape(QUARTIC, [-1.0], **{**BASE, "eta": 1.0})
+        simulate(QUARTIC, [-1.0], **{**BASE, "eta": 1.0})
     # after sharpening by k = 4 (docs/theory.md §Discretisation: η < 2/(kλ_max)) the same eta = 0.3 is refused
     with pytest.raises(ValueError, match="eta·λ_max"):
-        simulate_escape(sharpened(QUARTIC, 4.0), [-0.5], **{**BASE, "eta": 0.3})
+        simulate(sharpened(QUARTIC, 4.0), [-0.5], **{**BASE, "eta": 0.3})
 
 
 @pytest.mark.filterwarnings("ignore::numerics.simulate.NoEscapeExpectedWarning")
 def test_C15_discretization_dominated_flag():
-    ok = simulate_escape(QUARTIC, [-1.0], **{**BASE, "eta": 0.1})              # η·H_a = 0.2 exactly
-    bad = simulate_escape(QUARTIC, [-1.0], **{**BASE, "eta": 0.15})            # 0.3
+    ok = simulate(QUARTIC, [-1.0], **{**BASE, "eta": 0.1})              # η·H_a = 0.2 exactly
+    bad = simulate(QUARTIC, [-1.0], **{**BASE, "eta": 0.15})            # 0.3
     assert not ok.discretization_dominated and np.isclose(ok.eta_lambda_max, 0.2)
     assert bad.discretization_dominated and any("discretization-dominated" in s for s in bad.notes)
 
@@ -115,7 +116,7 @@ def test_C15_discretization_dominated_flag():
 def test_C21_styblinski_tang_with_unit_loss_unit_warns():
     st = build_landscape("styblinski-tang:dim=1")
     with pytest.warns(NoEscapeExpectedWarning, match="raise max_steps or loss_unit"):
-        r = simulate_escape(st, [-2.9], noise="hessian_fixed", criterion="dividing_surface", eta=0.005, n_runs=4,
+        r = simulate(st, [-2.9], noise="hessian_fixed", criterion="dividing_surface", eta=0.005, n_runs=4,
                             max_steps=50, seed=0, batch_size=1, backend="numpy")
     # docs/theory.md §Styblinski-Tang
     assert np.isclose(r.barrier, 39.361778, atol=1e-5) and np.isclose(r.h_ae, 34.583, atol=1e-3)
@@ -136,9 +137,9 @@ def test_same_seed_different_chunking_gives_identical_runs(noise, extra):
               backend="numpy", **extra)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoEscapeExpectedWarning)
-        a = simulate_escape(land, [-1.0], **kw)
-        b = simulate_escape(land, [-1.0], chunk_size=5, buffer_steps=7, **kw)
-        c = simulate_escape(land, [-1.0], n_runs=10, max_steps=200, seed=17, backend="numpy",
+        a = simulate(land, [-1.0], **kw)
+        b = simulate(land, [-1.0], chunk_size=5, buffer_steps=7, **kw)
+        c = simulate(land, [-1.0], n_runs=10, max_steps=200, seed=17, backend="numpy",
                             **{k: v for k, v in kw.items() if k not in ("n_runs", "max_steps", "seed", "backend")})
     # loss_hessian noise vanishes past the inflection point (H₊ = 0), so it rarely escapes in 1-D
     assert 0 < a.n_escaped < 24 or noise in ("levy", "loss_hessian")
@@ -149,8 +150,8 @@ def test_same_seed_different_chunking_gives_identical_runs(noise, extra):
 
 def test_a_different_seed_gives_different_runs():
     kw = dict(BASE, n_runs=8, max_steps=300, temperature=0.3)
-    assert not np.array_equal(simulate_escape(QUARTIC, [-1.0], **kw).steps,
-                              simulate_escape(QUARTIC, [-1.0], **{**kw, "seed": 1}).steps)
+    assert not np.array_equal(simulate(QUARTIC, [-1.0], **kw).steps,
+                              simulate(QUARTIC, [-1.0], **{**kw, "seed": 1}).steps)
 
 
 # ---------------------------------------------------------------------- C6: √k identities bit for bit
@@ -175,10 +176,10 @@ def test_C6_sharpness_identity_bit_for_bit(noise, kw_k, kw_1):
     """
     land, a, b, e = _two_well_geometry()
     eta, n_runs, max_steps = 0.005, 12, 300
-    r_k = simulate_escape(sharpened(land, 4.0), a / 2, noise=noise, criterion="dividing_surface", eta=eta,
+    r_k = simulate(sharpened(land, 4.0), a / 2, noise=noise, criterion="dividing_surface", eta=eta,
                           n_runs=n_runs, max_steps=max_steps, seed=7, minimum=a / 2, saddle=b / 2, escape_direction=e,
                           backend="numpy", **kw_k)
-    r_1 = simulate_escape(land, a, noise=noise, criterion="dividing_surface", eta=4 * eta, n_runs=n_runs,
+    r_1 = simulate(land, a, noise=noise, criterion="dividing_surface", eta=4 * eta, n_runs=n_runs,
                           max_steps=max_steps, seed=7, minimum=a, saddle=b, escape_direction=e, backend="numpy", **kw_1)
     assert 0 < r_1.n_escaped
     assert np.array_equal(r_k.steps, r_1.steps) and np.array_equal(r_k.escaped, r_1.escaped)
@@ -197,7 +198,7 @@ def test_C1_stationary_variance_of_hessian_fixed_noise():
     h, eta, lam, B, n = 2.0, 0.1, 3.0, 2, 100_000
     land = sharpened(QUADRATIC, h)
     with pytest.warns(NoEscapeExpectedWarning):
-        r = simulate_escape(land, [0.0], noise="hessian_fixed", criterion="radius", radius=50.0, eta=eta, n_runs=n,
+        r = simulate(land, [0.0], noise="hessian_fixed", criterion="radius", radius=50.0, eta=eta, n_runs=n,
                             max_steps=60, seed=3, batch_size=B, loss_unit=lam, backend="numpy")
     assert r.n_censored == n
     x2 = r.final_theta[:, 0] ** 2
@@ -212,7 +213,7 @@ def test_stationary_variance_of_white_noise():
     """SGLD on (h/2)θ²: Var = D/(h(1 − ηh/2)) (docs/theory.md §Discretisation)."""
     h, eta, D, n = 2.0, 0.1, 0.3, 20_000
     with pytest.warns(NoEscapeExpectedWarning):
-        r = simulate_escape(sharpened(QUADRATIC, h), [0.0], noise="white", criterion="radius", radius=50.0, eta=eta,
+        r = simulate(sharpened(QUADRATIC, h), [0.0], noise="white", criterion="radius", radius=50.0, eta=eta,
                             n_runs=n, max_steps=100, seed=4, temperature=D, backend="numpy")
     x2 = r.final_theta[:, 0] ** 2
     assert abs(x2.mean() - D / (h * (1 - eta * h / 2))) <= Z_TOL * x2.std() / np.sqrt(n)
@@ -244,8 +245,8 @@ def test_bridge_gives_exact_first_passage_law_of_drifted_brownian_motion():
             z.append((np.mean(r.steps[r.escaped] <= k) * 1.0 * r.n_escaped / n - p) / np.sqrt(p * (1 - p) / n))
         return np.max(np.abs(z))
 
-    assert worst(simulate_escape(land, [0.0], **kw)) <= Z_TOL
-    assert worst(simulate_escape(land, [0.0], bridge=False, **kw)) > Z_TOL
+    assert worst(simulate(land, [0.0], **kw)) <= Z_TOL
+    assert worst(simulate(land, [0.0], bridge=False, **kw)) > Z_TOL
 
 
 # ---------------------------------------------------------------------- C3: white-noise Kramers problem
@@ -253,7 +254,7 @@ def _c3(n_runs, D, eta, seed, backend="numpy", landscape=QUARTIC):
     tau = mfpt(U_quartic, D, -1.0, 1.0, -3.5)
     with warnings.catch_warnings():
         warnings.simplefilter("error", NoEscapeExpectedWarning)          # a feasible run must not warn
-        r = simulate_escape(landscape, [-1.0], noise="white", criterion="dividing_surface", temperature=D, eta=eta,
+        r = simulate(landscape, [-1.0], noise="white", criterion="dividing_surface", temperature=D, eta=eta,
                             n_runs=n_runs, max_steps=int(12 * tau / eta), seed=seed, saddle=[0.0],
                             escape_direction=[1.0], plane_offset=1.0, backend=backend)   # exit at θ ≥ 1 (T2)
     return r, tau
@@ -298,7 +299,7 @@ def test_basin_criterion_is_the_hitting_time_of_the_ball_around_the_other_minimu
     Expected: the exact MFPT from −1 to 0.75 (docs/theory.md §Exact references), plus half a check interval.
     """
     D, eta = 1 / 8, 0.05
-    r = simulate_escape(QUARTIC, [-1.0], noise="white", criterion="basin", temperature=D, eta=eta, n_runs=600,
+    r = simulate(QUARTIC, [-1.0], noise="white", criterion="basin", temperature=D, eta=eta, n_runs=600,
                         max_steps=int(12 * 41 / eta), seed=5, backend="numpy")
     assert r.criterion_params["capture_radius"] == 0.25 and r.criterion_params["check_every"] == 10
     assert r.n_escaped == 600 - r.n_censored and r.n_censored <= 1
@@ -312,16 +313,16 @@ def test_basin_criterion_is_the_hitting_time_of_the_ball_around_the_other_minimu
 
 def test_loss_level_and_radius_exits_satisfy_their_criterion():
     kw = dict(noise="white", eta=0.05, n_runs=50, max_steps=3000, seed=2, temperature=0.1, backend="numpy")
-    r = simulate_escape(QUARTIC, [-1.0], criterion="loss_level", fraction=0.5, **kw)
+    r = simulate(QUARTIC, [-1.0], criterion="loss_level", fraction=0.5, **kw)
     L = QUARTIC.values(r.final_theta[r.escaped])
     assert r.n_escaped > 40 and np.all(L + 0.25 >= 0.5 * 0.25)
-    r = simulate_escape(QUARTIC, [-1.0], criterion="radius", radius=0.6, bridge=False, **kw)
+    r = simulate(QUARTIC, [-1.0], criterion="radius", radius=0.6, bridge=False, **kw)
     assert r.n_escaped > 40 and np.all(np.abs(r.final_theta[r.escaped, 0] + 1.0) >= 0.6)
 
 
 @pytest.mark.filterwarnings("ignore::numerics.simulate.NoEscapeExpectedWarning")
 def test_default_two_region_split_is_the_inflection_point():
-    r = simulate_escape(QUARTIC, [-1.0], noise="hessian_two_region", criterion="dividing_surface", eta=0.05,
+    r = simulate(QUARTIC, [-1.0], noise="hessian_two_region", criterion="dividing_surface", eta=0.05,
                         n_runs=2, max_steps=5, seed=0, batch_size=1, backend="numpy")
     assert np.isclose(r.noise_params["split"][0], -1 / np.sqrt(3), atol=1e-10)      # L'' = 3θ² − 1 = 0
     assert np.allclose(r.saddles, [[0.0]]) and np.allclose(r.escape_directions, [[1.0]])
@@ -342,7 +343,7 @@ def test_C11_radius_exit_reverses_the_sharpness_dependence():
     for noise, k, kw in (("hessian_fixed", 1, {"batch_size": 1, "loss_unit": lam}),
                          ("hessian_fixed", 4, {"batch_size": 1, "loss_unit": lam}),
                          ("white", 1, {"temperature": D}), ("white", 2, {"temperature": D})):
-        r = simulate_escape(sharpened(QUADRATIC, k), [0.0], noise=noise, criterion="radius", radius=1.0, eta=eta,
+        r = simulate(sharpened(QUADRATIC, k), [0.0], noise=noise, criterion="radius", radius=1.0, eta=eta,
                             n_runs=n, max_steps=12_000, seed=5 + k, backend="numpy", **kw)
         assert r.n_escaped == n
         T = r.escape_time
@@ -367,7 +368,7 @@ def test_divergent_particles_are_reported_diverged_not_escaped():
         warnings.simplefilter("ignore", NoEscapeExpectedWarning)
         for crit, extra in (("radius", {"radius": 2.0}), ("basin", {"capture_radius": 0.1}),
                             ("radius", {"radius": 2.0, "bridge": False})):
-            r = simulate_escape(land, [0.0], criterion=crit, **kw, **extra)
+            r = simulate(land, [0.0], criterion=crit, **kw, **extra)
             assert r.discretization_dominated
             assert r.n_diverged == 50 and r.n_escaped == 0, (crit, r.n_diverged, r.n_escaped)
             assert np.all(np.isfinite(r.final_theta))
@@ -398,8 +399,8 @@ def test_replicated_minibatch_sgd_equals_one_replica_at_a_time(spec):
     eta, B, n_runs, n_steps = 0.01, 4, 6, 25
     kw = dict(noise="minibatch", criterion="radius", radius=1e3, eta=eta, n_runs=n_runs, max_steps=n_steps, seed=13,
               batch_size=B, minimum=start, backend="numpy")
-    r = simulate_escape(land, start, **kw)
-    r2 = simulate_escape(land, start, chunk_size=4, buffer_steps=3, **kw)
+    r = simulate(land, start, **kw)
+    r2 = simulate(land, start, chunk_size=4, buffer_steps=3, **kw)
     assert r.n_censored == n_runs and np.array_equal(r.final_theta, r2.final_theta)
     for i in (0, 5):
         assert np.allclose(r.final_theta[i], _manual_sgd(land, start, eta, B, 13, i, n_steps), rtol=1e-10, atol=1e-12)
@@ -411,15 +412,15 @@ def test_minibatch_without_replacement_uses_distinct_samples():
     kw = dict(noise="minibatch", criterion="radius", radius=10.0, eta=0.1, n_runs=3, max_steps=1, seed=1,
               batch_size=4, backend="numpy")
     # B = m without replacement: every step uses all samples, i.e. the full gradient
-    r = simulate_escape(land, [-0.8], replacement=False, **kw)
+    r = simulate(land, [-0.8], replacement=False, **kw)
     assert np.allclose(r.final_theta[:, 0], -0.8 - 0.1 * land.grad([-0.8])[0], rtol=1e-13)
     with pytest.raises(ValueError, match="batch_size must be <= n_samples = 4 without replacement"):
-        simulate_escape(land, [-0.8], replacement=False, **{**kw, "batch_size": 5})
+        simulate(land, [-0.8], replacement=False, **{**kw, "batch_size": 5})
 
 
 # ---------------------------------------------------------------------- records and backends
 def test_result_records_round_trip():
-    r = simulate_escape(QUARTIC, [-1.0], **{**BASE, "n_runs": 5, "max_steps": 3000, "temperature": 0.1})
+    r = simulate(QUARTIC, [-1.0], **{**BASE, "n_runs": 5, "max_steps": 3000, "temperature": 0.1})
     d = json.loads(json.dumps(r.to_dict()))
     back = EscapeResult.from_dict(d)
     assert np.array_equal(back.steps, r.steps) and np.array_equal(back.final_theta, r.final_theta)
@@ -432,7 +433,7 @@ def test_result_records_round_trip():
 
 @pytest.mark.filterwarnings("ignore::numerics.simulate.NoEscapeExpectedWarning")
 def test_result_rejects_inconsistent_arrays():
-    r = simulate_escape(QUARTIC, [-1.0], **BASE)
+    r = simulate(QUARTIC, [-1.0], **BASE)
     d = r.to_dict()
     d["escaped"] = [False] * 4
     d["steps"] = [3, 3, 3, 3]
@@ -448,14 +449,14 @@ def test_numba_backend_matches_numpy_or_is_refused():
         from flatminima.numerics.kernels import fixed_noise_escape  # noqa: F401
     except ImportError:
         with pytest.raises(ValueError, match="backend='numba' cannot run"):
-            simulate_escape(land, [-1.0], backend="numba", **kw)
+            simulate(land, [-1.0], backend="numba", **kw)
         return
-    a = simulate_escape(land, [-1.0], backend="numba", **kw)
-    b = simulate_escape(land, [-1.0], backend="numpy", **kw)
+    a = simulate(land, [-1.0], backend="numba", **kw)
+    b = simulate(land, [-1.0], backend="numpy", **kw)
     assert a.backend == "numba" and b.backend == "numpy"
     assert np.array_equal(a.steps, b.steps) and np.array_equal(a.escaped, b.escaped)
     with pytest.raises(ValueError, match="backend='numba' cannot run"):
-        simulate_escape(QUARTIC, [-1.0], backend="numba", **kw)            # a user landscape has no kernel
+        simulate(QUARTIC, [-1.0], backend="numba", **kw)            # a user landscape has no kernel
 
 
 @pytest.mark.parametrize("land_spec, noise, extra", [
@@ -472,8 +473,8 @@ def test_compiled_paths_count_overshooting_exits_as_divergence_like_numpy(land_s
               bridge=False, **extra)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ref = simulate_escape(land, land.minima[0], backend="numpy", **kw)
-        fast = simulate_escape(land, land.minima[0], backend="numba", **kw)
+        ref = simulate(land, land.minima[0], backend="numpy", **kw)
+        fast = simulate(land, land.minima[0], backend="numba", **kw)
     assert fast.backend == "numba"
     assert 0 < ref.n_diverged < kw["n_runs"] and ref.n_escaped > 0        # both outcomes occur
     np.testing.assert_array_equal(fast.diverged, ref.diverged)

@@ -12,7 +12,7 @@ def double_well_json():
     from flatminima.validation.check import run_check
 
     # white noise at ΔL/D = 4 on θ⁴/4 − θ²/2: quick, and the law's rate is known in closed form
-    obj, result = run_check("double-well", dynamics="sgld", temperature=0.0625, runs=150, seed=3)
+    obj, result = run_check("double-well", dynamics="sgld", temperature=0.0625, n_runs=150, seed=3)
     return obj, result
 
 

@@ -57,7 +57,7 @@ def test_minibatch_on_a_landscape_without_samples_is_a_one_line_error(capsys):
 def test_check_minibatch_end_to_end_gives_a_verdict_from_observed_escapes():
     from flatminima.validation.check import run_check
 
-    obj, _ = run_check(SPEC, minimum=[-1.0, 0.0], dynamics="sgd", noise="minibatch", eta=0.0125, runs=100, seed=2)
+    obj, _ = run_check(SPEC, minimum=[-1.0, 0.0], dynamics="sgd", noise="minibatch", eta=0.0125, n_runs=100, seed=2)
     (exp,) = obj["experiments"]
     assert exp["simulated"] and exp["n_escaped"] >= 10
     assert exp["law"] == "two_region_rate_ito" and exp["measured_noise"]["loss_unit_a"] > 0

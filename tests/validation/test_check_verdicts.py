@@ -100,7 +100,7 @@ def test_zero_escapes_in_200_runs_is_inconclusive_not_agreement():
     land, analysis = basin_of({"landscape": "double-well", "minimum": [-1.0]})
     # SGD at λ = 1: exponent 15.6 (Eq. (7)), γ ≈ 5e-8 per unit time: 200·γ·η·2000 ≈ 5e-6 escapes expected
     plan = _plan("sgd", "double-well", land, analysis, geometry(analysis), criterion="basin", noise=None, eta=0.025,
-                 eta_given=True, temperature=None, batch_size=None, loss_unit=1.0, runs=200, max_steps=2000)
+                 eta_given=True, temperature=None, batch_size=None, loss_unit=1.0, n_runs=200, max_steps=2000)
     assert plan.expected < 1e-3 and plan.skip_reason.startswith("not simulated")
     plan.skip_reason = ""                       # simulate anyway, as the check used to
     exp, verdict = _experiment(plan, 0)
@@ -116,7 +116,7 @@ def test_zero_escapes_in_200_runs_is_inconclusive_not_agreement():
 def two_well_cold():
     from flatminima.validation.check import run_check
 
-    return run_check("two-well-2d", dynamics="sgld", temperature=0.1, runs=300)
+    return run_check("two-well-2d", dynamics="sgld", temperature=0.1, n_runs=300)
 
 
 def test_unobservable_experiment_is_not_simulated(two_well_cold):
@@ -202,7 +202,7 @@ def test_flat_direction_loss_uses_the_one_dimensional_law(flat_file):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        obj, result = run_check(str(flat_file) + ":loss", minimum=[-1.0, 0.3], dynamics="sgld", runs=100, seed=1)
+        obj, result = run_check(str(flat_file) + ":loss", minimum=[-1.0, 0.3], dynamics="sgld", n_runs=100, seed=1)
     # H_a = diag(8, 0) at (−1, y): one zero mode along θ1
     assert obj["minimum"]["zero_modes"] == 1
     assert obj["minimum"]["hessian_eigenvalues"] == pytest.approx([0.0, 8.0], abs=1e-9)

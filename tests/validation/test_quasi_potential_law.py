@@ -95,7 +95,7 @@ def test_separable_wells_are_reversible_and_bouchet_reygner_equals_kramers_along
 def test_check_does_not_judge_a_rate_whose_prefactor_is_unknown():
     from flatminima.validation.check import run_check
 
-    obj, result = run_check("two-well-2d", dynamics="sgd", noise="hessian_fixed", runs=60)
+    obj, result = run_check("two-well-2d", dynamics="sgd", noise="hessian_fixed", n_runs=60)
     exp = obj["experiments"][0]
     assert exp["agrees"] is None and "non-Gibbsianness" in exp["inconclusive_reason"]
     assert exp["paper_law_rate"] > 0 and exp["quasi_potential"][0]["value"] > 0
@@ -106,7 +106,7 @@ def test_check_does_not_judge_a_rate_whose_prefactor_is_unknown():
 def test_simulated_sgd_escapes_follow_the_quasi_potential_slope_not_eq7():
     # brute force (compiled hessian_fixed kernel) at ΔΦ = 5, 6, 7: −d ln γ/dΔΦ must match the exact generator's
     # slope over the same noise levels within 2 standard errors, and exclude Eq. (7)'s slope ΔL/(h_ae·ΔΦ_M)
-    from flatminima.numerics.simulate import simulate_escape
+    from flatminima.numerics.simulate import escape_parts, simulate_escape
     from flatminima.validation.estimators import estimate_rate
 
     land, analysis, path, M, mam = _curved()
@@ -115,9 +115,9 @@ def test_simulated_sgd_escapes_follow_the_quasi_potential_slope_not_eq7():
     logs, ses = [], []
     for x in (5.0, 7.0):
         eps = mam.quasi_potential / x                          # D = ηλH_a/(2B) = ε·H_a with B = 1
-        r = simulate_escape(land, a, noise="hessian_fixed", criterion="dividing_surface", eta=eta, n_runs=200,
-                            max_steps=int(3 * math.exp(x) / eta), seed=7, batch_size=1, loss_unit=2 * eps / eta,
-                            plane_offset=0.55)                 # the plane x ≈ 0.6, as the generator's absorbing set
+        parts = escape_parts(noise="hessian_fixed", criterion="dividing_surface", eta=eta, batch_size=1,
+                             loss_unit=2 * eps / eta, plane_offset=0.55)   # the plane x ≈ 0.6, the generator's set
+        r = simulate_escape(land, a, **parts, n_runs=200, max_steps=int(3 * math.exp(x) / eta), seed=7)
         est = estimate_rate(r.steps, r.escaped, eta=eta)
         assert est.n_escaped >= 150
         logs.append(-math.log(est.rate))

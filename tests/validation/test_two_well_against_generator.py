@@ -11,7 +11,7 @@ import pytest
 from flatminima.numerics import build_landscape
 from flatminima.numerics.critical import find_minima
 from flatminima.numerics.reference import mfpt_2d
-from flatminima.numerics.simulate import simulate_escape
+from flatminima.numerics.simulate import escape_parts, simulate_escape
 
 Z = 2.0                  # the tolerance: within 2 standard errors (fixed seed below)
 
@@ -21,9 +21,9 @@ def test_basin_escape_time_matches_the_generator_solver():
     land = build_landscape("two-well-2d")
     left, right = sorted(find_minima(land), key=lambda m: m[0])
     radius, temperature, eta = 0.2, 0.25, 0.004          # barrier ≈ 1.0: ΔL/D ≈ 4; η·λ_max(H_a) ≈ 0.06
-    res = simulate_escape(land, left, noise="white", criterion="basin", eta=eta, temperature=temperature,
-                          n_runs=400, max_steps=400_000, seed=20261126, minima=np.array([left, right]),
-                          capture_radius=radius, check_every=1)
+    parts = escape_parts(noise="white", criterion="basin", eta=eta, temperature=temperature,
+                         minima=np.array([left, right]), capture_radius=radius, check_every=1)
+    res = simulate_escape(land, left, **parts, n_runs=400, max_steps=400_000, seed=20261126)
     assert res.escaped.all()
     times = res.steps * eta
     mean, se = times.mean(), times.std(ddof=1) / np.sqrt(len(times))

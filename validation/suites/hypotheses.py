@@ -162,7 +162,7 @@ def _build(config: dict):
 # ---------------------------------------------------------------------- the sweep task
 def hypotheses_task(config: dict, seed: int) -> list[dict]:
     """One setting of the suite: simulate ``n_runs`` particles and return one row with the rate and its CI."""
-    from flatminima.numerics.simulate import simulate_escape
+    from flatminima.numerics.simulate import escape_parts, simulate_escape
 
     land = _build(config)
     t0 = time.perf_counter()
@@ -172,8 +172,7 @@ def hypotheses_task(config: dict, seed: int) -> list[dict]:
     else:
         start = np.asarray(land.minima[0], float)
         radius = float(config["radius"])
-    kw = dict(noise=config["noise"], criterion="radius", radius=radius, eta=float(config["eta"]),
-              n_runs=int(config["n_runs"]), max_steps=int(config["max_steps"]), seed=int(seed), minimum=start,
+    kw = dict(noise=config["noise"], criterion="radius", radius=radius, eta=float(config["eta"]), minimum=start,
               bridge=config["noise"] != "levy")
     if config["experiment"] == "levy" and config["noise"] != "levy":
         # Gaussian noise on the double well: the plane through the saddle θ = 0 (the right end of the same
@@ -191,7 +190,8 @@ def hypotheses_task(config: dict, seed: int) -> list[dict]:
         kw["alpha"] = float(config["alpha"])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = simulate_escape(land, start, **kw)
+        res = simulate_escape(land, start, **escape_parts(**kw), n_runs=int(config["n_runs"]),
+                              max_steps=int(config["max_steps"]), seed=int(seed))
     est = estimate_rate(res.steps, res.escaped, eta=float(config["eta"]), diverged=res.diverged)
     return [{"n_runs": int(est.n_runs), "n_escaped": int(est.n_escaped), "n_censored": int(est.n_censored),
              "n_diverged": int(est.n_diverged), "rate": float(est.rate), "rate_lo": float(est.rate_ci[0]),

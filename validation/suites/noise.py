@@ -52,6 +52,7 @@ from flatminima.numerics.names import build_landscape
 from flatminima.numerics.samples import gradient_noise_covariance, per_sample_gradients
 from flatminima.validation.fits import LineFit, fit_line
 from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
+from flatminima.validation.verdicts import Z_TOL
 
 __all__ = [
     "SIZES", "CONFIGS", "NoiseConfig", "run",
@@ -75,7 +76,6 @@ AD_CRITICAL_1PCT = 1.035
 # count that n Gaussian projections would exceed by chance with probability ≤ 1%.
 FAMILY_QUANTILE = 0.99
 # Sampling checks (Monte Carlo against an exact value) fail beyond this many standard errors.
-Z_TOL = 4.0
 # C17 magnitude check [D, project choice]: vᵀ(B·C)v / vᵀ(H − wd·I)v within this band counts as "C ≈ H/B".
 RATIO_BAND = (0.5, 2.0)
 # Diagonal entries enter the log–log fit when H_ii (resp. H_ii − wd) exceeds this fraction of the largest

@@ -117,7 +117,7 @@ def psd_exact_time(config: dict) -> float:
     See docs/theory.md §Exact references.
     """
     from flatminima.numerics.kernels import kernel_grads, kernel_values
-    from flatminima.numerics.kernels_psd import kernel_hessian_diagonals
+    from flatminima.numerics.kernels import kernel_hessian_diagonals
     from flatminima.numerics.reference import mfpt_1d
     from flatminima.validation.experiments import basin_of
 

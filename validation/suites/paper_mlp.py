@@ -172,7 +172,7 @@ def mlp_escape_task(config: dict, seed: int) -> list[dict]:
     Config keys: ``spec`` (an ``mlp:`` landscape), ``sharpness`` k, ``eta``, ``batch_size``, ``threshold``
     ΔL_thr, ``n_runs``, ``max_steps``, ``burn_in_steps``.
     """
-    from flatminima.numerics.simulate import simulate_escape
+    from flatminima.numerics.simulate import escape_parts, simulate_escape
 
     info = _minimum(config["spec"])
     k = float(config.get("sharpness", 1.0))
@@ -187,10 +187,10 @@ def mlp_escape_task(config: dict, seed: int) -> list[dict]:
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = simulate_escape(land, a, noise="minibatch", criterion="loss_level", eta=eta,
-                              batch_size=int(config["batch_size"]), n_runs=int(config["n_runs"]),
-                              max_steps=int(config["max_steps"]), seed=int(seed), minimum=a, saddle=b,
-                              escape_direction=v, fraction=threshold / rise, replacement=True)
+        parts = escape_parts(noise="minibatch", criterion="loss_level", eta=eta, batch_size=int(config["batch_size"]),
+                             minimum=a, saddle=b, escape_direction=v, fraction=threshold / rise, replacement=True)
+        res = simulate_escape(land, a, **parts, n_runs=int(config["n_runs"]), max_steps=int(config["max_steps"]),
+                              seed=int(seed))
     burn = int(config.get("burn_in_steps", 0))
     est = estimate_rate(res.steps, res.escaped, eta=eta, diverged=res.diverged, burn_in_steps=burn)
     return [{
@@ -202,7 +202,7 @@ def mlp_escape_task(config: dict, seed: int) -> list[dict]:
         "rate_per_step": float(est.rate_per_step), "exposure": float(est.exposure), "rate_method": est.method,
         "loss_minimum": info["loss"], "grad_norm_minimum": info["grad_norm"], "dim": int(land.dim),
         "lambda_max": float(k * info["eig"][-1]), "eta_lambda_max": float(res.eta_lambda_max),
-        "discretization_dominated": bool(res.eta_lambda_max > 0.2),
+        "discretization_dominated": bool(res.discretization_dominated),
         "lambda_eff_top": info["lambda_eff_top"], "lambda_eff_trace": info["lambda_eff_trace"],
         "wall_seconds": time.perf_counter() - t0,
         "warnings": " | ".join(sorted({str(w.message).split("\n")[0] for w in caught})),

@@ -9,7 +9,7 @@ symmetric square root V·diag(√(|Λ|+δ))·Vᵀ reduces to diag(√(|h_jj(θ)|
 
 Stream use (:mod:`numerics.streams`; particle ``i`` is stream index ``particle_offset + i``): ``NOISE``
 gives d standard normals per step, in coordinate order; ``AUX`` is not used (there is no
-Brownian-bridge correction: the bridge of :mod:`numerics.kernels` assumes a fixed noise matrix over a
+Brownian-bridge correction: the bridge of :mod:`numerics.kernels.driver` assumes a fixed noise matrix over a
 step, which position-dependent noise does not have).
 
 Bit-compatibility with the numpy path of :func:`numerics.simulate.simulate_escape`: the gradient is the
@@ -23,19 +23,18 @@ import numpy as np
 from numba import njit
 
 from flatminima.errors import InputError
-from flatminima.numerics.kernels import (CRITERIA, KERNELS, KernelEscape, _claim, _criterion_value, _dw_grad1, _index,
-                              _kernel_seed, _kernel_spec, _pcg_normal, _pcg_seed, _prepare, _rows, _st_grad1,
-                              _uphill, has_kernel, run_in_chunks)
 from flatminima.numerics.errors import LandscapeError
+from flatminima.numerics.kernels.driver import KernelEscape, prepare
+from flatminima.numerics.kernels.landscapes import ST, dw_grad1, has_kernel, kernel_spec, st_grad1, theta_rows
+from flatminima.numerics.kernels.loops import DIVIDING, criterion_value, uphill
+from flatminima.numerics.kernels.rng import check_index, kernel_seed, pcg_normal, pcg_seed
+from flatminima.numerics.kernels.threads import claim, run_in_chunks
 from flatminima.numerics.landscape import Landscape
 
 __all__ = ["DIAGONAL_KERNELS", "has_diagonal_hessian", "kernel_hessian_diagonals", "psd_noise_escape"]
 
 DIAGONAL_KERNELS = ("styblinski_tang", "double_well")
 """Compiled landscapes whose Hessian is diagonal at every θ (separable in the coordinates)."""
-
-_ST, _DW = KERNELS["styblinski_tang"], KERNELS["double_well"]
-_DIVIDING, _RADIUS = CRITERIA["dividing_surface"], CRITERIA["radius"]
 
 
 def has_diagonal_hessian(landscape: Landscape) -> bool:
@@ -49,18 +48,18 @@ def _st_grad_hess(r, r6, r16, x):
     """(∂L_k/∂θ_j, ∂²L_k/∂θ_j²) of Styblinski–Tang at θ_j = x; r = √k, r6 = 6r, r16 = 16r.
 
     L_k(θ) = ½Σ(y⁴ − 16y² + 5y), y = √k θ_j: ∂L_k = √k(2y³ − 16y + 2.5)
-    (``numerics.kernels._st_grad1``), ∂²L_k = k(6y² − 16), written ((6√k)·y² − 16√k)·√k: autograd's order.
+    (``numerics.kernels.landscapes.st_grad1``), ∂²L_k = k(6y² − 16), written ((6√k)·y² − 16√k)·√k: autograd's order.
     """
     y = r * x
-    return _st_grad1(r, x), (r6 * (y * y) - r16) * r
+    return st_grad1(r, x), (r6 * (y * y) - r16) * r
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _dw_grad_hess(kp, x):
-    """(L_k', L_k'') of the double well at θ = x; kp as in ``numerics.kernels._kernel_spec``.
+    """(L_k', L_k'') of the double well at θ = x; kp as in ``numerics.kernels.landscapes.kernel_spec``.
 
     Each side is barrier·q(u), q(u) = αu⁴ + βu³ + γu², u = y/w_l (left) or −y/w_r (right), y = √k θ:
-    L_k' = ±√k·barrier·q'(u)/w (``numerics.kernels._dw_grad1``), L_k'' = k·barrier·q''(u)/w².
+    L_k' = ±√k·barrier·q'(u)/w (``numerics.kernels.landscapes.dw_grad1``), L_k'' = k·barrier·q''(u)/w².
     """
     r = kp[0]
     y = r * x
@@ -72,7 +71,7 @@ def _dw_grad_hess(kp, x):
         iw = kp[12]
         u = -y * iw
         h = r * r * kp[2] * (12.0 * kp[7] * u * u + 6.0 * kp[8] * u + 2.0 * kp[9]) * (iw * iw)
-    return _dw_grad1(kp, x), h
+    return dw_grad1(kp, x), h
 
 
 @njit(cache=True, nogil=True)
@@ -81,7 +80,7 @@ def _hess_diag_batch(kid, kp, thetas):
     r = kp[0]
     for p in range(thetas.shape[0]):
         for j in range(thetas.shape[1]):
-            if kid == _ST:
+            if kid == ST:
                 _, out[p, j] = _st_grad_hess(r, 6.0 * r, 16.0 * r, thetas[p, j])
             else:
                 _, out[p, j] = _dw_grad_hess(kp, thetas[p, j])
@@ -92,13 +91,13 @@ def _diagonal_spec(landscape: Landscape) -> tuple[int, np.ndarray]:
     if not has_diagonal_hessian(landscape):
         raise LandscapeError(f"{landscape.name}: no compiled diagonal Hessian (built-ins {', '.join(DIAGONAL_KERNELS)} "
                              "only); use the numpy simulator")
-    return _kernel_spec(landscape)
+    return kernel_spec(landscape)
 
 
 def kernel_hessian_diagonals(landscape: Landscape, thetas) -> np.ndarray:
     """Compiled diag ∇²L(θ) at one θ (d,) (returns (d,)) or at n particles (n, d) (returns (n, d))."""
     kid, kp = _diagonal_spec(landscape)
-    t, single = _rows(landscape, thetas)
+    t, single = theta_rows(landscape, thetas)
     h = _hess_diag_batch(kid, kp, t)
     return h[0] if single else h
 
@@ -120,10 +119,10 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, queue, i1,
     r6 = 6.0 * r
     r16 = 16.0 * r
     while True:
-        i = _claim(queue)
+        i = claim(queue)
         if i >= i1:
             break
-        nh, nl, nih, nil = _pcg_seed(seed, offset + i, 0)
+        nh, nl, nih, nil = pcg_seed(seed, offset + i, 0)
         for j in range(d):
             th[j] = start[j]
         t_exit = max_steps
@@ -132,10 +131,10 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, queue, i1,
         for t in range(1, max_steps + 1):
             fin = 0.0
             for j in range(d):
-                z, nh, nl = _pcg_normal(nh, nl, nih, nil)
+                z, nh, nl = pcg_normal(nh, nl, nih, nil)
                 x = th[j]
                 olds[0, j] = x
-                if kid == _ST:
+                if kid == ST:
                     g, h = _st_grad_hess(r, r6, r16, x)
                 else:
                     g, h = _dw_grad_hess(kp, x)
@@ -147,7 +146,7 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, queue, i1,
                 t_exit = t
                 break
             # the criterion statistic, inline (escaped when ≥ 0)
-            if crit == _DIVIDING:   # cp = [m, p_1..p_m, n_1..n_m]: max_s (θ − p_s)·n_s
+            if crit == DIVIDING:    # cp = [m, p_1..p_m, n_1..n_m]: max_s (θ − p_s)·n_s
                 m = int(cp[0])
                 s = -np.inf
                 for q in range(m):
@@ -166,7 +165,7 @@ def _psd_block(kid, kp, start, eta, c, delta, crit, cp, seed, offset, queue, i1,
                 # an exit by a step that gradient descent would take uphill (η·curvature > 2 there,
                 # docs/theory.md §Discretisation) is the overshoot of an unstable iteration: divergence, as on the
                 # numpy path
-                if _uphill(kid, kp, olds, 0, work, eta):
+                if uphill(kid, kp, olds, 0, work, eta):
                     div = True
                 else:
                     esc = True
@@ -245,14 +244,14 @@ def psd_noise_escape(landscape: Landscape, start, *, eta: float, batch_size: int
         raise InputError(f"criterion must be 'dividing_surface' or 'radius' for psd_noise_escape; got {criterion!r}")
     c, delta = _psd_scale(eta, batch_size, loss_unit, delta)
     d = landscape.dim
-    # _prepare validates the shared arguments; its noise matrix is unused here (zeros: no bridge)
-    start, eta, _, n_runs, max_steps, seed, crit, cp, _, offset = _prepare(
+    # prepare validates the shared arguments; its noise matrix is unused here (zeros: no bridge)
+    start, eta, _, n_runs, max_steps, seed, crit, cp, _, offset = prepare(
         landscape, start, eta, np.zeros((d, d)), None, n_runs, max_steps, seed, criterion,
         point, normal, center, radius, None, None, particle_offset, False, None)
-    if _criterion_value(crit, cp, kid, kp, start) >= 0:
+    if criterion_value(crit, cp, kid, kp, start) >= 0:
         raise InputError(f"start already satisfies the {criterion} criterion")
-    seed = _kernel_seed(seed)
-    _index("particle_offset + n_runs", offset + n_runs)
+    seed = kernel_seed(seed)
+    check_index("particle_offset + n_runs", offset + n_runs)
     if int(workers) != workers or workers < 1:
         raise InputError(f"workers must be an integer >= 1; got {workers}")
     steps = np.empty(n_runs, np.int64)

@@ -1,0 +1,403 @@
+"""The scalar escape loops, one or two particles at a time, and the per-step helpers every loop shares.
+
+:func:`escape_nd` steps one particle at a time per thread (any compiled landscape and criterion), with
+the noise drawn and multiplied by S a block ahead; :func:`escape_1d` steps two 1-D particles side by
+side. The four-lane loops of :mod:`numerics.kernels.lanes` take the common cases (the driver,
+:func:`numerics.kernels.driver.fixed_noise_escape`, picks the loop) and use the helpers here: the
+criterion statistic, the Brownian-bridge test, the overshoot test and the record of an outcome.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from flatminima.numerics.kernels.landscapes import ST, grad1, grad_row, loss1, loss_row, st_grad1
+from flatminima.numerics.kernels.rng import pcg_double, pcg_normal, seed_lane
+from flatminima.numerics.kernels.threads import claim
+
+CRITERIA = {"dividing_surface": 0, "radius": 1, "loss_level": 2}
+"""Exit criteria supported by :func:`numerics.kernels.driver.fixed_noise_escape` and their integer ids."""
+
+DIVIDING, RADIUS, LEVEL = 0, 1, 2
+"""The ids of :data:`CRITERIA`, as compiled code compares them."""
+
+RUNNING, ESCAPED, DIVERGED = 0, 1, 2
+"""A particle's status in the loops."""
+
+_NB, _NB_FIRST = 32, 4
+"""Steps of noise drawn ahead per block, and the first block's length (it doubles up to _NB, so a
+particle that exits within a few steps wastes few draws)."""
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _criterion_row(crit, cp, kid, kp, ths, i):
+    """The criterion's statistic at θ = row i of ``ths``; the particle has escaped when it is ≥ 0."""
+    d = ths.shape[1]
+    if crit == DIVIDING:           # cp = [m, p_1..p_m (m·d), n_1..n_m (m·d)]: max_s (θ − p_s)·n_s
+        m = int(cp[0])
+        best = -np.inf
+        for q in range(m):
+            s = 0.0
+            for j in range(d):
+                s += (ths[i, j] - cp[1 + q * d + j]) * cp[1 + (m + q) * d + j]
+            if s > best:
+                best = s
+        return best
+    if crit == RADIUS:             # cp = [c (d), r²]: ‖θ − c‖² − r²
+        s = 0.0
+        for j in range(d):
+            z = ths[i, j] - cp[j]
+            s += z * z
+        return s - cp[d]
+    return loss_row(kid, kp, ths, i) - cp[0] - cp[1]    # cp = [L_a, level]: L(θ) − L_a − level
+
+
+@njit(cache=True, nogil=True)
+def criterion_value(crit, cp, kid, kp, th):
+    """The criterion's statistic at one θ (d,); the particle has escaped when it is ≥ 0."""
+    return _criterion_row(crit, cp, kid, kp, np.ascontiguousarray(th).reshape(1, -1), 0)
+
+
+@njit(cache=True, nogil=True)
+def uphill(kid, kp, olds, i, work, eta):
+    """Whether a plain gradient step from θ = row i of ``olds`` raises L (called at exits only)."""
+    grad_row(kid, kp, olds, i, work)
+    for j in range(olds.shape[1]):
+        work[i, j] = olds[i, j] - eta * work[i, j]
+    return not loss_row(kid, kp, work, i) <= loss_row(kid, kp, olds, i)
+
+
+@njit(cache=True, inline="always")
+def _criterion1(crit, cp, kid, kp, x):
+    """:func:`criterion_value` for d = 1 on a scalar θ (the same floating-point operations)."""
+    if crit == DIVIDING:
+        m = int(cp[0])
+        best = -np.inf
+        for q in range(m):
+            s = (x - cp[1 + q]) * cp[1 + m + q]
+            if s > best:
+                best = s
+        return best
+    if crit == RADIUS:
+        z = x - cp[0]
+        return z * z - cp[1]
+    return loss1(kid, kp, x) - cp[0] - cp[1]
+
+
+@njit(cache=True, inline="always")
+def bridge_hit(u, q):
+    """u < exp(−q) for q ≥ 0 (the bridge test), decided without the exp on most steps.
+
+    exp(−q) ≤ 1/(1 + q + q²/2), so u·(1 + q + q²/2) ≥ 1 + 1e-12 (a margin far above the few ulps of
+    rounding in the product and in exp) already means u ≥ exp(−q): the result equals ``u < np.exp(-q)``.
+    """
+    if not q < 746.0:                   # exp(−q) is exactly 0.0 there (or q is NaN): never a hit
+        return False
+    if q >= 0.0 and u * (1.0 + q * (1.0 + 0.5 * q)) >= 1.0 + 1e-12:
+        return False
+    return u < np.exp(-q)
+
+
+@njit(cache=True, inline="always")
+def _draw_block(st, lane, s0, n, bridge, zt, ub):
+    """Draws for steps s0..n−1 of a lane's block: zt[lane, k, s] ← normal k of step s, ub[lane, s] ← the AUX uniform.
+
+    The generator state stays in registers for the whole call (one load and one store of it); each
+    stream is consumed in the order of the stream contract.
+    """
+    nh, nl, nih, nil = st[lane, 0], st[lane, 1], st[lane, 2], st[lane, 3]
+    for s in range(s0, n):
+        for k in range(zt.shape[1]):
+            zt[lane, k, s], nh, nl = pcg_normal(nh, nl, nih, nil)
+    st[lane, 0], st[lane, 1] = nh, nl
+    if bridge:
+        ah, al, aih, ail = st[lane, 4], st[lane, 5], st[lane, 6], st[lane, 7]
+        for s in range(s0, n):
+            ub[lane, s], ah, al = pcg_double(ah, al, aih, ail)
+        st[lane, 4], st[lane, 5] = ah, al
+
+
+@njit(cache=True, inline="always")
+def _kick_block(zt, n, sdiag, smat, use_diag, kicks, reg, acc):
+    """kicks[reg, s, j] ← (S·ξ_s)_j for the block's n steps, from zt[0, k, s] = ξ_s,k.
+
+    Computed along the steps s (SIMD), stored by step, so that each step reads its kick as one row.
+    Dense S: Σ_k S[j, k]·ξ_k summed in k order from 0.0 (``smat`` = Sᵀ), the numpy reference's
+    order, accumulated in the scratch row ``acc`` (measured: AXPYs along j, step by step, made the
+    dense-S escape step 40% slower).
+    """
+    d = zt.shape[1]
+    if use_diag:
+        for j in range(d):
+            a = sdiag[j]
+            for s in range(n):
+                kicks[reg, s, j] = a * zt[0, j, s]
+        return
+    for j in range(d):
+        for s in range(n):
+            acc[s] = 0.0
+        for k in range(d):
+            a = smat[k, j]
+            for s in range(n):
+                acc[s] += a * zt[0, k, s]
+        for s in range(n):
+            kicks[reg, s, j] = acc[s]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def record(outputs, p, t, status, store_theta, ths, row):
+    """Write particle p's outcome: exit (or censoring) step, flags, and θ = row ``row`` of ``ths``."""
+    steps, escaped, diverged, theta_out = outputs
+    steps[p] = t
+    escaped[p] = status == ESCAPED
+    diverged[p] = status == DIVERGED
+    if store_theta:
+        for j in range(ths.shape[1]):
+            theta_out[p, j] = ths[row, j]
+
+
+@njit(cache=True, inline="always")
+def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, split, ths, gs, kicks, ub,
+              cb, n, st, zt, cur, s_prev):
+    """Up to n steps of one particle of :func:`escape_nd`, drawing the next block meanwhile: the hot loop.
+
+    Step s uses row s of the block's kicks (and column s of uniform row ``cb``), then draws step s of
+    the next block into ``zt`` and uniform row 1 − cb. The draws are independent of θ, so the CPU can
+    overlap them with the step (measured on ST-10D: 5–10% faster than drawing the whole block first).
+    A next block shorter than n (the last one before ``max_steps``) gets its n columns all the same:
+    the extra draws are never used, and testing for them in the loop cost 2 ns per step (measured).
+    θ is row ``cur`` of ``ths``; the new θ goes to the other row.
+
+    Styblinski–Tang with one plane or a radius runs in :func:`numerics.kernels.lanes.escape_lanes`
+    instead; this loop takes every other landscape and criterion.
+    Returns (row of θ, statistic, status, steps taken).
+    """
+    d = ths.shape[1]
+    r = kp[0]
+    nh, nl, nih, nil = st[0, 0], st[0, 1], st[0, 2], st[0, 3]
+    ah, al, aih, ail = st[0, 4], st[0, 5], st[0, 6], st[0, 7]
+    status = RUNNING
+    taken = n
+    for s in range(n):
+        reg = 0
+        if two_region:
+            side = 0.0
+            for j in range(d):
+                side += (ths[cur, j] - split[j]) * split[d + j]
+            if side >= 0.0:
+                reg = 1
+        nw = 1 - cur
+        if kid == ST:              # separable gradient: elementwise over coordinates (SIMD)
+            for j in range(d):
+                v = ths[cur, j]
+                ths[nw, j] = v - eta * st_grad1(r, v) + kicks[reg, s, j]
+        else:
+            grad_row(kid, kp, ths, cur, gs)
+            for j in range(d):
+                ths[nw, j] = ths[cur, j] - eta * gs[cur, j] + kicks[reg, s, j]
+        cur = nw
+        for k in range(d):         # step s of the next block
+            zt[0, k, s], nh, nl = pcg_normal(nh, nl, nih, nil)
+        if bridge:
+            ub[1 - cb, s], ah, al = pcg_double(ah, al, aih, ail)
+        fin = 0.0                  # NaN unless every coordinate is finite; with it, the statistic
+        sv = 0.0
+        for j in range(d):
+            fin += ths[cur, j] - ths[cur, j]
+        if fin != 0.0:
+            status, taken = DIVERGED, s + 1
+            break
+        sv = _criterion_row(crit, cp, kid, kp, ths, cur)
+        if sv >= 0.0 or (bridge and bridge_hit(ub[cb, s], (bridge_c2 if reg else bridge_c) * s_prev * sv)):
+            s_prev = sv
+            status, taken = ESCAPED, s + 1
+            break
+        s_prev = sv
+    st[0, 0], st[0, 1] = nh, nl
+    st[0, 4], st[0, 5] = ah, al
+    return cur, s_prev, status, taken
+
+
+@njit(cache=True, nogil=True)
+def escape_nd(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
+              queue, i1, max_steps, outputs, store_theta, two_region, split):
+    """Run particles taken from ``queue`` while below i1 (stream index offset + i), one at a time, in blocks of steps.
+
+    :func:`claim` takes each particle; the threads of one call share the queue.
+
+    A block's normals are multiplied by S all at once (vectorised over the block's steps), and
+    drawn while the previous block is stepped. A particle that exits mid-block leaves the rest of
+    its draws unused; its trajectory, exit step and outcome are those of a run on its own.
+
+    With ``two_region``, the kick is S2·ξ where (θ − q)·e ≥ 0, ``split = [q (d), e (d)]``, and S·ξ
+    elsewhere (the two-region model of docs/theory.md §hessian_two_region); the region is decided at the
+    start of each step (Itô: noise evaluated at the current iterate).
+
+    Styblinski–Tang with one plane or a radius runs four particles at a time instead
+    (:func:`numerics.kernels.lanes.escape_lanes`, picked by the driver; the same results).
+    """
+    sdiag, smat, use_diag = noise1
+    sdiag2, smat2, use_diag2 = noise2
+    d = start.shape[0]
+    ths = np.empty((2, d))                 # θ before and after a step: the rows alternate
+    gs = np.empty((2, d))
+    zt = np.empty((1, d, _NB))
+    ub = np.empty((2, _NB))                # bridge uniforms of this block and of the next one
+    kicks = np.empty((2, _NB, d))
+    acc = np.empty(_NB)
+    st = np.zeros((1, 8), np.uint64)
+    s_start = criterion_value(crit, cp, kid, kp, start)
+    while True:
+        p = claim(queue)
+        if p >= i1:
+            break
+        seed_lane(seed, offset + p, bridge, st, 0)
+        for j in range(d):
+            ths[0, j] = start[j]
+        cur = 0
+        s_prev = s_start
+        t = 0
+        status = RUNNING
+        cb = 0
+        n = min(_NB_FIRST, max_steps)
+        _draw_block(st, 0, 0, n, bridge, zt, ub)
+        while True:
+            _kick_block(zt, n, sdiag, smat, use_diag, kicks, 0, acc)
+            if two_region:
+                _kick_block(zt, n, sdiag2, smat2, use_diag2, kicks, 1, acc)
+            n_next = min(2 * n, _NB, max_steps - t - n)
+            cur, s_prev, status, taken = _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region,
+                                                   split, ths, gs, kicks, ub, cb, n, st, zt, cur, s_prev)
+            t += taken
+            if status != RUNNING or t >= max_steps:
+                break
+            if n_next > n:           # the next block is longer than this one: draw its remaining columns
+                _draw_block(st, 0, n, n_next, bridge, zt, ub[1 - cb:])
+            n = n_next
+            cb = 1 - cb
+        # an exit by a step that plain gradient descent would take uphill (η·curvature > 2 there,
+        # docs/theory.md §Discretisation) is the overshoot of an unstable iteration: divergence, not escape
+        if status == ESCAPED and uphill(kid, kp, ths, 1 - cur, gs, eta):
+            status = DIVERGED
+        record(outputs, p, t, status, store_theta, ths, cur)
+
+
+@njit(cache=True, inline="always")
+def _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, split, x, s_prev, z, u):
+    """One step of a 1-D particle: (θ', criterion statistic at θ', status)."""
+    after = False
+    if two_region:
+        after = (x - split[0]) * split[1] >= 0.0
+    x = x - eta * grad1(kid, kp, x) + (sd2 if after else sd) * z
+    if x - x != 0.0:
+        return x, s_prev, DIVERGED
+    s = _criterion1(crit, cp, kid, kp, x)
+    if s >= 0.0 or (bridge and bridge_hit(u, (bc2 if after else bc) * s_prev * s)):
+        return x, s, ESCAPED
+    return x, s, RUNNING
+
+
+@njit(cache=True, inline="always")
+def _stretch1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, split, zt, ub, m,
+              xa, sa, ka, runa, xb, sb, kb, runb):
+    """m steps of both lanes of :func:`escape_1d` (a lane stops at its exit): the hot loop.
+
+    The two lanes are written out: the same step as a helper returning each lane's six state values
+    measured 3× slower (40 against 13 ns per particle-step on the 1-D bridge benchmark).
+    Returns per lane (θ, statistic, status, θ before the last step, steps taken).
+    """
+    sta = stb = RUNNING
+    xoa, xob = xa, xb
+    na = nb = m
+    for i in range(m):
+        if runa:
+            xoa = xa
+            xa, sa, sta = _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, split,
+                                 xa, sa, zt[0, 0, ka + i], ub[0, ka + i])
+            if sta != RUNNING:
+                runa = False
+                na = i + 1
+        if runb:
+            xob = xb
+            xb, sb, stb = _step1(kid, kp, crit, cp, eta, sd, sd2, bc, bc2, bridge, two_region, split,
+                                 xb, sb, zt[1, 0, kb + i], ub[1, kb + i])
+            if stb != RUNNING:
+                runb = False
+                nb = i + 1
+    return xa, sa, sta, xoa, na, xb, sb, stb, xob, nb
+
+
+@njit(cache=True, nogil=True)
+def escape_1d(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_c, bridge_c2, seed, offset,
+              queue, i1, max_steps, outputs, store_theta, two_region, split):
+    """:func:`escape_nd` for d = 1 with a diagonal (scalar) S, two particles side by side ("lanes").
+
+    One plane or a radius runs in :func:`numerics.kernels.lanes.escape_lanes1` (four lanes in vectors,
+    picked by the driver); this loop takes several planes and the loss level. A 1-D step is one short dependency chain; two lanes give the
+    CPU two to overlap. θ and the criterion statistic of both lanes stay in registers within a
+    stretch of steps; each lane draws its own blocks. A lane whose particle finishes waits for the end
+    of the stretch (at most _NB steps), then takes the next particle, so each trajectory is that of a
+    run on its own.
+    """
+    sd, sd2 = noise1[0][0], noise2[0][0]
+    zt = np.empty((2, 1, _NB))
+    ub = np.empty((2, _NB))
+    st = np.zeros((2, 8), np.uint64)
+    ps = np.full(2, -1, np.int64)          # per lane: particle (−1: idle), θ, statistic, steps done,
+    xs = np.empty(2)                       # position in the block, block length, next block length
+    sp = np.empty(2)
+    ts = np.zeros(2, np.int64)
+    pos = np.zeros(2, np.int64)
+    lens = np.zeros(2, np.int64)
+    nbs = np.zeros(2, np.int64)
+    olds = np.empty((1, 1))
+    work = np.empty((1, 1))
+    x0 = start[0]
+    s0 = _criterion1(crit, cp, kid, kp, x0)
+    for lane in range(2):
+        p = claim(queue)
+        if p < i1:
+            _lane_next(lane, p, seed, offset, bridge, max_steps, x0, s0, st, zt, ub, ps, xs, sp, ts, pos, lens, nbs)
+    while ps[0] >= 0 or ps[1] >= 0:
+        m = _NB
+        for lane in range(2):
+            if ps[lane] >= 0:
+                m = min(m, lens[lane] - pos[lane])
+        res = _stretch1(kid, kp, crit, cp, eta, sd, sd2, bridge_c, bridge_c2, bridge, two_region, split,
+                        zt, ub, m, xs[0], sp[0], pos[0], ps[0] >= 0, xs[1], sp[1], pos[1], ps[1] >= 0)
+        xa, sa, sta, xoa, na, xb, sb, stb, xob, nb_ = res
+        for lane in range(2):
+            p = ps[lane]
+            if p < 0:
+                continue
+            x, s, status, x_old, n = (xa, sa, sta, xoa, na) if lane == 0 else (xb, sb, stb, xob, nb_)
+            t = ts[lane] + n
+            if status == ESCAPED:
+                olds[0, 0] = x_old
+                if uphill(kid, kp, olds, 0, work, eta):
+                    status = DIVERGED
+            if status == RUNNING and t < max_steps:
+                xs[lane], sp[lane], ts[lane] = x, s, t
+                pos[lane] += n
+                if pos[lane] == lens[lane]:
+                    lens[lane] = min(nbs[lane], max_steps - t)
+                    nbs[lane] = min(2 * nbs[lane], _NB)
+                    pos[lane] = 0
+                    _draw_block(st, lane, 0, lens[lane], bridge, zt, ub)
+                continue
+            olds[0, 0] = x
+            record(outputs, p, t, status, store_theta, olds, 0)
+            ps[lane] = -1
+            p = claim(queue)
+            if p < i1:
+                _lane_next(lane, p, seed, offset, bridge, max_steps, x0, s0, st, zt, ub, ps, xs, sp, ts, pos, lens, nbs)
+
+
+@njit(cache=True, inline="always")
+def _lane_next(lane, p, seed, offset, bridge, max_steps, x0, s0, st, zt, ub, ps, xs, sp, ts, pos, lens, nbs):
+    """Start particle p in a lane of :func:`escape_1d` (seed its streams, draw its first block)."""
+    seed_lane(seed, offset + p, bridge, st, lane)
+    ps[lane], xs[lane], sp[lane], ts[lane], pos[lane] = p, x0, s0, 0, 0
+    lens[lane] = min(_NB_FIRST, max_steps)
+    nbs[lane] = min(2 * _NB_FIRST, _NB)
+    _draw_block(st, lane, 0, lens[lane], bridge, zt, ub)

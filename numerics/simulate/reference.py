@@ -1,0 +1,177 @@
+"""The numpy reference path of the simulator: batched steps, noise draws, exit tests and the overshoot rule.
+
+Every compiled kernel is tested against this path (same streams, same exit steps).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from flatminima.numerics import noise as _noise
+from flatminima.numerics.errors import LandscapeError, NonFiniteLossError
+from flatminima.numerics.streams import AUX, NOISE, particle_streams
+
+# Bytes of pre-drawn variates per chunk (the buffer length adapts to it; results do not depend on it).
+_BUFFER_BYTES = 64 * 2**20
+
+
+def _safe(batch, single, X: np.ndarray, shape: tuple) -> np.ndarray:
+    """batch(X) with floating-point warnings silenced; rows that are or give non-finite values become NaN.
+
+    The fast path is one vectorised call; only when it reports a non-finite value (a diverging
+    particle) are the rows evaluated one by one to find the culprits.
+    """
+    n = X.shape[0]
+    out = np.full((n, *shape), np.nan)
+    if n == 0:
+        return out
+    finite = np.isfinite(X).all(axis=1)
+    with np.errstate(all="ignore"):
+        if finite.all():
+            try:
+                return np.asarray(batch(X), float).reshape((n, *shape))
+            except NonFiniteLossError:
+                pass
+        for i in np.flatnonzero(finite):
+            try:
+                out[i] = single(X[i])
+            except NonFiniteLossError:
+                pass
+    return out
+
+
+def step_inputs(landscape, eta: float) -> _noise.StepInputs:
+    d = landscape.dim
+
+    def grads(X):
+        return _safe(landscape.grads, landscape.grad, X, (d,))
+
+    def values(X):
+        return _safe(landscape.values, landscape.value, X, ())
+
+    def hessians(X):
+        return _safe(landscape.hessians, landscape.hessian, X, (d, d))
+
+    mb = None
+    if landscape.minibatch_loss is not None and landscape.n_samples:
+        from flatminima.numerics.samples import minibatch_gradients
+
+        def mb(X, idx):
+            out = np.full(X.shape, np.nan)
+            if X.shape[0] == 0:
+                return out
+            with np.errstate(all="ignore"):
+                try:
+                    return minibatch_gradients(landscape, X, idx)
+                except NonFiniteLossError:
+                    pass
+                for i in range(X.shape[0]):
+                    try:
+                        out[i] = minibatch_gradients(landscape, X[i:i + 1], idx[:, i:i + 1])[0]
+                    except (NonFiniteLossError, LandscapeError):
+                        pass
+            return out
+    return _noise.StepInputs(landscape, eta, grads, values, hessians, mb)
+
+
+
+def _overshoot(ctx, theta_old: np.ndarray, grad_old: np.ndarray | None, eta: float) -> np.ndarray:
+    """True where a plain gradient step from θ raises L: the iteration is locally unstable there.
+
+    For a quadratic, L(θ − ηg) − L(θ) = −η|g|²(1 − ηκ_g/2) with κ_g the curvature along g, so the
+    loss goes up exactly when η·κ_g > 2 (docs/theory.md §Discretisation). An exit taken by such a step is an
+    overshoot
+    of an unstable iteration, reported as divergence, not as an escape.
+    """
+    if theta_old.shape[0] == 0:
+        return np.zeros(0, bool)
+    g = ctx.grads(theta_old) if grad_old is None else grad_old
+    with np.errstate(all="ignore"):
+        L0 = ctx.values(theta_old)
+        L1 = ctx.values(theta_old - eta * g)
+    return ~(L1 <= L0)
+
+
+def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, bridge_on, buffer_steps,
+               level, basin_values):
+    n, d = theta0.shape
+    steps = np.full(n, max_steps, dtype=np.int64)
+    escaped = np.zeros(n, bool)
+    diverged = np.zeros(n, bool)
+    exit_index = np.full(n, -1, dtype=np.int64)
+    first = np.full(n, -1, dtype=np.int64)
+    final = np.array(theta0, float)
+    gens = particle_streams(seed, ids, NOISE)
+    aux = particle_streams(seed, ids, AUX) if bridge_on else None
+    per_step = int(np.prod(noise_model.shape)) * 8
+    theta = np.array(theta0, float)
+    pos = np.arange(n)
+    is_basin = crit.name == "basin"
+    planes = crit.planes if is_basin else None
+    step = 0
+    while step < max_steps and pos.size:
+        K = int(min(buffer_steps, max_steps - step, max(1, _BUFFER_BYTES // max(1, pos.size * per_step))))
+        buf = noise_model.fill([gens[i] for i in pos], K)
+        ubuf = np.stack([aux[i].random(K) for i in pos]) if bridge_on else None
+        row = np.arange(pos.size)
+        for k in range(K):
+            out = noise_model.step(theta, buf[row, k], ctx)
+            step += 1
+            new = out.theta
+            with np.errstate(invalid="ignore"):
+                bad = ~np.isfinite(new).all(axis=1)
+                if out.grad is not None:
+                    bad |= ~np.isfinite(out.grad).all(axis=1)
+            if is_basin:
+                ex = np.zeros(pos.size, bool)
+                idx = np.full(pos.size, -1, dtype=np.int64)
+                cross = np.zeros(pos.size, bool)
+                if planes is not None:
+                    with np.errstate(invalid="ignore"):
+                        cross = ~bad & (first[pos] < 0) & (planes.signed(new) >= 0).any(axis=1)
+            elif crit.name == "loss_level":
+                vals = ctx.values(new)
+                with np.errstate(invalid="ignore"):
+                    ex, idx = crit.test_values(vals)
+                ex &= ~bad
+            else:
+                u = ubuf[row, k] if bridge_on else None
+                with np.errstate(invalid="ignore"):
+                    ex, idx = crit.test(theta, new, out.along if bridge_on else None, u)
+                ex &= ~bad
+            # an exit (or, for basin, a first crossing) by an unstable step is a divergence
+            check = cross if is_basin else ex
+            unstable = np.zeros(pos.size, bool)
+            if check.any():
+                sel = np.flatnonzero(check)
+                unstable[sel] = _overshoot(ctx, theta[sel], None if out.grad is None else out.grad[sel], eta)
+                if is_basin:
+                    first[pos[sel[~unstable[sel]]]] = step
+                else:
+                    ex &= ~unstable
+            div = bad | unstable
+            if is_basin and (step % crit.check_every == 0 or step == max_steps):
+                live = np.flatnonzero(~div)
+                vals = ctx.values(new[live]) if basin_values else None
+                cand = live[crit.pretest(new[live], vals)]
+                won, lab = crit.landed(new[cand], ctx)
+                ex[cand[won]] = True
+                idx[cand[won]] = lab[won]
+            # record
+            done = np.flatnonzero(ex)
+            steps[pos[done]] = step
+            escaped[pos[done]] = True
+            exit_index[pos[done]] = idx[done]
+            final[pos[done]] = new[done]
+            gone = np.flatnonzero(div)
+            steps[pos[gone]] = step
+            diverged[pos[gone]] = True
+            final[pos[gone]] = theta[gone]
+            keep = ~(ex | div)
+            if not keep.all():
+                theta, pos, row = new[keep], pos[keep], row[keep]
+            else:
+                theta = new
+            if pos.size == 0 or step == max_steps:
+                break
+    final[pos] = theta
+    return steps, escaped, diverged, exit_index, first, final
