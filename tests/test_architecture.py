@@ -109,3 +109,14 @@ def test_the_checker_sees_a_violation(tmp_path):
     bad.write_text("import numerics.landscape\nfrom theory.formula import Formula\nimport sympy as sp\n"
                    "from flatminima.validation import fits\nfrom flatminima import reports\n")
     assert _imports(bad) == {"numerics", "theory", "sympy", "validation", "reports"}
+
+
+MAX_MODULE_LINES = 800
+
+
+@pytest.mark.parametrize("package", [*PACKAGES, "flatminima"])
+def test_no_module_is_longer_than_800_lines(package):
+    """Small modules named for what they hold: a longer one is split (numerics/kernels, numerics/simulate)."""
+    long = {str(p.relative_to(ROOT)): n for p in _sources(package)
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"

@@ -27,6 +27,9 @@ Everything runs in one process and is deterministic given the seeds below; ``wor
 are accepted for the common suite signature and not used. ``OUT/noise-minimum-seed<k>.npz`` caches
 each trained minimum; with ``resume=True`` a cached minimum of the same model spec is reused.
 
+The estimators live in sibling modules and are re-exported here: ``noise_gaussianity`` (Anderson–Darling,
+MMO tail index; C18), ``noise_sampling`` (minibatch draws of ξ) and ``noise_covariance`` (C against H; C17).
+
 References
 ----------
 docs/theory.md §SGD noise (C with and without replacement), §Hessian noise and the loss unit (C ≈ H/B and
@@ -39,7 +42,7 @@ import math
 import platform
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +53,15 @@ from flatminima.numerics.critical import find_minimum
 from flatminima.numerics.mlp import initial_theta, mlp_minibatch_grad, mlp_model
 from flatminima.numerics.names import build_landscape
 from flatminima.numerics.samples import gradient_noise_covariance, per_sample_gradients
-from flatminima.validation.fits import LineFit, fit_line
 from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
+from flatminima.validation.suites.noise_covariance import (
+    H_FLOOR_REL, CovarianceComparison, DiagonalScaling, compare_covariance_hessian, diagonal_scaling,
+)
+from flatminima.validation.suites.noise_gaussianity import (
+    AD_LEVEL, AndersonDarling, TailIndex, anderson_darling_normal, mmo_inverse_alpha, tail_index_across_draws,
+    tail_index_pooled,
+)
+from flatminima.validation.suites.noise_sampling import minibatch_indices, minibatch_noise
 from flatminima.validation.verdicts import Z_TOL
 
 __all__ = [
@@ -66,25 +76,12 @@ SUITE = "noise"
 # Fixed entropy of every random choice of the suite (directions, minibatch draws, bootstrap); the training
 # seeds of the MLP are listed per size.
 SEED = 20210503
-# docs/theory.md §C18: Anderson–Darling normality at the 1% level.
-AD_LEVEL = 0.01
-# 1% critical value of the AD statistic for the normal with mean and variance estimated, asymptotic form
-# A*² = A²(1 + 0.75/n + 2.25/n²): D'Agostino & Stephens (1986), Goodness-of-Fit Techniques, Table 4.7 —
-# the table behind scipy.stats.anderson's critical values.
-AD_CRITICAL_1PCT = 1.035
 # A verdict over n AD tests fails when the rejections exceed the 99th percentile of Binomial(n, 1%), the
 # count that n Gaussian projections would exceed by chance with probability ≤ 1%.
 FAMILY_QUANTILE = 0.99
 # Sampling checks (Monte Carlo against an exact value) fail beyond this many standard errors.
 # C17 magnitude check [D, project choice]: vᵀ(B·C)v / vᵀ(H − wd·I)v within this band counts as "C ≈ H/B".
 RATIO_BAND = (0.5, 2.0)
-# Diagonal entries enter the log–log fit when H_ii (resp. H_ii − wd) exceeds this fraction of the largest
-# one and C_ii > 0: pixels that are constant in the data give H_ii = wd exactly and C_ii = 0.
-H_FLOOR_REL = 1e-6
-# Zhang–Yang–Tu (docs/theory.md §Hessian noise and the loss unit, item 4): C_ii ∝ H_ii^γ with 1 ≤ γ ≤ 2;
-# Xie: γ = 1.
-ZYT_RANGE = (1.0, 2.0)
-CONFIDENCE = 0.95
 # Eigenvalues of B·C below this fraction of the largest are float round-off (B·C is PSD and rank-deficient).
 SPECTRUM_ROUNDOFF = 1e-12
 
@@ -159,371 +156,6 @@ SIZES = {
     "default": "~1 min on 2 cores (MLP 64-8-10, P = 610, m = 1000; measured 41 s alone, 65 s on a loaded machine)",
     "full": "~10 min on 2 cores (all 1797 rows, three trained minima, 5000 draws per B; measured 577 s)",
 }
-
-
-# ------------------------------------------------------------------------------------------ normality
-@dataclass(frozen=True)
-class AndersonDarling:
-    """Anderson–Darling test of normality (mean and variance estimated) of one sample.
-
-    Attributes
-    ----------
-    statistic : float
-        A².
-    critical_value : float
-        The critical value of A² at ``level`` for this n.
-    p_value : float
-        scipy's p-value interpolated in the same tables (clipped to the tabulated range); nan on scipy
-        versions without ``method=``.
-    rejected : bool
-        ``statistic > critical_value``: normality rejected at ``level``.
-    n : int
-    level : float
-    """
-
-    statistic: float
-    critical_value: float
-    p_value: float
-    rejected: bool
-    n: int
-    level: float = AD_LEVEL
-
-
-def anderson_darling_normal(x) -> AndersonDarling:
-    """Anderson–Darling test of normality at the 1% level (docs/theory.md §C18).
-
-    Parameters
-    ----------
-    x : array_like, shape (n,)
-        At least 8 finite values, not all equal.
-
-    Returns
-    -------
-    AndersonDarling
-
-    Notes
-    -----
-    The statistic is scipy's ``anderson(x, dist="norm")``. The 1% critical value is
-    ``AD_CRITICAL_1PCT / (1 + 0.75/n + 2.25/n²)`` (D'Agostino & Stephens 1986, Table 4.7), the value
-    scipy tabulates; it is computed here because scipy ≥ 1.17 is phasing out its critical values.
-    """
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1 or x.size < 8 or not np.all(np.isfinite(x)):
-        raise InputError(f"the Anderson–Darling test needs a 1-D sample of at least 8 finite values; got shape {x.shape}")
-    if np.ptp(x) == 0:
-        raise InputError("the Anderson–Darling test needs a sample that is not constant")
-    n = x.size
-    try:
-        res = stats.anderson(x, dist="norm", method="interpolate")
-        stat, p = float(res.statistic), float(res.pvalue)
-    except TypeError:                         # scipy < 1.17: no `method`, no p-value
-        stat, p = float(stats.anderson(x, dist="norm").statistic), float("nan")
-    crit = AD_CRITICAL_1PCT / (1.0 + 0.75 / n + 2.25 / n**2)
-    return AndersonDarling(stat, crit, p, bool(stat > crit), n)
-
-
-# ------------------------------------------------------------------------------------------ tail index
-@dataclass(frozen=True)
-class TailIndex:
-    """A tail-index estimate α̂ (2 for Gaussian, < 2 for α-stable heavy tails).
-
-    Attributes
-    ----------
-    alpha, alpha_stderr : float
-        α̂ and its standard error.
-    n : int
-        Values per estimate (K = K1·K2 used by the estimator).
-    k1 : int
-        Block length K1 of the MMO estimator.
-    method : str
-        How the estimate and its error were made.
-    """
-
-    alpha: float
-    alpha_stderr: float
-    n: int
-    k1: int
-    method: str
-
-
-def _blocks(n: int) -> tuple[int, int]:
-    k1 = int(math.isqrt(n))
-    if k1 < 2:
-        raise InputError(f"the MMO tail-index estimator needs at least 4 values; got {n}")
-    return k1, n // k1
-
-
-def mmo_inverse_alpha(x, *, rng) -> np.ndarray:
-    """1/α̂ of the Mohammadi–Mohammadpour–Ogata estimator, for each row of ``x``.
-
-    1/α̂ = (1/log K1)·[(1/K2) Σ_i log|Y_i| − (1/K) Σ_j log|X_j|], with K = K1·K2, K1 = ⌊√n⌋ and Y_i the
-    sums of K1-blocks of the (randomly permuted) values (docs/theory.md §Gradient-noise measurements). For a
-    symmetric α-stable sample this estimates 1/α; for a finite-variance sample, 1/2.
-
-    Parameters
-    ----------
-    x : array_like, shape (n,) or (r, n)
-        Centred values (mean zero), none exactly zero.
-    rng : numpy.random.Generator
-        Randomness of the permutation into blocks (the order of pooled coordinates is not random).
-
-    Returns
-    -------
-    float or ndarray, shape (r,)
-    """
-    a = np.asarray(x, dtype=float)
-    one = a.ndim == 1
-    a = np.atleast_2d(a)
-    if a.ndim != 2 or not np.all(np.isfinite(a)):
-        raise InputError("x must be a finite 1-D or 2-D array")
-    if np.any(a == 0):
-        raise InputError("the MMO estimator takes log|x|: values must be non-zero (drop coordinates without noise)")
-    k1, k2 = _blocks(a.shape[1])
-    a = rng.permuted(a, axis=1)[:, :k1 * k2]
-    y = a.reshape(a.shape[0], k2, k1).sum(axis=2)
-    with np.errstate(divide="ignore"):           # a block sum of exactly 0 has probability 0
-        inv = (np.mean(np.log(np.abs(y)), axis=1) - np.mean(np.log(np.abs(a)), axis=1)) / math.log(k1)
-    return float(inv[0]) if one else inv
-
-
-def tail_index_across_draws(x, *, rng, n_boot: int = 200) -> TailIndex:
-    """α̂ of one projection across minibatch draws (Xie's protocol), with a bootstrap standard error.
-
-    Parameters
-    ----------
-    x : array_like, shape (n_draws,)
-        The projection ⟨ξ, v⟩ of each draw.
-    rng : numpy.random.Generator
-    n_boot : int
-        Bootstrap replicates (draws resampled with replacement; each replicate re-permutes the blocks).
-
-    Returns
-    -------
-    TailIndex
-    """
-    x = np.asarray(x, dtype=float)
-    if x.ndim != 1:
-        raise InputError("x must be 1-D (one value per draw)")
-    alpha = 1.0 / mmo_inverse_alpha(x, rng=rng)
-    boot = 1.0 / mmo_inverse_alpha(x[rng.integers(0, x.size, size=(int(n_boot), x.size))], rng=rng)
-    k1, k2 = _blocks(x.size)
-    return TailIndex(float(alpha), float(np.std(boot, ddof=1)), k1 * k2, k1,
-                     f"MMO across {x.size} draws; s.e. from {int(n_boot)} bootstrap resamples of the draws")
-
-
-def tail_index_pooled(noise, *, rng, standardise: bool = False) -> TailIndex:
-    """α̂ across the pooled coordinates of each draw's noise vector (Şimšekli et al.'s protocol).
-
-    One MMO estimate per draw over its P coordinates; the reported α̂ is 1/mean(1/α̂_draw), and its
-    standard error comes from the spread of the per-draw estimates (draws are independent).
-
-    Parameters
-    ----------
-    noise : array_like, shape (n_draws, P)
-        ξ per draw, coordinates with identically zero noise removed.
-    rng : numpy.random.Generator
-    standardise : bool
-        Divide each coordinate by its standard deviation across draws first. Pooling raw coordinates
-        mixes scales, and a scale mixture of Gaussians is heavy-tailed; standardising removes that effect.
-
-    Returns
-    -------
-    TailIndex
-    """
-    a = np.asarray(noise, dtype=float)
-    if a.ndim != 2 or a.shape[0] < 2:
-        raise InputError("noise must have shape (n_draws >= 2, P)")
-    if standardise:
-        a = a / np.sqrt(np.mean(a**2, axis=0))         # ξ has mean zero exactly: no centring
-    inv = mmo_inverse_alpha(a, rng=rng)
-    m_inv, se_inv = float(np.mean(inv)), float(np.std(inv, ddof=1) / math.sqrt(inv.size))
-    k1, k2 = _blocks(a.shape[1])
-    what = "standardised" if standardise else "raw"
-    return TailIndex(1.0 / m_inv, se_inv / m_inv**2, k1 * k2, k1,
-                     f"MMO across {a.shape[1]} pooled {what} coordinates of one draw, averaged (as 1/α) over "
-                     f"{a.shape[0]} draws; s.e. from the spread across draws (delta method)")
-
-
-# ------------------------------------------------------------------------------------------ minibatches
-def minibatch_indices(m: int, batch_size: int, n_draws: int, *, rng, replacement: bool = False) -> np.ndarray:
-    """Sample indices of ``n_draws`` independent minibatches, shape (n_draws, batch_size).
-
-    Without replacement each row is a uniform random subset (as one step of shuffling SGD sees); with
-    replacement the B indices are i.i.d. uniform.
-    """
-    m, batch_size, n_draws = int(m), int(batch_size), int(n_draws)
-    if not 1 <= batch_size <= (10**9 if replacement else m):
-        raise InputError(f"batch_size must be between 1 and m = {m} without replacement; got {batch_size}")
-    if replacement:
-        return rng.integers(0, m, size=(n_draws, batch_size))
-    return np.argpartition(rng.random((n_draws, m)), batch_size - 1, axis=1)[:, :batch_size]
-
-
-def minibatch_noise(centred, batch_size: int, n_draws: int, *, rng, replacement: bool = False) -> np.ndarray:
-    """Draws of the minibatch gradient noise ξ = g_B − ∇L from centred per-sample gradients.
-
-    Parameters
-    ----------
-    centred : ndarray, shape (m, k)
-        ∇ℓ_j − ∇L for every sample (or any linear projection of it, e.g. onto k directions).
-    batch_size, n_draws : int
-    rng : numpy.random.Generator
-    replacement : bool
-
-    Returns
-    -------
-    ndarray, shape (n_draws, k)
-        ξ = (1/B) Σ_{j ∈ batch} (∇ℓ_j − ∇L), exact for each drawn batch; computed as one matrix product
-        of the draws' (1/B)-weighted indicator matrix with ``centred``.
-    """
-    centred = np.asarray(centred, dtype=float)
-    m = centred.shape[0]
-    idx = minibatch_indices(m, batch_size, n_draws, rng=rng, replacement=replacement)
-    W = np.zeros((int(n_draws), m))
-    np.add.at(W, (np.repeat(np.arange(int(n_draws)), int(batch_size)), idx.ravel()), 1.0 / batch_size)
-    return W @ centred
-
-
-# ------------------------------------------------------------------------------------------ C vs H
-@dataclass(frozen=True)
-class DiagonalScaling:
-    """The fit log(B·C_ii) = a + γ·log(h_i) over the entries with h_i above the floor (docs/theory.md §C17).
-
-    Attributes
-    ----------
-    regressor : str
-        What h is (``"H_ii"`` or ``"H_ii - wd"``).
-    fit : validation.fits.LineFit
-        OLS fit in natural logs; γ = ``fit.slope``.
-    ci : tuple of float
-        95% confidence interval of γ (Student t, n − 2).
-    used : ndarray of bool
-        Which diagonal entries entered the fit.
-    ratio_median : float
-        exp(median log(B·C_ii/h_i)) over the used entries: the loss-unit constant λ of C = λH/B if γ = 1.
-    supports_xie : bool
-        1 inside ``ci``.
-    supports_zyt : bool
-        ``ci`` overlaps [1, 2].
-    """
-
-    regressor: str
-    fit: LineFit
-    ci: tuple
-    used: np.ndarray = field(repr=False)
-    ratio_median: float
-    supports_xie: bool
-    supports_zyt: bool
-
-
-def diagonal_scaling(scaled_cov_diag, h_diag, *, regressor: str = "H_ii") -> DiagonalScaling:
-    """Slope γ of log(B·C_ii) against log h_i, with its 95% CI (Xie: γ = 1; Zhang–Yang–Tu: 1 ≤ γ ≤ 2).
-
-    Parameters
-    ----------
-    scaled_cov_diag : array_like, shape (P,)
-        Diagonal of B·C (independent of B with replacement: the per-sample gradient covariance).
-    h_diag : array_like, shape (P,)
-        Diagonal of the Hessian (or of H − wd·I).
-    regressor : str
-        Name of h for tables.
-
-    Returns
-    -------
-    DiagonalScaling
-
-    Notes
-    -----
-    Entries with h_i ≤ ``H_FLOOR_REL``·max h or C_ii ≤ 0 are left out (log undefined or floor-dominated).
-    The CI treats the scatter of the points about the line as independent noise; it measures how well
-    a single power law describes the diagonal, not a sampling error (C and H are exact at θ*).
-    """
-    c = np.asarray(scaled_cov_diag, dtype=float)
-    h = np.asarray(h_diag, dtype=float)
-    if c.shape != h.shape or c.ndim != 1:
-        raise InputError(f"the two diagonals must be 1-D of equal length; got {c.shape} and {h.shape}")
-    used = (h > H_FLOOR_REL * np.max(h)) & (c > 0) & np.isfinite(c) & np.isfinite(h)
-    if used.sum() < 3:
-        raise InputError(f"only {int(used.sum())} diagonal entries have h > floor and C > 0; a slope needs 3")
-    x, y = np.log(h[used]), np.log(c[used])
-    fit = fit_line(x, y, x_name=f"log {regressor}", y_name="log B*C_ii")
-    ci = fit.slope_ci(CONFIDENCE)
-    return DiagonalScaling(regressor, fit, ci, used, float(np.exp(np.median(y - x))),
-                           bool(ci[0] <= 1.0 <= ci[1]), bool(ci[0] <= ZYT_RANGE[1] and ci[1] >= ZYT_RANGE[0]))
-
-
-@dataclass(frozen=True)
-class CovarianceComparison:
-    """The exact noise covariance against the Hessian at one θ (docs/theory.md §C17).
-
-    Attributes
-    ----------
-    scaled_cov : ndarray, shape (P, P)
-        B·C_B with replacement (= the per-sample gradient covariance S, the same for every B).
-    hessian : ndarray, shape (P, P)
-        H, symmetrised.
-    weight_decay : float
-    eigenvalues, eigenvectors : ndarray
-        Hessian eigenpairs, descending (the top ones first).
-    diag_h, diag_h_data : DiagonalScaling
-        Fits against H_ii and against H_ii − wd.
-    rayleigh : list of dict
-        Per top eigenvector v_i: ``eigenvalue``, ``vCv`` (vᵀ(B·C)v), ``ratio`` (÷ λ_i), ``ratio_data``
-        (÷ (λ_i − wd)).
-    batch_size : int
-        The B at which C_B was computed by ``gradient_noise_covariance`` (multiplied back by B).
-    """
-
-    scaled_cov: np.ndarray = field(repr=False)
-    hessian: np.ndarray = field(repr=False)
-    weight_decay: float
-    eigenvalues: np.ndarray = field(repr=False)
-    eigenvectors: np.ndarray = field(repr=False)
-    diag_h: DiagonalScaling
-    diag_h_data: DiagonalScaling
-    rayleigh: list
-    batch_size: int
-
-
-def compare_covariance_hessian(landscape, theta, *, weight_decay: float = 0.0, batch_size: int = 32,
-                               n_top: int = 3, hessian=None) -> CovarianceComparison:
-    """C_B against H/B at θ: diagonal power law, Rayleigh ratios on top Hessian eigenvectors (docs/theory.md §C17).
-
-    Parameters
-    ----------
-    landscape : Landscape
-        A finite-sum landscape (``numerics.samples``).
-    theta : array_like, shape (P,)
-        Usually a minimum (away from it the ∇L∇Lᵀ term of C and the Fisher–Hessian mismatch grow).
-    weight_decay : float
-        The wd·I that the loss adds to H but not to C (0 if none).
-    batch_size : int
-        B of the exact C_B (with replacement); B·C_B does not depend on it.
-    n_top : int
-        Number of top Hessian eigenvectors for the Rayleigh ratios.
-    hessian : ndarray, optional
-        H at θ if already computed.
-
-    Returns
-    -------
-    CovarianceComparison
-    """
-    B = int(batch_size)
-    S = B * gradient_noise_covariance(landscape, theta, B, replacement=True)
-    H = np.asarray(landscape.hessian(theta) if hessian is None else hessian, dtype=float)
-    H = 0.5 * (H + H.T)
-    w, V = np.linalg.eigh(H)
-    w, V = w[::-1], V[:, ::-1]
-    wd = float(weight_decay)
-    h = np.diag(H)
-    rayleigh = []
-    for i in range(min(int(n_top), w.size)):
-        v = V[:, i]
-        vcv = float(v @ S @ v)
-        rayleigh.append({"index": i + 1, "eigenvalue": float(w[i]), "vCv": vcv, "ratio": vcv / float(w[i]),
-                         "ratio_data": vcv / float(w[i] - wd) if w[i] > wd else float("nan")})
-    return CovarianceComparison(S, H, wd, w, V, diagonal_scaling(np.diag(S), h, regressor="H_ii"),
-                                diagonal_scaling(np.diag(S), h - wd, regressor="H_ii - wd"), rayleigh, B)
 
 
 # ------------------------------------------------------------------------------------------ the run
