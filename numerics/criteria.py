@@ -94,18 +94,23 @@ class DividingSurface:
         -------
         exited : ndarray of bool (n,)
         index : ndarray of int (n,)
-            The plane crossed (the one with the largest signed distance, or for a bridge crossing
-            the one with the largest crossing probability); −1 where not exited.
+            The plane crossed (the one with the largest signed distance; for a bridge crossing the
+            plane nearest after the step); −1 where not exited.
         """
         s1 = self.signed(theta_new)
+        nearest = np.argmax(s1, axis=1)
         exited = (s1 >= 0).any(axis=1)
-        index = np.where(exited, np.argmax(s1, axis=1), -1)
+        index = np.where(exited, nearest, -1)
         if self.bridge and along is not None and u is not None:
-            s0 = self.signed(theta_old)
-            p = bridge_crossing_probability(-s0, -s1, along(self.normals))
-            p_any = 1.0 - np.prod(1.0 - p, axis=1)
-            hit = ~exited & (u < p_any)
-            index = np.where(hit, np.argmax(p, axis=1), index)
+            # the exit region is the union of the half-spaces; its distance is the nearest plane's, before
+            # (d0) and after (d1) the step, with the noise variance along the plane nearest after it (the
+            # compiled kernels' rule; exact when one plane dominates, as for saddles of different paths)
+            rows = np.arange(len(s1))
+            d0 = -np.max(self.signed(theta_old), axis=1)
+            variance = np.broadcast_to(along(self.normals), s1.shape)
+            p = bridge_crossing_probability(d0, -s1[rows, nearest], variance[rows, nearest])
+            hit = ~exited & (u < p)
+            index = np.where(hit, nearest, index)
             exited = exited | hit
         return exited, index
 

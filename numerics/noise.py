@@ -244,6 +244,66 @@ class WhiteNoise(NoiseSampler):
         return {"temperature": float(self.temperature)}
 
 
+# ---------------------------------------------------------------------- an explicit noise matrix
+@dataclass
+class FixedMatrixNoise(NoiseSampler):
+    """ζ = S z with a given matrix S (and S₂ beyond a split plane): the compiled kernels' noise, in numpy.
+
+    The kick is Σ_k S[:, k]·z_k summed in k order, as the compiled loops sum it, so this sampler
+    reproduces their arithmetic (the Hessian models above compute c·(F z), which differs from it in
+    the last bits). With ``matrix_after``, a particle with (θ − split)·normal ≥ 0 at the step's start
+    uses S₂ (the two-region model with its matrices given).
+
+    Parameters
+    ----------
+    matrix : ndarray (d, d)
+        S (white noise: √(2Dη)·I; ``hessian_fixed``: η√(λ/B)·chol(H_a)).
+    matrix_after, split, normal : ndarray (d, d), (d,), (d,), optional
+        S₂ and the split plane of two-region noise.
+    """
+
+    matrix: np.ndarray
+    matrix_after: np.ndarray | None = None
+    split: np.ndarray | None = None
+    normal: np.ndarray | None = None
+
+    def __post_init__(self):
+        self.name = "fixed_matrix"
+        self.matrix = np.asarray(self.matrix, float)
+        self._two = self.matrix_after is not None
+
+    @property
+    def shape(self):
+        return (self.matrix.shape[0],)
+
+    def _after(self, theta) -> np.ndarray:
+        if not self._two:
+            return np.zeros(theta.shape[0], bool)
+        return (theta - self.split) @ self.normal >= 0
+
+    def step(self, theta, z, ctx):
+        g = ctx.grads(theta)
+        after = self._after(theta)
+        S, S2 = self.matrix, (self.matrix_after if self._two else self.matrix)
+        kick = np.zeros_like(theta)
+        for k in range(theta.shape[1]):          # Σ_k S[:, k]·z_k in k order, as the kernels sum it
+            col = np.where(after[:, None], S2[:, k][None, :], S[:, k][None, :])
+            kick += col * z[:, k][:, None]
+        new = theta - ctx.eta * g + kick
+
+        def along(normals):
+            va, vb = _shared_along(S, 1.0)(normals), _shared_along(S2, 1.0)(normals)
+            return np.where(after[:, None], vb, va)
+        return StepOutput(new, g, along)
+
+    def covariance(self, theta, ctx):
+        S = self.matrix_after if self._two and self._after(np.atleast_2d(theta))[0] else self.matrix
+        return S @ S.T
+
+    def params(self):
+        return {"matrix": self.matrix.tolist()}
+
+
 # ---------------------------------------------------------------------- Hessian-shaped Gaussian noise
 @dataclass
 class HessianFixedNoise(NoiseSampler):

@@ -1,7 +1,8 @@
 """Compiled (numba) fast paths: random streams, built-in losses and gradients, escape simulation, MLP gradients.
 
 Every escape path follows the random-stream contract of :mod:`numerics.streams` bit for bit, and
-gives the exit steps and outcomes of its plain-numpy reference.
+gives the exit steps and outcomes of the simulator's numpy path, the one reference
+(:func:`numerics.simulate.reference.fixed_noise_reference` runs a kernel's arguments through it).
 
 Modules
 -------
@@ -13,7 +14,6 @@ loops        the scalar escape loops and the per-step helpers of every loop (cri
 lanes        four particles side by side in 4-wide vectors (LLVM IR): the loops of the common cases
 threads      runs of a loop on several threads over one shared particle queue
 driver       :func:`fixed_noise_escape`: argument checks, the choice of loop, the result :class:`KernelEscape`
-reference    :func:`fixed_noise_escape_reference`: the same contract in plain numpy and autograd
 psd          escape under ``hessian_psd`` noise on built-ins with a diagonal Hessian
 mlp          the replicated minibatch gradient of an MLP loss (``numerics.mlp``)
 
@@ -37,7 +37,7 @@ How to add a built-in to the compiled path
 4. ``numerics/kernels/psd.py``, for a Hessian diagonal at every θ: ``name`` in ``DIAGONAL_KERNELS``,
    its (∂L, ∂²L) branch in ``_hess_diag_batch`` and ``_psd_block``.
 5. ``tests/numerics/test_kernels.py``: the landscape in ``LANDSCAPES`` (against autograd) and in
-   ``CASES`` (exit steps against ``fixed_noise_escape_reference``).
+   ``CASES`` (exit steps against ``numerics.simulate.reference.fixed_noise_reference``).
 """
 from flatminima.numerics.kernels.driver import KernelEscape, fixed_noise_escape
 from flatminima.numerics.kernels.landscapes import KERNELS, has_kernel, kernel_grads, kernel_values
@@ -45,7 +45,6 @@ from flatminima.numerics.kernels.loops import CRITERIA
 from flatminima.numerics.kernels.noise import hessian_fixed_noise_matrix, white_noise_matrix
 from flatminima.numerics.kernels.psd import (DIAGONAL_KERNELS, has_diagonal_hessian, kernel_hessian_diagonals,
                                              psd_noise_escape)
-from flatminima.numerics.kernels.reference import fixed_noise_escape_reference
 from flatminima.numerics.kernels.rng import stream_random, stream_standard_normal
 from flatminima.numerics.kernels.threads import run_in_chunks
 
@@ -53,6 +52,6 @@ __all__ = [
     "KERNELS", "CRITERIA", "has_kernel", "kernel_values", "kernel_grads",
     "stream_standard_normal", "stream_random",
     "white_noise_matrix", "hessian_fixed_noise_matrix",
-    "KernelEscape", "fixed_noise_escape", "fixed_noise_escape_reference", "run_in_chunks",
+    "KernelEscape", "fixed_noise_escape", "run_in_chunks",
     "DIAGONAL_KERNELS", "has_diagonal_hessian", "kernel_hessian_diagonals", "psd_noise_escape",
 ]

@@ -6,8 +6,8 @@ cases: Styblinski–Tang with one plane or a radius (any d, one or two noise reg
 S, bridge), and any 1-D landscape with one plane or a radius. Other cases step one particle at a time
 per thread (two side by side in 1-D; :mod:`numerics.kernels.loops`), with the noise drawn and
 multiplied by S a block ahead. Memory is O(n_runs) for the outputs only; several threads can run (the
-loops release the GIL). :func:`numerics.kernels.reference.fixed_noise_escape_reference` is the
-plain-numpy version of the same contract; both give identical exit steps and outcomes.
+loops release the GIL). The reference is the simulator's numpy loop run with this module's arguments
+(:func:`numerics.simulate.reference.fixed_noise_reference`); both give the same exit steps and outcomes.
 
 Stream use (particle ``i`` is stream index ``particle_offset + i``): ``NOISE`` gives d standard normals
 per step, in coordinate order; ``AUX`` gives one uniform per step, every step, only when ``bridge=True``.

@@ -176,7 +176,7 @@ def kernel_spec(landscape: Landscape) -> tuple[int, np.ndarray]:
     """(kernel id, kp = [√sharpness, *kernel params]) of a landscape, or a LandscapeError."""
     if not has_kernel(landscape):
         raise LandscapeError(f"{landscape.name} has no compiled kernel (built-ins only: {', '.join(KERNELS)}); "
-                             "use fixed_noise_escape_reference or the numpy simulator")
+                             "use the numpy simulator (backend=\"numpy\")")
     name, params, sharpness = landscape.kernel
     params = tuple(float(p) for p in params)
     if len(params) != _KERNEL_NPARAMS[name] or _KERNEL_DIMS.get(name, landscape.dim) != landscape.dim:

@@ -1,11 +1,17 @@
 """The numpy reference path of the simulator: batched steps, noise draws, exit tests and the overshoot rule.
 
-Every compiled kernel is tested against this path (same streams, same exit steps).
+It is the one numpy reference: ``simulate_escape`` runs it for ``backend="numpy"``, and
+:func:`fixed_noise_reference` runs it with the arguments of the compiled kernels, which are tested
+against it (same streams, same exit steps).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from flatminima.errors import InputError
+from flatminima.numerics import criteria as _criteria
 from flatminima.numerics import noise as _noise
 from flatminima.numerics.errors import LandscapeError, NonFiniteLossError
 from flatminima.numerics.streams import AUX, NOISE, particle_streams
@@ -175,3 +181,52 @@ def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, brid
                 break
     final[pos] = theta
     return steps, escaped, diverged, exit_index, first, final
+
+
+# ====================================================================== the compiled kernels' reference
+def fixed_noise_reference(landscape, start, *, eta: float, noise_matrix=None, n_runs: int, max_steps: int,
+                          seed: int, criterion: str, point=None, normal=None, center=None,
+                          radius: float | None = None, level: float | None = None,
+                          minimum_loss: float | None = None, particle_offset: int = 0, bridge: bool = False,
+                          temperature: float | None = None, return_theta: bool = False,
+                          noise_matrix_after=None, split_point=None, split_normal=None):
+    """:func:`numerics.kernels.fixed_noise_escape` run by this module's numpy loop: the kernels' reference.
+
+    Same arguments, checks and result (``KernelEscape``) as the kernel. The run is :func:`run_chunk`, the
+    loop ``simulate_escape(..., execution=Execution(backend="numpy"))`` runs, with the kernel's matrix as
+    noise (:class:`numerics.noise.FixedMatrixNoise`), the exit tests of :mod:`numerics.criteria`, and
+    autograd losses and gradients (the landscape without its compiled kernel), so the compiled code is
+    checked against code that shares none of it. Contract: the same exit steps and outcomes, except where
+    a decision lies within a few ulps of its boundary (a statistic within rounding of 0, or a bridge
+    uniform within rounding of its crossing probability), since the two sum in different orders.
+    """
+    from flatminima.numerics.kernels.driver import KernelEscape, prepare, second_region
+    from flatminima.numerics.kernels.loops import DIVIDING, RADIUS
+
+    start, eta, S, n_runs, max_steps, seed, crit, cp, _, offset = prepare(
+        landscape, start, eta, noise_matrix, temperature, n_runs, max_steps, seed, criterion, point, normal,
+        center, radius, level, minimum_loss, particle_offset, bridge, lambda th: landscape.value(th))
+    d = landscape.dim
+    two, split, S2, _ = second_region(landscape, S, noise_matrix_after, split_point, split_normal, bridge, cp, crit)
+    plain = replace(landscape, kernel=None)          # autograd, not the compiled losses and gradients
+    ctx = step_inputs(plain, eta)
+    sampler = _noise.FixedMatrixNoise(S, S2 if two else None, split[:d] if two else None, split[d:] if two else None)
+    if crit == DIVIDING:
+        m = int(cp[0])
+        exit_test = _criteria.DividingSurface(cp[1:1 + m * d].reshape(m, d), cp[1 + m * d:].reshape(m, d),
+                                              bridge=bool(bridge))
+    elif crit == RADIUS:
+        exit_test = _criteria.Radius(cp[:d], float(radius), bridge=False)
+    else:
+        exit_test = _criteria.LossLevel(cp[0] + cp[1], float("nan"))
+    s = start[None, :]
+    beyond = (exit_test.test_values(ctx.values(s))[0] if crit not in (DIVIDING, RADIUS)
+              else exit_test.test(s, s)[0])
+    if beyond[0]:
+        raise InputError(f"start already satisfies the {criterion} criterion")
+    with np.errstate(all="ignore"):
+        steps, escaped, diverged, _, _, final = run_chunk(
+            offset + np.arange(n_runs), np.tile(start, (n_runs, 1)), noise_model=sampler, crit=exit_test, ctx=ctx,
+            seed=seed, max_steps=max_steps, eta=eta, bridge_on=bool(bridge), buffer_steps=256, level=None,
+            basin_values=False)
+    return KernelEscape(steps, escaped, diverged, final if return_theta else None)

@@ -1,12 +1,14 @@
 """Exit criteria: bridge crossing probability, plane/radius/level tests, quench and basin labels."""
+import math
+
 import autograd.numpy as anp
 import numpy as np
 
 from flatminima.numerics import Landscape, NonFiniteLossError
 from flatminima.numerics import criteria as cr
 from flatminima.numerics import noise as nz
+from flatminima.validation.verdicts import Z_TOL  # statistical tolerance, in standard errors
 
-Z_TOL = 4.0
 
 
 def test_bridge_probability_closed_form_and_edge_cases():
@@ -123,3 +125,19 @@ def test_basin_counts_an_unlisted_minimum():
     basin = cr.BasinExit(np.array([[0.0]]), 0.2, None, None, 10, quench_step=0.05, loss_scale=1.0)
     won, idx = basin.landed(np.array([[1.8], [1.3]]), ctx)
     assert won.tolist() == [True, False] and idx.tolist() == [-2, -1]
+
+
+def test_several_planes_bridge_through_the_nearest_plane():
+    """Two planes x = 1 and y = 1; before the step the particle is 0.2 from x = 1 and 0.5 from y = 1,
+    after it 0.1 from y = 1 and 0.3 from x = 1. The union's distance is the nearest plane's: d0 = 0.2,
+    d1 = 0.1, with the variance along the plane nearest after the step (y = 1, variance 0.04):
+    p = exp(−2·0.2·0.1/0.04) = exp(−1) (the compiled kernels' rule)."""
+    ds = cr.DividingSurface(np.array([[1.0, 0.0], [0.0, 1.0]]), np.eye(2), bridge=True)
+    old, new = np.array([[0.8, 0.5]]), np.array([[0.7, 0.9]])
+
+    def along(normals):
+        return np.array([[0.09, 0.04]])           # variance along x's normal, along y's normal
+    p = math.exp(-1.0)
+    for u, hit in ((p * (1 - 1e-9), True), (p * (1 + 1e-9), False)):
+        exited, index = ds.test(old, new, along, np.array([u]))
+        assert bool(exited[0]) is hit and index[0] == (1 if hit else -1)

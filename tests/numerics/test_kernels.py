@@ -17,6 +17,7 @@ from numba import njit
 from flatminima.numerics import kernels as K
 from flatminima.numerics.kernels import loops, threads
 from flatminima.numerics import streams
+from flatminima.numerics.simulate.reference import fixed_noise_reference
 from flatminima.numerics.builtins import double_well, muller_brown, styblinski_tang, two_well_2d
 from flatminima.numerics.errors import LandscapeError
 from flatminima.numerics.landscape import Landscape, sharpened
@@ -182,7 +183,7 @@ CASES = {
 def test_kernel_gives_the_reference_exit_steps(key):
     land, start, kw = CASES[key]
     ours = K.fixed_noise_escape(land, start, n_runs=32, seed=11, return_theta=True, **kw)
-    ref = K.fixed_noise_escape_reference(land, start, n_runs=32, seed=11, return_theta=True, **kw)
+    ref = fixed_noise_reference(land, start, n_runs=32, seed=11, return_theta=True, **kw)
     np.testing.assert_array_equal(ours.steps, ref.steps)
     np.testing.assert_array_equal(ours.escaped, ref.escaped)
     np.testing.assert_array_equal(ours.diverged, ref.diverged)
@@ -363,7 +364,7 @@ def test_diagonal_matrix_path_equals_temperature_path():
 def test_reference_runs_user_landscapes():
     import autograd.numpy as anp
     quad = Landscape(name="quad", dim=1, loss=lambda t: 0.5 * anp.sum(t**2, axis=0))
-    r = K.fixed_noise_escape_reference(quad, [0.0], eta=0.1, temperature=0.5, n_runs=20, max_steps=200, seed=0,
+    r = fixed_noise_reference(quad, [0.0], eta=0.1, temperature=0.5, n_runs=20, max_steps=200, seed=0,
                                        criterion="radius", radius=1.5)
     assert r.escaped.any()
     with pytest.raises(LandscapeError, match="no compiled kernel"):
@@ -371,7 +372,7 @@ def test_reference_runs_user_landscapes():
                              criterion="radius", radius=1.5)
 
 
-@pytest.mark.parametrize("fn", [K.fixed_noise_escape, K.fixed_noise_escape_reference])
+@pytest.mark.parametrize("fn", [K.fixed_noise_escape, fixed_noise_reference])
 def test_bad_arguments_are_refused(fn):
     dw = double_well()
     base = dict(eta=0.05, n_runs=4, max_steps=10, seed=0)

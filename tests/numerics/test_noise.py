@@ -6,8 +6,8 @@ from scipy import linalg, stats
 from flatminima.numerics import Landscape, build_landscape
 from flatminima.numerics import noise as nz
 from flatminima.numerics.streams import NOISE, particle_stream
+from flatminima.validation.verdicts import Z_TOL  # statistical tolerance, in standard errors
 
-Z_TOL = 4.0
 
 
 # ---------------------------------------------------------------------- a 2-D test function with closed forms

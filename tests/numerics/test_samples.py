@@ -15,9 +15,9 @@ from flatminima.numerics import samples
 from flatminima.numerics.names import finite_sum
 from flatminima.numerics.mlp import initial_theta, mlp
 from flatminima.numerics.samples import gradient_noise_covariance, minibatch_gradients, per_sample_gradients
+from flatminima.validation.verdicts import Z_TOL  # statistical tolerance, in standard errors
 
 EXACT = 1e-12     # two exact computations of the same quantity: round-off only
-Z_TOL = 4.0       # statistical tolerance in standard errors
 
 
 def _mlp_point(land, seed=0):

@@ -4,8 +4,8 @@ import pytest
 from scipy import stats
 
 from flatminima.validation.estimators import RateEstimate, check_exponentiality, estimate_rate, neg_log_rate
+from flatminima.validation.verdicts import Z_TOL  # statistical tolerance, in standard errors
 
-Z_TOL = 4.0   # statistical tolerance in standard errors
 
 
 def _geometric_runs(rng, n_reps, n_runs, hazard, max_steps):

@@ -13,8 +13,8 @@ from flatminima.validation.fits import (
     kappa_from_fit,
     s_hat_from_slope,
 )
+from flatminima.validation.verdicts import Z_TOL  # statistical tolerance, in standard errors
 
-Z_TOL = 4.0
 X = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
 Y = np.array([2.1, 3.9, 6.2, 7.8, 10.1])
 SIGMA = np.array([0.1, 0.2, 0.1, 0.3, 0.2])

@@ -20,8 +20,8 @@ from flatminima.numerics.landscape import Landscape
 from flatminima.numerics.samples import gradient_noise_covariance
 from flatminima.validation.suite import SuiteResult
 from flatminima.validation.suites import noise
+from flatminima.validation.verdicts import Z_TOL  # statistical tolerance, in standard errors
 
-Z_TOL = 4.0
 FIGURE_KINDS = {"fit", "survival", "scatter", "histogram", "spectrum", "landscape2d"}   # validation.suite.Figure
 
 
