@@ -99,7 +99,9 @@ def compare(base: str, new: str | None, rounds: int) -> dict:
         speed = best["new"] / best["base"] if kind == "rate" else best["base"] / best["new"]
         table[fig] = {"base": best["base"], "new": best["new"], "all": vals, "speed_ratio": speed,
                       "within_5pct": bool(speed >= 0.95)}
-    return {"base": base, "new": new or "working tree", "rounds": rounds, "figures": table}
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    return {"base": base, "new": new or f"{head} (working tree)", "rounds": rounds, "figures": table}
 
 
 def markdown(result: dict) -> str:

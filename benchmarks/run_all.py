@@ -46,6 +46,19 @@ def _long_run_section() -> list[str]:
             f"Machine load average at the start: {r['machine']['load_avg_1min']:.1f}.", ""]
 
 
+def _ab_section() -> list[str]:
+    """The last A/B comparison of two commits (``benchmarks/ab.py``, benchmarks/ab.json), which this script does not rerun."""
+    path = HERE / "ab.json"
+    if not path.exists():
+        return []
+    from ab import markdown
+    r = json.loads(path.read_text())
+    return [f"## A/B against commit {r['base'][:7]} (`benchmarks/ab.py`, run separately; copied from benchmarks/ab.json)", "",
+            f"Both commits in the same run, {r['rounds']} rounds, taking turns (base, new, base, ...), each round a "
+            "fresh process running that commit's own benchmark scripts once; each figure is the best of its "
+            "rounds. Speed ratio > 1: the new code is faster.", "", markdown(r), ""]
+
+
 def _busy(sg: dict) -> float:
     """Median process CPU time of the 2-thread calls over 2 × their median wall time (1.0: both threads busy)."""
     r = sg["sgld_2threads"]
@@ -175,7 +188,7 @@ def main() -> None:
                   f"(step = {ml['step_over_matmul']:.1f}× that). The step is `numerics.mlp.MLPModel.minibatch_grad`, "
                   "which at this size runs the compiled (numba) kernel `numerics.kernels.mlp.minibatch_grad_into`, "
                   "plus θ ← θ − η·g."]
-    lines += [""] + _long_run_section()
+    lines += [""] + _long_run_section() + _ab_section()
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
