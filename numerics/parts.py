@@ -30,6 +30,9 @@ CRITERION_KINDS = ("dividing_surface", "basin", "loss_level", "radius")
 BACKENDS = ("auto", "numpy", "numba")
 
 _TEMPERATURE_NOISE = ("white", "levy")
+_COMPILED_NOISE = {"white": "fixed_noise", "hessian_fixed": "fixed_noise", "hessian_two_region": "fixed_noise",
+                   "hessian_psd": "psd_noise"}
+_COMPILED_CRITERIA = ("dividing_surface", "radius")
 _BATCH_NOISE = ("hessian_fixed", "hessian_two_region", "hessian_psd", "loss_hessian", "minibatch")
 
 
@@ -111,6 +114,11 @@ class Dynamics:
         _choice("dynamics", self.kind, DYNAMICS)
         _set(self, "eta", positive_float("eta", self.eta))
 
+    @property
+    def compiled(self) -> bool:
+        """Whether the compiled kernels implement this step rule (they run θ ← θ − η∇L + ζ only)."""
+        return self.kind == "sgd"
+
     def config(self) -> dict:
         return {"dynamics": self.kind, "eta": self.eta}
 
@@ -163,6 +171,12 @@ class NoiseModel:
             raise InputError(f"split applies only to hessian_two_region noise; got noise={kind!r}")
 
     @property
+    def compiled(self) -> str | None:
+        """The compiled kernel family of this noise: ``fixed_noise`` (a constant matrix S, one per region)
+        or ``psd_noise`` (|H(θ)| + δI on built-ins with a diagonal Hessian); None: numpy only."""
+        return _COMPILED_NOISE.get(self.kind)
+
+    @property
     def uses_batch(self) -> bool:
         """Whether the noise scale is set by a batch size (SGD-type noise)."""
         return self.kind in _BATCH_NOISE
@@ -210,6 +224,11 @@ class Criterion:
             _set(self, "capture_radius", positive_float("capture_radius", self.capture_radius))
         _set(self, "plane_offset", _finite("plane_offset", self.plane_offset))
         _set(self, "bridge", bool(self.bridge))
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the compiled kernels test this criterion (planes and spheres; the radius without the bridge)."""
+        return self.kind in _COMPILED_CRITERIA and not (self.kind == "radius" and self.bridge)
 
     def config(self) -> dict:
         names = {"dividing_surface": ("plane_offset", "bridge"), "radius": ("radius", "bridge"),

@@ -83,9 +83,13 @@ def _psd_kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_
     return req
 
 
-def find_kernel(noise: str = "white"):
+def find_kernel(dynamics, noise, criterion):
+    """The compiled kernel the parts declare (``Dynamics.compiled``, ``NoiseModel.compiled``,
+    ``Criterion.compiled``), or None when one of them is numpy-only or numba is missing."""
+    if not (dynamics.compiled and noise.compiled and criterion.compiled):
+        return None
     try:
-        if noise == "hessian_psd":
+        if noise.compiled == "psd_noise":
             from flatminima.numerics.kernels import psd_noise_escape
             return psd_noise_escape
         from flatminima.numerics import kernels

@@ -175,6 +175,7 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
     bridge, buffer_steps = criterion.bridge, execution.buffer_steps
     minimum, saddle = basin.array("minimum"), basin.array("saddles")
     escape_direction, minima = basin.array("escape_directions"), basin.array("minima")
+    declared = (dynamics, noise, criterion)        # each part declares its compiled counterpart
     noise, criterion = noise.kind, criterion.kind           # from here on, the kinds
     starts = np.asarray(start, float)
     if starts.shape == (d,):
@@ -284,11 +285,14 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
 
     # ------------------------------------------------------------ run
     used = "numpy"
-    kernel = find_kernel(noise) if backend in ("auto", "numba") else None
+    kernel = find_kernel(*declared) if backend in ("auto", "numba") else None
     request = (kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed, max_steps=max_steps,
                               n_runs=n_runs, bridge=bridge_on) if kernel is not None else None)
     if backend == "numba" and request is None:
-        why = ("numerics.kernels.fixed_noise_escape is not available" if kernel is None else
+        numpy_only = [f"{part.kind} {name}" for name, part in zip(("dynamics", "noise", "criterion"), declared)
+                      if not part.compiled]
+        why = (f"no compiled kernel for {', '.join(numpy_only)}" if numpy_only else
+               "numba is not installed" if kernel is None else
                "it covers built-in landscapes with white/hessian_fixed/hessian_two_region noise, one start "
                "point, and dividing planes or the radius criterion without bridge; hessian_psd noise on "
                "Styblinski–Tang or the double well with bridge=False")

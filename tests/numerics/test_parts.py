@@ -96,3 +96,19 @@ def test_the_entry_point_takes_parts_and_few_parameters():
     with pytest.raises(InputError, match="basin minimum must have 1 coordinates"):
         simulate_escape(land, [-1.0], **escape_parts(noise="white", temperature=0.1, criterion="radius", radius=1.0,
                                                      eta=0.01, minimum=[0.0, 0.0]), n_runs=1, max_steps=1, seed=0)
+
+
+def test_each_part_declares_its_compiled_counterpart():
+    """The declarations the simulator's path choice reads (numerics.simulate.compiled.find_kernel)."""
+    assert Dynamics(0.1).compiled
+    assert {k: NoiseModel(k, **({"temperature": 1.0} if k in ("white", "levy") else {"batch_size": 1})).compiled
+            for k in NOISE_KINDS} == {"white": "fixed_noise", "hessian_fixed": "fixed_noise",
+                                      "hessian_two_region": "fixed_noise", "hessian_psd": "psd_noise",
+                                      "loss_hessian": None, "levy": None, "minibatch": None}
+    assert Criterion("dividing_surface").compiled and Criterion("radius", radius=1, bridge=False).compiled
+    assert not Criterion("radius", radius=1).compiled and not Criterion("basin").compiled
+    from flatminima.numerics import build_landscape
+    with pytest.raises(InputError, match="no compiled kernel for levy noise"):
+        simulate_escape(build_landscape("double-well"), [-1.0],
+                        **escape_parts(noise="levy", temperature=0.1, criterion="dividing_surface", eta=0.01,
+                                       backend="numba"), n_runs=1, max_steps=1, seed=0)
