@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -62,9 +61,8 @@ def _worktree(commit: str, where: Path) -> Path:
 
 
 def _one_round(tree: Path) -> dict:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
     res = subprocess.run([sys.executable, "-c", _ROUND, str(tree)], check=True, capture_output=True, text=True,
-                         env=env, cwd=tree)
+                         cwd=tree)
     out = json.loads(res.stdout.strip().splitlines()[-1])
     out["memory"] = {}
     for theta in (False, True):

@@ -56,7 +56,6 @@ def run(rounds: int = ROUNDS) -> dict:
     out = {"machine": machine(), "rounds": rounds, "cases": {}}
     for name, (land, start, kw) in _cases().items():
         def lanes(land=land, start=start, kw=kw):
-            driver._loop = real
             return fixed_noise_escape(land, start, **kw)
 
         def scalar(land=land, start=start, kw=kw):

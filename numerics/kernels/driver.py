@@ -111,6 +111,16 @@ def prepare(landscape, start, eta, noise_matrix, temperature, n_runs, max_steps,
     return start, eta, S, int(n_runs), int(max_steps), seed, crit, np.ascontiguousarray(cp), bridge_c, int(particle_offset)
 
 
+def check_run(kid, kp, crit, cp, start, criterion, seed, offset, n_runs, workers) -> int:
+    """The checks every compiled driver makes after :func:`prepare`; returns the kernel seed."""
+    if criterion_value(crit, cp, kid, kp, start) >= 0:
+        raise InputError(f"start already satisfies the {criterion} criterion")
+    check_index("particle_offset + n_runs", offset + n_runs)
+    if int(workers) != workers or workers < 1:
+        raise InputError(f"workers must be an integer >= 1; got {workers}")
+    return kernel_seed(seed)
+
+
 def _bridge_constant(S, normals) -> float:
     """2/σ_n² with σ_n² = nᵀSSᵀn, the per-step noise variance along the plane normal(s).
 
@@ -232,12 +242,7 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
         landscape, start, eta, noise_matrix, temperature, n_runs, max_steps, seed, criterion,
         point, normal, center, radius, level, minimum_loss, particle_offset, bridge,
         lambda th: loss_at(kid, kp, th))
-    if criterion_value(crit, cp, kid, kp, start) >= 0:
-        raise InputError(f"start already satisfies the {criterion} criterion")
-    seed = kernel_seed(seed)
-    check_index("particle_offset + n_runs", offset + n_runs)
-    if int(workers) != workers or workers < 1:
-        raise InputError(f"workers must be an integer >= 1; got {workers}")
+    seed = check_run(kid, kp, crit, cp, start, criterion, seed, offset, n_runs, workers)
     d = landscape.dim
     two, split, S2, bridge_c2 = second_region(landscape, S, noise_matrix_after, split_point, split_normal,
                                               bridge, cp, crit)

@@ -24,10 +24,10 @@ from numba import njit
 
 from flatminima.errors import InputError
 from flatminima.numerics.errors import LandscapeError
-from flatminima.numerics.kernels.driver import KernelEscape, prepare
+from flatminima.numerics.kernels.driver import KernelEscape, check_run, prepare
 from flatminima.numerics.kernels.landscapes import ST, dw_grad1, has_kernel, kernel_spec, st_grad1, theta_rows
-from flatminima.numerics.kernels.loops import DIVIDING, criterion_value, uphill
-from flatminima.numerics.kernels.rng import check_index, kernel_seed, pcg_normal, pcg_seed
+from flatminima.numerics.kernels.loops import DIVIDING, uphill
+from flatminima.numerics.kernels.rng import pcg_normal, pcg_seed
 from flatminima.numerics.kernels.threads import claim, run_in_chunks
 from flatminima.numerics.landscape import Landscape
 
@@ -248,12 +248,7 @@ def psd_noise_escape(landscape: Landscape, start, *, eta: float, batch_size: int
     start, eta, _, n_runs, max_steps, seed, crit, cp, _, offset = prepare(
         landscape, start, eta, np.zeros((d, d)), None, n_runs, max_steps, seed, criterion,
         point, normal, center, radius, None, None, particle_offset, False, None)
-    if criterion_value(crit, cp, kid, kp, start) >= 0:
-        raise InputError(f"start already satisfies the {criterion} criterion")
-    seed = kernel_seed(seed)
-    check_index("particle_offset + n_runs", offset + n_runs)
-    if int(workers) != workers or workers < 1:
-        raise InputError(f"workers must be an integer >= 1; got {workers}")
+    seed = check_run(kid, kp, crit, cp, start, criterion, seed, offset, n_runs, workers)
     steps = np.empty(n_runs, np.int64)
     escaped = np.empty(n_runs, np.bool_)
     diverged = np.empty(n_runs, np.bool_)

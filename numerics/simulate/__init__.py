@@ -22,8 +22,8 @@ from flatminima.numerics.parts import (BACKENDS, Basin, Criterion, Dynamics, Exe
                                        run_config)
 from flatminima.numerics.simulate.geometry import inflection_split
 from flatminima.numerics.simulate.result import EscapeResult, NoEscapeExpectedWarning
-from flatminima.numerics.simulate.run import DISCRETIZATION_LIMIT, STABILITY_LIMIT, simulate_escape
+from flatminima.numerics.simulate.run import DISCRETIZATION_LIMIT, STABILITY_LIMIT, simulate_escape, simulate_options
 
-__all__ = ["simulate_escape", "EscapeResult", "NoEscapeExpectedWarning", "STABILITY_LIMIT", "DISCRETIZATION_LIMIT",
+__all__ = ["simulate_escape", "simulate_options", "EscapeResult", "NoEscapeExpectedWarning", "STABILITY_LIMIT", "DISCRETIZATION_LIMIT",
            "BACKENDS", "inflection_split", "Dynamics", "NoiseModel", "Criterion", "Basin", "Execution",
            "escape_parts", "run_config"]

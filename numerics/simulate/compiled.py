@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_steps, n_runs, bridge):
+def kernel_request(family, landscape, noise_model, crit, *, starts, eta, seed, max_steps, n_runs, bridge):
     """Keyword arguments for ``numerics.kernels.fixed_noise_escape``, or None when it does not cover the run.
 
     Covered: a built-in landscape with ``landscape.kernel`` set, ``white``, ``hessian_fixed`` or
@@ -19,12 +19,14 @@ def kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_steps
     stream, one aux uniform per step with the bridge) and the same overshoot rule (an exit by a locally
     unstable step is a divergence), so its exit steps match this numpy path; known difference: it
     applies the noise as (c·F)·z where this path computes c·(F·z) (last-bit differences for the
-    Hessian models). ``hessian_psd`` noise goes to :func:`_psd_kernel_request`.
+    Hessian models). ``family`` is what the noise part declares (``NoiseModel.compiled``); the
+    ``psd_noise`` family goes to :func:`_psd_kernel_request`. The parts have already said that the
+    step rule and the criterion (planes, or a radius without the bridge) are compiled.
     """
-    if noise_model.name == "hessian_psd":
+    if family == "psd_noise":
         return _psd_kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed,
                                    max_steps=max_steps, n_runs=n_runs, bridge=bridge)
-    if landscape.kernel is None or noise_model.name not in ("white", "hessian_fixed", "hessian_two_region"):
+    if landscape.kernel is None:
         return None
     if not np.all(starts == starts[0]):
         return None
@@ -51,10 +53,8 @@ def kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_steps
                 if np.max(var) - np.min(var) > 1e-9 * np.max(var):
                     return None
         req.update(point=np.atleast_2d(crit.points), normal=normals, bridge=bool(bridge))
-    elif crit.name == "radius" and not bridge:
-        req.update(center=crit.center, radius=float(crit.radius))
     else:
-        return None
+        req.update(center=crit.center, radius=float(crit.radius))
     return req
 
 
@@ -76,10 +76,8 @@ def _psd_kernel_request(landscape, noise_model, crit, *, starts, eta, seed, max_
            "loss_unit": float(noise_model.loss_unit), "delta": float(noise_model.delta)}
     if crit.name == "dividing_surface":
         req.update(point=np.atleast_2d(crit.points), normal=np.atleast_2d(crit.normals))
-    elif crit.name == "radius":
-        req.update(center=crit.center, radius=float(crit.radius))
     else:
-        return None
+        req.update(center=crit.center, radius=float(crit.radius))
     return req
 
 

@@ -9,13 +9,13 @@ from flatminima.errors import InputError
 from flatminima.numerics import criteria as _criteria
 from flatminima.numerics import noise as _noise
 from flatminima.numerics.errors import LandscapeError
-from flatminima.numerics.parts import Basin, Criterion, Dynamics, Execution, NoiseModel, positive_int
+from flatminima.numerics.parts import Basin, Criterion, Dynamics, Execution, NoiseModel, escape_parts, positive_int
 from flatminima.numerics.simulate.compiled import find_kernel, kernel_request
-from flatminima.numerics.simulate.geometry import Geometry, basin_geometry, inflection_split
+from flatminima.numerics.simulate.geometry import Geometry, basin_geometry, check_point, check_points, inflection_split
 from flatminima.numerics.simulate.reference import run_chunk, step_inputs
 from flatminima.numerics.simulate.result import EscapeResult, NoEscapeExpectedWarning
 
-__all__ = ["simulate_escape", "STABILITY_LIMIT", "DISCRETIZATION_LIMIT"]
+__all__ = ["simulate_escape", "simulate_options", "STABILITY_LIMIT", "DISCRETIZATION_LIMIT"]
 
 STABILITY_LIMIT = 2.0
 """η·λ_max(H_a) at or above which gradient descent is unstable at the minimum: refused.
@@ -157,15 +157,6 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
     radius, fraction = criterion.radius, criterion.fraction
     check_every, capture_radius = criterion.check_every, criterion.capture_radius
     plane_offset, backend, chunk_size = criterion.plane_offset, execution.backend, execution.chunk_size
-    for name in ("minimum", "saddles", "escape_directions", "minima"):
-        value = getattr(basin, name)
-        if value is None:
-            continue
-        size = len(value) if name == "minimum" else len(value[0])
-        if size != d:
-            raise InputError(f"basin {name} must have {d} coordinates (the landscape's dimension); got {size}")
-    if noise.split is not None and len(noise.split) != d:
-        raise InputError(f"split must have {d} coordinates; got {len(noise.split)}")
     if noise.kind == "minibatch":
         if landscape.minibatch_loss is None or not landscape.n_samples:
             raise InputError(f"minibatch noise needs a finite-sum landscape (finite-sum or mlp); {landscape.name} is not")
@@ -207,7 +198,7 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
     if noise == "hessian_two_region":
         b, e, h_b = geom.saddles[0], geom.directions[0], geom.h_b[0]
         direction = e
-        split_point = (np.array(split, float) if split is not None
+        split_point = (check_point("split", split, d) if split is not None
                        else inflection_split(landscape, geom.minimum, b, e))
     try:
         noise_model = _noise.build_noise(noise, dim=d, eta=eta, temperature=temperature, batch_size=batch_size,
@@ -233,7 +224,7 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
     else:
         known = [geom.minimum]
         if minima is not None:
-            cand = list(minima)
+            cand = list(check_points("minima", minima, d))
         else:                      # the landscape's hints, polished (finite sums move them)
             from flatminima.numerics.critical import CriticalPointError, find_minimum
             cand = []
@@ -286,8 +277,8 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
     # ------------------------------------------------------------ run
     used = "numpy"
     kernel = find_kernel(*declared) if backend in ("auto", "numba") else None
-    request = (kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed, max_steps=max_steps,
-                              n_runs=n_runs, bridge=bridge_on) if kernel is not None else None)
+    request = (kernel_request(declared[1].compiled, landscape, noise_model, crit, starts=starts, eta=eta, seed=seed,
+                              max_steps=max_steps, n_runs=n_runs, bridge=bridge_on) if kernel is not None else None)
     if backend == "numba" and request is None:
         numpy_only = [f"{part.kind} {name}" for name, part in zip(("dynamics", "noise", "criterion"), declared)
                       if not part.compiled]
@@ -346,3 +337,12 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
         steps=steps, escaped=escaped, diverged=diverged, exit_index=exit_index, first_crossing=first,
         final_theta=final, notes=tuple(notes),
     )
+
+
+def simulate_options(landscape, start, *, n_runs: int, max_steps: int, seed: int, **options) -> EscapeResult:
+    """:func:`simulate_escape` with its parts built from the flat option names of configs and scripts.
+
+    ``simulate_options(land, [-1.0], noise="white", temperature=0.1, criterion="radius", radius=1.0, eta=0.01,
+    n_runs=100, max_steps=10_000, seed=0)``; the options are those of :func:`numerics.parts.escape_parts`.
+    """
+    return simulate_escape(landscape, start, **escape_parts(**options), n_runs=n_runs, max_steps=max_steps, seed=seed)

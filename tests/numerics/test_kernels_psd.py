@@ -8,7 +8,7 @@ from flatminima.numerics.kernels import has_diagonal_hessian, kernel_hessian_dia
 from flatminima.numerics.landscape import sharpened
 from flatminima.numerics.names import build_landscape
 from flatminima.numerics.reference import mfpt_1d
-from escape_options import simulate
+from flatminima.numerics.simulate import simulate_options as simulate
 
 # ST global minimum and next minimum per coordinate (docs/theory.md §Styblinski-Tang)
 LO, NEXT = -2.903534, 2.746803

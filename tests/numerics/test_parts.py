@@ -93,7 +93,7 @@ def test_the_entry_point_takes_parts_and_few_parameters():
     with pytest.raises(InputError, match="noise must be a numerics.parts object"):
         simulate_escape(land, [-1.0], dynamics=Dynamics(0.01), noise="white", criterion=Criterion("radius", radius=1),
                         n_runs=1, max_steps=1, seed=0)
-    with pytest.raises(InputError, match="basin minimum must have 1 coordinates"):
+    with pytest.raises(InputError, match=r"minimum must be a finite array of shape \(1,\)"):
         simulate_escape(land, [-1.0], **escape_parts(noise="white", temperature=0.1, criterion="radius", radius=1.0,
                                                      eta=0.01, minimum=[0.0, 0.0]), n_runs=1, max_steps=1, seed=0)
 

@@ -17,7 +17,7 @@ from scipy.integrate import cumulative_trapezoid, trapezoid
 
 from flatminima.numerics import Landscape, build_landscape, sharpened
 from flatminima.numerics.simulate import EscapeResult, NoEscapeExpectedWarning
-from escape_options import simulate
+from flatminima.numerics.simulate import simulate_options as simulate
 from flatminima.numerics.streams import NOISE, particle_stream
 from flatminima.validation.verdicts import Z_TOL  # statistical tolerance, in standard errors
 

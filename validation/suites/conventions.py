@@ -32,9 +32,9 @@ import numpy as np
 from scipy import stats
 
 from flatminima.errors import InputError
-from flatminima.numerics import Landscape, build_landscape, sharpened, simulate_escape
+from flatminima.numerics import Landscape, build_landscape, sharpened
 from flatminima.numerics.reference import mfpt_1d
-from flatminima.numerics.simulate import NoEscapeExpectedWarning, escape_parts
+from flatminima.numerics.simulate import NoEscapeExpectedWarning, simulate_options
 from flatminima.validation.estimators import check_exponentiality, estimate_rate
 from flatminima.validation.suite import SuiteResult, Table, Verdict, fmt_pm
 from flatminima.validation.suites.common import versions
@@ -95,11 +95,10 @@ QUADRATIC = Landscape(name="quadratic", dim=1, loss=_quadratic_loss, minima=(np.
 
 
 def _simulate(landscape, start, **options):
-    """``simulate_escape`` from flat run options (``escape_parts``), without the no-escape warning."""
-    run = {k: options.pop(k) for k in ("n_runs", "max_steps", "seed")}
+    """``simulate_options`` without the no-escape warning."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NoEscapeExpectedWarning)
-        return simulate_escape(landscape, start, **escape_parts(**options), **run)
+        return simulate_options(landscape, start, **options)
 
 
 # --------------------------------------------------------------------------- C1
