@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from flatminima.numerics.simulate.geometry import Geometry, basin_geometry, chec
 from flatminima.numerics.simulate.reference import run_chunk, step_inputs
 from flatminima.numerics.simulate.result import EscapeResult, NoEscapeExpectedWarning
 
-__all__ = ["simulate_escape", "simulate_options", "STABILITY_LIMIT", "DISCRETIZATION_LIMIT"]
+__all__ = ["simulate_escape", "simulate_options", "prepare_run", "PreparedRun", "STABILITY_LIMIT", "DISCRETIZATION_LIMIT"]
 
 STABILITY_LIMIT = 2.0
 """η·λ_max(H_a) at or above which gradient descent is unstable at the minimum: refused.
@@ -84,61 +85,47 @@ def _expected_escapes(noise_model, criterion: str, geom: Geometry, ctx, *, eta, 
 
 
 # ====================================================================== entry point
-def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, criterion: Criterion, n_runs: int,
-                    max_steps: int, seed: int, basin: Basin | None = None,
-                    execution: Execution | None = None) -> EscapeResult:
-    """Run ``n_runs`` independent particles from ``start`` until each exits, diverges or hits ``max_steps``.
+@dataclass
+class PreparedRun:
+    """A run ready to step: the checked setting, the basin geometry, the noise sampler and the exit test."""
 
-    The update is θ ← θ − η∇L(θ) + ζ with ζ from the noise model (``minibatch``: θ ← θ − η∇L_B(θ)),
-    the Euler–Maruyama step of dθ = −∇L dt + √(2D) dW with dt = η (docs/theory.md §The SDE).
-    The parts are validated when they are made (:mod:`numerics.parts`; :func:`numerics.parts.escape_parts`
-    builds them from the flat option names of the CLI and the configs); here only what depends on the
-    landscape is checked.
+    landscape: object
+    d: int
+    eta: float
+    n_runs: int
+    max_steps: int
+    seed: int
+    starts: np.ndarray
+    ctx: object
+    geom: Geometry
+    noise_model: object
+    crit: object
+    bridge_on: bool
+    level: float | None
+    basin_values: bool
+    notes: list
+    flagged: bool
+    eta_lam: float
+    declared: tuple
+    noise: str
+    criterion: str
+    temperature: float | None
+    batch_size: int | None
+    loss_unit: float
+    radius: float | None
+    plane_offset: float
+    backend: str
+    chunk_size: int | None
+    buffer_steps: int
 
-    Parameters
-    ----------
-    landscape : Landscape
-        Built-in, user (autograd) or finite-sum; sharpness is read from ``landscape.params``.
-    start : array_like, shape (d,) or (n_runs, d)
-        Start point(s).
-    dynamics : Dynamics
-        The step rule and η. η·λ_max(H_a) ≥ 2 is refused, > 0.2 flagged (docs/theory.md §Discretisation, §C15).
-    noise : NoiseModel
-        The noise ζ and its parameters (:mod:`numerics.noise` samples it).
-    criterion : Criterion
-        When a particle has escaped (:mod:`numerics.criteria` tests it).
-    n_runs, max_steps : int ≥ 1
-    seed : int ≥ 0
-        Entropy of the per-particle streams (:mod:`numerics.streams`).
-    basin : Basin, optional
-        θ_a, saddles, escape directions and known minima; what is missing is found: θ_a is the known
-        minimum nearest the start (polished), else the start; the saddles are the landscape's hints
-        that border a's basin (refined, checked by quenching both sides); e is the negative-curvature
-        eigenvector of H_b pointing away from a; the minima of ``basin`` are the landscape's.
-    execution : Execution, optional
-        Backend (``auto``: the compiled kernel when it covers the run), chunk size and buffer length.
 
-    Returns
-    -------
-    EscapeResult
+def prepare_run(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, criterion: Criterion, n_runs: int,
+                max_steps: int, seed: int, basin: Basin | None = None,
+                execution: Execution | None = None) -> "PreparedRun":
+    """The parts of a run checked against the landscape and made runnable: basin geometry, noise sampler, exit test.
 
-    Raises
-    ------
-    InputError
-        One line naming the parameter and its allowed range.
-
-    Warns
-    -----
-    NoEscapeExpectedWarning
-        When a crude Arrhenius estimate predicts fewer than one escape in the whole run (C21).
-
-    Notes
-    -----
-    Divergence: a particle whose state or gradient becomes non-finite is diverged, never escaped;
-    so is one whose exit step (for ``basin``: first plane crossing) came from a state where a plain
-    gradient step raises the loss (the iteration is locally unstable there, η·curvature > 2).
-    The ``hessian_two_region`` split defaults to the inflection point along a→b (docs/theory.md §The
-    path parameter s).
+    Shared by :func:`simulate_escape` (brute force) and :func:`numerics.simulate.ams.ams_escape` (splitting);
+    the arguments are those of :func:`simulate_escape`.
     """
     for name, part, cls in (("dynamics", dynamics, Dynamics), ("noise", noise, NoiseModel),
                             ("criterion", criterion, Criterion), ("basin", basin, (Basin, type(None))),
@@ -262,6 +249,80 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
                                quench_step=1.0 / lam, loss_scale=loss_scale)
         if planes is None and pre_level is None:
             notes.append("basin: no saddle known, so every particle is quenched at every check (slow)")
+
+    return PreparedRun(landscape=landscape, d=d, eta=eta, n_runs=n_runs, max_steps=max_steps, seed=seed,
+                       starts=starts, ctx=ctx, geom=geom, noise_model=noise_model, crit=crit, bridge_on=bridge_on,
+                       level=level, basin_values=basin_values, notes=notes, flagged=flagged, eta_lam=float(eta_lam),
+                       declared=declared, noise=noise, criterion=criterion, temperature=temperature,
+                       batch_size=batch_size, loss_unit=loss_unit, radius=radius, plane_offset=plane_offset,
+                       backend=backend, chunk_size=chunk_size, buffer_steps=buffer_steps)
+
+
+def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, criterion: Criterion, n_runs: int,
+                    max_steps: int, seed: int, basin: Basin | None = None,
+                    execution: Execution | None = None) -> EscapeResult:
+    """Run ``n_runs`` independent particles from ``start`` until each exits, diverges or hits ``max_steps``.
+
+    The update is θ ← θ − η∇L(θ) + ζ with ζ from the noise model (``minibatch``: θ ← θ − η∇L_B(θ)),
+    the Euler–Maruyama step of dθ = −∇L dt + √(2D) dW with dt = η (docs/theory.md §The SDE).
+    The parts are validated when they are made (:mod:`numerics.parts`; :func:`numerics.parts.escape_parts`
+    builds them from the flat option names of the CLI and the configs); here only what depends on the
+    landscape is checked.
+
+    Parameters
+    ----------
+    landscape : Landscape
+        Built-in, user (autograd) or finite-sum; sharpness is read from ``landscape.params``.
+    start : array_like, shape (d,) or (n_runs, d)
+        Start point(s).
+    dynamics : Dynamics
+        The step rule and η. η·λ_max(H_a) ≥ 2 is refused, > 0.2 flagged (docs/theory.md §Discretisation, §C15).
+    noise : NoiseModel
+        The noise ζ and its parameters (:mod:`numerics.noise` samples it).
+    criterion : Criterion
+        When a particle has escaped (:mod:`numerics.criteria` tests it).
+    n_runs, max_steps : int ≥ 1
+    seed : int ≥ 0
+        Entropy of the per-particle streams (:mod:`numerics.streams`).
+    basin : Basin, optional
+        θ_a, saddles, escape directions and known minima; what is missing is found: θ_a is the known
+        minimum nearest the start (polished), else the start; the saddles are the landscape's hints
+        that border a's basin (refined, checked by quenching both sides); e is the negative-curvature
+        eigenvector of H_b pointing away from a; the minima of ``basin`` are the landscape's.
+    execution : Execution, optional
+        Backend (``auto``: the compiled kernel when it covers the run), chunk size and buffer length.
+
+    Returns
+    -------
+    EscapeResult
+
+    Raises
+    ------
+    InputError
+        One line naming the parameter and its allowed range.
+
+    Warns
+    -----
+    NoEscapeExpectedWarning
+        When a crude Arrhenius estimate predicts fewer than one escape in the whole run (C21).
+
+    Notes
+    -----
+    Divergence: a particle whose state or gradient becomes non-finite is diverged, never escaped;
+    so is one whose exit step (for ``basin``: first plane crossing) came from a state where a plain
+    gradient step raises the loss (the iteration is locally unstable there, η·curvature > 2).
+    The ``hessian_two_region`` split defaults to the inflection point along a→b (docs/theory.md §The
+    path parameter s).
+    """
+    prep = prepare_run(landscape, start, dynamics=dynamics, noise=noise, criterion=criterion, n_runs=n_runs,
+                       max_steps=max_steps, seed=seed, basin=basin, execution=execution)
+    (d, eta, n_runs, max_steps, seed, starts, ctx, geom, noise_model, crit, bridge_on, level, basin_values, notes,
+     flagged, eta_lam, declared, noise, criterion, temperature, batch_size, loss_unit, radius, plane_offset, backend,
+     chunk_size, buffer_steps) = (
+        prep.d, prep.eta, prep.n_runs, prep.max_steps, prep.seed, prep.starts, prep.ctx, prep.geom, prep.noise_model,
+        prep.crit, prep.bridge_on, prep.level, prep.basin_values, prep.notes, prep.flagged, prep.eta_lam,
+        prep.declared, prep.noise, prep.criterion, prep.temperature, prep.batch_size, prep.loss_unit, prep.radius,
+        prep.plane_offset, prep.backend, prep.chunk_size, prep.buffer_steps)
 
     # ------------------------------------------------------------ feasibility warning (C21)
     est = _expected_escapes(noise_model, criterion, geom, ctx, eta=eta, n_runs=n_runs, max_steps=max_steps,
