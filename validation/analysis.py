@@ -80,6 +80,12 @@ def _law_values(law: str, config: dict, path: dict) -> dict:
     raise InputError(f"no slope values for law {law!r}")
 
 
+def row_method(row: dict) -> str:
+    """How a stored row's rate was measured: ``simulate`` (also rows stored before AMS existed) or ``ams``."""
+    m = row.get("method")
+    return m if isinstance(m, str) else "simulate"
+
+
 def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, title: str, check: str,
                claim: str, exact: bool = True) -> dict:
     """Fit one rate sweep and judge it against the law's slope; returns verdicts, table, figure, fit."""
@@ -89,12 +95,14 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
     ax = AXES[axis]
     x = np.array([ax.x(c) for c in configs])
     rate = np.array([r["rate"] for r in rows])
-    n_esc = np.array([r["n_escaped"] for r in rows])
-    if np.any(n_esc == 0):
+    if np.any(~(rate > 0)):
         raise InputError(f"sweep {name}: a point has no escape (rate is only an upper bound); raise max_steps")
     sign = 1.0 if ax.log_y else -1.0
     y = sign * np.log(rate)
-    y_se = 1.0 / np.sqrt(n_esc)                      # delta method: s.e. of log γ̂ is 1/√n_escaped
+    # s.e. of log γ̂: 1/√n_escaped for brute force (delta method), the AMS row's own for splitting
+    y_se = np.array([float(r["log_rate_stderr"]) for r in rows])
+    methods = [row_method(r) for r in rows]
+    n_ams = sum(m == "ams" for m in methods)
     fit = fit_line(x, y, y_stderr=y_se, x_name=ax.wrt, y_name="log rate" if ax.log_y else "-log rate")
 
     geoms = [json.loads(r["geometry"]) for r in rows]
@@ -141,8 +149,8 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
     point_rows = []
     for c, r, p in zip(configs, rows, preds):
         agrees = p.agrees(r["rate_lo"], r["rate_hi"])
-        point_rows.append([ax.x(c), r["n_runs"], r["n_escaped"], r["n_diverged"], r["rate"], r["rate_lo"], r["rate_hi"],
-                           p.rate, p.rel_error, agrees])
+        point_rows.append([ax.x(c), row_method(r), r["n_runs"], r["n_escaped"], r["n_diverged"],
+                           r["rate"], r["rate_lo"], r["rate_hi"], p.rate, p.rel_error, agrees])
     n_agree = sum(row[-1] for row in point_rows)
     point_verdict = Verdict(
         claim=f"{title}: each measured rate matches the law within its 95% CI widened by the law's error",
@@ -151,11 +159,13 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
         tolerance="Garwood 95% CI × (1 ± allowed error); allowed error = asymptotic + discretisation, per point",
         passed=n_agree == len(point_rows), details=preds[0].error_method)
     table = Table(name=f"{name}-points",
-                  columns=[ax.label, "n_runs", "n_escaped", "n_diverged", "rate", "rate 95% lo", "rate 95% hi",
-                           "law rate", "allowed rel. error", "agrees"],
+                  columns=[ax.label, "method", "n_runs", "n_escaped", "n_diverged", "rate", "rate 95% lo",
+                           "rate 95% hi", "law rate", "allowed rel. error", "agrees"],
                   rows=point_rows,
-                  caption=f"{title}. Rates per unit SDE time (t = step·η), censored exponential MLE with exact "
-                          f"(Garwood) 95% CI; law: {law}.")
+                  caption=f"{title}. Rates per unit SDE time (t = step·η): method simulate = censored exponential "
+                          f"MLE with exact (Garwood) 95% CI; method ams = adaptive multilevel splitting (n_runs = "
+                          f"replicas × AMS runs, n_escaped = replicas in B at the end), 95% CI from the spread of "
+                          f"its runs and loops; law: {law}.")
     xs = np.linspace(x.min(), x.max(), 2)
     figure = Figure(name=name, kind="fit", title=title, data={
         "x": x.tolist(), "y": y.tolist(), "y_err": (Z * y_se).tolist(), "x_label": ax.label,
@@ -164,7 +174,8 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
         "predicted": {"slope": predicted, "intercept": float(np.mean(law_y) - predicted * np.mean(x))},
         "law_points": law_y.tolist(), "exact_points": None if exact_y is None else exact_y.tolist(),
         "reference_slope": 1.0 if ax.log_y else None, "xs": xs.tolist()},
-        caption=f"Points: measured {'log' if ax.log_y else '−log'} γ̂ with 95% error bars (1.96/√n_escaped); "
+        caption=f"Points: measured {'log' if ax.log_y else '−log'} γ̂ with 95% error bars (1.96 s.e.: 1/√n_escaped for "
+                f"brute force{f'; {n_ams} points by adaptive multilevel splitting, s.e. from their AMS runs' if n_ams else ''}); "
                 f"solid: weighted fit; dashed: the law's slope {predicted:.4g} through the law's points.")
     return {"fit": fit, "verdicts": [verdict, point_verdict], "table": table, "figure": figure,
             "survival": survival_figure(rows, configs, name=f"{name}-survival", title=f"{title}: survival"),
@@ -181,6 +192,8 @@ def survival_figure(rows: list[dict], configs: list[dict], *, name: str, title: 
 
     curves = []
     for c, r in zip(configs, rows):
+        if row_method(r) == "ams":           # an AMS point has no exit times
+            continue
         eta = float(c["eta"])
         t = np.asarray(r["steps"], float) * eta
         event = np.asarray(r["escaped"], bool)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,9 +34,14 @@ DEFAULT_ETA_LAMBDA = 0.05        # η·λ_max(H_a) when --eta is not given (disc
 DEFAULT_EXPONENT = 5.0           # predicted exponent aimed at when D (SGLD) or λ (SGD) is not given
 DEFAULT_RUNS = 200
 DEFAULT_BUDGET = 300.0           # seconds for the saddle search
+AMS_RUNS = 20                    # independent AMS runs (100 replicas each) when the rate is measured by splitting
+AMS_BRANCH_STEPS = 10**6         # cap on one AMS branch
 MAX_STEPS_CAP = 200_000          # default budget per run; a larger --max-steps is the user's choice
 LOSS_UNIT_NOISE = ("hessian_fixed", "hessian_two_region", "hessian_psd")   # noise ∝ λ: exponent ∝ 1/λ
 UNITS = "rates per unit SDE time t = step × eta; 95% exact (Garwood) CI"
+METHODS = ("auto", "simulate", "ams")
+AMS_UNITS = ("rates per unit SDE time t = step × eta; 95% CI from the spread of independent AMS runs and of the "
+             "loop counts")
 
 
 def _positive(name: str, value, *, integer: bool = False, allow_none: bool = True):
@@ -56,14 +61,18 @@ def _positive(name: str, value, *, integer: bool = False, allow_none: bool = Tru
 
 def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: str = "basin", temperature=None,
               eta=None, batch_size=None, loss_unit=None, n_runs: int = DEFAULT_RUNS, max_steps=None, seed: int = 0,
-              saddles=None, budget: float | None = DEFAULT_BUDGET, progress=None):
+              saddles=None, budget: float | None = DEFAULT_BUDGET, progress=None, method: str = "auto"):
     """Analyse, predict, simulate and compare; returns (json_object, SuiteResult).
 
     Parameters are the ``flatminima check`` options (None = the default described there); ``saddles``
     are saddle hints (``--saddle``), ``budget`` the seconds allowed to the saddle search and
-    ``progress(done, total, what)`` an optional hook for a progress bar.
+    ``progress(done, total, what)`` an optional hook for a progress bar. ``method``: ``simulate`` (brute
+    force), ``ams`` (adaptive multilevel splitting, :mod:`numerics.simulate.ams`) or ``auto`` (brute force when
+    at least MIN_EXPECTED escapes are expected in ``n_runs`` × ``max_steps``, AMS otherwise).
     """
     started = time.time()
+    if method not in METHODS:
+        raise InputError(f"--method must be one of {', '.join(METHODS)}; got {method!r}")
     if dynamics not in (None, "sgld", "sgd"):
         raise InputError(f"--dynamics must be sgld or sgd; got {dynamics!r}")
     temperature = _positive("--temperature", temperature)
@@ -125,7 +134,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_used,
                      eta_given=eta is not None, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
                      n_runs=n_runs, max_steps=max_steps)
-        exp, verdict = _experiment(plan, seed)
+        exp, verdict = _experiment(plan, seed, method)
         experiments.append(exp)
         verdicts.append(verdict)
     obj["experiments"] = experiments
@@ -267,10 +276,21 @@ def _predict(config, geom, land, criterion):
     return predict(config, geom, land)
 
 
-def _experiment(plan: _Plan, seed: int) -> tuple[dict, Verdict]:
-    """Simulate a planned experiment (unless it cannot decide) and judge it: (JSON entry, verdict)."""
+def _experiment(plan: _Plan, seed: int, method: str = "simulate") -> tuple[dict, Verdict]:
+    """Measure a planned experiment (unless it cannot decide) and judge it: (JSON entry, verdict).
+
+    ``simulate`` runs brute force when enough escapes are expected; ``ams`` (and ``auto`` when too few escapes are
+    expected) measures the rate by adaptive multilevel splitting instead.
+    """
     config, pred, kind = plan.config, plan.prediction, plan.kind
-    exp = {"dynamics": kind, "noise": config["noise"], "criterion": config["criterion"], "method": "simulate",
+    use_ams = method == "ams" or (method == "auto" and bool(plan.skip_reason))
+    config_n_runs, config_max_steps = config["n_runs"], config["max_steps"]
+    if use_ams:
+        config = dict(config, method="ams", n_runs=AMS_RUNS, max_steps=AMS_BRANCH_STEPS)
+        plan = replace(plan, config=config, skip_reason="",
+                       chosen={k: v for k, v in plan.chosen.items() if k != "max_steps"})
+    exp = {"dynamics": kind, "noise": config["noise"], "criterion": config["criterion"],
+           "method": "ams" if use_ams else "simulate",
            "temperature": config.get("temperature"), "eta": config["eta"],
            "batch_size": config.get("batch_size"), "loss_unit": config["loss_unit"] if kind == "sgd" else None,
            "chosen": plan.chosen, "predicted_rate": None if pred is None else pred.rate,
@@ -278,7 +298,7 @@ def _experiment(plan: _Plan, seed: int) -> tuple[dict, Verdict]:
            "allowed_relative_error": None if pred is None else pred.rel_error,
            "error_method": None if pred is None else pred.error_method,
            "expected_escapes": plan.expected, "n_runs": config["n_runs"], "max_steps": config["max_steps"],
-           "seed": seed, "units": UNITS, "notes": [] if pred is None else list(pred.notes)}
+           "seed": seed, "units": AMS_UNITS if use_ams else UNITS, "notes": [] if pred is None else list(pred.notes)}
     if pred is not None and pred.measured_noise is not None:
         exp["measured_noise"] = pred.measured_noise
     if pred is not None and pred.paper_law is not None:
@@ -297,9 +317,18 @@ def _experiment(plan: _Plan, seed: int) -> tuple[dict, Verdict]:
     lo, hi = row["rate_lo"], row["rate_hi"]
     if row["warnings"]:
         notes.append(row["warnings"])
-    if row["n_diverged"]:
+    if row["n_diverged"] and not use_ams:
         notes.append(f"{row['n_diverged']} of {row['n_runs']} particles diverged (θ or the loss became non-finite): "
                      "they are not counted as escapes but censored at their last finite step; lower --eta")
+    if use_ams:
+        exp["ams"] = {k: row[k] for k in ("probability", "probability_stderr", "loop_steps", "n_loops", "score",
+                                          "level_a", "level_sigma", "n_replicas", "n_ams_runs", "kill_count",
+                                          "relative_variance", "ideal_relative_variance", "n_stalled",
+                                          "particle_steps")}
+        if exp["expected_escapes"] is not None:
+            exp["notes"].append(f"measured by adaptive multilevel splitting: brute force would see about "
+                                f"{exp['expected_escapes']:.2g} escapes in {config_n_runs} runs of "
+                                f"{config_max_steps} steps")
     if pred is None:
         agrees, reason = None, ("no law predicts this noise model" if config["noise"] not in PREDICTABLE_NOISE else
                                 f"the laws predict arrival in another basin (--criterion basin), not "
@@ -317,7 +346,7 @@ def _experiment(plan: _Plan, seed: int) -> tuple[dict, Verdict]:
                                n_runs=row["n_runs"], n_diverged=row["n_diverged"])
     exp.update(simulated=True, measured_rate=row["rate"], rate_ci=[lo, hi],
                # no escape: the interval's upper end is the bound (one-sided 97.5%)
-               rate_upper=hi if row["n_escaped"] == 0 else None,
+               rate_upper=hi if row["n_escaped"] == 0 and not use_ams else None,
                n_runs=row["n_runs"], n_escaped=row["n_escaped"], n_diverged=row["n_diverged"],
                agrees=agrees, warnings=" | ".join(notes))
     if agrees is None:
@@ -333,7 +362,11 @@ def _verdict(exp: dict, pred) -> Verdict:
     if exp["simulated"]:
         measured = (fmt_pm(exp["measured_rate"], ci=tuple(exp["rate_ci"])) if exp["n_escaped"]
                     else f"no escape; rate ≤ {exp['rate_upper']:.3g} (95%)")
-        measured += f" ({exp['n_escaped']}/{exp['n_runs']} escaped)"
+        if exp.get("method") == "ams":
+            measured += (f" (AMS: {exp['ams']['n_ams_runs']} runs × {exp['ams']['n_replicas']} replicas, "
+                         f"p = {exp['ams']['probability']:.3g}; precision of {exp['n_escaped']} escapes)")
+        else:
+            measured += f" ({exp['n_escaped']}/{exp['n_runs']} escaped)"
     else:
         measured = "not simulated"
     details = exp.get("inconclusive_reason") or exp.get("fail_reason") or ("" if pred is None else pred.error_method)

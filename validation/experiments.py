@@ -29,7 +29,11 @@ from flatminima.validation.estimators import estimate_rate
 
 # keys a config may have; anything else is a typo and is refused
 CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
-               "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps", "target_log_ci", "max_runs"}
+               "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps", "target_log_ci", "max_runs",
+               "method", "ams"}
+METHODS = ("simulate", "ams")
+"""How a config's rate is measured: brute-force simulation, or adaptive multilevel splitting (``ams`` options:
+the keyword arguments of :func:`numerics.simulate.ams.ams_escape`, e.g. ``{"n_replicas": 100}``)."""
 
 
 @lru_cache(maxsize=64)
@@ -81,14 +85,24 @@ def check_config(config: dict) -> None:
     unknown = set(config) - CONFIG_KEYS
     if unknown:
         raise InputError(f"unknown experiment config keys {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")
+    method = config.get("method", "simulate")
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    if config.get("ams") is not None and method != "ams":
+        raise InputError("ams options apply to method 'ams' only")
 
 
 def escape_task(config: dict, seed: int) -> list[dict]:
-    """Run one escape setting and return one row: the rate with its CI, counts, geometry and exit steps."""
+    """Run one escape setting and return one row: the rate with its CI, counts, geometry and exit steps.
+
+    ``method: ams`` measures the rate by adaptive multilevel splitting instead (:func:`ams_row`).
+    """
     check_config(config)
     land, analysis = basin_of(config)
     if not analysis.paths:
         raise InputError(f"no index-1 saddle found around the minimum {config['minimum']} of {config['landscape']}")
+    if config.get("method", "simulate") == "ams":
+        return [ams_row(config, seed, land, analysis)]
     options = dict(config.get("options") or {})
     saddles = np.array([p.saddle for p in analysis.paths])
     directions = np.array([p.escape_direction for p in analysis.paths])
@@ -140,9 +154,59 @@ def escape_task(config: dict, seed: int) -> list[dict]:
     return [row]
 
 
-def _simulate(land, analysis, config, seed, saddles, directions, minima, options):
-    from flatminima.numerics.simulate import escape_parts, simulate_escape
+def ams_row(config: dict, seed: int, land, analysis) -> dict:
+    """The row of a ``method: ams`` config: the rate with its 95% CI by splitting, and how it was made.
 
+    It has the columns of a brute-force row plus the splitting's own (p, loop time, levels, score, variance
+    diagnostic). ``n_runs`` is replicas × AMS runs and ``n_escaped`` the *equivalent* escapes (1/s.e.(log γ̂))²:
+    the number of brute-force escapes that would give the same precision (so the verdicts' minimum number of
+    escapes means the same precision for both methods). No exit steps.
+    """
+    from flatminima.numerics.simulate import escape_parts
+    from flatminima.numerics.simulate.ams import ams_escape
+
+    options = dict(config.get("options") or {})
+    minima = options.pop("minima", None)
+    kwargs = _escape_kwargs(config, analysis, np.array([p.saddle for p in analysis.paths]),
+                            np.array([p.escape_direction for p in analysis.paths]), minima, options)
+    ams = dict(config.get("ams") or {})
+    ams.setdefault("n_ams_runs", int(config["n_runs"]))         # n_runs: independent AMS runs
+    if config.get("target_log_ci") is not None:
+        ams.setdefault("target_log_ci", float(config["target_log_ci"]))
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = ams_escape(land, analysis.minimum, **escape_parts(**kwargs), seed=int(seed),
+                         max_steps=int(config.get("max_steps") or 10**6), **ams)
+    first = analysis.paths[0]
+    se = float(res.log_rate_stderr)
+    equivalent = int(1.0 / se ** 2) if res.rate > 0 and 0 < se < float("inf") else 0
+    return {
+        "seed": int(seed), "method": "ams",
+        "n_runs": int(res.n_replicas * res.n_ams_runs), "n_escaped": equivalent, "n_censored": 0,
+        "n_diverged": int(res.n_diverged),
+        "rate": float(res.rate), "rate_lo": float(res.rate_ci[0]), "rate_hi": float(res.rate_ci[1]),
+        "rate_upper": float(res.rate_ci[1]), "log_rate_stderr": float(res.log_rate_stderr),
+        "rate_per_step": float(res.rate_per_step), "exposure": float("nan"),
+        "rate_method": "adaptive multilevel splitting (generalized AMS, loop identity)",
+        "barrier": float(first.barrier), "h_ae": float(first.h_ae), "h_be": float(first.h_be), "s": float(first.s),
+        "n_paths": len(analysis.paths), "eta_lambda_max": float(res.eta_lambda_max),
+        "discretization_dominated": bool(res.discretization_dominated), "backend": "numpy",
+        "wall_seconds": time.perf_counter() - t0,
+        "warnings": " | ".join(sorted({str(w.message).split("\n")[0] for w in caught} | set(res.notes))),
+        "n_batches": int(res.n_ams_runs), "steps": [], "escaped": [], "diverged": [],
+        "geometry": json.dumps(geometry(analysis)),
+        "probability": float(res.probability), "probability_stderr": float(res.probability_stderr),
+        "loop_steps": float(res.loop_steps), "n_loops": int(res.n_loops), "score": res.score,
+        "level_a": float(res.level_a), "level_sigma": float(res.level_sigma), "n_replicas": int(res.n_replicas),
+        "n_ams_runs": int(res.n_ams_runs), "kill_count": int(res.kill_count),
+        "relative_variance": float(res.relative_variance), "ideal_relative_variance": float(res.ideal_relative_variance),
+        "n_stalled": int(res.n_stalled), "particle_steps": int(res.particle_steps),
+    }
+
+
+def _escape_kwargs(config, analysis, saddles, directions, minima, options) -> dict:
+    """The flat options of :func:`numerics.parts.escape_parts` for a config and its analysed basin."""
     kwargs = dict(noise=config["noise"], criterion=config.get("criterion", "basin"), eta=float(config["eta"]),
                   loss_unit=float(config.get("loss_unit", 1.0)), minimum=analysis.minimum, saddle=saddles,
                   escape_direction=directions)
@@ -153,5 +217,12 @@ def _simulate(land, analysis, config, seed, saddles, directions, minima, options
     if minima is not None:
         kwargs["minima"] = np.asarray(minima, float)
     kwargs.update(options)
+    return kwargs
+
+
+def _simulate(land, analysis, config, seed, saddles, directions, minima, options):
+    from flatminima.numerics.simulate import escape_parts, simulate_escape
+
+    kwargs = _escape_kwargs(config, analysis, saddles, directions, minima, options)
     return simulate_escape(land, analysis.minimum, **escape_parts(**kwargs), n_runs=int(config["n_runs"]),
                            max_steps=int(config["max_steps"]), seed=int(seed))

@@ -54,6 +54,11 @@ ST2 = "styblinski-tang:dim=2"
 LO = -2.903534
 NEXT = 2.746803 - 0.156731         # saddle → next minimum along the escape axis
 LOSS_UNIT = 1080.0                 # λ: with η·λ = 2.16 the SGD exponents 3.5–8.8 are observable (C21)
+# deep-barrier points of the B sweep, measured by adaptive multilevel splitting (exponents 14–24.5, rates
+# 1e-6…1e-10 per unit SDE time, beyond brute force): AMS_RUNS independent runs of 100 replicas each
+DEEP_BATCH = (8, 11, 14)
+AMS_RUNS = 20
+AMS_BRANCH_STEPS = 10**6
 PSD_DELTA = 20.0                   # δ of the PSD model: see _psd_configs
 CRITERIA = """Each sweep passes when its weighted-least-squares slope lies within 1.96 standard errors of the
 slope the law predicts, plus the law's known asymptotic error over the sweep (1-D sweeps: the slope
@@ -77,7 +82,9 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
     plan = {
         "sgd_sharpness": [_cfg(ST1, [LO], "hessian_two_region", n, eta=0.002, batch_size=4, sharpness=k, **sgd)
                           for k in (0.9, 1.2, 1.5, 2.0)],
-        "sgd_batch": [_cfg(ST1, [LO], "hessian_two_region", n, eta=0.002, batch_size=b, **sgd) for b in (2, 3, 4, 5)],
+        "sgd_batch": [_cfg(ST1, [LO], "hessian_two_region", n, eta=0.002, batch_size=b, **sgd) for b in (2, 3, 4, 5)]
+                     + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=0.002, batch_size=b, method="ams", **sgd)
+                        for b in DEEP_BATCH],
         "sgd_eta": [_cfg(ST1, [LO], "hessian_two_region", n, eta=e, batch_size=4, **sgd)
                     for e in (0.0018, 0.0024, 0.003, 0.004)],
         "sgld_temperature": [_cfg(ST2, [LO, LO], "white", n, eta=0.002, temperature=39.361778 / r)
@@ -89,7 +96,7 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
         for c in configs:
             # the plane sits at the next minimum, which moves to θ*/√k on L(√k θ) (docs/theory.md §Sharpness scaling)
             c["options"]["plane_offset"] = NEXT / float(c["sharpness"]) ** 0.5
-            c["max_steps"] = adaptive_max_steps(c)
+            c["max_steps"] = AMS_BRANCH_STEPS if c.get("method") == "ams" else adaptive_max_steps(c)
     plan.update(psd_sweeps(size))
     return plan
 
