@@ -164,8 +164,8 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
                   rows=point_rows,
                   caption=f"{title}. Rates per unit SDE time (t = step·η): method simulate = censored exponential "
                           f"MLE with exact (Garwood) 95% CI; method ams = adaptive multilevel splitting (n_runs = "
-                          f"replicas × AMS runs, n_escaped = replicas in B at the end), 95% CI from the spread of "
-                          f"its runs and loops; law: {law}.")
+                          f"independent AMS runs, n_escaped = the brute-force escapes of the same precision, "
+                          f"(1/s.e. of log γ̂)²), 95% CI from the spread of its runs and loops; law: {law}.")
     xs = np.linspace(x.min(), x.max(), 2)
     figure = Figure(name=name, kind="fit", title=title, data={
         "x": x.tolist(), "y": y.tolist(), "y_err": (Z * y_se).tolist(), "x_label": ax.label,

@@ -182,7 +182,7 @@ def test_no_escape_expected_is_inconclusive_not_an_error(capsys, tmp_path):
     exit 0, or 3 with --strict."""
     out = tmp_path / "out"
     argv = ["check", "double-well", "--dynamics", "sgld", "--temperature", "0.004", "--runs", "5",
-            "--max-steps", "50", "--json", "--out", str(out)]
+            "--max-steps", "50", "--json", "--out", str(out), "--method", "simulate"]
     code = main(argv)
     captured = capsys.readouterr()
     assert code == 0

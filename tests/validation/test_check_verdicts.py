@@ -116,7 +116,7 @@ def test_zero_escapes_in_200_runs_is_inconclusive_not_agreement():
 def two_well_cold():
     from flatminima.validation.check import run_check
 
-    return run_check("two-well-2d", dynamics="sgld", temperature=0.1, n_runs=300)
+    return run_check("two-well-2d", dynamics="sgld", temperature=0.1, n_runs=300, method="simulate")
 
 
 def test_unobservable_experiment_is_not_simulated(two_well_cold):
@@ -144,7 +144,8 @@ def test_unobservable_experiment_is_not_simulated(two_well_cold):
 
 
 def test_unobservable_experiment_exits_3_with_strict(capsys):
-    code = main(["check", "two-well-2d", "--dynamics", "sgld", "--temperature", "0.1", "--runs", "300", "--strict"])
+    code = main(["check", "two-well-2d", "--dynamics", "sgld", "--temperature", "0.1", "--runs", "300", "--strict",
+                 "--method", "simulate"])
     out = capsys.readouterr().out
     assert code == 3
     assert "INCONCLUSIVE SGLD" in out and "not simulated" in out
