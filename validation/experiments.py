@@ -170,6 +170,7 @@ def ams_row(config: dict, seed: int, land, analysis) -> dict:
     kwargs = _escape_kwargs(config, analysis, np.array([p.saddle for p in analysis.paths]),
                             np.array([p.escape_direction for p in analysis.paths]), minima, options)
     ams = dict(config.get("ams") or {})
+    ams.setdefault("paths", [np.asarray(p.mep_points, float) for p in analysis.paths])
     ams.setdefault("n_ams_runs", int(config["n_runs"]))         # n_runs: independent AMS runs
     if config.get("target_log_ci") is not None:
         ams.setdefault("target_log_ci", float(config["target_log_ci"]))

@@ -23,7 +23,9 @@ and the rate is 1/(η·E[T]) per unit SDE time. Its error combines the spread of
 and the spread of the crossing counts over the loop walkers (docs/theory.md §Rare-event sampling).
 
 Score (``score``): ``projection`` (default when saddles are known) is max_j (θ − a)·e_j / (b_j − a)·e_j, 0 at
-the minimum and 1 at each saddle; ``distance`` is ‖θ − a‖/r (radius criterion); ``loss`` is
+the minimum and 1 at each saddle; ``path`` (given the minimum energy paths) is the arc-length
+fraction of θ's nearest point on the nearest path a → b_j (continued past b_j along e_j), which follows a curved
+valley where a straight projection does not; ``distance`` is ‖θ − a‖/r (radius criterion); ``loss`` is
 (L(θ) − L(a))/(level − L(a)) (loss_level criterion). A = {ξ ≤ z_A}, Σ = {ξ ≥ z_Σ}; by default z_A and z_Σ are
 the 50% and 90% quantiles of ξ at equilibrium in the basin (measured), which keeps the loops short.
 Each replica stores only its record states (a new running maximum of ξ): the branch point at a level is always one.
@@ -45,7 +47,7 @@ from flatminima.numerics.simulate.run import PreparedRun, prepare_run
 
 __all__ = ["AMSResult", "AMSStallWarning", "SCORES", "ams_escape"]
 
-SCORES = ("auto", "projection", "distance", "loss")
+SCORES = ("auto", "projection", "path", "distance", "loss")
 """Names of the AMS scores (module docstring)."""
 
 _Z95 = 1.959963984540054
@@ -122,7 +124,7 @@ class AMSResult:
 class _Chain:
     """The chain of a prepared run, stepped for any batch of states: θ' = step(θ, fresh noise), B-test, divergence."""
 
-    def __init__(self, prep: PreparedRun, score: str):
+    def __init__(self, prep: PreparedRun, score: str, paths=None):
         self.prep = prep
         self.crit = prep.crit
         self.nm = prep.noise_model
@@ -140,6 +142,10 @@ class _Chain:
                 raise InputError("the projection score does not separate A from B: an escape direction e_j does not "
                                  "point from the minimum to its saddle ((b_j − a)·e_j <= 0)")
             self.normals = g.directions / scale[:, None]
+        elif score == "path":
+            if not paths:
+                raise InputError("score='path' needs the minimum energy paths (paths=[(n, d) arrays from a to b_j])")
+            self._paths = [self._polyline(np.asarray(P, float), j) for j, P in enumerate(paths)]
         elif score == "distance":
             if prep.radius is None:
                 raise InputError("score='distance' needs the radius criterion (it is ‖θ − a‖/radius)")
@@ -150,10 +156,41 @@ class _Chain:
             if not self.level_rise > 0:
                 raise InputError("the loss score does not separate A from B: the exit level is not above L(a)")
 
+    def _polyline(self, P: np.ndarray, j: int):
+        """(start points, segment vectors, cumulative arc length at starts, total to b) of a path, continued past b."""
+        g = self.prep.geom
+        if P.ndim != 2 or P.shape[1] != self.prep.d or P.shape[0] < 2 or not np.all(np.isfinite(P)):
+            raise InputError(f"paths[{j}] must be a finite (n >= 2, {self.prep.d}) array from the minimum to a saddle")
+        seg = np.diff(P, axis=0)
+        lengths = np.linalg.norm(seg, axis=1)
+        total = float(lengths.sum())
+        if not total > 0:
+            raise InputError(f"the path score does not separate A from B: paths[{j}] has zero length")
+        e = g.directions[j] if j < g.directions.shape[0] else seg[-1] / lengths[-1]
+        P = np.vstack([P, P[-1] + 10.0 * total * e])          # past b along e, far beyond any exit
+        seg = np.diff(P, axis=0)
+        cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(seg, axis=1))[:-1]])
+        return P[:-1], seg, cum, total
+
     def score(self, theta: np.ndarray) -> np.ndarray:
         """ξ(θ) (module docstring); NaN rows stay NaN."""
         if self.score_name == "projection":
             return np.max((theta - self.a) @ self.normals.T, axis=1)
+        if self.score_name == "path":
+            best = np.full(theta.shape[0], np.inf)
+            out = np.full(theta.shape[0], np.nan)
+            for start, seg, cum, total in self._paths:
+                rel = theta[:, None, :] - start[None, :, :]                     # (n, m, d)
+                t = np.clip(np.einsum("nmd,md->nm", rel, seg) / np.einsum("md,md->m", seg, seg), 0.0, 1.0)
+                dist2 = np.einsum("nmd,nmd->nm", rel - t[:, :, None] * seg[None], rel - t[:, :, None] * seg[None])
+                k = np.argmin(dist2, axis=1)
+                rows = np.arange(theta.shape[0])
+                d2 = dist2[rows, k]
+                frac = (cum[k] + t[rows, k] * np.linalg.norm(seg[k], axis=1)) / total
+                closer = d2 < best
+                best = np.where(closer, d2, best)
+                out = np.where(closer, frac, out)
+            return out
         if self.score_name == "distance":
             return np.linalg.norm(theta - self.a, axis=1) / self.prep.radius
         return (self.ctx.values(theta) - self.prep.geom.loss_minimum) / self.level_rise
@@ -393,7 +430,7 @@ def _splitting(chain: _Chain, gen, starts: np.ndarray, *, n_replicas: int, kill:
 # ====================================================================== entry point
 def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, criterion: Criterion, seed: int,
                basin: Basin | None = None, execution=None, n_replicas: int = 100, n_ams_runs: int = 20, kill_count: int | None = None,
-               n_loops: int | None = None, n_walkers: int = 200, score: str = "auto", levels=None,
+               n_loops: int | None = None, n_walkers: int = 200, score: str = "auto", paths=None, levels=None,
                max_steps: int = 10**6, max_iterations: int | None = None,
                target_log_ci: float | None = None, max_ams_runs: int = 400) -> AMSResult:
     """The escape rate of the chain from ``start`` by adaptive multilevel splitting (module docstring).
@@ -417,8 +454,12 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
         without replacement.
     n_walkers : int ≥ 1
         Free walkers of the loop phase.
-    score : {"auto", "projection", "distance", "loss"}
-        ξ; ``auto``: projection with a saddle, else distance (radius) or loss (loss_level).
+    score : {"auto", "projection", "path", "distance", "loss"}
+        ξ; ``auto``: projection with a saddle, else distance (radius) or loss (loss_level). ``path`` costs more per
+        step; use it when the result says the score is poor (a curved valley).
+    paths : list of (n_j, d) arrays, optional
+        Minimum energy paths from the minimum to each saddle (``EscapePath.mep_points`` of the basin analysis), for
+        the ``path`` score.
     levels : (z_A, z_Σ), optional
         The reactant and Σ levels of ξ; default: the 50% and 90% quantiles at equilibrium.
     max_steps : int
@@ -460,9 +501,10 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
     prep = prepare_run(landscape, start, dynamics=dynamics, noise=noise, criterion=criterion, n_runs=1,
                        max_steps=max_steps, seed=seed, basin=basin)
     if score == "auto":
-        score = ("projection" if prep.geom.saddles.shape[0] else "distance" if prep.criterion == "radius"
-                 else "loss" if prep.criterion == "loss_level" else "projection")
-    chain = _Chain(prep, score)
+        score = ("projection" if prep.geom.saddles.shape[0]
+                 else "distance" if prep.criterion == "radius" else "loss" if prep.criterion == "loss_level"
+                 else "projection")
+    chain = _Chain(prep, score, paths)
     gen = np.random.default_rng(np.random.SeedSequence([seed, 0x414D53]))    # "AMS"
     n_loops = max(2000, n_replicas * n_ams_runs) if n_loops is None else positive_int("n_loops", n_loops)
     h = prep.geom.h_a

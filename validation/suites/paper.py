@@ -54,9 +54,12 @@ ST2 = "styblinski-tang:dim=2"
 LO = -2.903534
 NEXT = 2.746803 - 0.156731         # saddle → next minimum along the escape axis
 LOSS_UNIT = 1080.0                 # λ: with η·λ = 2.16 the SGD exponents 3.5–8.8 are observable (C21)
-# deep-barrier points of the B sweep, measured by adaptive multilevel splitting (exponents 14–24.5, rates
-# 1e-6…1e-10 per unit SDE time, beyond brute force): AMS_RUNS independent runs of 100 replicas each
-DEEP_BATCH = (8, 11, 14)
+# deep-barrier points of the SGD sweeps, measured by adaptive multilevel splitting (predicted exponents
+# κ·2B/(ηkλ) of 12–24.5, rates 1e-5…1e-10 per unit SDE time, beyond brute force): AMS_RUNS independent runs of
+# 100 replicas each
+DEEP_BATCH = (8, 11, 14)                 # exponents 14.0, 19.3, 24.5
+DEEP_ETA = (0.0012, 0.0009, 0.0007)      # 11.7, 15.6, 20.0
+DEEP_SHARPNESS = (0.5, 0.35, 0.3)        # 14.0, 20.0, 23.4
 AMS_RUNS = 20
 AMS_BRANCH_STEPS = 10**6
 PSD_DELTA = 20.0                   # δ of the PSD model: see _psd_configs
@@ -81,12 +84,16 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
     sgd = dict(loss_unit=LOSS_UNIT)
     plan = {
         "sgd_sharpness": [_cfg(ST1, [LO], "hessian_two_region", n, eta=0.002, batch_size=4, sharpness=k, **sgd)
-                          for k in (0.9, 1.2, 1.5, 2.0)],
+                          for k in (0.9, 1.2, 1.5, 2.0)]
+                         + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=0.002, batch_size=4, sharpness=k,
+                                 method="ams", **sgd) for k in DEEP_SHARPNESS],
         "sgd_batch": [_cfg(ST1, [LO], "hessian_two_region", n, eta=0.002, batch_size=b, **sgd) for b in (2, 3, 4, 5)]
                      + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=0.002, batch_size=b, method="ams", **sgd)
                         for b in DEEP_BATCH],
         "sgd_eta": [_cfg(ST1, [LO], "hessian_two_region", n, eta=e, batch_size=4, **sgd)
-                    for e in (0.0018, 0.0024, 0.003, 0.004)],
+                    for e in (0.0018, 0.0024, 0.003, 0.004)]
+                   + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=e, batch_size=4, method="ams", **sgd)
+                      for e in DEEP_ETA],
         "sgld_temperature": [_cfg(ST2, [LO, LO], "white", n, eta=0.002, temperature=39.361778 / r)
                              for r in (4.0, 5.0, 6.0, 7.0)],
         "sgld_sharpness": [_cfg(ST1, [LO], "white", n, eta=0.001, temperature=39.361778 / 5.0, sharpness=k)
