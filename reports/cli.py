@@ -166,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how the rate is measured: simulate (brute force), ams (adaptive multilevel splitting, for "
                         "rates brute force cannot reach), auto (default: brute force when at least 20 escapes are "
                         "expected, ams otherwise)")
+    p.add_argument("--replicas", type=_positive_int("--replicas"), default=100, metavar="N",
+                   help="replicas per AMS run (method ams; >= 2; 20 independent runs)")
     _search_options(p)
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="also write a report there")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -435,7 +437,7 @@ def cmd_check(args) -> int:
                                 criterion=args.criterion, temperature=args.temperature, eta=args.eta,
                                 batch_size=args.batch_size, loss_unit=args.loss_unit, n_runs=args.runs,
                                 max_steps=args.max_steps, seed=args.seed, saddles=args.saddle, budget=args.budget,
-                                progress=hook, method=args.method)
+                                progress=hook, method=args.method, replicas=args.replicas)
     finally:
         close()
     if args.out is not None:

@@ -34,7 +34,8 @@ DEFAULT_ETA_LAMBDA = 0.05        # η·λ_max(H_a) when --eta is not given (disc
 DEFAULT_EXPONENT = 5.0           # predicted exponent aimed at when D (SGLD) or λ (SGD) is not given
 DEFAULT_RUNS = 200
 DEFAULT_BUDGET = 300.0           # seconds for the saddle search
-AMS_RUNS = 20                    # independent AMS runs (100 replicas each) when the rate is measured by splitting
+AMS_RUNS = 20                    # independent AMS runs when the rate is measured by splitting
+AMS_REPLICAS = 100               # replicas per AMS run (--replicas)
 AMS_BRANCH_STEPS = 10**6         # cap on one AMS branch
 MAX_STEPS_CAP = 200_000          # default budget per run; a larger --max-steps is the user's choice
 LOSS_UNIT_NOISE = ("hessian_fixed", "hessian_two_region", "hessian_psd")   # noise ∝ λ: exponent ∝ 1/λ
@@ -61,18 +62,23 @@ def _positive(name: str, value, *, integer: bool = False, allow_none: bool = Tru
 
 def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: str = "basin", temperature=None,
               eta=None, batch_size=None, loss_unit=None, n_runs: int = DEFAULT_RUNS, max_steps=None, seed: int = 0,
-              saddles=None, budget: float | None = DEFAULT_BUDGET, progress=None, method: str = "auto"):
+              saddles=None, budget: float | None = DEFAULT_BUDGET, progress=None, method: str = "auto",
+              replicas: int = AMS_REPLICAS):
     """Analyse, predict, simulate and compare; returns (json_object, SuiteResult).
 
     Parameters are the ``flatminima check`` options (None = the default described there); ``saddles``
     are saddle hints (``--saddle``), ``budget`` the seconds allowed to the saddle search and
     ``progress(done, total, what)`` an optional hook for a progress bar. ``method``: ``simulate`` (brute
     force), ``ams`` (adaptive multilevel splitting, :mod:`numerics.simulate.ams`) or ``auto`` (brute force when
-    at least MIN_EXPECTED escapes are expected in ``n_runs`` × ``max_steps``, AMS otherwise).
+    at least MIN_EXPECTED escapes are expected in ``n_runs`` × ``max_steps``, AMS otherwise); ``replicas``: N of
+    each AMS run (≥ 2).
     """
     started = time.time()
     if method not in METHODS:
         raise InputError(f"--method must be one of {', '.join(METHODS)}; got {method!r}")
+    replicas = _positive("--replicas", replicas, integer=True, allow_none=False)
+    if replicas < 2:
+        raise InputError(f"--replicas must be an integer >= 2 (AMS kills and clones replicas); got {replicas}")
     if dynamics not in (None, "sgld", "sgd"):
         raise InputError(f"--dynamics must be sgld or sgd; got {dynamics!r}")
     temperature = _positive("--temperature", temperature)
@@ -134,7 +140,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_used,
                      eta_given=eta is not None, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
                      n_runs=n_runs, max_steps=max_steps)
-        exp, verdict = _experiment(plan, seed, method)
+        exp, verdict = _experiment(plan, seed, method, replicas)
         experiments.append(exp)
         verdicts.append(verdict)
     obj["experiments"] = experiments
@@ -276,7 +282,7 @@ def _predict(config, geom, land, criterion):
     return predict(config, geom, land)
 
 
-def _experiment(plan: _Plan, seed: int, method: str = "simulate") -> tuple[dict, Verdict]:
+def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int = 100) -> tuple[dict, Verdict]:
     """Measure a planned experiment (unless it cannot decide) and judge it: (JSON entry, verdict).
 
     ``simulate`` runs brute force when enough escapes are expected; ``ams`` (and ``auto`` when too few escapes are
@@ -286,7 +292,7 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate") -> tuple[dict,
     use_ams = method == "ams" or (method == "auto" and bool(plan.skip_reason))
     config_n_runs, config_max_steps = config["n_runs"], config["max_steps"]
     if use_ams:
-        config = dict(config, method="ams", n_runs=AMS_RUNS, max_steps=AMS_BRANCH_STEPS)
+        config = dict(config, method="ams", n_runs=AMS_RUNS, max_steps=AMS_BRANCH_STEPS, ams={"n_replicas": replicas})
         plan = replace(plan, config=config, skip_reason="",
                        chosen={k: v for k, v in plan.chosen.items() if k != "max_steps"})
     exp = {"dynamics": kind, "noise": config["noise"], "criterion": config["criterion"],

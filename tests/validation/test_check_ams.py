@@ -9,6 +9,7 @@ import pytest
 from flatminima.numerics.builtins import double_well
 from flatminima.numerics.reference.chain1d import chain_mfpt_1d
 from flatminima.reports.cli import main
+from flatminima.validation.verdicts import Z_TOL  # statistical tolerance, in standard errors
 
 DW = double_well()          # θ⁴/4 − θ²/2 pieces: minima ∓1 (H = 2), saddle 0, ΔL = 1/4
 
@@ -51,11 +52,18 @@ def test_the_ams_rate_is_the_exact_rate_of_the_chain(auto_check):
     exact = chain_mfpt_1d(_grad, lambda x: math.sqrt(2 * D * eta) + 0 * x, eta=eta, start=-1.0, absorbing=0.75,
                           left=-2.0)
     lo, hi = exp["rate_ci"]
-    assert lo <= exact.rate <= hi, (exact.rate, exp["rate_ci"])
-    assert hi / lo < 1.6                       # a ±25% interval: not vacuous
+    se = math.log(hi / lo) / (2 * 1.959964)            # s.e. of log γ̂ behind the 95% interval
+    assert abs(math.log(exp["measured_rate"] / exact.rate)) <= Z_TOL * se, (exact.rate, exp["rate_ci"])
+    assert se < 0.15                                   # a ±30% interval: not vacuous
 
 
 def test_bad_method_is_one_line_exit_2(capsys):
     assert main(["check", "double-well", "--method", "exact-ish"]) == 2
     err = capsys.readouterr().err
     assert "--method must be one of auto, simulate, ams" in err and err.count("\n") == 1
+
+
+def test_one_replica_is_one_line_exit_2(capsys):
+    assert main(["check", "double-well", "--method", "ams", "--replicas", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--replicas must be an integer >= 2" in err and err.count("\n") == 1
