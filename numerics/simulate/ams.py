@@ -239,16 +239,42 @@ class _Chain:
 # ====================================================================== loops A → Σ → A (brute force)
 @dataclass
 class _Loops:
+    """The loop phase: Σ-crossing states, crossing counts and windows per walker, first-crossing steps."""
+
     crossings: np.ndarray          # (n, d) states at the first step with ξ ≥ z_Σ after a visit to A
     counts: np.ndarray             # per walker: crossings after its first one
     windows: np.ndarray            # per walker: steps after its first crossing
-    steps_to_sigma: float          # mean first-crossing step from the minimum
+    first_steps: np.ndarray        # per walker: its first crossing step from the minimum
     n_direct: int                  # walkers that reached B during the loop phase (restarted at a)
     particle_steps: int
 
+    @property
+    def steps_to_sigma(self) -> float:
+        """T_(A→Σ): the mean first-crossing step from the minimum."""
+        return float(np.mean(self.first_steps))
 
-def _loops(chain: _Chain, gen, *, n_walkers: int, n_loops: int, relax: int, levels, max_steps: int):
-    """Free walkers from the minimum: equilibrium levels (if not given), Σ-crossing states and their rate.
+
+def _levels(chain: _Chain, gen, *, n_walkers: int, relax: int) -> tuple[float, float, int, int]:
+    """(z_A, z_Σ, particle steps, walkers that reached B): the 50% and 90% quantiles of ξ at equilibrium."""
+    theta = np.repeat(chain.a[None, :], n_walkers, axis=0)
+    t = np.zeros(n_walkers, np.int64)
+    n_direct = 0
+    samples = []
+    for k in range(2 * relax):
+        t += 1
+        theta, ex, bad = chain.step(theta, t, gen)
+        n_direct += int(ex.sum())
+        theta[ex | bad] = chain.a
+        if k >= relax:
+            samples.append(chain.score(theta))
+    xs = np.concatenate(samples)
+    xs = xs[np.isfinite(xs)]
+    z_a, z_s = (float(q) for q in np.quantile(xs, [0.5, 0.9]))
+    return z_a, z_s, 2 * relax * n_walkers, n_direct
+
+
+def _loops(chain: _Chain, gen, *, n_walkers: int, n_loops: int, z_a: float, z_s: float, max_steps: int) -> _Loops:
+    """Free walkers from the minimum until they have crossed Σ ``n_loops`` times (after visits to A).
 
     The crossing rate ν is counted per walker after its first crossing (a renewal), ν = Σc_i/Σw_i, with the
     ratio estimator's standard error over walkers; the first crossing times give T_(A→Σ).
@@ -256,34 +282,11 @@ def _loops(chain: _Chain, gen, *, n_walkers: int, n_loops: int, relax: int, leve
     d = chain.prep.d
     theta = np.repeat(chain.a[None, :], n_walkers, axis=0)
     t = np.zeros(n_walkers, np.int64)
-    used = 0
-    n_direct = 0
-    levels_given = levels is not None
-    samples = []
-    if not levels_given:                     # relax, then read the equilibrium quantiles of ξ
-        for k in range(2 * relax):
-            t += 1
-            theta, ex, bad = chain.step(theta, t, gen)
-            used += n_walkers
-            n_direct += int(ex.sum())
-            theta[ex | bad] = chain.a
-            if k >= relax:
-                samples.append(chain.score(theta))
-        xs = np.concatenate(samples)
-        xs = xs[np.isfinite(xs)]
-        z_a, z_s = (float(q) for q in np.quantile(xs, [0.5, 0.9]))
-    else:
-        z_a, z_s = levels
-    if not z_a < z_s < 1.0:
-        raise InputError(f"the AMS levels must satisfy z_A < z_Σ < 1 (1 = the saddle / the exit); got z_A = {z_a:.4g}, "
-                         f"z_Σ = {z_s:.4g}: the score does not separate A from B at this noise level")
-    theta = np.repeat(chain.a[None, :], n_walkers, axis=0)
-    t[:] = 0
     armed = np.ones(n_walkers, bool)            # visited A since the last crossing
     count = np.zeros(n_walkers, np.int64)
     first = np.full(n_walkers, -1, np.int64)
     states = []
-    step = 0
+    step = n_direct = 0
     while count.sum() < n_loops:
         if step >= max_steps:
             raise InputError(f"the loop walkers crossed Σ only {int(count.sum())} times in {max_steps} steps (need "
@@ -291,7 +294,6 @@ def _loops(chain: _Chain, gen, *, n_walkers: int, n_loops: int, relax: int, leve
         step += 1
         t += 1
         theta, ex, bad = chain.step(theta, t, gen)
-        used += n_walkers
         xi = chain.score(theta)
         cross = armed & ~ex & ~bad & (xi >= z_s)
         if cross.any():
@@ -308,7 +310,15 @@ def _loops(chain: _Chain, gen, *, n_walkers: int, n_loops: int, relax: int, leve
     seen = first >= 0
     crossings = np.concatenate(states)[:n_loops] if states else np.empty((0, d))
     return _Loops(crossings=crossings, counts=count[seen] - 1, windows=step - first[seen],
-                  steps_to_sigma=float(np.mean(first[seen])), n_direct=n_direct, particle_steps=used), z_a, z_s
+                  first_steps=first[seen], n_direct=n_direct, particle_steps=step * n_walkers)
+
+
+def _merge(a: _Loops, b: _Loops) -> _Loops:
+    """Two independent loop phases as one sample of walkers."""
+    return _Loops(crossings=np.concatenate([a.crossings, b.crossings]), counts=np.concatenate([a.counts, b.counts]),
+                  windows=np.concatenate([a.windows, b.windows]),
+                  first_steps=np.concatenate([a.first_steps, b.first_steps]), n_direct=a.n_direct + b.n_direct,
+                  particle_steps=a.particle_steps + b.particle_steps)
 
 
 # ====================================================================== the splitting
@@ -511,20 +521,25 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
     curv = (float(prep.geom.directions[0] @ h @ prep.geom.directions[0])
             if h is not None and prep.geom.saddles.shape[0] else prep.geom.lambda_max)
     relax = int(min(max_steps, max(10, math.ceil(2.0 / (prep.eta * max(curv, 1e-12))))))
-    loops, z_a, z_s = _loops(chain, gen, n_walkers=n_walkers, n_loops=n_loops, relax=relax, levels=levels,
-                             max_steps=max_steps)
-    used = loops.particle_steps
+    if levels is None:
+        z_a, z_s, used, n_direct = _levels(chain, gen, n_walkers=n_walkers, relax=relax)
+    else:
+        (z_a, z_s), used, n_direct = levels, 0, 0
+    if not z_a < z_s < 1.0:
+        raise InputError(f"the AMS levels must satisfy z_A < z_Σ < 1 (1 = the saddle / the exit); got z_A = {z_a:.4g}, "
+                         f"z_Σ = {z_s:.4g}: the score does not separate A from B at this noise level")
+    take = n_replicas * n_ams_runs
+    loops = _loops(chain, gen, n_walkers=n_walkers, n_loops=max(n_loops, take), z_a=z_a, z_s=z_s, max_steps=max_steps)
+    pool = loops.crossings
     p_runs, iters = [], []
     div = unf = stalled = extinct = 0
     to_b = []
-    pool = loops.crossings
     while True:
-        take = n_replicas * n_ams_runs
-        if pool.shape[0] >= take:
-            idx = gen.choice(pool.shape[0], take, replace=False)
-            starts, pool = pool[idx], np.delete(pool, idx, axis=0)
-        else:                                  # the pool is used up: draw with replacement from all crossings
-            starts = loops.crossings[gen.integers(0, loops.crossings.shape[0], take)]
+        if pool.shape[0] < take:               # fresh walkers for fresh Σ states: the runs stay independent
+            more = _loops(chain, gen, n_walkers=n_walkers, n_loops=take, z_a=z_a, z_s=z_s, max_steps=max_steps)
+            loops, pool = _merge(loops, more), np.concatenate([pool, more.crossings])
+        idx = gen.choice(pool.shape[0], take, replace=False)
+        starts, pool = pool[idx], np.delete(pool, idx, axis=0)
         p, it, u, dv, uf, st, ex, tb = _splitting(chain, gen, starts, n_replicas=n_replicas, kill=kill, z_a=z_a,
                                               max_steps=max_steps, max_iterations=max_iterations)
         p_runs.append(p)
@@ -533,9 +548,11 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
         if np.isfinite(tb):
             to_b.append(tb)
         est = _estimate(np.concatenate(p_runs), loops, n_replicas)
-        if target_log_ci is None or len(p_runs) * n_ams_runs + n_ams_runs > max_ams_runs or \
-                (np.isfinite(est[2]) and _Z95 * est[2] <= target_log_ci):
+        half = _half_width(est, sum(x.size for x in p_runs))
+        if target_log_ci is None or half <= target_log_ci or len(p_runs) * n_ams_runs + n_ams_runs > max_ams_runs:
             break
+    used += loops.particle_steps
+    n_direct += loops.n_direct
     p_all = np.concatenate(p_runs)
     p_bar, p_se, log_se, nu, nu_se = est
     t_loop = 1.0 / nu if nu > 0 else float("inf")
@@ -544,8 +561,6 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
     if p_bar > 0:
         mean_steps = (1.0 / p_bar - 1.0) * t_loop + loops.steps_to_sigma + t_sb
         rate = 1.0 / (prep.eta * mean_steps)
-        q = stats.t.ppf(0.975, max(1, p_all.size - 1)) / _Z95          # t quantile for the p̂ part
-        half = _Z95 * math.hypot(q * p_se / p_bar, nu_se / nu)
         ci = (rate * math.exp(-half), rate * math.exp(half))
     else:
         mean_steps, rate, ci = float("inf"), 0.0, (0.0, float("nan"))
@@ -567,6 +582,9 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
         notes.append(f"{div} branches diverged (counted as failures, never as escapes); lower eta")
     if unf:
         notes.append(f"{unf} branches reached max_steps = {max_steps} without ending (counted as failures)")
+    if target_log_ci is not None and not half <= target_log_ci:
+        notes.append(f"the 95% half-width of log(rate) is {half:.3g}, above target_log_ci = {target_log_ci:g}, after "
+                     f"max_ams_runs = {max_ams_runs} runs")
     if p_bar > 0.1:
         notes.append(f"p = {p_bar:.3g} is not small: Σ is close to the exit, and brute force is cheaper here")
     g = prep.geom
@@ -581,7 +599,7 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
         n_loops=int(loops.counts.sum()), steps_to_sigma=float(loops.steps_to_sigma), steps_sigma_to_b=t_sb,
         mean_exit_steps=float(mean_steps), score=score, level_a=z_a, level_sigma=z_s, n_replicas=n_replicas,
         n_ams_runs=int(p_all.size), kill_count=kill, ideal_relative_variance=float(ideal), relative_variance=rel_var,
-        n_stalled=stalled, n_extinct=extinct, n_diverged=div, n_unfinished=unf, n_direct=loops.n_direct, particle_steps=int(used),
+        n_stalled=stalled, n_extinct=extinct, n_diverged=div, n_unfinished=unf, n_direct=n_direct, particle_steps=int(used),
         wall_seconds=time.perf_counter() - t0, seed=seed, landscape=landscape.name, dim=prep.d, noise=prep.noise,
         criterion=prep.criterion, eta=prep.eta, temperature=prep.temperature, batch_size=prep.batch_size,
         loss_unit=prep.loss_unit, minimum=g.minimum, saddles=g.saddles,
@@ -610,3 +628,12 @@ def _estimate(p_runs: np.ndarray, loops: _Loops, n_replicas: int):
     if p_bar <= 0 or nu <= 0:
         return p_bar, p_se, float("inf"), nu, nu_se
     return p_bar, p_se, math.hypot(p_se / p_bar, nu_se / nu), nu, nu_se
+
+
+def _half_width(est, n_runs: int) -> float:
+    """The 95% half-width of log(rate): Student's t (n_runs − 1 d.f.) for the p̄ part, normal for the ν part."""
+    p_bar, p_se, _, nu, nu_se = est
+    if not (p_bar > 0 and nu > 0):
+        return float("inf")
+    q = stats.t.ppf(0.975, max(1, n_runs - 1))
+    return math.hypot(q * p_se / p_bar, _Z95 * nu_se / nu)
