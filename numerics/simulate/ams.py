@@ -51,6 +51,8 @@ SCORES = ("auto", "projection", "path", "distance", "loss")
 """Names of the AMS scores (module docstring)."""
 
 _Z95 = 1.959963984540054
+BURN_LOOPS = 3
+"""Σ crossings per loop walker, on average, before its counting window starts (see ``_loops``)."""
 
 
 class AMSStallWarning(UserWarning):
@@ -274,43 +276,58 @@ def _levels(chain: _Chain, gen, *, n_walkers: int, relax: int) -> tuple[float, f
 
 
 def _loops(chain: _Chain, gen, *, n_walkers: int, n_loops: int, z_a: float, z_s: float, max_steps: int) -> _Loops:
-    """Free walkers from the minimum until they have crossed Σ ``n_loops`` times (after visits to A).
+    """Free walkers from the minimum: about ``n_loops`` Σ crossings (after visits to A) in a window fixed in advance.
 
-    The crossing rate ν is counted per walker after its first crossing (a renewal), ν = Σc_i/Σw_i, with the
-    ratio estimator's standard error over walkers; the first crossing times give T_(A→Σ).
+    The walkers first run until they have crossed Σ BURN_LOOPS times each on average (the first-crossing times
+    give T_(A→Σ)); then every walker runs a window of W steps fixed from that burn-in, and ν = Σc_i/(M·W) with the
+    standard error of the counts over walkers. A window that starts at a walker's own first crossing and a stop
+    when a total count is reached both bias ν when each walker makes few loops (a renewal process started at a
+    renewal crosses less often than its stationary rate over a short window); after the burn-in the walkers are
+    close to stationary, and a fixed window has E[c_i] = ν·W.
     """
     d = chain.prep.d
     theta = np.repeat(chain.a[None, :], n_walkers, axis=0)
     t = np.zeros(n_walkers, np.int64)
     armed = np.ones(n_walkers, bool)            # visited A since the last crossing
-    count = np.zeros(n_walkers, np.int64)
     first = np.full(n_walkers, -1, np.int64)
-    states = []
-    step = n_direct = 0
-    while count.sum() < n_loops:
-        if step >= max_steps:
-            raise InputError(f"the loop walkers crossed Σ only {int(count.sum())} times in {max_steps} steps (need "
-                             f"{n_loops}); raise max_steps or lower n_loops")
-        step += 1
-        t += 1
+    n_direct = 0
+
+    def advance(step):
+        nonlocal theta, n_direct
+        t[:] += 1
         theta, ex, bad = chain.step(theta, t, gen)
         xi = chain.score(theta)
         cross = armed & ~ex & ~bad & (xi >= z_s)
-        if cross.any():
-            states.append(theta[cross].copy())
-            count[cross] += 1
-            armed[cross] = False
-            first[cross & (first < 0)] = step
-        armed |= xi <= z_a
+        armed[cross] = False
+        armed[xi <= z_a] = True
         reset = ex | bad
         if reset.any():
             n_direct += int(ex.sum())
             theta[reset] = chain.a
             armed[reset] = True
+        return cross
+
+    step = burn = 0
+    while burn < BURN_LOOPS * n_walkers:
+        if step >= max_steps:
+            raise InputError(f"the loop walkers crossed Σ only {burn} times in {max_steps} steps; raise max_steps, "
+                             "or the temperature")
+        step += 1
+        cross = advance(step)
+        burn += int(cross.sum())
+        first[cross & (first < 0)] = step
+    window = int(math.ceil(step * n_loops / burn))          # about n_loops crossings at the burn-in rate
+    count = np.zeros(n_walkers, np.int64)
+    states = []
+    for k in range(window):
+        cross = advance(step + k + 1)
+        if cross.any():
+            states.append(theta[cross].copy())
+            count[cross] += 1
+    crossings = np.concatenate(states) if states else np.empty((0, d))
     seen = first >= 0
-    crossings = np.concatenate(states)[:n_loops] if states else np.empty((0, d))
-    return _Loops(crossings=crossings, counts=count[seen] - 1, windows=step - first[seen],
-                  first_steps=first[seen], n_direct=n_direct, particle_steps=step * n_walkers)
+    return _Loops(crossings=crossings, counts=count, windows=np.full(n_walkers, window, np.int64),
+                  first_steps=first[seen], n_direct=n_direct, particle_steps=(step + window) * n_walkers)
 
 
 def _merge(a: _Loops, b: _Loops) -> _Loops:

@@ -243,11 +243,10 @@ def test_the_seed_fixes_the_result():
     assert not np.array_equal(c.probability_runs, a.probability_runs)
 
 
-# ====================================================================== the loop time (known bias)
-@pytest.mark.xfail(strict=True, reason="known bias of ams._loops: the crossing rate Σc/Σw counts, per walker, the "
-                   "Σ-crossings after its first one over the steps after it; when the walkers make only a few loops "
-                   "each, the unfinished last loop (and the return to A that starts every loop) makes the loop time "
-                   "too long by far more than its stated error (+25% at 1.5 loops per walker)")
+# ====================================================================== the loop time
+# A crossing rate counted from each walker's first crossing (a renewal) until a total count is reached was biased
+# by +25% in the loop time at 1.5 loops per walker (far beyond its stated error); ams._loops now counts in a window
+# fixed in advance after a burn-in of BURN_LOOPS crossings per walker. This test caught the old estimator.
 def test_the_loop_time_is_unbiased_when_each_walker_makes_few_loops():
     levels = (0.0, 0.15)                          # A = {x ≤ −1}, Σ = {x ≥ −0.85}
     D = _temperature(1e-6)
@@ -288,8 +287,7 @@ def test_the_loop_time_is_unbiased_when_each_walker_makes_few_loops():
 def test_the_interval_covers_the_exact_rate_95_percent_of_the_time():
     """100 independent estimates at ~1e-6 with a cheap setting (N = 50, R = 10: a ±50% interval; ~3 s each).
 
-    The loops use the default n_loops = max(2000, N·R) = 2000 (about 10 loops per walker): with fewer the loop
-    time is biased (see the xfail above). With true coverage 0.95, the covered fraction of 100 has binomial s.e.
+    The loops use the default n_loops = max(2000, N·R) = 2000 (about 10 loops per walker). With true coverage 0.95, the covered fraction of 100 has binomial s.e.
     √(0.95·0.05/100) = 0.022, so ≥ 0.90 is 2.3 s.e. below; a true coverage of 0.80 (s.e. 0.04) passes it with probability < 1%.
     """
     ref = _white_exact(1e-6)
