@@ -188,7 +188,9 @@ def main() -> None:
                   f"(step = {ml['step_over_matmul']:.1f}× that). The step is `numerics.mlp.MLPModel.minibatch_grad`, "
                   "which at this size runs the compiled (numba) kernel `numerics.kernels.mlp.minibatch_grad_into`, "
                   "plus θ ← θ − η·g."]
-    lines += [""] + _long_run_section() + _ab_section()
+    lines += [""] + _long_run_section() + _ab_section() + [
+        "## Adaptive multilevel splitting", "",
+        "Run separately (`benchmarks/bench_ams.py`): see `benchmarks/AMS.md` and `benchmarks/ams.json`.", ""]
     (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
