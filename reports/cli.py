@@ -164,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_nonnegative_int, default=0, metavar="S")
     p.add_argument("--method", default="auto", metavar="METHOD",
                    help="how the rate is measured: simulate (brute force), ams (adaptive multilevel splitting, for "
-                        "rates brute force cannot reach), auto (default: brute force when at least 20 escapes are "
-                        "expected, ams otherwise)")
+                        "rates brute force cannot reach), exact (1-D: the discrete chain's exact mean exit time), "
+                        "auto (default: brute force when at least 20 escapes are expected, ams otherwise)")
     p.add_argument("--replicas", type=_positive_int("--replicas"), default=100, metavar="N",
                    help="replicas per AMS run (method ams; >= 2; 20 independent runs)")
     _search_options(p)
@@ -473,11 +473,14 @@ def render_check_text(obj: dict) -> str:
                          f"{e['max_steps']} steps")
         if e["simulated"]:
             lo, hi = e["rate_ci"]
-            if e["n_escaped"]:
+            if e["n_escaped"] or e.get("method") == "exact":
                 meas = f"measured γ = {e['measured_rate']:.4g}, 95% CI [{lo:.3g}, {hi:.3g}]"
             else:
                 meas = f"measured: no escape; upper bound γ ≤ {hi:.3g} (95%)"
-            if e.get("method") == "ams":
+            if e.get("method") == "exact":
+                lines.append(f"             γ = {e['measured_rate']:.6g} ± {e['measured_rate'] - lo:.2g} (exact mean exit "
+                             "time of the discrete 1-D chain: collocation, Richardson extrapolation, GTH)")
+            elif e.get("method") == "ams":
                 a = e["ams"]
                 lines.append(f"             {meas} (adaptive multilevel splitting: {a['n_ams_runs']} runs × "
                              f"{a['n_replicas']} replicas, p = {a['probability']:.3g} per crossing of Σ every "

@@ -40,7 +40,8 @@ AMS_BRANCH_STEPS = 10**6         # cap on one AMS branch
 MAX_STEPS_CAP = 200_000          # default budget per run; a larger --max-steps is the user's choice
 LOSS_UNIT_NOISE = ("hessian_fixed", "hessian_two_region", "hessian_psd")   # noise ∝ λ: exponent ∝ 1/λ
 UNITS = "rates per unit SDE time t = step × eta; 95% exact (Garwood) CI"
-METHODS = ("auto", "simulate", "ams")
+METHODS = ("auto", "simulate", "ams", "exact")
+EXACT_UNITS = "rates per unit SDE time t = step × eta; interval = the exact chain's numerical error"
 AMS_UNITS = ("rates per unit SDE time t = step × eta; 95% CI from the spread of independent AMS runs and of the "
              "loop counts")
 
@@ -70,7 +71,8 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     are saddle hints (``--saddle``), ``budget`` the seconds allowed to the saddle search and
     ``progress(done, total, what)`` an optional hook for a progress bar. ``method``: ``simulate`` (brute
     force), ``ams`` (adaptive multilevel splitting, :mod:`numerics.simulate.ams`) or ``auto`` (brute force when
-    at least MIN_EXPECTED escapes are expected in ``n_runs`` × ``max_steps``, AMS otherwise); ``replicas``: N of
+    at least MIN_EXPECTED escapes are expected in ``n_runs`` × ``max_steps``, AMS otherwise) or ``exact`` (the
+    exact rate of the 1-D discrete chain, :mod:`numerics.simulate.exact`); ``replicas``: N of
     each AMS run (≥ 2).
     """
     started = time.time()
@@ -286,17 +288,21 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
     """Measure a planned experiment (unless it cannot decide) and judge it: (JSON entry, verdict).
 
     ``simulate`` runs brute force when enough escapes are expected; ``ams`` (and ``auto`` when too few escapes are
-    expected) measures the rate by adaptive multilevel splitting instead.
+    expected) measures the rate by adaptive multilevel splitting instead; ``exact`` computes the 1-D chain's rate.
     """
     config, pred, kind = plan.config, plan.prediction, plan.kind
     use_ams = method == "ams" or (method == "auto" and bool(plan.skip_reason))
     config_n_runs, config_max_steps = config["n_runs"], config["max_steps"]
+    if method == "exact":
+        config = dict(config, method="exact")
+        plan = replace(plan, config=config, skip_reason="",
+                       chosen={k: v for k, v in plan.chosen.items() if k != "max_steps"})
     if use_ams:
         config = dict(config, method="ams", n_runs=AMS_RUNS, max_steps=AMS_BRANCH_STEPS, ams={"n_replicas": replicas})
         plan = replace(plan, config=config, skip_reason="",
                        chosen={k: v for k, v in plan.chosen.items() if k != "max_steps"})
     exp = {"dynamics": kind, "noise": config["noise"], "criterion": config["criterion"],
-           "method": "ams" if use_ams else "simulate",
+           "method": "ams" if use_ams else config.get("method", "simulate"),
            "temperature": config.get("temperature"), "eta": config["eta"],
            "batch_size": config.get("batch_size"), "loss_unit": config["loss_unit"] if kind == "sgd" else None,
            "chosen": plan.chosen, "predicted_rate": None if pred is None else pred.rate,
@@ -304,7 +310,7 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
            "allowed_relative_error": None if pred is None else pred.rel_error,
            "error_method": None if pred is None else pred.error_method,
            "expected_escapes": plan.expected, "n_runs": config["n_runs"], "max_steps": config["max_steps"],
-           "seed": seed, "units": AMS_UNITS if use_ams else UNITS, "notes": [] if pred is None else list(pred.notes)}
+           "seed": seed, "units": AMS_UNITS if use_ams else EXACT_UNITS if method == "exact" else UNITS, "notes": [] if pred is None else list(pred.notes)}
     if pred is not None and pred.measured_noise is not None:
         exp["measured_noise"] = pred.measured_noise
     if pred is not None and pred.paper_law is not None:
@@ -348,12 +354,14 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
             + ("" if ratio is None else f" (measured/local-prefactor rate = {ratio:.3g})")
             + ": test it by its slope against B or 1/η")
     else:
-        agrees, reason = judge(pred.rate, pred.rel_error, (lo, hi), n_escaped=row["n_escaped"],
+        # exact: no sampling error, so the precision of any number of escapes
+        agrees, reason = judge(pred.rate, pred.rel_error, (lo, hi),
+                               n_escaped=MIN_ESCAPES if method == "exact" else row["n_escaped"],
                                n_runs=row["n_runs"] * row.get("n_replicas", 1), n_diverged=row["n_diverged"])
     exp.update(simulated=True, measured_rate=row["rate"], rate_ci=[lo, hi],
                # no escape: the interval's upper end is the bound (one-sided 97.5%)
-               rate_upper=hi if row["n_escaped"] == 0 and not use_ams else None,
-               n_runs=row["n_runs"], n_escaped=row["n_escaped"], n_diverged=row["n_diverged"],
+               rate_upper=hi if row["n_escaped"] == 0 and method in ("simulate", "auto") and not use_ams else None,
+               n_runs=row["n_runs"], n_escaped=None if method == "exact" else row["n_escaped"], n_diverged=row["n_diverged"],
                agrees=agrees, warnings=" | ".join(notes))
     if agrees is None:
         exp["inconclusive_reason"] = reason
@@ -366,9 +374,12 @@ def _verdict(exp: dict, pred) -> Verdict:
     """The report's verdict line for one experiment."""
     kind, noise = exp["dynamics"], exp["noise"]
     if exp["simulated"]:
-        measured = (fmt_pm(exp["measured_rate"], ci=tuple(exp["rate_ci"])) if exp["n_escaped"]
+        measured = (fmt_pm(exp["measured_rate"], ci=tuple(exp["rate_ci"]))
+                    if exp["n_escaped"] or exp.get("method") == "exact"
                     else f"no escape; rate ≤ {exp['rate_upper']:.3g} (95%)")
-        if exp.get("method") == "ams":
+        if exp.get("method") == "exact":
+            measured += " (exact discrete chain)"
+        elif exp.get("method") == "ams":
             measured += (f" (AMS: {exp['ams']['n_ams_runs']} runs × {exp['ams']['n_replicas']} replicas, "
                          f"p = {exp['ams']['probability']:.3g}; precision of {exp['n_escaped']} escapes)")
         else:

@@ -31,9 +31,10 @@ from flatminima.validation.estimators import estimate_rate
 CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
                "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps", "target_log_ci", "max_runs",
                "method", "ams"}
-METHODS = ("simulate", "ams")
-"""How a config's rate is measured: brute-force simulation, or adaptive multilevel splitting (``ams`` options:
-the keyword arguments of :func:`numerics.simulate.ams.ams_escape`, e.g. ``{"n_replicas": 100}``)."""
+METHODS = ("simulate", "ams", "exact")
+"""How a config's rate is measured: brute-force simulation, adaptive multilevel splitting (``ams`` options: the
+keyword arguments of :func:`numerics.simulate.ams.ams_escape`, e.g. ``{"n_replicas": 100}``), or the exact mean
+exit time of the 1-D discrete chain (:func:`numerics.simulate.exact.exact_chain_rate`)."""
 
 
 @lru_cache(maxsize=64)
@@ -103,6 +104,8 @@ def escape_task(config: dict, seed: int) -> list[dict]:
         raise InputError(f"no index-1 saddle found around the minimum {config['minimum']} of {config['landscape']}")
     if config.get("method", "simulate") == "ams":
         return [ams_row(config, seed, land, analysis)]
+    if config.get("method") == "exact":
+        return [exact_row(config, seed, land, analysis)]
     options = dict(config.get("options") or {})
     saddles = np.array([p.saddle for p in analysis.paths])
     directions = np.array([p.escape_direction for p in analysis.paths])
@@ -203,6 +206,34 @@ def ams_row(config: dict, seed: int, land, analysis) -> dict:
         "n_ams_runs": int(res.n_ams_runs), "kill_count": int(res.kill_count),
         "relative_variance": float(res.relative_variance), "ideal_relative_variance": float(res.ideal_relative_variance),
         "n_stalled": int(res.n_stalled), "particle_steps": int(res.particle_steps),
+    }
+
+
+def exact_row(config: dict, seed: int, land, analysis) -> dict:
+    """The row of a ``method: exact`` config: the 1-D chain's exact rate, its numerical error as the interval."""
+    from flatminima.numerics.simulate import escape_parts
+    from flatminima.numerics.simulate.exact import exact_chain_rate
+
+    options = dict(config.get("options") or {})
+    minima = options.pop("minima", None)
+    kwargs = _escape_kwargs(config, analysis, np.array([p.saddle for p in analysis.paths]),
+                            np.array([p.escape_direction for p in analysis.paths]), minima, options)
+    t0 = time.perf_counter()
+    res = exact_chain_rate(land, analysis.minimum, **escape_parts(**kwargs))
+    first = analysis.paths[0]
+    lo, hi = res.rate_ci
+    return {
+        "seed": int(seed), "method": "exact", "n_runs": int(config["n_runs"]), "n_escaped": 0, "n_censored": 0,
+        "n_diverged": 0, "rate": float(res.rate), "rate_lo": float(lo), "rate_hi": float(hi), "rate_upper": float(hi),
+        "log_rate_stderr": float(res.relative_error), "rate_per_step": float(res.rate * res.eta),
+        "exposure": float("nan"),
+        "rate_method": "exact mean exit time of the discrete 1-D chain (collocation, Richardson, GTH)",
+        "barrier": float(first.barrier), "h_ae": float(first.h_ae), "h_be": float(first.h_be), "s": float(first.s),
+        "n_paths": len(analysis.paths), "eta_lambda_max": float(res.eta * max(analysis.hessian_eigenvalues)),
+        "discretization_dominated": False, "backend": "numpy", "wall_seconds": time.perf_counter() - t0,
+        "warnings": " | ".join(res.notes), "n_batches": 0, "steps": [], "escaped": [], "diverged": [],
+        "geometry": json.dumps(geometry(analysis)), "exact_steps": float(res.steps),
+        "exact_absorbing": float(res.absorbing), "exact_left": float(res.left),
     }
 
 

@@ -67,3 +67,24 @@ def test_one_replica_is_one_line_exit_2(capsys):
     assert main(["check", "double-well", "--method", "ams", "--replicas", "1"]) == 2
     err = capsys.readouterr().err
     assert "--replicas must be an integer >= 2" in err and err.count("\n") == 1
+
+
+def test_method_exact_is_the_chain_reference_with_the_checks_parameters(capsys):
+    """--method exact: the 1-D chain's exact rate, here recomputed by hand from the JSON's η and D (white noise,
+    σ = √(2Dη); basin exit = first step beyond 1 − 1/4)."""
+    assert main(["check", "double-well", "--dynamics", "sgld", "--temperature", "0.05", "--method", "exact",
+                 "--json"]) == 0
+    (exp,) = json.loads(capsys.readouterr().out)["experiments"]
+    assert exp["method"] == "exact" and exp["n_escaped"] is None
+    eta, D = exp["eta"], exp["temperature"]
+    ref = chain_mfpt_1d(_grad, lambda x: math.sqrt(2 * D * eta) + 0 * x, eta=eta, start=-1.0, absorbing=0.75,
+                        left=-2.0)
+    assert exp["measured_rate"] == pytest.approx(ref.rate, rel=1e-9)
+    lo, hi = exp["rate_ci"]
+    assert lo < ref.rate < hi and (hi - lo) / ref.rate < 1e-3
+
+
+def test_method_exact_refuses_two_dimensions_with_one_line(capsys):
+    assert main(["check", "two-well-2d", "--dynamics", "sgld", "--method", "exact"]) == 2
+    err = capsys.readouterr().err
+    assert "method exact needs a 1-D landscape" in err and err.count("\n") == 1
