@@ -55,11 +55,11 @@ LO = -2.903534
 NEXT = 2.746803 - 0.156731         # saddle → next minimum along the escape axis
 LOSS_UNIT = 1080.0                 # λ: with η·λ = 2.16 the SGD exponents 3.5–8.8 are observable (C21)
 # deep-barrier points of the SGD sweeps, measured by adaptive multilevel splitting (predicted exponents
-# κ·2B/(ηkλ) of 12–24.5, rates 1e-5…1e-10 per unit SDE time, beyond brute force): AMS_RUNS independent runs of
+# κ·2B/(ηkλ) of 12–28, rates 1e-5…1e-12 per unit SDE time, beyond brute force): AMS_RUNS independent runs of
 # 100 replicas each
-DEEP_BATCH = (8, 11, 14)                 # exponents 14.0, 19.3, 24.5
+DEEP_BATCH = (8, 12, 16)                 # exponents 14.0, 21.0, 28.0
 DEEP_ETA = (0.0012, 0.0009, 0.0007)      # 11.7, 15.6, 20.0
-DEEP_SHARPNESS = (0.5, 0.35, 0.3)        # 14.0, 20.0, 23.4
+DEEP_SHARPNESS = (0.5, 0.35, 0.27)       # 14.0, 20.0, 26.0
 AMS_RUNS = 20
 AMS_BRANCH_STEPS = 10**6
 PSD_DELTA = 20.0                   # δ of the PSD model: see _psd_configs
