@@ -167,7 +167,7 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
                   rows=point_rows,
                   caption=f"{title}. Rates per unit SDE time (t = step·η): method simulate = censored exponential "
                           f"MLE with exact (Garwood) 95% CI; method ams = adaptive multilevel splitting (n_runs = "
-                          f"independent AMS runs, n_escaped = the brute-force escapes of the same precision, "
+                          f"independent AMS runs per batch, n_escaped = the brute-force escapes of the same precision, "
                           f"(1/s.e. of log γ̂)²), 95% CI from the spread of its runs and loops; law: {law}.")
     xs = np.linspace(x.min(), x.max(), 2)
     figure = Figure(name=name, kind="fit", title=title, data={

@@ -357,7 +357,8 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
         # exact: no sampling error, so the precision of any number of escapes
         agrees, reason = judge(pred.rate, pred.rel_error, (lo, hi),
                                n_escaped=MIN_ESCAPES if method == "exact" else row["n_escaped"],
-                               n_runs=row["n_runs"] * row.get("n_replicas", 1), n_diverged=row["n_diverged"])
+                               n_runs=row.get("n_ams_runs", row["n_runs"]) * row.get("n_replicas", 1),
+                               n_diverged=row["n_diverged"])
     exp.update(simulated=True, measured_rate=row["rate"], rate_ci=[lo, hi],
                # no escape: the interval's upper end is the bound (one-sided 97.5%)
                rate_upper=hi if row["n_escaped"] == 0 and method in ("simulate", "auto") and not use_ams else None,

@@ -161,7 +161,8 @@ def ams_row(config: dict, seed: int, land, analysis) -> dict:
     """The row of a ``method: ams`` config: the rate with its 95% CI by splitting, and how it was made.
 
     It has the columns of a brute-force row plus the splitting's own (p, loop time, levels, score, variance
-    diagnostic). ``n_runs`` is the number of independent AMS runs (of ``n_replicas`` each) and ``n_escaped`` the *equivalent* escapes (1/s.e.(log γ̂))²:
+    diagnostic). ``n_runs`` is the config's batch of independent AMS runs (``n_ams_runs`` were made, more when
+``target_log_ci`` asks for them; ``n_replicas`` each) and ``n_escaped`` the *equivalent* escapes (1/s.e.(log γ̂))²:
     the number of brute-force escapes that would give the same precision (so the verdicts' minimum number of
     escapes means the same precision for both methods). No exit steps.
     """
@@ -187,7 +188,7 @@ def ams_row(config: dict, seed: int, land, analysis) -> dict:
     equivalent = int(1.0 / se ** 2) if res.rate > 0 and 0 < se < float("inf") else 0
     return {
         "seed": int(seed), "method": "ams",
-        "n_runs": int(res.n_ams_runs), "n_escaped": equivalent, "n_censored": 0,
+        "n_runs": int(config["n_runs"]), "n_escaped": equivalent, "n_censored": 0,
         "n_diverged": int(res.n_diverged),
         "rate": float(res.rate), "rate_lo": float(res.rate_ci[0]), "rate_hi": float(res.rate_ci[1]),
         "rate_upper": float(res.rate_ci[1]), "log_rate_stderr": float(res.log_rate_stderr),

@@ -61,6 +61,9 @@ DEEP_BATCH = (8, 12, 16)                 # exponents 14.0, 21.0, 28.0
 DEEP_ETA = (0.0012, 0.0009, 0.0007)      # 11.7, 15.6, 20.0
 DEEP_SHARPNESS = (0.5, 0.35, 0.27)       # 14.0, 20.0, 26.0
 AMS_RUNS = 20
+# AMS batches of 20 runs until the 95% half-width of log γ is ≤ 0.35 (at most 100 runs): p̂ is skewed, and a
+# deep point with 20 runs can come out with an interval too narrow or too wide to weigh in the fit
+DEEP = {"method": "ams", "target_log_ci": 0.35, "ams": {"max_ams_runs": 100}}
 AMS_BRANCH_STEPS = 10**6
 PSD_DELTA = 20.0                   # δ of the PSD model: see _psd_configs
 CRITERIA = """Each sweep passes when its weighted-least-squares slope lies within 1.96 standard errors of the
@@ -86,13 +89,13 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
         "sgd_sharpness": [_cfg(ST1, [LO], "hessian_two_region", n, eta=0.002, batch_size=4, sharpness=k, **sgd)
                           for k in (0.9, 1.2, 1.5, 2.0)]
                          + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=0.002, batch_size=4, sharpness=k,
-                                 method="ams", **sgd) for k in DEEP_SHARPNESS],
+                                 **DEEP, **sgd) for k in DEEP_SHARPNESS],
         "sgd_batch": [_cfg(ST1, [LO], "hessian_two_region", n, eta=0.002, batch_size=b, **sgd) for b in (2, 3, 4, 5)]
-                     + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=0.002, batch_size=b, method="ams", **sgd)
+                     + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=0.002, batch_size=b, **DEEP, **sgd)
                         for b in DEEP_BATCH],
         "sgd_eta": [_cfg(ST1, [LO], "hessian_two_region", n, eta=e, batch_size=4, **sgd)
                     for e in (0.0018, 0.0024, 0.003, 0.004)]
-                   + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=e, batch_size=4, method="ams", **sgd)
+                   + [_cfg(ST1, [LO], "hessian_two_region", AMS_RUNS, eta=e, batch_size=4, **DEEP, **sgd)
                       for e in DEEP_ETA],
         "sgld_temperature": [_cfg(ST2, [LO, LO], "white", n, eta=0.002, temperature=39.361778 / r)
                              for r in (4.0, 5.0, 6.0, 7.0)],
