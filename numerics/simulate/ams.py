@@ -552,7 +552,7 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
     div = unf = stalled = extinct = 0
     to_b = []
     while True:
-        if pool.shape[0] < take:               # fresh walkers for fresh Σ states: the runs stay independent
+        while pool.shape[0] < take:            # fresh walkers for fresh Σ states: the runs stay independent
             more = _loops(chain, gen, n_walkers=n_walkers, n_loops=take, z_a=z_a, z_s=z_s, max_steps=max_steps)
             loops, pool = _merge(loops, more), np.concatenate([pool, more.crossings])
         idx = gen.choice(pool.shape[0], take, replace=False)
