@@ -16,14 +16,18 @@ noise on built-ins with a diagonal Hessian on ``numerics.kernels.psd_noise_escap
 stream contract; :mod:`.compiled` decides which path runs.
 
 Modules: ``run`` (the entry point), ``geometry`` (the basin), ``reference`` (the numpy path),
-``compiled`` (the kernel hook), ``result`` (:class:`EscapeResult`).
+``compiled`` (the kernel hook), ``result`` (:class:`EscapeResult`), ``ams`` (rates by adaptive multilevel
+splitting, :func:`ams_escape`), ``exact`` (the exact rate of a 1-D run's chain, :func:`exact_chain_rate`).
 """
 from flatminima.numerics.parts import (BACKENDS, Basin, Criterion, Dynamics, Execution, NoiseModel, escape_parts,
                                        run_config)
 from flatminima.numerics.simulate.geometry import inflection_split
 from flatminima.numerics.simulate.result import EscapeResult, NoEscapeExpectedWarning
 from flatminima.numerics.simulate.run import DISCRETIZATION_LIMIT, STABILITY_LIMIT, simulate_escape, simulate_options
+from flatminima.numerics.simulate.ams import AMSResult, AMSStallWarning, ams_escape
+from flatminima.numerics.simulate.exact import ExactRate, exact_chain_rate
 
 __all__ = ["simulate_escape", "simulate_options", "EscapeResult", "NoEscapeExpectedWarning", "STABILITY_LIMIT", "DISCRETIZATION_LIMIT",
            "BACKENDS", "inflection_split", "Dynamics", "NoiseModel", "Criterion", "Basin", "Execution",
-           "escape_parts", "run_config"]
+           "escape_parts", "run_config", "ams_escape", "AMSResult", "AMSStallWarning", "exact_chain_rate",
+           "ExactRate"]

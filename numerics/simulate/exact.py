@@ -9,7 +9,6 @@ solved on the mirrored coordinate y = −θ.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
