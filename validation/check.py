@@ -142,7 +142,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_used,
                      eta_given=eta is not None, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
                      n_runs=n_runs, max_steps=max_steps)
-        exp, verdict = _experiment(plan, seed, method, replicas)
+        exp, verdict = _experiment(plan, seed, method, replicas, progress)
         experiments.append(exp)
         verdicts.append(verdict)
     obj["experiments"] = experiments
@@ -284,7 +284,8 @@ def _predict(config, geom, land, criterion):
     return predict(config, geom, land)
 
 
-def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int = 100) -> tuple[dict, Verdict]:
+def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int = 100,
+                progress=None) -> tuple[dict, Verdict]:
     """Measure a planned experiment (unless it cannot decide) and judge it: (JSON entry, verdict).
 
     ``simulate`` runs brute force when enough escapes are expected; ``ams`` (and ``auto`` when too few escapes are
@@ -325,7 +326,7 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
     remember_basin(config, plan.landscape, plan.analysis)     # analysed once per check
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # warnings are collected into the row by escape_task
-        row = escape_task(config, seed)[0]
+        row = escape_task(config, seed, progress if use_ams else None)[0]
     lo, hi = row["rate_lo"], row["rate_hi"]
     if row["warnings"]:
         notes.append(row["warnings"])

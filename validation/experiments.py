@@ -93,17 +93,18 @@ def check_config(config: dict) -> None:
         raise InputError("ams options apply to method 'ams' only")
 
 
-def escape_task(config: dict, seed: int) -> list[dict]:
+def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
     """Run one escape setting and return one row: the rate with its CI, counts, geometry and exit steps.
 
-    ``method: ams`` measures the rate by adaptive multilevel splitting instead (:func:`ams_row`).
+    ``method: ams`` measures the rate by adaptive multilevel splitting instead (:func:`ams_row`; ``progress``, a
+    progress-bar hook, is passed to it).
     """
     check_config(config)
     land, analysis = basin_of(config)
     if not analysis.paths:
         raise InputError(f"no index-1 saddle found around the minimum {config['minimum']} of {config['landscape']}")
     if config.get("method", "simulate") == "ams":
-        return [ams_row(config, seed, land, analysis)]
+        return [ams_row(config, seed, land, analysis, progress)]
     if config.get("method") == "exact":
         return [exact_row(config, seed, land, analysis)]
     options = dict(config.get("options") or {})
@@ -157,7 +158,7 @@ def escape_task(config: dict, seed: int) -> list[dict]:
     return [row]
 
 
-def ams_row(config: dict, seed: int, land, analysis) -> dict:
+def ams_row(config: dict, seed: int, land, analysis, progress=None) -> dict:
     """The row of a ``method: ams`` config: the rate with its 95% CI by splitting, and how it was made.
 
     It has the columns of a brute-force row plus the splitting's own (p, loop time, levels, score, variance
@@ -182,7 +183,7 @@ def ams_row(config: dict, seed: int, land, analysis) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = ams_escape(land, analysis.minimum, **escape_parts(**kwargs), seed=int(seed),
-                         max_steps=int(config.get("max_steps") or 10**6), **ams)
+                         max_steps=int(config.get("max_steps") or 10**6), progress=progress, **ams)
     first = analysis.paths[0]
     se = float(res.log_rate_stderr)
     equivalent = int(1.0 / se ** 2) if res.rate > 0 and 0 < se < float("inf") else 0

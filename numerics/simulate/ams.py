@@ -405,8 +405,11 @@ def _run_branches(chain: _Chain, gen, starts: list, z_a: float, max_steps: int):
 
 
 def _splitting(chain: _Chain, gen, starts: np.ndarray, *, n_replicas: int, kill: int, z_a: float,
-               max_steps: int, max_iterations: int):
-    """R independent AMS runs (rows of ``starts`` grouped by n_replicas), all branches stepped together."""
+               max_steps: int, max_iterations: int, progress=None):
+    """R independent AMS runs (rows of ``starts`` grouped by n_replicas), all branches stepped together.
+
+    ``progress(done, total, what)`` is told the finished runs and the lowest current level after each round.
+    """
     R = starts.shape[0] // n_replicas
     N = n_replicas
     xi0 = chain.score(starts)
@@ -444,6 +447,10 @@ def _splitting(chain: _Chain, gen, starts: np.ndarray, *, n_replicas: int, kill:
                 src = runs[r][par]
                 j = int(np.searchsorted(src.scores, z, side="right"))     # first record strictly above z
                 todo.append((r, slot, _Replica(src.scores[:j + 1], src.states[:j + 1], src.steps[:j + 1])))
+        if progress is not None:
+            lows = [min(x.top for x in runs[r]) for r in np.flatnonzero(active)]
+            progress(int(R - active.sum()), R, f"AMS: {int(R - active.sum())}/{R} runs done, lowest level "
+                                                f"{min(lows) if lows else 1.0:.2f} of 1 (the saddle)")
         if not todo:
             break
         done, u, dv, uf = _run_branches(chain, gen, [x[2] for x in todo], z_a, max_steps)
@@ -459,7 +466,7 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
                basin: Basin | None = None, execution=None, n_replicas: int = 100, n_ams_runs: int = 20, kill_count: int | None = None,
                n_loops: int | None = None, n_walkers: int = 200, score: str = "auto", paths=None, levels=None,
                max_steps: int = 10**6, max_iterations: int | None = None,
-               target_log_ci: float | None = None, max_ams_runs: int = 400) -> AMSResult:
+               target_log_ci: float | None = None, max_ams_runs: int = 400, progress=None) -> AMSResult:
     """The escape rate of the chain from ``start`` by adaptive multilevel splitting (module docstring).
 
     Parameters
@@ -497,6 +504,8 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
     target_log_ci : float, optional
         Add batches of ``n_ams_runs`` runs until the 95% half-width of log(rate) is at most this (or
         ``max_ams_runs`` runs have been made).
+    progress : callable, optional
+        ``progress(done, total, what)``, called after every round of branches (for a progress bar).
     """
     t0 = time.perf_counter()
     n_replicas = positive_int("n_replicas", n_replicas)
@@ -558,7 +567,8 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
         idx = gen.choice(pool.shape[0], take, replace=False)
         starts, pool = pool[idx], np.delete(pool, idx, axis=0)
         p, it, u, dv, uf, st, ex, tb = _splitting(chain, gen, starts, n_replicas=n_replicas, kill=kill, z_a=z_a,
-                                              max_steps=max_steps, max_iterations=max_iterations)
+                                              max_steps=max_steps, max_iterations=max_iterations,
+                                              progress=progress)
         p_runs.append(p)
         iters.append(it)
         used, div, unf, stalled, extinct = used + u, div + dv, unf + uf, stalled + st, extinct + ex
