@@ -217,7 +217,9 @@ class Store:
                 raise TypeError(f"row {i} of a task is a {type(row).__name__}, not a dict")
             if "task_hash" in row:
                 raise InputError("rows must not have a 'task_hash' column (the store adds it)")
-            for key in row.keys() & flat_config.keys():
+            # with sequential stopping (target_log_ci) n_runs is the batch size: the row reports all runs made
+            adaptive = {"n_runs"} if flat_config.get("target_log_ci") is not None else set()
+            for key in (row.keys() & flat_config.keys()) - adaptive:
                 if not _same(row[key], flat_config[key]):
                     raise InputError(f"row {i} has {key}={row[key]!r} but the config says {flat_config[key]!r}")
         return pd.DataFrame(list(rows))

@@ -88,6 +88,15 @@ def test_rows_may_repeat_config_values_but_not_contradict_them(tmp_path):
         store.write(CONFIG, {"rate": 1.0})
 
 
+def test_sequential_stopping_may_report_more_runs_than_one_batch(tmp_path):
+    """With target_log_ci the config's n_runs is the batch size; the row reports every run made. Without it a
+    different n_runs is a contradiction."""
+    store = Store(tmp_path)
+    store.write(dict(CONFIG, n_runs=50, target_log_ci=0.2), [dict(ROWS[0], n_runs=150)])
+    with pytest.raises(ValueError, match="row 0 has n_runs=150 but the config says 50"):
+        store.write(dict(CONFIG, n_runs=50), [dict(ROWS[0], n_runs=150)])
+
+
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
     store = Store(tmp_path)
     path = store.write(CONFIG, ROWS)
