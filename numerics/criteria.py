@@ -215,6 +215,15 @@ class BasinExit:
     loss_scale: float = 1.0
     name: str = "basin"
 
+    def nearest_ball(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(inside (n,), j (n,)): whether each particle lies within capture_radius of a known minimum, and which
+        (the nearest); non-finite rows are inside none."""
+        with np.errstate(invalid="ignore"):
+            dist = np.linalg.norm(theta[:, None, :] - self.minima[None, :, :], axis=2)
+            dist = np.where(np.isfinite(dist), dist, np.inf)
+        j = np.argmin(dist, axis=1)
+        return dist[np.arange(theta.shape[0]), j] < self.capture_radius, j
+
     def landed(self, theta: np.ndarray, ctx) -> tuple[np.ndarray, np.ndarray]:
         """(escaped (n,), index (n,)) for particles at a check: index into ``minima``, −2 unlisted, −1 none."""
         n = theta.shape[0]
@@ -222,9 +231,7 @@ class BasinExit:
         index = np.full(n, -1, dtype=np.int64)
         if n == 0:
             return won, index
-        dist = np.linalg.norm(theta[:, None, :] - self.minima[None, :, :], axis=2)
-        j = np.argmin(dist, axis=1)
-        inside = dist[np.arange(n), j] < self.capture_radius
+        inside, j = self.nearest_ball(theta)
         won[inside & (j != 0)] = True
         index[inside] = j[inside]
         rest = np.flatnonzero(~inside)

@@ -177,15 +177,16 @@ class NoiseSampler:
     def gaussian(self) -> bool:
         return self.kind == "normal"
 
+    def draw(self, gen, n: int) -> np.ndarray:
+        """n steps' variates from one generator, shape (n, *shape) (normal or uniform, per ``kind``)."""
+        size = (int(n), *self.shape)
+        return gen.standard_normal(size) if self.kind == "normal" else gen.random(size)
+
     def fill(self, gens, n_steps: int) -> np.ndarray:
         """Variates of the next ``n_steps`` steps for each generator, shape (n, n_steps, *shape)."""
-        size = (int(n_steps), *self.shape)
-        if self.kind == "normal":
-            rows = [g.standard_normal(size) for g in gens]
-        else:
-            rows = [g.random(size) for g in gens]
+        rows = [self.draw(g, n_steps) for g in gens]
         if not rows:
-            return np.empty((0, *size))
+            return np.empty((0, int(n_steps), *self.shape))
         return np.stack(rows)
 
     def step(self, theta: np.ndarray, z: np.ndarray, ctx: StepInputs) -> StepOutput:

@@ -471,12 +471,12 @@ def render_check_text(obj: dict) -> str:
         if e.get("expected_escapes") is not None and e.get("method") != "ams":
             lines.append(f"             expected escapes: {e['expected_escapes']:.3g} in {e['n_runs']} runs of "
                          f"{e['max_steps']} steps")
-        if e["simulated"]:
+        if e["simulated"] and e["rate_ci"] is None:
+            lines.append("             measured: no rate (every AMS run returned p̂ = 0)")
+        elif e["simulated"]:
             lo, hi = e["rate_ci"]
-            if e["n_escaped"] or e.get("method") == "exact":
-                meas = f"measured γ = {e['measured_rate']:.4g}, 95% CI [{lo:.3g}, {hi:.3g}]"
-            else:
-                meas = f"measured: no escape; upper bound γ ≤ {hi:.3g} (95%)"
+            meas = (f"measured γ = {e['measured_rate']:.4g}, 95% CI [{lo:.3g}, {hi:.3g}]" if e["n_escaped"]
+                    else f"measured: no escape; upper bound γ ≤ {hi:.3g} (95%)")
             if e.get("method") == "exact":
                 lines.append(f"             γ = {e['measured_rate']:.6g} ± {e['measured_rate'] - lo:.2g} (exact mean exit "
                              "time of the discrete 1-D chain: collocation, Richardson extrapolation, GTH)")

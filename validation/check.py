@@ -25,7 +25,7 @@ from flatminima.numerics.basin import _nums, analyse_basin, group_flat_minima
 from flatminima.numerics.critical import CriticalPointError, find_minima, hessian_spectrum, refine_saddle, zero_mode_mask
 from flatminima.numerics.saddles import Budget
 from flatminima.numerics.simulate import STABILITY_LIMIT
-from flatminima.validation.experiments import escape_task, geometry, remember_basin
+from flatminima.validation.experiments import AMS_BRANCH_STEPS, AMS_RUNS, escape_task, geometry, remember_basin
 from flatminima.validation.predict import PREDICTABLE_NOISE, predict
 from flatminima.validation.suite import SuiteResult, Table, Verdict, fmt_pm
 from flatminima.validation.verdicts import MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
@@ -34,9 +34,7 @@ DEFAULT_ETA_LAMBDA = 0.05        # η·λ_max(H_a) when --eta is not given (disc
 DEFAULT_EXPONENT = 5.0           # predicted exponent aimed at when D (SGLD) or λ (SGD) is not given
 DEFAULT_RUNS = 200
 DEFAULT_BUDGET = 300.0           # seconds for the saddle search
-AMS_RUNS = 20                    # independent AMS runs when the rate is measured by splitting
 AMS_REPLICAS = 100               # replicas per AMS run (--replicas)
-AMS_BRANCH_STEPS = 10**6         # cap on one AMS branch
 MAX_STEPS_CAP = 200_000          # default budget per run; a larger --max-steps is the user's choice
 LOSS_UNIT_NOISE = ("hessian_fixed", "hessian_two_region", "hessian_psd")   # noise ∝ λ: exponent ∝ 1/λ
 UNITS = "rates per unit SDE time t = step × eta; 95% exact (Garwood) CI"
@@ -292,18 +290,17 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
     expected) measures the rate by adaptive multilevel splitting instead; ``exact`` computes the 1-D chain's rate.
     """
     config, pred, kind = plan.config, plan.prediction, plan.kind
-    use_ams = method == "ams" or (method == "auto" and bool(plan.skip_reason))
+    measure = "ams" if method == "ams" or (method == "auto" and plan.skip_reason) else \
+        "exact" if method == "exact" else "simulate"
+    use_ams = measure == "ams"
     config_n_runs, config_max_steps = config["n_runs"], config["max_steps"]
-    if method == "exact":
-        config = dict(config, method="exact")
+    if measure != "simulate":               # no brute-force budget: nothing to skip, max_steps not chosen
+        config = dict(config, method=measure)
+        if use_ams:
+            config.update(n_runs=AMS_RUNS, max_steps=AMS_BRANCH_STEPS, ams={"n_replicas": replicas})
         plan = replace(plan, config=config, skip_reason="",
                        chosen={k: v for k, v in plan.chosen.items() if k != "max_steps"})
-    if use_ams:
-        config = dict(config, method="ams", n_runs=AMS_RUNS, max_steps=AMS_BRANCH_STEPS, ams={"n_replicas": replicas})
-        plan = replace(plan, config=config, skip_reason="",
-                       chosen={k: v for k, v in plan.chosen.items() if k != "max_steps"})
-    exp = {"dynamics": kind, "noise": config["noise"], "criterion": config["criterion"],
-           "method": "ams" if use_ams else config.get("method", "simulate"),
+    exp = {"dynamics": kind, "noise": config["noise"], "criterion": config["criterion"], "method": measure,
            "temperature": config.get("temperature"), "eta": config["eta"],
            "batch_size": config.get("batch_size"), "loss_unit": config["loss_unit"] if kind == "sgd" else None,
            "chosen": plan.chosen, "predicted_rate": None if pred is None else pred.rate,
@@ -311,7 +308,8 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
            "allowed_relative_error": None if pred is None else pred.rel_error,
            "error_method": None if pred is None else pred.error_method,
            "expected_escapes": plan.expected, "n_runs": config["n_runs"], "max_steps": config["max_steps"],
-           "seed": seed, "units": AMS_UNITS if use_ams else EXACT_UNITS if method == "exact" else UNITS, "notes": [] if pred is None else list(pred.notes)}
+           "seed": seed, "units": {"ams": AMS_UNITS, "exact": EXACT_UNITS}.get(measure, UNITS),
+           "notes": [] if pred is None else list(pred.notes)}
     if pred is not None and pred.measured_noise is not None:
         exp["measured_noise"] = pred.measured_noise
     if pred is not None and pred.paper_law is not None:
@@ -334,7 +332,8 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
         notes.append(f"{row['n_diverged']} of {row['n_runs']} particles diverged (θ or the loss became non-finite): "
                      "they are not counted as escapes but censored at their last finite step; lower --eta")
     if use_ams:
-        exp["ams"] = {k: row[k] for k in ("probability", "probability_stderr", "loop_steps", "n_loops", "score",
+        # JSON numbers only: what p̂ = 0 leaves undefined (variances) becomes null
+        exp["ams"] = {k: None if isinstance(row[k], float) and not math.isfinite(row[k]) else row[k] for k in ("probability", "probability_stderr", "loop_steps", "n_loops", "score",
                                           "level_a", "level_sigma", "n_replicas", "n_ams_runs", "kill_count",
                                           "relative_variance", "ideal_relative_variance", "n_stalled",
                                           "particle_steps")}
@@ -342,7 +341,11 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
             exp["notes"].append(f"measured by adaptive multilevel splitting: brute force would see about "
                                 f"{exp['expected_escapes']:.2g} escapes in {config_n_runs} runs of "
                                 f"{config_max_steps} steps")
-    if pred is None:
+    if not row["rate"] > 0 and use_ams:
+        agrees, reason = None, ("every AMS run returned p̂ = 0 (no replica reached the exit): no rate; raise "
+                                "--replicas, or check the escape direction")
+        lo = hi = None
+    elif pred is None:
         agrees, reason = None, ("no law predicts this noise model" if config["noise"] not in PREDICTABLE_NOISE else
                                 f"the laws predict arrival in another basin (--criterion basin), not "
                                 f"--criterion {config['criterion']}")
@@ -357,13 +360,14 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
     else:
         # exact: no sampling error, so the precision of any number of escapes
         agrees, reason = judge(pred.rate, pred.rel_error, (lo, hi),
-                               n_escaped=MIN_ESCAPES if method == "exact" else row["n_escaped"],
+                               n_escaped=MIN_ESCAPES if measure == "exact" else row["n_escaped"],
                                n_runs=row.get("n_ams_runs", row["n_runs"]) * row.get("n_replicas", 1),
                                n_diverged=row["n_diverged"])
-    exp.update(simulated=True, measured_rate=row["rate"], rate_ci=[lo, hi],
+    exp.update(simulated=True, measured_rate=row["rate"], rate_ci=None if lo is None else [lo, hi],
                # no escape: the interval's upper end is the bound (one-sided 97.5%)
-               rate_upper=hi if row["n_escaped"] == 0 and method in ("simulate", "auto") and not use_ams else None,
-               n_runs=row["n_runs"], n_escaped=None if method == "exact" else row["n_escaped"], n_diverged=row["n_diverged"],
+               rate_upper=hi if row["n_escaped"] == 0 and measure == "simulate" else None,
+               n_runs=row["n_runs"], n_escaped=None if measure == "exact" else row["n_escaped"],
+               n_diverged=row["n_diverged"],
                agrees=agrees, warnings=" | ".join(notes))
     if agrees is None:
         exp["inconclusive_reason"] = reason
@@ -375,7 +379,9 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
 def _verdict(exp: dict, pred) -> Verdict:
     """The report's verdict line for one experiment."""
     kind, noise = exp["dynamics"], exp["noise"]
-    if exp["simulated"]:
+    if exp["simulated"] and exp["rate_ci"] is None:
+        measured = "no rate: every AMS run returned p̂ = 0"
+    elif exp["simulated"]:
         measured = (fmt_pm(exp["measured_rate"], ci=tuple(exp["rate_ci"]))
                     if exp["n_escaped"] or exp.get("method") == "exact"
                     else f"no escape; rate ≤ {exp['rate_upper']:.3g} (95%)")

@@ -31,6 +31,10 @@ from flatminima.validation.estimators import estimate_rate
 CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
                "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps", "target_log_ci", "max_runs",
                "method", "ams"}
+AMS_RUNS = 20
+"""Independent AMS runs per batch of a ``method: ams`` config made by the toolkit (check, suites)."""
+AMS_BRANCH_STEPS = 10**6
+"""Cap on the steps of one AMS branch when a config gives no max_steps."""
 METHODS = ("simulate", "ams", "exact")
 """How a config's rate is measured: brute-force simulation, adaptive multilevel splitting (``ams`` options: the
 keyword arguments of :func:`numerics.simulate.ams.ams_escape`, e.g. ``{"n_replicas": 100}``), or the exact mean
@@ -107,10 +111,8 @@ def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
         return [ams_row(config, seed, land, analysis, progress)]
     if config.get("method") == "exact":
         return [exact_row(config, seed, land, analysis)]
-    options = dict(config.get("options") or {})
-    saddles = np.array([p.saddle for p in analysis.paths])
-    directions = np.array([p.escape_direction for p in analysis.paths])
-    minima = options.pop("minima", None)
+    from flatminima.numerics.simulate import simulate_escape
+
     t0 = time.perf_counter()
     eta = float(config["eta"])
     target = config.get("target_log_ci")
@@ -118,10 +120,12 @@ def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
     batches = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        parts = _escape_parts(config, analysis)
         while True:
             # batch b uses its own stream family: SeedSequence entropy (seed, b) folded into one integer
             batch_seed = seed if not batches else int(np.random.SeedSequence([seed, len(batches)]).generate_state(2, np.uint64)[0])
-            batches.append(_simulate(land, analysis, config, batch_seed, saddles, directions, minima, options))
+            batches.append(simulate_escape(land, analysis.minimum, **parts, n_runs=int(config["n_runs"]),
+                                           max_steps=int(config["max_steps"]), seed=int(batch_seed)))
             steps = np.concatenate([b.steps for b in batches])
             escaped = np.concatenate([b.escaped for b in batches])
             diverged = np.concatenate([b.diverged for b in batches])
@@ -134,7 +138,6 @@ def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
                 break
     result = batches[0]
     wall = time.perf_counter() - t0
-    first = analysis.paths[0]
     row = {
         "seed": int(seed),
         "n_runs": int(est.n_runs), "n_escaped": int(est.n_escaped), "n_censored": int(est.n_censored),
@@ -143,17 +146,15 @@ def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
         "rate_upper": float(est.rate_upper), "log_rate_stderr": float(est.log_rate_stderr),
         "rate_per_step": float(est.rate_per_step), "exposure": float(est.exposure),
         "rate_method": est.method,
-        "barrier": float(first.barrier), "h_ae": float(first.h_ae), "h_be": float(first.h_be), "s": float(first.s),
-        "n_paths": len(analysis.paths),
+        **_basin_columns(analysis),
         "eta_lambda_max": float(result.eta_lambda_max),
         "discretization_dominated": bool(result.discretization_dominated),
         "backend": result.backend, "wall_seconds": wall,
-        "warnings": " | ".join(sorted({str(w.message).split("\n")[0] for w in caught})),
+        "warnings": _warning_text(caught),
         "n_batches": len(batches),
         "steps": np.asarray(steps, dtype=np.int64).tolist(),
         "escaped": np.asarray(escaped, dtype=bool).tolist(),
         "diverged": np.asarray(diverged, dtype=bool).tolist(),
-        "geometry": json.dumps(geometry(analysis)),
     }
     return [row]
 
@@ -163,17 +164,12 @@ def ams_row(config: dict, seed: int, land, analysis, progress=None) -> dict:
 
     It has the columns of a brute-force row plus the splitting's own (p, loop time, levels, score, variance
     diagnostic). ``n_runs`` is the config's batch of independent AMS runs (``n_ams_runs`` were made, more when
-``target_log_ci`` asks for them; ``n_replicas`` each) and ``n_escaped`` the *equivalent* escapes (1/s.e.(log γ̂))²:
+    ``target_log_ci`` asks for them; ``n_replicas`` each) and ``n_escaped`` the *equivalent* escapes (1/s.e.(log γ̂))²:
     the number of brute-force escapes that would give the same precision (so the verdicts' minimum number of
     escapes means the same precision for both methods). No exit steps.
     """
-    from flatminima.numerics.simulate import escape_parts
     from flatminima.numerics.simulate.ams import ams_escape
 
-    options = dict(config.get("options") or {})
-    minima = options.pop("minima", None)
-    kwargs = _escape_kwargs(config, analysis, np.array([p.saddle for p in analysis.paths]),
-                            np.array([p.escape_direction for p in analysis.paths]), minima, options)
     ams = dict(config.get("ams") or {})
     ams.setdefault("paths", [np.asarray(p.mep_points, float) for p in analysis.paths])
     ams.setdefault("n_ams_runs", int(config["n_runs"]))         # n_runs: independent AMS runs
@@ -182,9 +178,8 @@ def ams_row(config: dict, seed: int, land, analysis, progress=None) -> dict:
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = ams_escape(land, analysis.minimum, **escape_parts(**kwargs), seed=int(seed),
-                         max_steps=int(config.get("max_steps") or 10**6), progress=progress, **ams)
-    first = analysis.paths[0]
+        res = ams_escape(land, analysis.minimum, **_escape_parts(config, analysis), seed=int(seed),
+                         max_steps=int(config.get("max_steps") or AMS_BRANCH_STEPS), progress=progress, **ams)
     se = float(res.log_rate_stderr)
     equivalent = int(1.0 / se ** 2) if res.rate > 0 and 0 < se < float("inf") else 0
     return {
@@ -195,13 +190,10 @@ def ams_row(config: dict, seed: int, land, analysis, progress=None) -> dict:
         "rate_upper": float(res.rate_ci[1]), "log_rate_stderr": float(res.log_rate_stderr),
         "rate_per_step": float(res.rate_per_step), "exposure": float("nan"),
         "rate_method": "adaptive multilevel splitting (generalized AMS, loop identity)",
-        "barrier": float(first.barrier), "h_ae": float(first.h_ae), "h_be": float(first.h_be), "s": float(first.s),
-        "n_paths": len(analysis.paths), "eta_lambda_max": float(res.eta_lambda_max),
+        **_basin_columns(analysis), "eta_lambda_max": float(res.eta_lambda_max),
         "discretization_dominated": bool(res.discretization_dominated), "backend": "numpy",
-        "wall_seconds": time.perf_counter() - t0,
-        "warnings": " | ".join(sorted({str(w.message).split("\n")[0] for w in caught} | set(res.notes))),
+        "wall_seconds": time.perf_counter() - t0, "warnings": _warning_text(caught, res.notes),
         "n_batches": int(res.n_ams_runs), "steps": [], "escaped": [], "diverged": [],
-        "geometry": json.dumps(geometry(analysis)),
         "probability": float(res.probability), "probability_stderr": float(res.probability_stderr),
         "loop_steps": float(res.loop_steps), "n_loops": int(res.n_loops), "score": res.score,
         "level_a": float(res.level_a), "level_sigma": float(res.level_sigma), "n_replicas": int(res.n_replicas),
@@ -212,17 +204,12 @@ def ams_row(config: dict, seed: int, land, analysis, progress=None) -> dict:
 
 
 def exact_row(config: dict, seed: int, land, analysis) -> dict:
-    """The row of a ``method: exact`` config: the 1-D chain's exact rate, its numerical error as the interval."""
-    from flatminima.numerics.simulate import escape_parts
+    """The row of a ``method: exact`` config: the 1-D chain's exact rate, its numerical error as the interval
+    (nothing is simulated: ``n_escaped`` is 0)."""
     from flatminima.numerics.simulate.exact import exact_chain_rate
 
-    options = dict(config.get("options") or {})
-    minima = options.pop("minima", None)
-    kwargs = _escape_kwargs(config, analysis, np.array([p.saddle for p in analysis.paths]),
-                            np.array([p.escape_direction for p in analysis.paths]), minima, options)
     t0 = time.perf_counter()
-    res = exact_chain_rate(land, analysis.minimum, **escape_parts(**kwargs))
-    first = analysis.paths[0]
+    res = exact_chain_rate(land, analysis.minimum, **_escape_parts(config, analysis))
     lo, hi = res.rate_ci
     return {
         "seed": int(seed), "method": "exact", "n_runs": int(config["n_runs"]), "n_escaped": 0, "n_censored": 0,
@@ -230,33 +217,40 @@ def exact_row(config: dict, seed: int, land, analysis) -> dict:
         "log_rate_stderr": float(res.relative_error), "rate_per_step": float(res.rate * res.eta),
         "exposure": float("nan"),
         "rate_method": "exact mean exit time of the discrete 1-D chain (collocation, Richardson, GTH)",
-        "barrier": float(first.barrier), "h_ae": float(first.h_ae), "h_be": float(first.h_be), "s": float(first.s),
-        "n_paths": len(analysis.paths), "eta_lambda_max": float(res.eta * max(analysis.hessian_eigenvalues)),
+        **_basin_columns(analysis), "eta_lambda_max": float(res.eta_lambda_max),
         "discretization_dominated": False, "backend": "numpy", "wall_seconds": time.perf_counter() - t0,
-        "warnings": " | ".join(res.notes), "n_batches": 0, "steps": [], "escaped": [], "diverged": [],
-        "geometry": json.dumps(geometry(analysis)), "exact_steps": float(res.steps),
+        "warnings": _warning_text([], res.notes), "n_batches": 0, "steps": [], "escaped": [], "diverged": [],
+        "exact_steps": float(res.steps),
         "exact_absorbing": float(res.absorbing), "exact_left": float(res.left),
     }
 
 
-def _escape_kwargs(config, analysis, saddles, directions, minima, options) -> dict:
-    """The flat options of :func:`numerics.parts.escape_parts` for a config and its analysed basin."""
+def _escape_parts(config: dict, analysis) -> dict:
+    """The parts (:func:`numerics.parts.escape_parts`) of a config run from its analysed basin."""
+    from flatminima.numerics.simulate import escape_parts
+
+    options = dict(config.get("options") or {})
     kwargs = dict(noise=config["noise"], criterion=config.get("criterion", "basin"), eta=float(config["eta"]),
-                  loss_unit=float(config.get("loss_unit", 1.0)), minimum=analysis.minimum, saddle=saddles,
-                  escape_direction=directions)
+                  loss_unit=float(config.get("loss_unit", 1.0)), minimum=analysis.minimum,
+                  saddle=np.array([p.saddle for p in analysis.paths]),
+                  escape_direction=np.array([p.escape_direction for p in analysis.paths]))
     if config.get("temperature") is not None:
         kwargs["temperature"] = float(config["temperature"])
     if config.get("batch_size") is not None:
         kwargs["batch_size"] = int(config["batch_size"])
-    if minima is not None:
-        kwargs["minima"] = np.asarray(minima, float)
+    if options.get("minima") is not None:
+        options["minima"] = np.asarray(options["minima"], float)
     kwargs.update(options)
-    return kwargs
+    return escape_parts(**kwargs)
 
 
-def _simulate(land, analysis, config, seed, saddles, directions, minima, options):
-    from flatminima.numerics.simulate import escape_parts, simulate_escape
+def _basin_columns(analysis) -> dict:
+    """The row columns of the basin: the first path's ΔL, H_ae, |H_be|, s, the number of paths, the geometry."""
+    first = analysis.paths[0]
+    return {"barrier": float(first.barrier), "h_ae": float(first.h_ae), "h_be": float(first.h_be),
+            "s": float(first.s), "n_paths": len(analysis.paths), "geometry": json.dumps(geometry(analysis))}
 
-    kwargs = _escape_kwargs(config, analysis, saddles, directions, minima, options)
-    return simulate_escape(land, analysis.minimum, **escape_parts(**kwargs), n_runs=int(config["n_runs"]),
-                           max_steps=int(config["max_steps"]), seed=int(seed))
+
+def _warning_text(caught, notes=()) -> str:
+    """The first lines of the warnings a task raised (and its notes), sorted, joined by " | "."""
+    return " | ".join(sorted({str(w.message).split("\n")[0] for w in caught} | set(notes)))

@@ -42,7 +42,7 @@ from scipy import stats
 
 from flatminima.errors import InputError
 from flatminima.numerics.parts import Basin, Criterion, Dynamics, NoiseModel, positive_int
-from flatminima.numerics.simulate.reference import _overshoot
+from flatminima.numerics.simulate.reference import overshoot
 from flatminima.numerics.simulate.run import PreparedRun, prepare_run
 
 __all__ = ["AMSResult", "AMSStallWarning", "SCORES", "ams_escape"]
@@ -200,9 +200,7 @@ class _Chain:
     def step(self, theta: np.ndarray, t: np.ndarray, gen: np.random.Generator):
         """One step of every row: (θ', in B (n,), diverged (n,)); t is each row's step count after the step."""
         n = theta.shape[0]
-        size = (n, *self.nm.shape)
-        z = gen.standard_normal(size) if self.nm.kind == "normal" else gen.random(size)
-        out = self.nm.step(theta, z, self.ctx)
+        out = self.nm.step(theta, self.nm.draw(gen, n), self.ctx)
         new = out.theta
         with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(new).all(axis=1)
@@ -212,10 +210,8 @@ class _Chain:
         if crit.name == "basin":
             # B: within capture_radius of another known minimum (every step); an unlisted minimum is found by
             # the quench at check steps, as in brute force (criteria.BasinExit)
-            with np.errstate(invalid="ignore"):
-                dist = np.linalg.norm(new[:, None, :] - crit.minima[None, :, :], axis=2)
-                j = np.argmin(np.where(np.isfinite(dist), dist, np.inf), axis=1)
-                ex = ~bad & (dist[np.arange(n), j] < crit.capture_radius) & (j != 0)
+            inside, j = crit.nearest_ball(new)
+            ex = ~bad & inside & (j != 0)
             check = np.flatnonzero(~bad & ~ex & (t % crit.check_every == 0))
             if check.size:
                 cand = check[crit.pretest(new[check], self.ctx.values(new[check]) if crit.pre_level is not None
@@ -232,7 +228,7 @@ class _Chain:
                 ex = crit.test(theta, new, out.along if self.prep.bridge_on else None, u)[0] & ~bad
         if ex.any():        # an exit by a locally unstable step is a divergence (as in brute force)
             sel = np.flatnonzero(ex)
-            unstable = _overshoot(self.ctx, theta[sel], None if out.grad is None else out.grad[sel], self.eta)
+            unstable = overshoot(self.ctx, theta[sel], None if out.grad is None else out.grad[sel], self.eta)
             ex[sel[unstable]] = False
             bad[sel[unstable]] = True
         return new, ex, bad
@@ -244,8 +240,8 @@ class _Loops:
     """The loop phase: Σ-crossing states, crossing counts and windows per walker, first-crossing steps."""
 
     crossings: np.ndarray          # (n, d) states at the first step with ξ ≥ z_Σ after a visit to A
-    counts: np.ndarray             # per walker: crossings after its first one
-    windows: np.ndarray            # per walker: steps after its first crossing
+    counts: np.ndarray             # per walker: crossings in its counting window
+    windows: np.ndarray            # per walker: the length of that window (one W per loop phase)
     first_steps: np.ndarray        # per walker: its first crossing step from the minimum
     n_direct: int                  # walkers that reached B during the loop phase (restarted at a)
     particle_steps: int
@@ -292,7 +288,7 @@ def _loops(chain: _Chain, gen, *, n_walkers: int, n_loops: int, z_a: float, z_s:
     first = np.full(n_walkers, -1, np.int64)
     n_direct = 0
 
-    def advance(step):
+    def advance():
         nonlocal theta, n_direct
         t[:] += 1
         theta, ex, bad = chain.step(theta, t, gen)
@@ -313,14 +309,14 @@ def _loops(chain: _Chain, gen, *, n_walkers: int, n_loops: int, z_a: float, z_s:
             raise InputError(f"the loop walkers crossed Σ only {burn} times in {max_steps} steps; raise max_steps, "
                              "or the temperature")
         step += 1
-        cross = advance(step)
+        cross = advance()
         burn += int(cross.sum())
         first[cross & (first < 0)] = step
     window = int(math.ceil(step * n_loops / burn))          # about n_loops crossings at the burn-in rate
     count = np.zeros(n_walkers, np.int64)
     states = []
-    for k in range(window):
-        cross = advance(step + k + 1)
+    for _ in range(window):
+        cross = advance()
         if cross.any():
             states.append(theta[cross].copy())
             count[cross] += 1
@@ -615,10 +611,7 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
     if p_bar > 0.1:
         notes.append(f"p = {p_bar:.3g} is not small: Σ is close to the exit, and brute force is cheaper here")
     g = prep.geom
-    e_h = None
-    if g.saddles.shape[0] and g.h_a is not None:
-        e0 = g.directions[0]
-        e_h = (float(e0 @ g.h_a @ e0), abs(float(e0 @ g.h_b[0] @ e0)) if g.h_b[0] is not None else None)
+    barrier, h_ae, h_be = g.first_path()
     return AMSResult(
         rate=float(rate), rate_ci=tuple(float(c) for c in ci), log_rate_stderr=float(log_se), probability=float(p_bar),
         probability_stderr=float(p_se), probability_runs=p_all, iterations=np.concatenate(iters),
@@ -630,8 +623,7 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
         wall_seconds=time.perf_counter() - t0, seed=seed, landscape=landscape.name, dim=prep.d, noise=prep.noise,
         criterion=prep.criterion, eta=prep.eta, temperature=prep.temperature, batch_size=prep.batch_size,
         loss_unit=prep.loss_unit, minimum=g.minimum, saddles=g.saddles,
-        barrier=float(g.barriers[0]) if g.barriers.size else None,
-        h_ae=None if e_h is None else e_h[0], h_be=None if e_h is None else e_h[1],
+        barrier=barrier, h_ae=h_ae, h_be=h_be,
         eta_lambda_max=prep.eta_lam, discretization_dominated=prep.flagged, notes=tuple(notes))
 
 

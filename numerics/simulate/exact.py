@@ -35,6 +35,7 @@ class ExactRate:
     left: float
     mirrored: bool
     eta: float
+    eta_lambda_max: float
     criterion: str
     notes: tuple = ()
 
@@ -99,4 +100,4 @@ def exact_chain_rate(landscape, start, *, dynamics: Dynamics, noise: NoiseModel,
     res = chain_mfpt_1d(grad_y, sigma_y, eta=eta, start=sgn * float(prep.starts[0][0]), absorbing=absorbing,
                         left=left)
     return ExactRate(rate=res.rate, relative_error=res.relative_error, steps=res.steps, absorbing=sgn * absorbing,
-                     left=sgn * left, mirrored=sgn < 0, eta=eta, criterion=crit.name, notes=tuple(notes))
+                     left=sgn * left, mirrored=sgn < 0, eta=eta, eta_lambda_max=prep.eta_lam, criterion=crit.name, notes=tuple(notes))

@@ -44,6 +44,15 @@ class Geometry:
     h_b: list                      # (d, d) per saddle
     barriers: np.ndarray           # (S,)
 
+    def first_path(self) -> tuple[float | None, float | None, float | None]:
+        """(ΔL, e·H_a·e, |e·H_b·e|) of the first saddle, None where unknown (no saddle, or no dense Hessian)."""
+        if self.saddles.shape[0] == 0:
+            return None, None, None
+        e = self.directions[0]
+        h_ae = float(e @ self.h_a @ e) if self.h_a is not None else None
+        h_be = abs(float(e @ self.h_b[0] @ e)) if self.h_a is not None and self.h_b[0] is not None else None
+        return float(self.barriers[0]), h_ae, h_be
+
 
 def _largest_eigenvalue(landscape, x) -> float:
     from scipy.sparse.linalg import LinearOperator, eigsh

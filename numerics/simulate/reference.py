@@ -80,7 +80,7 @@ def step_inputs(landscape, eta: float) -> _noise.StepInputs:
 
 
 
-def _overshoot(ctx, theta_old: np.ndarray, grad_old: np.ndarray | None, eta: float) -> np.ndarray:
+def overshoot(ctx, theta_old: np.ndarray, grad_old: np.ndarray | None, eta: float) -> np.ndarray:
     """True where a plain gradient step from θ raises L: the iteration is locally unstable there.
 
     For a quadratic, L(θ − ηg) − L(θ) = −η|g|²(1 − ηκ_g/2) with κ_g the curvature along g, so the
@@ -149,7 +149,7 @@ def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, brid
             unstable = np.zeros(pos.size, bool)
             if check.any():
                 sel = np.flatnonzero(check)
-                unstable[sel] = _overshoot(ctx, theta[sel], None if out.grad is None else out.grad[sel], eta)
+                unstable[sel] = overshoot(ctx, theta[sel], None if out.grad is None else out.grad[sel], eta)
                 if is_basin:
                     first[pos[sel[~unstable[sel]]]] = step
                 else:

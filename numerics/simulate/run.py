@@ -376,14 +376,7 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
         steps, escaped, diverged, exit_index, first, final = (np.concatenate(x) for x in zip(*parts))
 
     # ------------------------------------------------------------ result
-    S = geom.saddles.shape[0]
-    barrier = float(geom.barriers[0]) if S else None
-    h_ae = h_be = None
-    if S and geom.h_a is not None:
-        e = geom.directions[0]
-        h_ae = float(e @ geom.h_a @ e)
-        if geom.h_b[0] is not None:
-            h_be = abs(float(e @ geom.h_b[0] @ e))
+    barrier, h_ae, h_be = geom.first_path()
     crit_params = crit.params()
     if criterion == "dividing_surface":
         crit_params["plane_offset"] = plane_offset

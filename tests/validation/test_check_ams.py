@@ -88,3 +88,19 @@ def test_method_exact_refuses_two_dimensions_with_one_line(capsys):
     assert main(["check", "two-well-2d", "--dynamics", "sgld", "--method", "exact"]) == 2
     err = capsys.readouterr().err
     assert "method exact needs a 1-D landscape" in err and err.count("\n") == 1
+
+
+def test_ams_that_finds_no_path_is_inconclusive_not_a_crash(monkeypatch, capsys):
+    """Every AMS run stalls (one iteration allowed): p̂ = 0, so no rate; the JSON and the text say so (JSON
+    without NaN), the verdict is INCONCLUSIVE, and --strict exits 3."""
+    from flatminima.numerics.simulate import ams
+
+    real = ams.ams_escape
+    monkeypatch.setattr(ams, "ams_escape", lambda *a, **kw: real(*a, **kw, max_iterations=1))
+    argv = ["check", "double-well", "--dynamics", "sgld", "--temperature", "0.02", "--method", "ams"]
+    assert main(argv + ["--json"]) == 0
+    (exp,) = json.loads(capsys.readouterr().out)["experiments"]
+    assert exp["method"] == "ams" and exp["measured_rate"] == 0 and exp["rate_ci"] is None
+    assert exp["agrees"] is None and "p̂ = 0" in exp["inconclusive_reason"]
+    assert main(argv + ["--strict"]) == 3
+    assert "no rate (every AMS run returned p̂ = 0)" in capsys.readouterr().out

@@ -40,6 +40,7 @@ from dataclasses import replace
 import numpy as np
 
 from flatminima.errors import InputError
+from flatminima.validation.experiments import AMS_BRANCH_STEPS, AMS_RUNS
 from flatminima.validation.fits import compare_exponents, fit_line, kappa_from_fit, s_hat_from_slope
 from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
 from flatminima.validation.suites.common import (CENSOR_NATS, add_rate_sweeps, adaptive_max_steps, provenance,
@@ -60,11 +61,9 @@ LOSS_UNIT = 1080.0                 # λ: with η·λ = 2.16 the SGD exponents 3.
 DEEP_BATCH = (8, 12, 16)                 # exponents 14.0, 21.0, 28.0
 DEEP_ETA = (0.0012, 0.0009, 0.0007)      # 11.7, 15.6, 20.0
 DEEP_SHARPNESS = (0.5, 0.35, 0.27)       # 14.0, 20.0, 26.0
-AMS_RUNS = 20
 # AMS batches of 20 runs until the 95% half-width of log γ is ≤ 0.35 (at most 100 runs): p̂ is skewed, and a
 # deep point with 20 runs can come out with an interval too narrow or too wide to weigh in the fit
 DEEP = {"method": "ams", "target_log_ci": 0.35, "ams": {"max_ams_runs": 100}}
-AMS_BRANCH_STEPS = 10**6
 PSD_DELTA = 20.0                   # δ of the PSD model: see _psd_configs
 CRITERIA = """Each sweep passes when its weighted-least-squares slope lies within 1.96 standard errors of the
 slope the law predicts, plus the law's known asymptotic error over the sweep (1-D sweeps: the slope
