@@ -81,6 +81,31 @@ class StepOutput:
     along: Callable | None
 
 
+@dataclass
+class Kick:
+    """What a noise model adds to one step of n particles, before an optimizer combines it.
+
+    Attributes
+    ----------
+    grad : ndarray (n, d)
+        The gradient the step uses: ∇L at θ, or a real minibatch's gradient (``full`` False).
+    zeta : ndarray (n, d) or None
+        The noise displacement ζ (covariance η²C for SGD-type noise); None when the noise is in ``grad``.
+    along : callable or None
+        As :attr:`StepOutput.along`.
+    bad : ndarray (n,) of bool or None
+        Particles whose noise could not be formed (a non-finite Hessian): their new θ is NaN.
+    full : bool
+        Whether ``grad`` is the full gradient ∇L (the overshoot test reuses it).
+    """
+
+    grad: np.ndarray
+    zeta: np.ndarray | None
+    along: Callable | None
+    bad: np.ndarray | None = None
+    full: bool = True
+
+
 def _psd_factor(h: np.ndarray, what: str) -> np.ndarray:
     """F with F Fᵀ = h for a symmetric positive semi-definite h (Cholesky; eigenvectors with a zero mode).
 
@@ -189,8 +214,20 @@ class NoiseSampler:
             return np.empty((0, int(n_steps), *self.shape))
         return np.stack(rows)
 
-    def step(self, theta: np.ndarray, z: np.ndarray, ctx: StepInputs) -> StepOutput:
+    def kick(self, theta: np.ndarray, z: np.ndarray, ctx: StepInputs) -> "Kick":
+        """This step's gradient and noise displacement ζ at θ (n, d), from the variates z."""
         raise NotImplementedError
+
+    def step(self, theta: np.ndarray, z: np.ndarray, ctx: StepInputs) -> StepOutput:
+        """One SGD step θ − η·g + ζ of n particles (the optimizers of :mod:`numerics.optimizers` use :meth:`kick`)."""
+        k = self.kick(theta, z, ctx)
+        if k.zeta is None:
+            new = theta - ctx.eta * k.grad
+        else:
+            new = theta - ctx.eta * k.grad + k.zeta
+        if k.bad is not None:
+            new[k.bad] = np.nan
+        return StepOutput(new, k.grad if k.full else None, k.along)
 
     def covariance(self, theta: np.ndarray, ctx: StepInputs) -> np.ndarray | None:
         """Per-step noise covariance Σ(θ) (d, d) at one θ; None when not Gaussian."""
@@ -227,16 +264,15 @@ class WhiteNoise(NoiseSampler):
     def shape(self):
         return (self.dim,)
 
-    def step(self, theta, z, ctx):
+    def kick(self, theta, z, ctx):
         g = ctx.grads(theta)
         s = self._s
-        new = theta - ctx.eta * g + s * z
 
         def along(normals):
             normals = np.asarray(normals)
             v = s * s * np.sum(normals * normals, axis=-1)
             return np.broadcast_to(v, (theta.shape[0], v.shape[-1])) if v.ndim == 1 else v
-        return StepOutput(new, g, along)
+        return Kick(g, s * z, along)
 
     def covariance(self, theta, ctx):
         return self._s ** 2 * np.eye(self.dim)
@@ -282,7 +318,7 @@ class FixedMatrixNoise(NoiseSampler):
             return np.zeros(theta.shape[0], bool)
         return (theta - self.split) @ self.normal >= 0
 
-    def step(self, theta, z, ctx):
+    def kick(self, theta, z, ctx):
         g = ctx.grads(theta)
         after = self._after(theta)
         S, S2 = self.matrix, (self.matrix_after if self._two else self.matrix)
@@ -290,12 +326,11 @@ class FixedMatrixNoise(NoiseSampler):
         for k in range(theta.shape[1]):          # Σ_k S[:, k]·z_k in k order, as the kernels sum it
             col = np.where(after[:, None], S2[:, k][None, :], S[:, k][None, :])
             kick += col * z[:, k][:, None]
-        new = theta - ctx.eta * g + kick
 
         def along(normals):
             va, vb = _shared_along(S, 1.0)(normals), _shared_along(S2, 1.0)(normals)
             return np.where(after[:, None], vb, va)
-        return StepOutput(new, g, along)
+        return Kick(g, kick, along)
 
     def covariance(self, theta, ctx):
         S = self.matrix_after if self._two and self._after(np.atleast_2d(theta))[0] else self.matrix
@@ -338,10 +373,9 @@ class HessianFixedNoise(NoiseSampler):
     def shape(self):
         return (self._F.shape[0],)
 
-    def step(self, theta, z, ctx):
+    def kick(self, theta, z, ctx):
         g = ctx.grads(theta)
-        new = theta - ctx.eta * g + self._c * apply_factor(self._F, z)
-        return StepOutput(new, g, _shared_along(self._F, self._c))
+        return Kick(g, self._c * apply_factor(self._F, z), _shared_along(self._F, self._c))
 
     def covariance(self, theta, ctx):
         return self._c ** 2 * (self._F @ self._F.T)
@@ -395,11 +429,10 @@ class HessianTwoRegionNoise(NoiseSampler):
         """True where θ is past the split point along e: (θ − c)·e ≥ 0."""
         return (theta - self.split) @ self.direction >= 0.0
 
-    def step(self, theta, z, ctx):
+    def kick(self, theta, z, ctx):
         g = ctx.grads(theta)
         past = self.region_b(theta)
         zeta = np.where(past[:, None], apply_factor(self._Fb, z), apply_factor(self._Fa, z))
-        new = theta - ctx.eta * g + self._c * zeta
         Fa, Fb, c = self._Fa, self._Fb, self._c
 
         def along(normals):
@@ -407,7 +440,7 @@ class HessianTwoRegionNoise(NoiseSampler):
             va = np.broadcast_to(va, (theta.shape[0], va.shape[-1]))
             vb = np.broadcast_to(vb, (theta.shape[0], vb.shape[-1]))
             return np.where(past[:, None], vb, va)
-        return StepOutput(new, g, along)
+        return Kick(g, self._c * zeta, along)
 
     def covariance(self, theta, ctx):
         F = self._Fb if self.region_b(np.asarray(theta, float)[None, :])[0] else self._Fa
@@ -455,7 +488,7 @@ class HessianPSDNoise(NoiseSampler):
         w, V = scaled_eigh(H)
         return V, np.sqrt(np.abs(w) + self.delta)
 
-    def step(self, theta, z, ctx):
+    def kick(self, theta, z, ctx):
         g = ctx.grads(theta)
         H = ctx.hessians(theta)
         bad = ~np.isfinite(H).all(axis=(1, 2))
@@ -463,9 +496,7 @@ class HessianPSDNoise(NoiseSampler):
         V, sq = self._factors(H)
         # symmetric square root V·diag(√(|Λ|+δ))·Vᵀ applied to z
         zeta = np.einsum("nde,ne->nd", V, sq * np.einsum("nde,nd->ne", V, z))
-        new = theta - ctx.eta * g + self._c * zeta
-        new[bad] = np.nan
-        return StepOutput(new, g, _particle_along(V * sq[:, None, :], self._c))
+        return Kick(g, self._c * zeta, _particle_along(V * sq[:, None, :], self._c), bad)
 
     def covariance(self, theta, ctx):
         V, sq = self._factors(ctx.hessians(np.asarray(theta, float)[None, :]))
@@ -508,7 +539,7 @@ class LossHessianNoise(NoiseSampler):
         amp = np.sqrt(2.0 * np.maximum(L, 0.0) / self.batch_size)          # (n,)
         return V, amp[:, None] * np.sqrt(np.maximum(w, 0.0))
 
-    def step(self, theta, z, ctx):
+    def kick(self, theta, z, ctx):
         g = ctx.grads(theta)
         L = ctx.values(theta)
         H = ctx.hessians(theta)
@@ -517,9 +548,7 @@ class LossHessianNoise(NoiseSampler):
         L = np.where(bad, 0.0, L)
         V, sq = self._factors(L, H)
         zeta = np.einsum("nde,ne->nd", V, sq * np.einsum("nde,nd->ne", V, z))
-        new = theta - ctx.eta * g + ctx.eta * zeta
-        new[bad] = np.nan
-        return StepOutput(new, g, _particle_along(V * sq[:, None, :], ctx.eta))
+        return Kick(g, ctx.eta * zeta, _particle_along(V * sq[:, None, :], ctx.eta), bad)
 
     def covariance(self, theta, ctx):
         t = np.asarray(theta, float)[None, :]
@@ -586,11 +615,11 @@ class LevyNoise(NoiseSampler):
     def shape(self):
         return (2, self.dim)
 
-    def step(self, theta, z, ctx):
+    def kick(self, theta, z, ctx):
         g = ctx.grads(theta)
         with np.errstate(over="ignore", invalid="ignore"):
-            new = theta - ctx.eta * g + self._scale * stable_variates(z[:, 0, :], z[:, 1, :], self.alpha)
-        return StepOutput(new, g, None)
+            zeta = self._scale * stable_variates(z[:, 0, :], z[:, 1, :], self.alpha)
+        return Kick(g, zeta, None)
 
     def params(self):
         return {"temperature": float(self.temperature), "alpha": float(self.alpha)}
@@ -654,10 +683,9 @@ class MinibatchNoise(NoiseSampler):
     def gaussian(self):
         return False
 
-    def step(self, theta, z, ctx):
+    def kick(self, theta, z, ctx):
         idx = minibatch_indices(z, self.n_samples, self.replacement)
-        g = ctx.minibatch_grads(theta, idx)
-        return StepOutput(theta - ctx.eta * g, None, None)
+        return Kick(ctx.minibatch_grads(theta, idx), None, None, full=False)
 
     def params(self):
         return {"replacement": bool(self.replacement), "n_samples": int(self.n_samples)}

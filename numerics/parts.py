@@ -22,8 +22,26 @@ from flatminima.errors import InputError
 __all__ = ["DYNAMICS", "NOISE_KINDS", "CRITERION_KINDS", "BACKENDS", "Dynamics", "NoiseModel", "Criterion", "Basin",
            "Execution", "escape_parts", "run_config"]
 
-DYNAMICS = ("sgd",)
-"""Step rules: ``sgd`` is plain gradient descent plus noise (SGD with SGD-type noise, SGLD with white noise)."""
+DYNAMICS = ("sgd", "momentum", "adam", "pnm", "adai")
+"""Step rules (optimizers): ``sgd`` is plain gradient descent plus noise (SGD with SGD-type noise, SGLD with white
+noise); ``momentum`` heavy ball or Nesterov, ``adam``, ``pnm`` (Positive–Negative Momentum) and ``adai``
+(Adaptive Inertia) apply their update to the same stochastic gradient (:mod:`numerics.optimizers`)."""
+
+OPTIMIZER_DEFAULTS = {
+    "sgd": {},
+    "momentum": {"momentum": 0.9, "nesterov": False},
+    "adam": {"momentum": 0.9, "beta2": 0.999, "epsilon": 1e-8},
+    "pnm": {"momentum": 0.9, "pnm_beta0": 1.0},
+    "adai": {"adai_beta0": 0.1, "beta2": 0.99, "epsilon": 1e-3},
+}
+"""Each optimizer's hyper-parameters and their defaults (PyTorch's and the authors' reference code: heavy ball
+β = 0.9; Adam β₁ = 0.9, β₂ = 0.999, ε = 1e-8 (Kingma & Ba 2015); PNM betas = (0.9, 1.0) (Xie et al. 2021);
+Adai β₀ = 0.1, β₂ = 0.99, ε = 1e-3 (Xie et al. 2022)). ``momentum`` is β of heavy ball, Adam's β₁ and PNM's β₁."""
+
+COMPILED_DYNAMICS = ("sgd",)
+"""The step rules the compiled kernels implement (the others run on the numpy reference path)."""
+
+_HYPER = ("momentum", "nesterov", "beta2", "epsilon", "pnm_beta0", "adai_beta0")
 
 NOISE_KINDS = ("white", "hessian_fixed", "hessian_two_region", "hessian_psd", "loss_hessian", "levy", "minibatch")
 CRITERION_KINDS = ("dividing_surface", "basin", "loss_level", "radius")
@@ -103,24 +121,72 @@ def _config_of(part, names) -> dict:
 # ---------------------------------------------------------------------- the parts
 @dataclass(frozen=True)
 class Dynamics:
-    """What one step does: θ ← θ − η∇L(θ) + ζ (``sgd``), with step η; the noise ζ is the noise model's.
+    """What one step does, with learning rate η: ``sgd`` θ ← θ − η∇L(θ) + ζ, or an optimizer's update.
 
-    Momentum and Adam will be further kinds carrying their own state and hyper-parameters.
+    The noise model gives the stochastic gradient ĝ = ∇L + ζ/η (ζ its noise displacement); ``momentum``,
+    ``adam``, ``pnm`` and ``adai`` carry state per particle (:mod:`numerics.optimizers`). Their
+    hyper-parameters (``momentum``, ``nesterov``, ``beta2``, ``epsilon``, ``pnm_beta0``, ``adai_beta0``) default
+    to :data:`OPTIMIZER_DEFAULTS` and are refused by an optimizer that has none of that name.
     """
     eta: float
     kind: str = "sgd"
+    momentum: float | None = None
+    nesterov: bool | None = None
+    beta2: float | None = None
+    epsilon: float | None = None
+    pnm_beta0: float | None = None
+    adai_beta0: float | None = None
 
     def __post_init__(self):
-        _choice("dynamics", self.kind, DYNAMICS)
+        kind = _choice("optimizer", self.kind, DYNAMICS)
         _set(self, "eta", positive_float("eta", self.eta))
+        defaults = OPTIMIZER_DEFAULTS[kind]
+        for name in _HYPER:
+            value = getattr(self, name)
+            if value is None:
+                _set(self, name, defaults.get(name))
+            elif name not in defaults:
+                raise InputError(f"{name} does not apply to the {kind} optimizer (its hyper-parameters: "
+                                 f"{', '.join(defaults) or 'none'})")
+        for name in ("momentum", "beta2"):
+            v = getattr(self, name)
+            if v is not None:
+                v = _finite(name, v)
+                if not 0 <= v < 1:
+                    raise InputError(f"{name} must be in [0, 1) for the {kind} optimizer; got {getattr(self, name)!r}")
+                _set(self, name, v)
+        if self.epsilon is not None:
+            eps = _finite("epsilon", self.epsilon, 0.0)
+            if kind == "adai" and not 0 < eps < 1:
+                raise InputError(f"epsilon must be in (0, 1) for adai (β₁ is clipped to [0, 1 − ε]); got {self.epsilon!r}")
+            _set(self, "epsilon", eps)
+        for name in ("pnm_beta0", "adai_beta0"):
+            if getattr(self, name) is not None:
+                _set(self, name, _finite(name, getattr(self, name), 0.0))
+        if kind == "adai" and not self.adai_beta0 > 0:
+            raise InputError(f"adai_beta0 must be a finite number > 0; got {self.adai_beta0!r}")
+        if self.nesterov is not None:
+            if not isinstance(self.nesterov, (bool, np.bool_)):
+                raise InputError(f"nesterov must be true or false; got {self.nesterov!r}")
+            _set(self, "nesterov", bool(self.nesterov))
 
     @property
     def compiled(self) -> bool:
-        """Whether the compiled kernels implement this step rule (they run θ ← θ − η∇L + ζ only)."""
-        return self.kind == "sgd"
+        """Whether the compiled kernels implement this step rule."""
+        return self.kind in COMPILED_DYNAMICS
+
+    @property
+    def stateful(self) -> bool:
+        """Whether a step depends on more than θ (momentum buffers, moment estimates)."""
+        return self.kind != "sgd"
+
+    def hyperparameters(self) -> dict:
+        """The optimizer's hyper-parameters with their values (defaults filled in)."""
+        return {n: getattr(self, n) for n in OPTIMIZER_DEFAULTS[self.kind]}
 
     def config(self) -> dict:
-        return {"dynamics": self.kind, "eta": self.eta}
+        """Flat options: plain SGD keeps {dynamics, eta} (store hashes of older runs stay valid)."""
+        return {"dynamics": self.kind, "eta": self.eta, **self.hyperparameters()}
 
 
 @dataclass(frozen=True)
@@ -304,7 +370,7 @@ class Execution:
 
 # ---------------------------------------------------------------------- the string factory
 _OPTIONS = {
-    "dynamics": ("dynamics", "kind"), "eta": ("dynamics", "eta"),
+    "dynamics": ("dynamics", "kind"), "eta": ("dynamics", "eta"), **{n: ("dynamics", n) for n in _HYPER},
     "noise": ("noise", "kind"), **{f.name: ("noise", f.name) for f in fields(NoiseModel) if f.name != "kind"},
     "criterion": ("criterion", "kind"),
     **{f.name: ("criterion", f.name) for f in fields(Criterion) if f.name != "kind"},

@@ -14,8 +14,19 @@ Laws and their parameters (glossary keywords; see ``theory.symbols.GLOSSARY``):
   instanton_divergence
 * ``sgd_escape_time_<convention>`` / ``sgd_rate_<convention>``, convention ∈ {ito, stratonovich,
   hanggi_klimontovich (the paper's)}: eta, batch_size, loss_unit, barrier, h_ae, h_be, s
-* ``mori_1d_*`` and ``mori_*`` (n-D), ``levy_*`` and ``levy_sgd_*``; exponents of momentum, Adam, PNM;
-  minima selection, flat/sharp ratios, the ŝ estimator.
+* ``mori_1d_*`` and ``mori_*`` (n-D), ``levy_*`` and ``levy_sgd_*``; minima selection, flat/sharp ratios,
+  the ŝ estimator.
+* Optimizers (docs/theory.md §Optimizer exponents; rates per unit t = step·η, η the optimizer's own):
+  SGD's keywords (eta, batch_size, loss_unit, barrier, h_ae, h_be, s) plus
+  ``momentum_exponent``, ``momentum_escape_time_ito`` / ``momentum_rate_ito`` (+ momentum),
+  ``momentum_underdamped_ratio`` (eta, momentum, h_be); ``pnm_exponent`` (independent-buffer reading),
+  ``pnm_long_time_exponent``, ``pnm_escape_time_ito`` / ``pnm_rate_ito`` (+ pnm_beta0),
+  ``pnm_exponent_ratio_long_time`` (no keywords), ``pnm_exponent_ratio_independent`` (pnm_beta0);
+  ``adai_exponent``, ``adai_escape_time_ito`` / ``adai_rate_ito``; ``adam_exponent`` (adaptive reading),
+  ``adam_frozen_exponent``, ``adam_escape_time_ito`` / ``adam_rate_ito``, ``adam_frozen_slope_sqrt_batch``
+  (+ epsilon), ``adam_frozen_slope_inv_sqrt_sharpness`` (+ epsilon, sharpness); stability limits
+  ``momentum_stability_limit``, ``nesterov_stability_limit``, ``adam_stability_limit`` (momentum = β or β₁),
+  ``pnm_stability_limit`` (pnm_beta0).
 """
 from __future__ import annotations
 
@@ -35,7 +46,7 @@ _ORDER = ("eta", "batch_size", "loss_unit", "barrier", "h_ae", "h_be", "s", "tem
           "temperature_b", "det_ratio", "mu", "det_Q_a", "abs_det_Q_b", "quasi_potential_barrier",
           "instanton_divergence", "h_star",
           "loss_min", "loss_saddle", "n_outliers", "tail_index", "noise_scale", "sample_noise_scale", "width_left",
-          "width_right", "momentum", "pnm_beta0", "h_ae_flat", "h_ae_sharp", "escape_time_a", "escape_time_b",
+          "width_right", "momentum", "pnm_beta0", "epsilon", "h_ae_flat", "h_ae_sharp", "escape_time_a", "escape_time_b",
           "slope", "sharpness")
 _LOW_T = "low temperature: the exponent should be at least 5 (docs/theory.md §Assumptions, item 3; table T1)"
 
@@ -148,16 +159,7 @@ def base_formulas() -> dict[str, Formula]:
                  source="docs/theory.md §Levy escape", description="Lévy-driven escape with ε = σ(η/B)^{1−1/α}",
                  regime=tuple((c.subs(S.noise_scale, eps), w) for c, w in lreg), domain=ldom, derivation=lv.key,
                  tags=("levy", "heavy tail", "sgd", "alpha-stable"))
-    op = derive_optimizers()
-    mdom = ((sp.StrictLessThan(S.momentum, 1), "momentum β must be below 1"),)
-    for key, dom, desc, tag in (
-            ("exponent_momentum", mdom, "heavy-ball momentum (PyTorch style), SGD exponent at η/(1−β)", "momentum"),
-            ("exponent_adam", (), "Adam-like preconditioner, H^{−1/2} preference", "adam"),
-            ("exponent_pnm", (), "Positive–Negative Momentum (independent-buffer simplification)", "pnm")):
-        e = op.results[key]
-        out.append(Formula(f"{tag}_exponent", "exponent", e, _params(e), source="docs/theory.md §Optimizer exponents",
-                           description=f"log escape time at leading order: {desc}", domain=dom,
-                           regime=_exponent_regime(e) + s_regime, derivation=op.key, tags=(tag, "optimizer", "exponent")))
+    out += _optimizer_formulas(derive_optimizers(), s_regime)
     ms = derive_minima_selection()
     out.append(Formula("occupancy_two_valleys", "probability", ms.results["probability"],
                        _params(ms.results["probability"]),
@@ -177,6 +179,88 @@ def base_formulas() -> dict[str, Formula]:
                        description="τ_flat/τ_sharp under white noise (1-D)", derivation=fs.key,
                        tags=("flat", "sharp", "selection", "sgld")))
     return {f.name: f for f in out}
+
+
+def _optimizer_formulas(op, s_regime) -> list[Formula]:
+    """The optimizer laws of derivation ``optimizers`` (docs/theory.md §Optimizer exponents)."""
+    R = op.results
+    src = "docs/theory.md §Optimizer exponents"
+    mdom = ((sp.StrictLessThan(S.momentum, 1), "momentum β must be below 1"),)
+    edom = ((sp.GreaterThan(S.adam_epsilon, 0, evaluate=False), "Adam's ε must be ≥ 0"),)   # not auto-True
+    beta, eta, h_ae = S.momentum, S.eta, S.h_ae
+    weak = ((sp.GreaterThan((1 - beta) * R["exponent_momentum"] / sp.sqrt(eta * h_ae), 1),
+             "friction too weak for the spatial-diffusion (Kramers–Hänggi) formula: (1−β)·ΔΦ/√(ηH_ae) should exceed "
+             "1, otherwise Kramers' energy-diffusion regime applies (rough criterion [D]; Hänggi, Talkner & Borkovec "
+             "1990)"),)
+    lin = ((sp.LessThan(S.adam_epsilon * sp.sqrt(S.batch_size / (S.loss_unit * h_ae)), sp.Rational(1, 10)),
+            "−log γ is linear in √B and in k^{−1/2} only when ε√(B/(λH_ae)) ≪ 1 (project choice 0.1 [D]); "
+            "the slope returned is the exact local derivative"),)
+
+    def one(name, kind, key, desc, tags, domain=(), regime=(), source=src, notes=()):
+        e = R[key]
+        return Formula(name, kind, e, _params(e), source=source, description=desc, domain=tuple(domain),
+                       regime=tuple(regime), derivation=op.key, tags=("optimizer", *tags), notes=tuple(notes))
+
+    def expo(name, key, desc, tags, domain=(), notes=()):
+        return one(name, "exponent", key, f"log escape time at leading order: {desc}", (*tags, "exponent"), domain,
+                   _exponent_regime(R[key]) + s_regime, notes=notes)
+
+    def pair(stem, key, expo_key, desc, tags, domain=(), regime=(), notes=()):
+        return _pair(stem, R[f"escape_time_{key}_ito"], R[expo_key], R[f"prefactor_{key}_ito"], source=src,
+                     description=desc, regime=_exponent_regime(R[expo_key]) + s_regime + tuple(regime),
+                     domain=domain, convention="ito", derivation=op.key, tags=("optimizer", *tags, "ito"), notes=notes)
+
+    out = [
+        expo("momentum_exponent", "exponent_momentum", "heavy-ball momentum (PyTorch style), SGD exponent at "
+             "η_eff = η/(1−β) (long-time weight; also Nesterov's)", ("momentum",), mdom),
+        one("momentum_underdamped_ratio", "ratio", "momentum_underdamped_ratio",
+            "Kramers–Hänggi inertia factor k/k_overdamped = (2/x)(√(1+x) − 1), x = 4η|H_be|/(1−β)² (mass η, "
+            "friction 1 − β)", ("momentum", "inertia", "kramers-hanggi"), mdom,
+            source="Hänggi, Talkner & Borkovec 1990, Kramers' moderate-to-strong friction rate (cited as "
+                   "Eq. (4.51b); number unverified); " + src),
+        *pair("momentum", "momentum", "exponent_momentum", "heavy-ball momentum: (1/(1−β)) × SGD's Itô two-region rate "
+              "at η/(1−β) × the Kramers–Hänggi inertia factor", ("momentum",), mdom, weak),
+        expo("adam_exponent", "exponent_adam", "Adam, adaptive reading: assumes v follows C(θ) along the path "
+             "(v ≈ λH(θ)/B in each region, ε = 0), H^{−1/2} preference", ("adam", "adaptive")),
+        expo("adam_frozen_exponent", "exponent_adam_frozen", "Adam with the preconditioner frozen at the minimum, "
+             "P = 1/(√(λH_ae/B) + ε): SGD's exponent with H → P·H", ("adam", "frozen"), edom),
+        *pair("adam", "adam", "exponent_adam_frozen", "Adam with frozen preconditioner P = 1/(√(λH_ae/B) + ε): SGD's "
+              "Itô rate at η with H → P·H (time unchanged)", ("adam", "frozen"), edom),
+        one("adam_frozen_slope_sqrt_batch", "exponent", "slope_adam_frozen_sqrt_batch",
+            "predicted slope of −log γ against √B, frozen Adam (exponent term; the prefactor term is "
+            "−√(λH_ae)/(√B(√(λH_ae) + ε√B)), −1/√B at ε = 0)", ("adam", "frozen", "slope"), edom, lin,
+            source=src + ", §Predicted slopes"),
+        one("adam_frozen_slope_inv_sqrt_sharpness", "exponent", "slope_adam_frozen_inv_sqrt_sharpness",
+            "predicted slope of −log γ against k^{−1/2} under L_k(θ) = L(√k θ), frozen Adam, curvatures given at "
+            "k = 1 (exponent term; the prefactor term is √k at ε = 0)", ("adam", "frozen", "slope", "sharpness"),
+            edom, lin, source=src + ", §Predicted slopes, §Sharpness scaling"),
+        expo("pnm_exponent", "exponent_pnm", "Positive–Negative Momentum, independent-buffer (instantaneous-variance) "
+             "reading: SGD's exponent at η/n divided by n², n² = (1+β₀)²+β₀²", ("pnm", "independent buffers")),
+        expo("pnm_long_time_exponent", "exponent_pnm_long_time", "Positive–Negative Momentum, long-time law: SGD's "
+             "exponent at η/n with the same covariance C, n = √((1+β₀)²+β₀²)", ("pnm", "long-time")),
+        one("pnm_exponent_ratio_long_time", "ratio", "pnm_ratio_long_time", "ratio of PNM's exponent to SGD's at the "
+            "matched effective learning rate η/n, long-time law (= 1)", ("pnm", "long-time", "c22")),
+        one("pnm_exponent_ratio_independent", "ratio", "pnm_ratio_independent", "ratio of PNM's exponent to SGD's at "
+            "the matched effective learning rate η/n, independent-buffer reading (= 1/n²)",
+            ("pnm", "independent buffers", "c22")),
+        *pair("pnm", "pnm", "exponent_pnm_long_time", "Positive–Negative Momentum, long-time law: (1/n) × SGD's Itô "
+              "rate at η/n, no inertia correction", ("pnm", "long-time")),
+        expo("adai_exponent", "exponent_adai", "Adai in 1-D (β₁ = 1 − β₀ constant, EMA momentum): SGD's exponent "
+             "at η", ("adai",)),
+        *pair("adai", "adai", "exponent_adai", "Adai in 1-D: SGD's Itô rate at η (inertia prefactor ignored)",
+              ("adai",)),
+    ]
+    for name, key, desc, dom in (
+            ("momentum_stability_limit", "stability_heavy_ball", "heavy ball: stable iff η·H < 2(1+β)", mdom),
+            ("nesterov_stability_limit", "stability_nesterov", "Nesterov (PyTorch): stable iff η·H < 2(1+β)/(1+2β)",
+             mdom),
+            ("adam_stability_limit", "stability_adam", "Adam-style EMA momentum with step η·P (momentum = β₁): "
+             "stable iff η·P·H < 2(1+β₁)/(1−β₁)", mdom),
+            ("pnm_stability_limit", "stability_pnm", "PNM: stable iff η·H < 2n/(1+2β₀), n = √((1+β₀)²+β₀²), for "
+             "every β₁", ())):
+        out.append(one(name, "ratio", key, f"largest stable η·H (dimensionless) on a quadratic of curvature H, by the "
+                       f"Jury conditions: {desc}", ("stability",), dom))
+    return out
 
 
 class Registry(Mapping):

@@ -58,6 +58,7 @@ width_left = sp.Symbol("b_minus", positive=True)       # Lévy: distance minimum
 width_right = sp.Symbol("b_plus", positive=True)       # Lévy: distance minimum → right basin edge
 momentum = sp.Symbol("beta", positive=True)            # heavy-ball momentum β ∈ (0, 1)
 pnm_beta0 = sp.Symbol("beta_0", positive=True)         # PNM: negative-momentum weight β0
+adam_epsilon = sp.Symbol("epsilon_Adam", nonnegative=True)  # Adam's ε (gradient units), may be 0
 slope = sp.Symbol("kappa", real=True)                  # a fitted slope of −log γ against B/η
 h_ae_flat = sp.Symbol("H_a1", positive=True)
 h_ae_sharp = sp.Symbol("H_a2", positive=True)
@@ -116,6 +117,8 @@ GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("width_right", width_right, "b_{+}", "b₊", "Lévy: distance from the minimum to the right basin edge"),
     _p("momentum", momentum, r"\beta", "β", "heavy-ball momentum m ← β m + g, θ ← θ − η m (PyTorch style)"),
     _p("pnm_beta0", pnm_beta0, r"\beta_0", "β₀", "PNM: weight of the negative momentum buffer"),
+    _p("epsilon", adam_epsilon, r"\epsilon", "ϵ",
+       "Adam's ε, added to √v in the denominator of the step; gradient units, ≥ 0"),
     _p("slope", slope, r"\kappa", "κ", "fitted slope of −log γ against B/η"),
     _p("h_ae_flat", h_ae_flat, "H_{a_1 e}", "H_a1e", "curvature of the flatter minimum a₁ along e"),
     _p("h_ae_sharp", h_ae_sharp, "H_{a_2 e}", "H_a2e", "curvature of the sharper minimum a₂ along e"),

@@ -30,7 +30,7 @@ from flatminima.validation.estimators import estimate_rate
 # keys a config may have; anything else is a typo and is refused
 CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
                "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps", "target_log_ci", "max_runs",
-               "method", "ams"}
+               "method", "ams", "optimizer"}
 AMS_RUNS = 20
 """Independent AMS runs per batch of a ``method: ams`` config made by the toolkit (check, suites)."""
 AMS_BRANCH_STEPS = 10**6
@@ -95,6 +95,7 @@ def check_config(config: dict) -> None:
         raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     if config.get("ams") is not None and method != "ams":
         raise InputError("ams options apply to method 'ams' only")
+    optimizer_of(config)
 
 
 def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
@@ -149,7 +150,7 @@ def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
         **_basin_columns(analysis),
         "eta_lambda_max": float(result.eta_lambda_max),
         "discretization_dominated": bool(result.discretization_dominated),
-        "backend": result.backend, "wall_seconds": wall,
+        "backend": result.backend, "wall_seconds": wall, "optimizer": optimizer_of(config).kind,
         "warnings": _warning_text(caught),
         "n_batches": len(batches),
         "steps": np.asarray(steps, dtype=np.int64).tolist(),
@@ -225,6 +226,20 @@ def exact_row(config: dict, seed: int, land, analysis) -> dict:
     }
 
 
+def optimizer_of(config: dict):
+    """The config's step rule as a :class:`numerics.parts.Dynamics` (``optimizer``: {"kind": ..., hyper-parameters};
+    absent or None: plain SGD), checked (one-line InputError)."""
+    from flatminima.numerics.parts import Dynamics
+
+    opt = config.get("optimizer")
+    if opt is None:
+        return Dynamics(float(config["eta"]))
+    if not isinstance(opt, dict) or "kind" not in opt:
+        raise InputError(f"optimizer must be a dict with a 'kind' (sgd, momentum, adam, pnm, adai) and its "
+                         f"hyper-parameters; got {opt!r}")
+    return Dynamics(float(config["eta"]), opt["kind"], **{k: v for k, v in opt.items() if k != "kind"})
+
+
 def _escape_parts(config: dict, analysis) -> dict:
     """The parts (:func:`numerics.parts.escape_parts`) of a config run from its analysed basin."""
     from flatminima.numerics.simulate import escape_parts
@@ -238,6 +253,8 @@ def _escape_parts(config: dict, analysis) -> dict:
         kwargs["temperature"] = float(config["temperature"])
     if config.get("batch_size") is not None:
         kwargs["batch_size"] = int(config["batch_size"])
+    dyn = optimizer_of(config)
+    kwargs.update(dynamics=dyn.kind, **dyn.hyperparameters())
     if options.get("minima") is not None:
         options["minima"] = np.asarray(options["minima"], float)
     kwargs.update(options)

@@ -44,7 +44,7 @@ Each prediction carries the error it is allowed (``rel_error``), with the method
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -272,8 +272,136 @@ def exact_escape_time_1d(config: dict, geometry: dict, landscape) -> float | Non
     return float(res.escape_time)
 
 
+def _underdamped_ratio(eta: float, beta: float, h_be: float) -> float:
+    """Kramers–Hänggi rate over its overdamped limit for heavy ball: (2/x)(√(1+x) − 1), x = 4η|H_be|/(1−β)².
+
+    Heavy ball in SDE time t = step·η is η·θ̈ + (1−β)·θ̇ = −∇L̂ (mass M = η, friction γ = 1−β), and the
+    underdamped Kramers rate (Hänggi, Talkner & Borkovec 1990) over its overdamped limit is
+    (γ/(Mω_b²))(√(γ²/4M² + ω_b²) − γ/2M) with ω_b² = |H_be|/M (docs/theory.md §Optimizer exponents).
+    """
+    x = 4.0 * eta * h_be / (1.0 - beta) ** 2
+    return float(2.0 / x * (np.sqrt(1.0 + x) - 1.0)) if x > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class SGDEquivalent:
+    """An optimizer's run as the SGD run it equals in the diffusion limit, and how to convert that run's rate back.
+
+    ``config``/``geometry``/``landscape`` describe the SGD run; its rate per unit of its own SDE time times
+    ``factor`` is the optimizer's rate per unit t = step·η; ``law`` names the law, ``notes`` say what was assumed.
+    """
+
+    config: dict
+    geometry: dict
+    landscape: object
+    factor: float
+    law: str
+    notes: tuple
+
+
+def sgd_equivalent(config: dict, geometry: dict, landscape=None) -> SGDEquivalent:
+    """The SGD run an optimizer config equals in the diffusion limit (docs/theory.md §Optimizer exponents).
+
+    Heavy ball and Nesterov are SGD at η/(1−β) (heavy ball times the underdamped Kramers factor), PNM SGD at
+    η/√((1+β₀)²+β₀²) (its long-time noise), Adai SGD at η, all with the same gradient noise (white noise: the
+    temperature scales with the learning rate, D' = D·η_eff/η). Adam with its preconditioner frozen at the
+    minimum, P = 1/(√(e·C_a·e) + ε), is exactly SGD at η on L̃(φ) = L(√P·φ), φ = θ/√P: curvatures P·H, noise
+    λ(P·H)/B, positions /√P, temperature P·D for white noise (isotropic P, the value along e: exact in 1-D and
+    when the minimum's curvatures are equal). Rates convert by η_eff/η (time per step) and the prefactor factor.
+    """
+    from flatminima.numerics import sharpened
+    from flatminima.numerics.optimizers import step_rule
+    from flatminima.validation.experiments import optimizer_of
+
+    dyn = optimizer_of(config)
+    rule = step_rule(dyn)
+    eta = float(config["eta"])
+    eta_eff = float(rule.effective_rate())
+    base = {k: v for k, v in config.items() if k != "optimizer"}
+    base["eta"] = eta_eff
+    if config["noise"] == "white":           # gradient-noise variance 2D/η is kept: D' = D·η_eff/η
+        base["temperature"] = float(config["temperature"]) * eta_eff / eta
+    geo, land, notes, factor, law = geometry, landscape, [], eta_eff / eta, "sgd_rate_ito"
+    if dyn.kind == "adam":
+        if config["noise"] not in ("white", "hessian_fixed", "hessian_two_region"):
+            raise InputError(f"no prediction for the adam optimizer with {config['noise']} noise; predictable: white, "
+                             "hessian_fixed, hessian_two_region")
+        path0 = geometry["paths"][0]
+        c_ee = (2.0 * float(config["temperature"]) / eta if config["noise"] == "white" else
+                float(config.get("loss_unit", 1.0)) * path0["h_ae"] / float(config["batch_size"]))
+        P = 1.0 / (np.sqrt(c_ee) + float(dyn.epsilon))
+        r = 1.0 / np.sqrt(P)
+        geo = dict(geometry, minimum=[r * x for x in geometry["minimum"]],
+                   hessian_eigenvalues=[P * w for w in geometry["hessian_eigenvalues"]],
+                   paths=[dict(p, h_ae=P * p["h_ae"], h_be=P * p["h_be"], saddle=[r * x for x in p["saddle"]])
+                          for p in geometry["paths"]])
+        if config["noise"] == "white":
+            base["temperature"] = P * float(config["temperature"])
+        base["sharpness"] = float(config.get("sharpness", 1.0)) * P
+        opts = dict(base.get("options") or {})
+        if "plane_offset" in opts:
+            opts["plane_offset"] = float(opts["plane_offset"]) * r
+        base["options"] = opts
+        land = None if landscape is None else sharpened(landscape, P)
+        law = "adam_rate_ito (preconditioner frozen at the minimum)"
+        notes.append(f"adam: preconditioner frozen at its value at the minimum, P = 1/(√(e·C_a·e) + ε) = {P:.4g} "
+                     f"(v ≈ diag C_a: β₂ = {dyn.beta2:g} averages over {1 / (1 - dyn.beta2):.0f} steps); φ = θ/√P "
+                     "makes the run SGD at η on L(√P·φ)")
+    elif dyn.kind == "momentum" and not dyn.nesterov:
+        ratio = _underdamped_ratio(eta, dyn.momentum, geometry["paths"][0]["h_be"])
+        factor *= ratio
+        notes.append(f"heavy ball = SGD at η/(1−β) = {eta_eff:.4g}, times the underdamped Kramers factor {ratio:.4f}")
+        law = "momentum_rate_ito (SGD at η/(1−β), underdamped prefactor)"
+    elif dyn.kind == "momentum":
+        notes.append(f"Nesterov = SGD at η/(1−β) = {eta_eff:.4g}; its inertia prefactor is not derived (overdamped used)")
+        law = "momentum_rate_ito (Nesterov: SGD at η/(1−β), overdamped prefactor)"
+    elif dyn.kind == "pnm":
+        law = "pnm_rate_ito (long-time noise: SGD at η/√((1+β₀)²+β₀²))"
+        notes.append(f"PNM = SGD at η/n = {eta_eff:.4g} with the same gradient noise: each gradient's total weight over "
+                     "later steps is η/n (the alternating buffers' anti-correlated parts cancel)")
+    elif dyn.kind == "adai":
+        law = "adai_rate_ito (SGD at η; inertia prefactor ignored)"
+        notes.append("adai = SGD at η in the diffusion limit: its EMA momentum keeps the effective learning rate η")
+    return SGDEquivalent(base, geo, land, float(factor), law, tuple(notes))
+
+
+def _predict_optimizer(config: dict, geometry: dict, landscape) -> Prediction:
+    """The prediction for an optimizer other than SGD: the SGD law of its diffusion limit (:func:`sgd_equivalent`),
+    converted; for PNM the independent-buffer reading (noise ((1+β₀)²+β₀²)·C) is reported beside it."""
+    from flatminima.validation.experiments import optimizer_of
+
+    eq = sgd_equivalent(config, geometry, landscape)
+    inner = predict(eq.config, eq.geometry, eq.landscape)
+    log_rate = inner.log_rate + float(np.log(eq.factor))
+    paper_law, paper_rate = inner.paper_law, inner.paper_law_rate
+    dyn = optimizer_of(config)
+    if dyn.kind == "pnm":
+        n2 = (1.0 + dyn.pnm_beta0) ** 2 + dyn.pnm_beta0 ** 2
+        alt = dict(eq.config)
+        if alt["noise"] == "white":
+            alt["temperature"] = alt["temperature"] * n2
+        else:
+            alt["loss_unit"] = float(alt.get("loss_unit", 1.0)) * n2
+        paper_law = "pnm independent-buffer law (noise ((1+β₀)²+β₀²)·C at η/n; the PNM paper's reading)"
+        paper_rate = float(predict(alt, eq.geometry, None).rate * eq.factor)
+    return replace(inner, rate=float(np.exp(log_rate)), log_rate=float(log_rate), law=eq.law,
+                   notes=eq.notes + inner.notes, paper_law=paper_law, paper_law_rate=paper_rate,
+                   path_rates=tuple(r * eq.factor for r in inner.path_rates))
+
+
+def exact_escape_time(config: dict, geometry: dict, landscape) -> float | None:
+    """:func:`exact_escape_time_1d` of a config, for an optimizer that of its SGD equivalent converted (t = step·η)."""
+    if config.get("optimizer") and config["optimizer"].get("kind", "sgd") != "sgd":
+        eq = sgd_equivalent(config, geometry, landscape)
+        t = exact_escape_time_1d(eq.config, eq.geometry, eq.landscape) if eq.landscape is not None else None
+        return None if t is None else t / eq.factor
+    return exact_escape_time_1d(config, geometry, landscape)
+
+
 def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
     """The predicted rate for an experiment config (see the module docstring for laws and errors)."""
+    if config.get("optimizer") and config["optimizer"].get("kind", "sgd") != "sgd":
+        return _predict_optimizer(config, geometry, landscape)
     noise = config["noise"]
     if noise not in PREDICTABLE_NOISE:
         raise InputError(f"no prediction for noise {noise!r}; predictable: {', '.join(PREDICTABLE_NOISE)}")

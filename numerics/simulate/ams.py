@@ -530,6 +530,9 @@ def ams_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crite
             raise InputError(f"levels must be two numbers (z_A, z_Σ); got {levels!r}") from None
         if len(levels) != 2 or not all(map(math.isfinite, levels)):
             raise InputError(f"levels must be two finite numbers (z_A, z_Σ); got {levels!r}")
+    if isinstance(dynamics, Dynamics) and dynamics.stateful:
+        raise InputError(f"AMS splits plain SGD chains only (a replica is its θ); the {dynamics.kind} optimizer "
+                         "carries state: use method simulate")
     prep = prepare_run(landscape, start, dynamics=dynamics, noise=noise, criterion=criterion, n_runs=1,
                        max_steps=max_steps, seed=seed, basin=basin)
     if score == "auto":

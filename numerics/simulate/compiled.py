@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def kernel_request(family, landscape, noise_model, crit, *, starts, eta, seed, max_steps, n_runs, bridge):
+def kernel_request(family, landscape, noise_model, crit, *, starts, eta, seed, max_steps, n_runs, bridge, rule=None):
     """Keyword arguments for ``numerics.kernels.fixed_noise_escape``, or None when it does not cover the run.
 
     Covered: a built-in landscape with ``landscape.kernel`` set, ``white``, ``hessian_fixed`` or
@@ -23,6 +23,8 @@ def kernel_request(family, landscape, noise_model, crit, *, starts, eta, seed, m
     ``psd_noise`` family goes to :func:`_psd_kernel_request`. The parts have already said that the
     step rule and the criterion (planes, or a radius without the bridge) are compiled.
     """
+    if rule is not None:          # optimizers with state: not compiled yet
+        return None
     if family == "psd_noise":
         return _psd_kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed,
                                    max_steps=max_steps, n_runs=n_runs, bridge=bridge)

@@ -49,6 +49,10 @@ def exact_chain_rate(landscape, start, *, dynamics: Dynamics, noise: NoiseModel,
                      basin: Basin | None = None, execution=None) -> ExactRate:
     """The escape rate of the run's 1-D discrete chain from ``start`` (module docstring); arguments as for
     :func:`numerics.simulate.simulate_escape` (``execution`` is accepted and ignored)."""
+    if isinstance(dynamics, Dynamics) and dynamics.stateful:
+        raise InputError(f"method exact solves the chain of θ alone; the {dynamics.kind} optimizer's state (momentum "
+                         "buffers, moment estimates) makes the chain (θ, state), which it does not solve: use method "
+                         "simulate")
     prep = prepare_run(landscape, start, dynamics=dynamics, noise=noise, criterion=criterion, n_runs=1,
                        max_steps=1, seed=0, basin=basin)
     if prep.d != 1:

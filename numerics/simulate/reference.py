@@ -80,8 +80,11 @@ def step_inputs(landscape, eta: float) -> _noise.StepInputs:
 
 
 
-def overshoot(ctx, theta_old: np.ndarray, grad_old: np.ndarray | None, eta: float) -> np.ndarray:
+def overshoot(ctx, theta_old: np.ndarray, grad_old: np.ndarray | None, eta) -> np.ndarray:
     """True where a plain gradient step from θ raises L: the iteration is locally unstable there.
+
+    ``eta`` is the step's rate: a float, or per particle and coordinate (n, d) for an optimizer's equivalent
+    rate (:meth:`numerics.optimizers.StepRule.overshoot_rate`).
 
     For a quadratic, L(θ − ηg) − L(θ) = −η|g|²(1 − ηκ_g/2) with κ_g the curvature along g, so the
     loss goes up exactly when η·κ_g > 2 (docs/theory.md §Discretisation). An exit taken by such a step is an
@@ -98,8 +101,18 @@ def overshoot(ctx, theta_old: np.ndarray, grad_old: np.ndarray | None, eta: floa
 
 
 def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, bridge_on, buffer_steps,
-               level, basin_values):
+               level, basin_values, rule=None):
+    """Step particles ``ids`` from ``theta0`` until each exits, diverges or reaches ``max_steps``.
+
+    ``rule`` (a :class:`numerics.optimizers.StepRule`, None for plain SGD) applies an optimizer's update to the
+    noise model's kick, with state per particle; the overshoot test then uses its equivalent gradient-descent
+    rate. Returns (steps, escaped, diverged, exit index, first crossing step, final θ).
+    """
     n, d = theta0.shape
+    if rule is not None:
+        from flatminima.numerics.optimizers import StepRule
+        rule = StepRule(rule.kind, rule.eta, rule.hyper)
+        rule.start(n, d)
     steps = np.full(n, max_steps, dtype=np.int64)
     escaped = np.zeros(n, bool)
     diverged = np.zeros(n, bool)
@@ -120,13 +133,21 @@ def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, brid
         ubuf = np.stack([aux[i].random(K) for i in pos]) if bridge_on else None
         row = np.arange(pos.size)
         for k in range(K):
-            out = noise_model.step(theta, buf[row, k], ctx)
+            if rule is None:
+                out = noise_model.step(theta, buf[row, k], ctx)
+                new, grad, along = out.theta, out.grad, out.along
+            else:
+                kick = noise_model.kick(theta, buf[row, k], ctx)
+                with np.errstate(all="ignore"):
+                    new = rule.step(theta, kick)
+                if kick.bad is not None:
+                    new[kick.bad] = np.nan
+                grad, along = (kick.grad if kick.full else None), None
             step += 1
-            new = out.theta
             with np.errstate(invalid="ignore"):
                 bad = ~np.isfinite(new).all(axis=1)
-                if out.grad is not None:
-                    bad |= ~np.isfinite(out.grad).all(axis=1)
+                if grad is not None:
+                    bad |= ~np.isfinite(grad).all(axis=1)
             if is_basin:
                 ex = np.zeros(pos.size, bool)
                 idx = np.full(pos.size, -1, dtype=np.int64)
@@ -142,14 +163,15 @@ def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, brid
             else:
                 u = ubuf[row, k] if bridge_on else None
                 with np.errstate(invalid="ignore"):
-                    ex, idx = crit.test(theta, new, out.along if bridge_on else None, u)
+                    ex, idx = crit.test(theta, new, along if bridge_on else None, u)
                 ex &= ~bad
             # an exit (or, for basin, a first crossing) by an unstable step is a divergence
             check = cross if is_basin else ex
             unstable = np.zeros(pos.size, bool)
             if check.any():
                 sel = np.flatnonzero(check)
-                unstable[sel] = overshoot(ctx, theta[sel], None if out.grad is None else out.grad[sel], eta)
+                rate = eta if rule is None else rule.overshoot_rate(sel)
+                unstable[sel] = overshoot(ctx, theta[sel], None if grad is None else grad[sel], rate)
                 if is_basin:
                     first[pos[sel[~unstable[sel]]]] = step
                 else:
@@ -175,6 +197,8 @@ def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, brid
             keep = ~(ex | div)
             if not keep.all():
                 theta, pos, row = new[keep], pos[keep], row[keep]
+                if rule is not None:
+                    rule.keep(keep)
             else:
                 theta = new
             if pos.size == 0 or step == max_steps:
@@ -189,7 +213,8 @@ def fixed_noise_reference(landscape, start, *, eta: float, noise_matrix=None, n_
                           radius: float | None = None, level: float | None = None,
                           minimum_loss: float | None = None, particle_offset: int = 0, bridge: bool = False,
                           temperature: float | None = None, return_theta: bool = False,
-                          noise_matrix_after=None, split_point=None, split_normal=None):
+                          noise_matrix_after=None, split_point=None, split_normal=None, optimizer: str = "sgd",
+                          optimizer_params: dict | None = None):
     """:func:`numerics.kernels.fixed_noise_escape` run by this module's numpy loop: the kernels' reference.
 
     Same arguments, checks and result (``KernelEscape``) as the kernel. The run is :func:`run_chunk`, the
@@ -199,6 +224,8 @@ def fixed_noise_reference(landscape, start, *, eta: float, noise_matrix=None, n_
     checked against code that shares none of it. Contract: the same exit steps and outcomes, except where
     a decision lies within a few ulps of its boundary (a statistic within rounding of 0, or a bridge
     uniform within rounding of its crossing probability), since the two sum in different orders.
+    ``optimizer`` (a :data:`numerics.parts.DYNAMICS` kind) with ``optimizer_params`` (its hyper-parameters, defaults
+    filled in) runs that optimizer's update (:mod:`numerics.optimizers`) instead of plain SGD.
     """
     from flatminima.numerics.kernels.driver import KernelEscape, prepare, second_region
     from flatminima.numerics.kernels.loops import DIVIDING, RADIUS
@@ -224,9 +251,14 @@ def fixed_noise_reference(landscape, start, *, eta: float, noise_matrix=None, n_
               else exit_test.test(s, s)[0])
     if beyond[0]:
         raise InputError(f"start already satisfies the {criterion} criterion")
+    rule = None
+    if optimizer != "sgd":
+        from flatminima.numerics.optimizers import step_rule
+        from flatminima.numerics.parts import Dynamics
+        rule = step_rule(Dynamics(eta, optimizer, **(optimizer_params or {})))
     with np.errstate(all="ignore"):
         steps, escaped, diverged, _, _, final = run_chunk(
             offset + np.arange(n_runs), np.tile(start, (n_runs, 1)), noise_model=sampler, crit=exit_test, ctx=ctx,
             seed=seed, max_steps=max_steps, eta=eta, bridge_on=bool(bridge), buffer_steps=256, level=None,
-            basin_values=False)
+            basin_values=False, rule=rule)
     return KernelEscape(steps, escaped, diverged, final if return_theta else None)

@@ -47,6 +47,8 @@ class EscapeResult:
         The known minima the basin criterion labels (row 0 is a); empty for other criteria.
     notes : tuple of str
         Warnings raised for this run, and other remarks.
+    optimizer : dict
+        The step rule: ``{"kind": "sgd"}``, or an optimizer's kind and hyper-parameters (:mod:`numerics.optimizers`).
     """
 
     landscape: str
@@ -80,6 +82,7 @@ class EscapeResult:
     first_crossing: np.ndarray = field(repr=False)
     final_theta: np.ndarray = field(repr=False)
     notes: tuple = ()
+    optimizer: dict = field(default_factory=lambda: {"kind": "sgd"})
 
     def __post_init__(self):
         n = int(self.n_runs)
@@ -144,6 +147,7 @@ class EscapeResult:
             "steps": self.steps.tolist(), "escaped": self.escaped.tolist(), "diverged": self.diverged.tolist(),
             "exit_index": self.exit_index.tolist(), "first_crossing": self.first_crossing.tolist(),
             "final_theta": self.final_theta.tolist(), "notes": list(self.notes),
+            "optimizer": _jsonable(self.optimizer),
         })
         return out
 
@@ -162,7 +166,8 @@ class EscapeResult:
                    steps=np.asarray(data["steps"], np.int64), escaped=np.asarray(data["escaped"], bool),
                    diverged=np.asarray(data["diverged"], bool), exit_index=np.asarray(data["exit_index"], np.int64),
                    first_crossing=np.asarray(data["first_crossing"], np.int64),
-                   final_theta=np.asarray(data["final_theta"], float).reshape(-1, d), notes=tuple(data["notes"]))
+                   final_theta=np.asarray(data["final_theta"], float).reshape(-1, d), notes=tuple(data["notes"]),
+                   optimizer=dict(data.get("optimizer", {"kind": "sgd"})))
 
 
 def _jsonable(obj):

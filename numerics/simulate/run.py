@@ -13,6 +13,7 @@ from flatminima.numerics.errors import LandscapeError
 from flatminima.numerics.parts import Basin, Criterion, Dynamics, Execution, NoiseModel, escape_parts, positive_int
 from flatminima.numerics.simulate.compiled import find_kernel, kernel_request
 from flatminima.numerics.simulate.geometry import Geometry, basin_geometry, check_point, check_points, inflection_split
+from flatminima.numerics.optimizers import step_rule
 from flatminima.numerics.simulate.reference import run_chunk, step_inputs
 from flatminima.numerics.simulate.result import EscapeResult, NoEscapeExpectedWarning
 
@@ -29,7 +30,7 @@ DISCRETIZATION_LIMIT = 0.2
 
 
 def _expected_escapes(noise_model, criterion: str, geom: Geometry, ctx, *, eta, n_runs, max_steps,
-                      radius, level) -> tuple[float, str] | None:
+                      radius, level, speed: float = 1.0) -> tuple[float, str] | None:
     """A crude upper estimate of the number of escapes: Arrhenius with the noise temperature along e.
 
     Not the theory (numerics may not import it): τ ≈ (2π/h)·exp(ΔL/D_e), with D_e = ½·eᵀΣe/η the
@@ -38,6 +39,8 @@ def _expected_escapes(noise_model, criterion: str, geom: Geometry, ctx, *, eta, 
     the warning, conservative.
     For ``radius``: the cheapest of the directions ±v (Hessian eigenvectors at a) and towards the
     known saddles, with cost (L(a + r·u) − L(a))/D_u.
+    ``speed`` = η_eff/η for an optimizer equal to SGD at the effective rate η_eff (heavy ball η/(1−β)): its
+    temperature and its time per step are both ``speed`` times SGD's.
     Returns (expected escapes, description) or None when no estimate applies (Lévy, minibatch).
     """
     if not noise_model.gaussian:
@@ -46,7 +49,7 @@ def _expected_escapes(noise_model, criterion: str, geom: Geometry, ctx, *, eta, 
 
     def temp(x, v):
         cov = noise_model.covariance(x, ctx)
-        return 0.5 * float(v @ cov @ v) / eta
+        return 0.5 * float(v @ cov @ v) / eta * speed
 
     rates, what = [], ""
     with np.errstate(all="ignore"):
@@ -79,9 +82,50 @@ def _expected_escapes(noise_model, criterion: str, geom: Geometry, ctx, *, eta, 
                 rates.append(max(h_ae, h_be, 1e-300) / (2 * np.pi) * np.exp(-E))
                 what = f"exponent ΔL/D_e ≥ {E:.3g}" if j == 0 else what
     rate = float(np.sum(rates))
-    t_max = max_steps * eta
+    t_max = max_steps * eta * speed
     return float(n_runs * -np.expm1(-rate * t_max)), what
 
+
+
+def _optimizer_guard(rule, noise_model, geom, ctx, landscape, batch_size, replacement) -> tuple[float, bool, list]:
+    """Stability at the minimum of an optimizer's iteration: refuse the unstable, flag the discretisation-dominated.
+
+    On a quadratic the iteration is stable iff η·λ_max(P^½ H_a P^½) < A (A = ``rule.stability_limit()``, P the
+    preconditioner: Adam's 1/(√diag C_a + ε) with C_a the gradient-noise covariance at the minimum, 1 otherwise;
+    docs/theory.md §Optimizer exponents). Returns (the gradient-descent equivalent 2ηλ/A, flagged, notes); the
+    flag is raised when the effective learning rate (η/(1−β) for heavy ball, η/n for PNM) times λ_max(PH_a)
+    exceeds the SGD limit.
+    """
+    eta, lam, A = rule.eta, geom.lambda_max, rule.stability_limit()
+    notes, what = [], "λ_max(H_a)"
+    if rule.kind == "adam":
+        cov = noise_model.covariance(geom.minimum, ctx)
+        if cov is None and noise_model.name == "minibatch":
+            from flatminima.numerics.samples import gradient_noise_covariance
+            C = gradient_noise_covariance(landscape, geom.minimum, batch_size, replacement=replacement)
+        else:
+            C = None if cov is None else np.asarray(cov, float) / eta ** 2
+        if C is None:
+            notes.append("adam: the preconditioner at the minimum is unknown for this noise (not Gaussian): the "
+                         "stability check uses P = 1/ε")
+            P = np.full(geom.minimum.shape[0], 1.0 / max(rule.hyper["epsilon"], 1e-300))
+        else:
+            P = 1.0 / (np.sqrt(np.clip(np.diag(C), 0.0, None)) + rule.hyper["epsilon"])
+        if geom.h_a is not None:
+            r = np.sqrt(P)
+            lam = float(np.linalg.eigvalsh(r[:, None] * geom.h_a * r[None, :])[-1])
+        else:
+            lam = float(np.max(P)) * lam
+        what = "λ_max(P·H_a), P = 1/(√diag C_a + ε)"
+    if eta * lam >= A:
+        raise InputError(f"eta = {eta:g} is unstable at the minimum for the {rule.kind} optimizer: eta·{what} = "
+                         f"{eta * lam:.4g} >= {A:.4g}; eta must be < {A / lam:.4g}")
+    eff = rule.effective_rate() * lam
+    flagged = bool(eff > DISCRETIZATION_LIMIT)
+    if flagged:
+        notes.append(f"discretization-dominated: effective learning rate × {what} = {eff:.3g} > "
+                     f"{DISCRETIZATION_LIMIT} (docs/theory.md §Discretisation, §Optimizer exponents)")
+    return 2.0 * eta * lam / A, flagged, notes
 
 
 # ====================================================================== entry point
@@ -117,6 +161,8 @@ class PreparedRun:
     backend: str
     chunk_size: int | None
     buffer_steps: int
+    rule: object = None             # numerics.optimizers.StepRule of a stateful optimizer; None for SGD
+    dynamics: Dynamics | None = None
 
 
 def prepare_run(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, criterion: Criterion, n_runs: int,
@@ -170,13 +216,14 @@ def prepare_run(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crit
     geom = basin_geometry(landscape, starts, ctx, minimum=minimum, saddle=saddle, escape_direction=escape_direction,
                           need_saddle=need_saddle, want_saddle=criterion == "basin", need_dense=need_dense)
     eta_lam = eta * geom.lambda_max
-    if eta_lam >= STABILITY_LIMIT:
+    rule = step_rule(dynamics) if dynamics.stateful else None
+    if rule is None and eta_lam >= STABILITY_LIMIT:
         raise InputError(f"eta = {eta:g} is unstable at the minimum: eta·λ_max(H_a) = {eta_lam:.4g} >= 2; "
                          f"eta must be < 2/λ_max = {STABILITY_LIMIT / geom.lambda_max:.4g} "
                          f"(<= {DISCRETIZATION_LIMIT / geom.lambda_max:.4g} to avoid discretization-dominated results)")
     notes = []
     flagged = bool(eta_lam > DISCRETIZATION_LIMIT)
-    if flagged:
+    if flagged and rule is None:
         notes.append(f"discretization-dominated: eta·λ_max(H_a) = {eta_lam:.3g} > {DISCRETIZATION_LIMIT} "
                      "(docs/theory.md §Discretisation, §C15)")
 
@@ -194,9 +241,16 @@ def prepare_run(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crit
                                          n_samples=landscape.n_samples, replacement=bool(replacement))
     except ValueError as exc:
         raise InputError(f"{noise} noise: {exc}") from None
+    if rule is not None:
+        eta_lam, flagged, note = _optimizer_guard(rule, noise_model, geom, ctx, landscape, batch_size,
+                                                  bool(replacement))
+        notes += note
 
     # ------------------------------------------------------------ criterion
     bridge_on = bool(bridge) and noise_model.gaussian and criterion in ("dividing_surface", "radius")
+    if bridge_on and rule is not None:
+        bridge_on = False      # the bridge corrects a diffusive step; an optimizer's θ-path is not one
+        notes.append(f"Brownian-bridge correction off: it applies to SGD's diffusive steps, not to {rule.kind}")
     level = None
     basin_values = False
     if criterion == "dividing_surface":
@@ -255,7 +309,8 @@ def prepare_run(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, crit
                        level=level, basin_values=basin_values, notes=notes, flagged=flagged, eta_lam=float(eta_lam),
                        declared=declared, noise=noise, criterion=criterion, temperature=temperature,
                        batch_size=batch_size, loss_unit=loss_unit, radius=radius, plane_offset=plane_offset,
-                       backend=backend, chunk_size=chunk_size, buffer_steps=buffer_steps)
+                       backend=backend, chunk_size=chunk_size, buffer_steps=buffer_steps, rule=rule,
+                       dynamics=dynamics)
 
 
 def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, criterion: Criterion, n_runs: int,
@@ -326,7 +381,8 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
 
     # ------------------------------------------------------------ feasibility warning (C21)
     est = _expected_escapes(noise_model, criterion, geom, ctx, eta=eta, n_runs=n_runs, max_steps=max_steps,
-                            radius=radius, level=level)
+                            radius=radius, level=level,
+                            speed=1.0 if prep.rule is None else prep.rule.effective_rate() / eta)
     if est is not None and est[0] < 1.0:
         knob = {"white": "temperature", "levy": "temperature", "minibatch": "eta, or lower batch_size",
                 "loss_hessian": "eta, or lower batch_size"}.get(noise, "loss_unit, or lower batch_size")
@@ -339,7 +395,8 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
     used = "numpy"
     kernel = find_kernel(*declared) if backend in ("auto", "numba") else None
     request = (kernel_request(declared[1].compiled, landscape, noise_model, crit, starts=starts, eta=eta, seed=seed,
-                              max_steps=max_steps, n_runs=n_runs, bridge=bridge_on) if kernel is not None else None)
+                              max_steps=max_steps, n_runs=n_runs, bridge=bridge_on, rule=prep.rule)
+               if kernel is not None else None)
     if backend == "numba" and request is None:
         numpy_only = [f"{part.kind} {name}" for name, part in zip(("dynamics", "noise", "criterion"), declared)
                       if not part.compiled]
@@ -372,7 +429,7 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
             with np.errstate(all="ignore"):          # diverging particles overflow; they are flagged, not warned
                 parts.append(run_chunk(ids, starts[ids], noise_model=noise_model, crit=crit, ctx=ctx, seed=seed,
                                        max_steps=max_steps, eta=eta, bridge_on=bridge_on, buffer_steps=buffer_steps,
-                                       level=level, basin_values=basin_values))
+                                       level=level, basin_values=basin_values, rule=prep.rule))
         steps, escaped, diverged, exit_index, first, final = (np.concatenate(x) for x in zip(*parts))
 
     # ------------------------------------------------------------ result
@@ -390,6 +447,7 @@ def simulate_escape(landscape, start, *, dynamics: Dynamics, noise: NoiseModel, 
         minima=crit.minima if criterion == "basin" else np.empty((0, d)),
         steps=steps, escaped=escaped, diverged=diverged, exit_index=exit_index, first_crossing=first,
         final_theta=final, notes=tuple(notes),
+        optimizer={"kind": dynamics.kind, **dynamics.hyperparameters()},
     )
 
 

@@ -51,7 +51,13 @@ def test_values_are_normalised_at_construction():
 
 @pytest.mark.parametrize("make,needle", [
     (lambda: Dynamics(eta=0.0), "eta must be a finite number > 0"),
-    (lambda: Dynamics(eta=0.1, kind="adam"), "unknown dynamics 'adam'"),
+    (lambda: Dynamics(eta=0.1, kind="lion"), "unknown optimizer 'lion'"),
+    (lambda: Dynamics(eta=0.1, kind="momentum", momentum=1.0), "momentum must be in [0, 1)"),
+    (lambda: Dynamics(eta=0.1, kind="adam", epsilon=-1e-8), "epsilon must be a finite number >= 0"),
+    (lambda: Dynamics(eta=0.1, kind="sgd", momentum=0.9), "momentum does not apply to the sgd optimizer"),
+    (lambda: Dynamics(eta=0.1, kind="adam", pnm_beta0=1.0), "pnm_beta0 does not apply to the adam optimizer"),
+    (lambda: Dynamics(eta=0.1, kind="adai", epsilon=1.0), "epsilon must be in (0, 1) for adai"),
+    (lambda: Dynamics(eta=0.1, kind="momentum", nesterov="yes"), "nesterov must be true or false"),
     (lambda: NoiseModel("pink"), "unknown noise 'pink'"),
     (lambda: NoiseModel("white"), "temperature is required for white noise"),
     (lambda: NoiseModel("white", temperature=0.1, batch_size=2), "batch_size applies only to SGD-type noise"),

@@ -116,7 +116,15 @@ def test_optimizer_exponents(reg):
     # docs/theory.md §Optimizer exponents (with λ)
     assert reg["adam_exponent"](**SGD) == pytest.approx(adam, rel=1e-12)
     n2 = (1 + 1.0) ** 2 + 1.0**2
-    assert reg["pnm_exponent"](**SGD, pnm_beta0=1.0) == pytest.approx(E * np.sqrt(n2) / n2, rel=1e-12)  # PNM
+    # PNM, independent-buffer reading: SGD's exponent at η/n (= n·E) divided by n²
+    assert reg["pnm_exponent"](**SGD, pnm_beta0=1.0) == pytest.approx(E * np.sqrt(n2) / n2, rel=1e-12)
+    # PNM, long-time law: SGD's exponent at η/n with the same C, i.e. n·E; the two readings differ by n² = 5
+    assert reg["pnm_long_time_exponent"](**SGD, pnm_beta0=1.0) == pytest.approx(E * np.sqrt(n2), rel=1e-12)
+    # Adai in 1-D: SGD's exponent at η; frozen Adam at ε = 0 differs from the adaptive reading in the (1−s) term only
+    assert reg["adai_exponent"](**SGD) == pytest.approx(E, rel=1e-12)
+    frozen = 2 * np.sqrt(10.0) * 0.25 / (0.1 * np.sqrt(2.0)) * (0.3 / np.sqrt(2.0) + 0.7 * np.sqrt(2.0) / 1.0)
+    assert reg["adam_frozen_exponent"](**SGD, epsilon=0.0) == pytest.approx(frozen, rel=1e-12)
+    assert "follows C(θ)" in reg["adam_exponent"].description
 
 
 # -------------------------------------------------------------------------------------------------- T5

@@ -24,6 +24,9 @@ _MODULES = {
                     "exact checks C1-C3, C6, C9-C12 and C15 as a report"),
     "hypotheses": ("flatminima.validation.suites.hypotheses",
                    "experiments separating Xie from Mori and from Levy (C12, C13)"),
+    "optimizers": ("flatminima.validation.suites.optimizers",
+                   "SGD, heavy ball, PNM, Adai and Adam side by side on a double well: exponents against B, sqrt(B), "
+                   "1/k and k^(-1/2), flat-minimum occupancy (C22)"),
 }
 
 
