@@ -96,9 +96,16 @@ class StepRule:
         return new
 
     # ------------------------------------------------------------------ stability
-    def stability_limit(self) -> float:
-        """A with the iteration stable on a quadratic of curvature λ iff η·P·λ < A (P the preconditioner)."""
+    def stability_limit(self, dim: int | None = None) -> float:
+        """A with the iteration stable on a quadratic of curvature λ iff η·P·λ < A (P the preconditioner).
+
+        Adai's β₁ = clip(1 − β₀v̂ᵢ/mean v̂, 0, 1 − ε) is the constant 1 − β₀ in 1-D (``dim`` = 1), where it is an EMA
+        momentum like Adam's; in d > 1 a coordinate can have β₁ = 0, so A = 2 (plain gradient descent) bounds it.
+        """
         h = self.hyper
+        if self.kind == "adai" and dim == 1:
+            b = min(max(1.0 - h["adai_beta0"], 0.0), 1.0 - h["epsilon"])
+            return 2.0 * (1.0 + b) / (1.0 - b)
         if self.kind == "momentum":
             b = h["momentum"]
             return 2.0 * (1.0 + b) / (1.0 + 2.0 * b) if h["nesterov"] else 2.0 * (1.0 + b)
@@ -107,7 +114,7 @@ class StepRule:
             return 2.0 * (1.0 + b) / (1.0 - b)
         if self.kind == "pnm":
             return pnm_stability_limit(h["momentum"], h["pnm_beta0"])
-        return 2.0                                # sgd; adai at its worst case β₁ = 0
+        return 2.0                                # sgd; adai in d > 1 at its worst case β₁ = 0
 
     def effective_rate(self) -> float:
         """The learning rate of the SGD this rule equals in the diffusion limit (before any preconditioner).

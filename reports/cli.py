@@ -168,6 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "auto (default: brute force when at least 20 escapes are expected, ams otherwise)")
     p.add_argument("--replicas", type=_positive_int("--replicas"), default=100, metavar="N",
                    help="replicas per AMS run (method ams; >= 2; 20 independent runs)")
+    p.add_argument("--optimizer", default=None, metavar="NAME",
+                   help="sgd (default), momentum (heavy ball; --nesterov), adam, pnm (Positive-Negative Momentum) or "
+                        "adai (Adaptive Inertia): the update applied to the same stochastic gradient")
+    p.add_argument("--momentum", type=float, default=None, metavar="BETA",
+                   help="heavy-ball β, Adam's and PNM's β1, in [0, 1) (default 0.9)")
+    p.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum (with --optimizer momentum)")
+    p.add_argument("--beta2", type=float, default=None, metavar="BETA2",
+                   help="second-moment decay of adam (0.999) and adai (0.99), in [0, 1)")
+    p.add_argument("--epsilon", type=float, default=None, metavar="EPS",
+                   help="adam's ε (1e-8, >= 0, gradient units) or adai's clip (1e-3, in (0, 1))")
+    p.add_argument("--pnm-beta0", type=float, default=None, metavar="BETA0",
+                   help="PNM's negative-momentum weight β0 (default 1.0, >= 0)")
+    p.add_argument("--adai-beta0", type=float, default=None, metavar="BETA0",
+                   help="Adai's inertia scale β0 (default 0.1, > 0)")
     _search_options(p)
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="also write a report there")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -437,7 +451,9 @@ def cmd_check(args) -> int:
                                 criterion=args.criterion, temperature=args.temperature, eta=args.eta,
                                 batch_size=args.batch_size, loss_unit=args.loss_unit, n_runs=args.runs,
                                 max_steps=args.max_steps, seed=args.seed, saddles=args.saddle, budget=args.budget,
-                                progress=hook, method=args.method, replicas=args.replicas)
+                                progress=hook, method=args.method, replicas=args.replicas, optimizer=args.optimizer,
+                                momentum=args.momentum, nesterov=args.nesterov, beta2=args.beta2,
+                                epsilon=args.epsilon, pnm_beta0=args.pnm_beta0, adai_beta0=args.adai_beta0)
     finally:
         close()
     if args.out is not None:
@@ -466,7 +482,8 @@ def render_check_text(obj: dict) -> str:
             f"predicted γ = {e['predicted_rate']:.4g} ({e['law']}; allowed error ±{e['allowed_relative_error']:.2g})"
         lines += ["", f"{status:<12} {head}", f"             {pred}"]
         if e.get("paper_law_rate") is not None:
-            lines.append(f"             beside it, the paper's Eq. (7) along e: γ = {e['paper_law_rate']:.4g} "
+            where = "" if e["paper_law"].startswith("pnm") else "the paper's Eq. (7) along e: "
+            lines.append(f"             beside it, {where}γ = {e['paper_law_rate']:.4g} "
                          f"({e['paper_law']}; not used for the verdict)")
         if e.get("expected_escapes") is not None and e.get("method") != "ams":
             lines.append(f"             expected escapes: {e['expected_escapes']:.3g} in {e['n_runs']} runs of "

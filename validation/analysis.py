@@ -143,10 +143,10 @@ def rate_sweep(rows: list[dict], configs: list[dict], *, axis: str, name: str, t
         exact_slope = float(exact_fit.slope)
         exact_note = (f"exact quadrature slope {exact_fit.slope:.4g} vs law slope {law_fit.slope:.4g} over the "
                       f"same points: asymptotic error {asym:.3g}")
-    def _eta_h(c, g):          # an optimizer's discretisation is that of its SGD equivalent (η_eff·H_ae, Adam's P·H_ae)
+    def _eta_h(c, g):          # an optimizer's discretisation: its own inflation rate η_d = 2ηP/A (sgd_equivalent)
         if c.get("optimizer") and c["optimizer"].get("kind", "sgd") != "sgd":
             eq = sgd_equivalent(c, g)
-            c, g = eq.config, eq.geometry
+            return eq.discretisation_eta * eq.geometry["paths"][0]["h_ae"]
         return float(c["eta"]) * g["paths"][0]["h_ae"]
     eta_h = max(_eta_h(c, g) for c, g in zip(configs, geoms))
     disc = abs(predicted) * eta_h / 2.0

@@ -62,7 +62,7 @@ def _positive(name: str, value, *, integer: bool = False, allow_none: bool = Tru
 def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: str = "basin", temperature=None,
               eta=None, batch_size=None, loss_unit=None, n_runs: int = DEFAULT_RUNS, max_steps=None, seed: int = 0,
               saddles=None, budget: float | None = DEFAULT_BUDGET, progress=None, method: str = "auto",
-              replicas: int = AMS_REPLICAS):
+              replicas: int = AMS_REPLICAS, optimizer: str | None = None, **hyper):
     """Analyse, predict, simulate and compare; returns (json_object, SuiteResult).
 
     Parameters are the ``flatminima check`` options (None = the default described there); ``saddles``
@@ -71,7 +71,10 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     force), ``ams`` (adaptive multilevel splitting, :mod:`numerics.simulate.ams`) or ``auto`` (brute force when
     at least MIN_EXPECTED escapes are expected in ``n_runs`` × ``max_steps``, AMS otherwise) or ``exact`` (the
     exact rate of the 1-D discrete chain, :mod:`numerics.simulate.exact`); ``replicas``: N of
-    each AMS run (≥ 2).
+    each AMS run (≥ 2). ``optimizer`` (sgd, momentum, adam, pnm, adai; ``--optimizer``) steps with that optimizer's
+    update, with ``hyper`` its hyper-parameters (``momentum``, ``nesterov``, ``beta2``, ``epsilon``, ``pnm_beta0``,
+    ``adai_beta0``; None = its default); without ``eta`` the learning rate is chosen so that the effective one
+    (η/(1−β) for heavy ball, η/n for PNM) is the SGD default.
     """
     started = time.time()
     if method not in METHODS:
@@ -81,6 +84,10 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         raise InputError(f"--replicas must be an integer >= 2 (AMS kills and clones replicas); got {replicas}")
     if dynamics not in (None, "sgld", "sgd"):
         raise InputError(f"--dynamics must be sgld or sgd; got {dynamics!r}")
+    opt = _optimizer(optimizer, hyper)
+    if opt.stateful and method in ("ams", "exact"):
+        raise InputError(f"--method {method} runs plain SGD chains only (a replica or a chain state is θ alone); the "
+                         f"{opt.kind} optimizer carries state: use --method simulate or auto")
     temperature = _positive("--temperature", temperature)
     eta = _positive("--eta", eta)
     batch_size = _positive("--batch-size", batch_size, integer=True)
@@ -130,8 +137,10 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
                           details=obj["note"])
         return obj, _result(spec, obj, [verdict], started)
     lam_max = float(np.max(np.abs(analysis.hessian_eigenvalues)))
-    eta_used = eta if eta is not None else DEFAULT_ETA_LAMBDA / lam_max
-    if eta_used * lam_max >= STABILITY_LIMIT:
+    from flatminima.numerics.optimizers import step_rule
+    # default: the optimizer's effective learning rate is the SGD default DEFAULT_ETA_LAMBDA/λ_max
+    eta_used = eta if eta is not None else DEFAULT_ETA_LAMBDA / lam_max / step_rule(opt).effective_rate()
+    if not opt.stateful and eta_used * lam_max >= STABILITY_LIMIT:
         raise InputError(f"--eta must be < 2/λ_max(H_a) = {STABILITY_LIMIT / lam_max:.6g} for this minimum (gradient "
                          f"descent is unstable there); got {eta_used:g}, η·λ_max = {eta_used * lam_max:.4g}")
     kinds = [dynamics] if dynamics else ["sgld", "sgd"]
@@ -139,7 +148,7 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     for kind in kinds:
         plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_used,
                      eta_given=eta is not None, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
-                     n_runs=n_runs, max_steps=max_steps)
+                     n_runs=n_runs, max_steps=max_steps, optimizer=opt)
         exp, verdict = _experiment(plan, seed, method, replicas, progress)
         experiments.append(exp)
         verdicts.append(verdict)
@@ -150,6 +159,33 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
                     if white is not None and land.dim == 2 else [])
     result.figures.extend(landscape_figures(land, analysis, trajectories))
     return obj, result
+
+
+_HYPER_FLAGS = {"momentum": "--momentum", "nesterov": "--nesterov", "beta2": "--beta2", "epsilon": "--epsilon",
+                "pnm_beta0": "--pnm-beta0", "adai_beta0": "--adai-beta0"}
+
+
+def _optimizer(kind, hyper: dict):
+    """The ``--optimizer`` and its hyper-parameters as a checked :class:`numerics.parts.Dynamics` (η = 1 here).
+
+    Errors name the command-line flag (``--momentum must be in [0, 1) ...``).
+    """
+    from flatminima.numerics.parts import Dynamics
+
+    unknown = set(hyper) - set(_HYPER_FLAGS)
+    if unknown:
+        raise InputError(f"unknown optimizer option {sorted(unknown)[0]!r}; known: {', '.join(_HYPER_FLAGS)}")
+    given = {k: v for k, v in hyper.items() if v is not None}
+    try:
+        return Dynamics(1.0, kind or "sgd", **given)
+    except InputError as exc:
+        msg = str(exc)
+        if msg.startswith("unknown optimizer"):
+            msg = "--optimizer: " + msg
+        for name, flag in _HYPER_FLAGS.items():
+            if msg.startswith(name + " "):
+                msg = flag + msg[len(name):]
+        raise InputError(msg) from None
 
 
 def _hint(land, h) -> np.ndarray:
@@ -226,12 +262,16 @@ class _Plan:
 
 
 def _plan(kind, spec, land, analysis, geom, *, criterion, noise, eta, eta_given, temperature, batch_size, loss_unit,
-          n_runs, max_steps) -> _Plan:
+          n_runs, max_steps, optimizer=None) -> _Plan:
     """Config, prediction and expected escapes; observable parameters picked where the user left them open."""
     barrier = min(p.barrier for p in analysis.paths)
-    chosen = {} if eta_given else {"eta": f"{DEFAULT_ETA_LAMBDA:g}/λ_max(H_a)"}
+    stateful = optimizer is not None and optimizer.stateful
+    chosen = {} if eta_given else {"eta": f"{DEFAULT_ETA_LAMBDA:g}/λ_max(H_a)" + (
+        " for the effective learning rate" if stateful and optimizer.kind in ("momentum", "pnm") else "")}
     config = {"landscape": spec, "sharpness": 1.0, "minimum": [float(x) for x in analysis.minimum],
               "criterion": criterion, "eta": float(eta), "n_runs": int(n_runs), "loss_unit": 1.0, "options": {}}
+    if stateful:
+        config["optimizer"] = {"kind": optimizer.kind, **optimizer.hyperparameters()}
     if kind == "sgld":
         if temperature is None:
             temperature = barrier / DEFAULT_EXPONENT
@@ -246,12 +286,19 @@ def _plan(kind, spec, land, analysis, geom, *, criterion, noise, eta, eta_given,
     pred = _predict(config, geom, land, criterion)
     if kind == "sgd" and pred is not None and loss_unit is None and config["noise"] in LOSS_UNIT_NOISE \
             and pred.exponent > DEFAULT_EXPONENT:
-        # the exponent of the λH/B models is ∝ 1/λ: pick λ so that it is DEFAULT_EXPONENT
+        # the exponent of the λH/B models is ∝ 1/λ (Adam's ∝ 1/√λ): pick λ so that it is DEFAULT_EXPONENT
         was = pred.exponent
         # rounded down to 4 digits, so that it can be typed back as --loss-unit and the exponent stays ≥ 5
         lam = was / DEFAULT_EXPONENT
+        if stateful and optimizer.kind == "adam":
+            # Adam's exponent is ∝ 1/(√(λH/B) + ε)·√B/λ... ∝ 1/√λ only at ε = 0: a few fixed-point steps
+            for _ in range(40):     # converges linearly (the ε term); λ is rounded down below, so E ≥ 5 stays
+                pred = _predict(dict(config, loss_unit=lam), geom, land, criterion)
+                if abs(pred.exponent / DEFAULT_EXPONENT - 1.0) < 1e-7:
+                    break
+                lam *= (pred.exponent / DEFAULT_EXPONENT) ** 2
         step = 10.0 ** (math.floor(math.log10(lam)) - 3)
-        config["loss_unit"] = float(math.floor(lam / step) * step)
+        config["loss_unit"] = round(math.floor(lam / step) * step, 12)     # printable: no float noise
         pred = _predict(config, geom, land, criterion)
         chosen["loss_unit"] = (f"{config['loss_unit']:.4g}, so that the predicted exponent is {pred.exponent:.3g} "
                                f"(at λ = 1 it is {was:.3g}: no escape would be observable)")
@@ -271,7 +318,9 @@ def _plan(kind, spec, land, analysis, geom, *, criterion, noise, eta, eta_given,
         if plan.expected < MIN_EXPECTED:
             plan.skip_reason = (f"not simulated: {plan.expected:.2g} escapes expected in {n_runs} runs of "
                                 f"{config['max_steps']} steps (predicted rate {pred.rate:.3g} per unit SDE time), "
-                                f"fewer than the {MIN_EXPECTED:g} a verdict needs; {hints}")
+                                f"fewer than the {MIN_EXPECTED:g} a verdict needs; {hints}"
+                                + (f" (AMS cannot measure it: the {optimizer.kind} optimizer carries state)"
+                                   if stateful else ""))
     return plan
 
 
@@ -290,7 +339,8 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
     expected) measures the rate by adaptive multilevel splitting instead; ``exact`` computes the 1-D chain's rate.
     """
     config, pred, kind = plan.config, plan.prediction, plan.kind
-    measure = "ams" if method == "ams" or (method == "auto" and plan.skip_reason) else \
+    stateful = bool(config.get("optimizer"))
+    measure = "ams" if method == "ams" or (method == "auto" and plan.skip_reason and not stateful) else \
         "exact" if method == "exact" else "simulate"
     use_ams = measure == "ams"
     config_n_runs, config_max_steps = config["n_runs"], config["max_steps"]
@@ -300,7 +350,8 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
             config.update(n_runs=AMS_RUNS, max_steps=AMS_BRANCH_STEPS, ams={"n_replicas": replicas})
         plan = replace(plan, config=config, skip_reason="",
                        chosen={k: v for k, v in plan.chosen.items() if k != "max_steps"})
-    exp = {"dynamics": kind, "noise": config["noise"], "criterion": config["criterion"], "method": measure,
+    exp = {"dynamics": kind, "optimizer": dict(config.get("optimizer") or {"kind": "sgd"}),
+           "noise": config["noise"], "criterion": config["criterion"], "method": measure,
            "temperature": config.get("temperature"), "eta": config["eta"],
            "batch_size": config.get("batch_size"), "loss_unit": config["loss_unit"] if kind == "sgd" else None,
            "chosen": plan.chosen, "predicted_rate": None if pred is None else pred.rate,
@@ -405,13 +456,16 @@ def _verdict(exp: dict, pred) -> Verdict:
 
 
 def setting_text(exp: dict) -> str:
-    """The parameters that set the noise, named: η and D for SGLD; η, B and λ for SGD."""
+    """The parameters that set the noise, named: η and D for SGLD; η, B and λ for SGD; then the optimizer's."""
+    opt = exp.get("optimizer") or {"kind": "sgd"}
+    extra = "" if opt["kind"] == "sgd" else ", " + opt["kind"] + " (" + ", ".join(
+        f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in opt.items() if k != "kind") + ")"
     if exp["dynamics"] == "sgld":
-        return f"η = {exp['eta']:.4g}, D = {exp['temperature']:.4g}"
+        return f"η = {exp['eta']:.4g}, D = {exp['temperature']:.4g}" + extra
     text = f"η = {exp['eta']:.4g}, B = {exp['batch_size']}"
     if exp["noise"] != "minibatch":
         text += f", λ = {exp['loss_unit']:.4g}"
-    return text
+    return text + extra
 
 
 def sample_trajectories(land, analysis, *, eta: float, temperature: float, seed: int, n: int = 2,

@@ -10,8 +10,10 @@ rng          numpy-identical PCG64 streams (SeedSequence seeding, ziggurat norma
 landscapes   compiled L and ∇L of the built-ins that declare ``Landscape.kernel``; registers them with
              :func:`numerics.landscape.register_compiled` when imported
 noise        the noise factor S of fixed-noise dynamics (white, ``hessian_fixed``)
-loops        the scalar escape loops and the per-step helpers of every loop (criteria, bridge test, outcomes)
-lanes        four particles side by side in 4-wide vectors (LLVM IR): the loops of the common cases
+loops        the scalar escape loops and the per-step helpers of every loop (criteria, bridge test, outcomes);
+             ``escape_nd_opt``, the scalar loop of the stateful optimizers (any landscape, criterion and d)
+lanes        four particles side by side in 4-wide vectors (LLVM IR): the loops of the common cases;
+             ``escape_lanes_opt``, the four-lane loop of the stateful optimizers on Styblinski–Tang
 threads      runs of a loop on several threads over one shared particle queue
 driver       :func:`fixed_noise_escape`: argument checks, the choice of loop, the result :class:`KernelEscape`
 psd          escape under ``hessian_psd`` noise on built-ins with a diagonal Hessian
@@ -19,6 +21,15 @@ mlp          the replicated minibatch gradient of an MLP loss (``numerics.mlp``)
 
 Names without a leading underscore are a module's interface to the others in this package; the
 public API is ``__all__`` below.
+
+Optimizers
+----------
+``fixed_noise_escape(..., optimizer=..., optimizer_params=...)`` runs the step rules of :data:`OPTIMIZERS`:
+``sgd`` (the default), heavy-ball or Nesterov ``momentum`` and ``adam``, with the update of
+:class:`numerics.optimizers.StepRule` applied per coordinate in its operation order (no fused multiply-add),
+per-particle state zeroed at each particle's start, and the overshoot rule at the rule's equivalent
+gradient-descent rate; the other step rules (``pnm``, ``adai``) run on the numpy path only. Measured speed
+against SGD: ``benchmarks/OPTIMIZERS.md``.
 
 How to add a built-in to the compiled path
 ------------------------------------------
@@ -41,7 +52,7 @@ How to add a built-in to the compiled path
 """
 from flatminima.numerics.kernels.driver import KernelEscape, fixed_noise_escape
 from flatminima.numerics.kernels.landscapes import KERNELS, has_kernel, kernel_grads, kernel_values
-from flatminima.numerics.kernels.loops import CRITERIA
+from flatminima.numerics.kernels.loops import CRITERIA, OPTIMIZERS
 from flatminima.numerics.kernels.noise import hessian_fixed_noise_matrix, white_noise_matrix
 from flatminima.numerics.kernels.psd import (DIAGONAL_KERNELS, has_diagonal_hessian, kernel_hessian_diagonals,
                                              psd_noise_escape)
@@ -49,7 +60,7 @@ from flatminima.numerics.kernels.rng import stream_random, stream_standard_norma
 from flatminima.numerics.kernels.threads import run_in_chunks
 
 __all__ = [
-    "KERNELS", "CRITERIA", "has_kernel", "kernel_values", "kernel_grads",
+    "KERNELS", "CRITERIA", "OPTIMIZERS", "has_kernel", "kernel_values", "kernel_grads",
     "stream_standard_normal", "stream_random",
     "white_noise_matrix", "hessian_fixed_noise_matrix",
     "KernelEscape", "fixed_noise_escape", "run_in_chunks",

@@ -9,6 +9,10 @@ multiplied by S a block ahead. Memory is O(n_runs) for the outputs only; several
 loops release the GIL). The reference is the simulator's numpy loop run with this module's arguments
 (:func:`numerics.simulate.reference.fixed_noise_reference`); both give the same exit steps and outcomes.
 
+``optimizer="momentum"`` (heavy ball or Nesterov) and ``"adam"`` apply that optimizer's update
+(:mod:`numerics.optimizers`) to the same gradient and kick, with state per particle: the stateful loops
+``loops.escape_nd_opt`` (any case) and ``lanes.escape_lanes_opt`` (Styblinski–Tang with one plane or a radius).
+
 Stream use (particle ``i`` is stream index ``particle_offset + i``): ``NOISE`` gives d standard normals
 per step, in coordinate order; ``AUX`` gives one uniform per step, every step, only when ``bridge=True``.
 """
@@ -20,9 +24,11 @@ import numpy as np
 
 from flatminima.errors import InputError
 from flatminima.numerics import streams
-from flatminima.numerics.kernels.lanes import escape_lanes, escape_lanes1
+from flatminima.numerics.kernels.lanes import escape_lanes, escape_lanes1, escape_lanes_opt
 from flatminima.numerics.kernels.landscapes import ST, kernel_spec, loss_at
-from flatminima.numerics.kernels.loops import CRITERIA, DIVIDING, RADIUS, criterion_value, escape_1d, escape_nd
+from flatminima.numerics.kernels.loops import (ADAM, CRITERIA, DIVIDING, HEAVY_BALL, HP_A, HP_B1, HP_B2, HP_C1, HP_C2,
+                                               HP_EE, HP_RATE, HP_TWO_ETA2, NESTEROV, OPTIMIZERS, RADIUS,
+                                               criterion_value, escape_1d, escape_nd, escape_nd_opt)
 from flatminima.numerics.kernels.noise import check_positive, white_noise_matrix
 from flatminima.numerics.kernels.rng import check_index, check_stream_backend, kernel_seed
 from flatminima.numerics.kernels.threads import run_in_chunks
@@ -166,10 +172,57 @@ def _matrix_layout(S):
     return use_diag, np.ascontiguousarray(np.diag(S).copy()), np.ascontiguousarray(S.T)
 
 
+def optimizer_args(optimizer, optimizer_params, eta, bridge) -> tuple[int, np.ndarray]:
+    """(step-rule id, hyper-parameter array ``hp`` of the stateful loops) for ``optimizer`` and its parameters.
+
+    The parameters are checked as :class:`numerics.parts.Dynamics` checks them (β, β₁, β₂ in [0, 1), ε ≥ 0,
+    ``nesterov`` a bool; defaults filled in); the overshoot rates come from
+    :class:`numerics.optimizers.StepRule`, the numpy reference's rule. ``hp`` slots: ``loops.HP_*``.
+    """
+    if optimizer not in OPTIMIZERS:
+        raise InputError(f"optimizer must be one of {', '.join(OPTIMIZERS)} for the compiled kernel; got {optimizer!r}")
+    if optimizer_params is not None and not isinstance(optimizer_params, dict):
+        raise InputError(f"optimizer_params must be a dict of hyper-parameters; got {type(optimizer_params).__name__}")
+    params = dict(optimizer_params or {})
+    if optimizer == "sgd":
+        if params:
+            raise InputError(f"optimizer_params do not apply to sgd; got {sorted(params)}")
+        return 0, np.zeros(8)
+    from flatminima.numerics.optimizers import step_rule
+    from flatminima.numerics.parts import OPTIMIZER_DEFAULTS, Dynamics
+
+    allowed = OPTIMIZER_DEFAULTS[optimizer]
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise InputError(f"optimizer_params {', '.join(unknown)} do not apply to {optimizer} (its parameters: "
+                         f"{', '.join(allowed)})")
+    if bridge:
+        raise InputError(f"bridge=True applies to sgd only (the bridge is SGD's diffusive-step correction); "
+                         f"got optimizer {optimizer!r}")
+    dyn = Dynamics(eta, optimizer, **params)
+    rule = step_rule(dyn)
+    hp = np.zeros(8)
+    b1 = dyn.momentum
+    hp[HP_B1], hp[HP_C1] = b1, 1.0 - b1
+    hp[HP_A] = rule.stability_limit()
+    if optimizer == "adam":
+        b2 = dyn.beta2
+        hp[HP_B2], hp[HP_C2] = b2, 1.0 - b2
+        hp[HP_EE] = rule.eta * dyn.epsilon
+        hp[HP_TWO_ETA2] = 2.0 * rule.eta * rule.eta
+        return ADAM, hp
+    hp[HP_RATE] = rule.overshoot_rate()
+    return (NESTEROV if dyn.nesterov else HEAVY_BALL), hp
+
+
+def _one_plane_or_radius(crit, cp) -> bool:
+    return (crit == DIVIDING and cp[0] == 1.0) or crit == RADIUS
+
+
 def _loop(kid, d, crit, cp, diagonal):
     """The compiled loop for a run: four lanes in vectors for one plane or a radius, on Styblinski–Tang
     or in 1-D (any 1-D S is diagonal); otherwise one particle at a time, two side by side in 1-D."""
-    one_plane_or_radius = (crit == DIVIDING and cp[0] == 1.0) or crit == RADIUS
+    one_plane_or_radius = _one_plane_or_radius(crit, cp)
     if d == 1 and diagonal:
         return escape_lanes1 if one_plane_or_radius else escape_1d
     return escape_lanes if kid == ST and one_plane_or_radius else escape_nd
@@ -180,7 +233,8 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
                        radius: float | None = None, level: float | None = None, minimum_loss: float | None = None,
                        particle_offset: int = 0, bridge: bool = False, temperature: float | None = None,
                        workers: int = 1, return_theta: bool = False, noise_matrix_after=None,
-                       split_point=None, split_normal=None) -> KernelEscape:
+                       split_point=None, split_normal=None, optimizer: str = "sgd",
+                       optimizer_params: dict | None = None) -> KernelEscape:
     """Compiled escape simulation with a fixed noise matrix: θ ← θ − η∇L(θ) + S·ξ, ξ ~ N(0, I).
 
     Every particle starts at ``start`` and runs until the exit criterion holds, θ becomes
@@ -230,6 +284,14 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
         Two-region noise (docs/theory.md §hessian_two_region, the paper's s model): S2 =
         ``noise_matrix_after`` is used where (θ − split_point)·split_normal ≥ 0 at the start of a step, S
         elsewhere.
+    optimizer : {"sgd", "momentum", "adam"}
+        The step rule (:mod:`numerics.optimizers`): ``sgd`` the update above; ``momentum`` and ``adam`` apply
+        their update to q = η∇L(θ) − S·ξ with per-particle state zeroed at the start, and the overshoot rule
+        at the rule's equivalent gradient-descent rate (:meth:`numerics.optimizers.StepRule.overshoot_rate`).
+        Not with ``bridge=True``.
+    optimizer_params : dict, optional
+        ``momentum``: ``momentum`` (β in [0, 1), default 0.9), ``nesterov`` (default False); ``adam``:
+        ``momentum`` (β₁ in [0, 1), 0.9), ``beta2`` (β₂ in [0, 1), 0.999), ``epsilon`` (ε ≥ 0, 1e-8).
 
     Returns
     -------
@@ -243,6 +305,7 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
         point, normal, center, radius, level, minimum_loss, particle_offset, bridge,
         lambda th: loss_at(kid, kp, th))
     seed = check_run(kid, kp, crit, cp, start, criterion, seed, offset, n_runs, workers)
+    opt, hp = optimizer_args(optimizer, optimizer_params, eta, bridge)
     d = landscape.dim
     two, split, S2, bridge_c2 = second_region(landscape, S, noise_matrix_after, split_point, split_normal,
                                               bridge, cp, crit)
@@ -253,14 +316,21 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     diverged = np.empty(n_runs, np.bool_)
     theta = np.empty((n_runs, d)) if return_theta else np.empty((1, d))
 
-    block = _loop(kid, d, crit, cp, use_diag and use_diag2)
     noise1 = (sdiag, S_t, use_diag)
     noise2 = (sdiag2, S2_t, use_diag2)
     outputs = (steps, escaped, diverged, theta)
+    if opt:
+        block = escape_lanes_opt if kid == ST and _one_plane_or_radius(crit, cp) else escape_nd_opt
 
-    def run(queue, i1):
-        block(kid, kp, start, eta, noise1, noise2, crit, cp, bool(bridge), bridge_c, bridge_c2, seed, offset,
-              queue, i1, max_steps, outputs, bool(return_theta), two, split)
+        def run(queue, i1):
+            block(kid, kp, start, eta, noise1, noise2, crit, cp, opt, hp, seed, offset, queue, i1, max_steps,
+                  outputs, bool(return_theta), two, split)
+    else:
+        block = _loop(kid, d, crit, cp, use_diag and use_diag2)
+
+        def run(queue, i1):
+            block(kid, kp, start, eta, noise1, noise2, crit, cp, bool(bridge), bridge_c, bridge_c2, seed, offset,
+                  queue, i1, max_steps, outputs, bool(return_theta), two, split)
 
     run_in_chunks(run, n_runs, workers)
     return KernelEscape(steps, escaped, diverged, theta if return_theta else None)

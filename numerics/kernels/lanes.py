@@ -2,9 +2,10 @@
 
 :func:`escape_lanes` takes Styblinski–Tang with one plane or a radius (any d, one or two noise regions,
 dense or diagonal S, bridge), :func:`escape_lanes1` the 1-D built-ins (Styblinski–Tang with d = 1, the
-double well) with one plane or a radius. Each lane does exactly the scalar operations of
-:mod:`numerics.kernels.loops`, in the same order (IEEE arithmetic is per lane; no fused multiply-add), so
-every particle gets the exit step and outcome of the scalar loops, bit for bit.
+double well) with one plane or a radius; :func:`escape_lanes_opt` the stateful optimizers (heavy-ball and
+Nesterov momentum, Adam) on Styblinski–Tang (any d) with one plane or a radius. Each lane does exactly the
+scalar operations of :mod:`numerics.kernels.loops`, in the same order (IEEE arithmetic is per lane; no fused
+multiply-add), so every particle gets the exit step and outcome of the scalar loops, bit for bit.
 """
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from numba.extending import intrinsic
 from llvmlite import ir
 
 from flatminima.numerics.kernels.landscapes import DW
-from flatminima.numerics.kernels.loops import (DIVERGED, ESCAPED, RADIUS, RUNNING, bridge_hit, criterion_value,
-                                               record, uphill)
+from flatminima.numerics.kernels.loops import (ADAM, DIVERGED, ESCAPED, NESTEROV, RADIUS, RUNNING, bridge_hit,
+                                               criterion_value, overshot, record, uphill)
 from flatminima.numerics.kernels.rng import pcg_double, pcg_normal, seed_lane
 from flatminima.numerics.kernels.threads import claim
 
@@ -451,6 +452,295 @@ def escape_lanes1(kid, kp, start, eta, noise1, noise2, crit, cp, bridge, bridge_
             for l in range(_LANES):
                 if (maybe >> l) & 1 and bridge_hit(ur[l], q[l]):
                     mask |= 1 << l
+        mask &= live
+        clock += 1
+        cur = 1 - cur
+
+
+# ====================================================================== stateful optimizers (momentum, Adam)
+def _lanes_opt_step_intrinsic(radius: bool, two_region: bool, kind: str):
+    """An intrinsic: :func:`_lanes_step_intrinsic` with a stateful update, ``kind`` "heavy", "nesterov" or "adam".
+
+    Per lane, the operations of ``numerics.kernels.loops._steps_nd_opt`` in its order: q = η·∇L_k(θ) − kick;
+    heavy ball u ← β·u + q, θ' = θ − u; Nesterov θ' = θ − (q + β·u); Adam p₁ ← p₁·β₁, p₂ ← p₂·β₂ (per lane,
+    once per step), m ← β₁·m + (1−β₁)·q, v ← β₂·v + (1−β₂)·(q·q), θ' = θ − (η·(m/(1−p₁)))/(√(v/(1−p₂)) + η·ε).
+    The state ``sb`` holds u (or m) at j·4 + l and v at 4d + j·4 + l (laid out like θ); ``pp`` = [p₁ of the
+    four lanes, p₂ of the four lanes]; ``hp`` the hyper-parameters (``loops.HP_*``). Once 1 − p₁ (then also
+    1 − p₂) is exactly 1.0 in all four lanes, its division is left out: x/1.0 = x exactly, so the bits are the
+    same with fewer divisions (Adam's step is bound by the divider: two divisions and a square root per
+    coordinate). Criterion, finiteness sum, two-region kick and the returned mask as :func:`_lanes_step_intrinsic`.
+    """
+    adam = kind == "adam"
+
+    @intrinsic
+    def step(typingctx, th, cur, kick, kick2, reg, cp, split, eta, r, svout, sideout, sb, pp, hp):
+        sig = types.int64(th, cur, kick, kick2, reg, cp, split, eta, r, svout, sideout, sb, pp, hp)
+
+        def codegen(context, builder, signature, args):
+            i64 = ir.IntType(64)
+            v4, splat, const, at = _vec4_tools(builder)
+            ptr = {i: context.make_array(signature.args[i])(context, builder, args[i]).data
+                   for i in (0, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13)}
+            shape = context.make_array(signature.args[0])(context, builder, args[0]).shape
+            row = builder.extract_value(shape, 1)          # d·4: one row of th (θ before, θ after)
+            d = builder.udiv(row, ir.Constant(i64, _LANES))
+            cur = builder.sext(args[1], i64)
+            pc = builder.gep(ptr[0], [builder.mul(cur, row)])
+            pn = builder.gep(ptr[0], [builder.mul(builder.sub(ir.Constant(i64, 1), cur), row)])
+            pu, pv = ptr[11], builder.gep(ptr[11], [row])
+            eta_v, r_v, zero, one = splat(args[7]), splat(args[8]), const(0.0), const(1.0)
+
+            def hyper(k):
+                return splat(builder.load(builder.gep(ptr[13], [ir.Constant(i64, k)])))
+            b1, cb1, b2, cb2, ee = (hyper(k) for k in range(5))
+            after = builder.fcmp_ordered("!=", builder.load(at(ptr[4], ir.Constant(i64, 0)), align=8), zero)
+            sv_p = cgutils.alloca_once_value(builder, zero)
+            fin_p = cgutils.alloca_once_value(builder, zero)
+            side_p = cgutils.alloca_once_value(builder, zero)
+            sqrt = cgutils.get_or_insert_function(builder.module, ir.FunctionType(v4, [v4]), "llvm.sqrt.v4f64")
+            c1 = c2 = None
+            if adam:
+                p1_at, p2_at = at(ptr[12], ir.Constant(i64, 0)), at(ptr[12], ir.Constant(i64, _LANES))
+                p1 = builder.fmul(builder.load(p1_at, align=8), b1)
+                p2 = builder.fmul(builder.load(p2_at, align=8), b2)
+                c1, c2 = builder.fsub(one, p1), builder.fsub(one, p2)
+                # once 1 − p is exactly 1.0 it stays so (p only shrinks): p may then be 0.0, the same 1 − p, and
+                # p never reaches the subnormals (where β·p sticks at the smallest one, each product a slow assist)
+                builder.store(builder.select(builder.fcmp_ordered("==", c1, one), zero, p1), p1_at, align=8)
+                builder.store(builder.select(builder.fcmp_ordered("==", c2, one), zero, p2), p2_at, align=8)
+
+            def all_one(c):
+                bits = builder.bitcast(builder.fcmp_ordered("==", c, one), ir.IntType(_LANES))
+                return builder.icmp_unsigned("==", bits, ir.Constant(ir.IntType(_LANES), (1 << _LANES) - 1))
+
+            def loop(div1, div2):
+                with cgutils.for_range(builder, d) as lp:
+                    j = lp.index
+                    off = builder.mul(j, ir.Constant(j.type, _LANES))
+                    x = builder.load(at(pc, off), align=8)
+                    kick_j = builder.load(at(ptr[2], off), align=8)
+                    if two_region:
+                        kick_j = builder.select(after, builder.load(at(ptr[3], off), align=8), kick_j)
+                    g = _vec_st_grad(builder, const, r_v, builder.fmul(r_v, x))
+                    q = builder.fsub(builder.fmul(eta_v, g), kick_j)
+                    if adam:
+                        m = builder.fadd(builder.fmul(b1, builder.load(at(pu, off), align=8)), builder.fmul(cb1, q))
+                        v = builder.fadd(builder.fmul(b2, builder.load(at(pv, off), align=8)),
+                                         builder.fmul(cb2, builder.fmul(q, q)))
+                        builder.store(m, at(pu, off), align=8)
+                        builder.store(v, at(pv, off), align=8)
+                        mh = builder.fdiv(m, c1) if div1 else m
+                        vh = builder.fdiv(v, c2) if div2 else v
+                        den = builder.fadd(builder.call(sqrt, [vh]), ee)
+                        xn = builder.fsub(x, builder.fdiv(builder.fmul(eta_v, mh), den))
+                    else:
+                        u = builder.fadd(builder.fmul(b1, builder.load(at(pu, off), align=8)), q)
+                        builder.store(u, at(pu, off), align=8)
+                        if kind == "nesterov":
+                            xn = builder.fsub(x, builder.fadd(q, builder.fmul(b1, u)))
+                        else:
+                            xn = builder.fsub(x, u)
+                    builder.store(xn, at(pn, off), align=8)
+                    builder.store(builder.fadd(builder.load(fin_p), builder.fsub(xn, xn)), fin_p)
+                    if radius:
+                        z = builder.fsub(xn, splat(builder.load(builder.gep(ptr[5], [j]))))
+                        term = builder.fmul(z, z)
+                    else:
+                        pj = builder.load(builder.gep(ptr[5], [builder.add(j, ir.Constant(i64, 1))]))
+                        nj = builder.load(builder.gep(ptr[5], [builder.add(builder.add(j, d), ir.Constant(i64, 1))]))
+                        term = builder.fmul(builder.fsub(xn, splat(pj)), splat(nj))
+                    builder.store(builder.fadd(builder.load(sv_p), term), sv_p)
+                    if two_region:
+                        qj = builder.load(builder.gep(ptr[6], [j]))
+                        ej = builder.load(builder.gep(ptr[6], [builder.add(j, d)]))
+                        side = builder.fmul(builder.fsub(xn, splat(qj)), splat(ej))
+                        builder.store(builder.fadd(builder.load(side_p), side), side_p)
+
+            if adam:               # 1 − p₁ reaches 1.0 first when β₁ ≤ β₂ (a later 1 − p₂ = 1.0 alone is not used)
+                with builder.if_else(all_one(c1)) as (exact1, divide1):
+                    with exact1:
+                        with builder.if_else(all_one(c2)) as (exact2, divide2):
+                            with exact2:
+                                loop(False, False)
+                            with divide2:
+                                loop(False, True)
+                    with divide1:
+                        loop(True, True)
+            else:
+                loop(False, False)
+            sv = builder.load(sv_p)
+            if radius:
+                sv = builder.fsub(sv, splat(builder.load(builder.gep(ptr[5], [d]))))
+            builder.store(sv, at(ptr[9], ir.Constant(i64, 0)), align=8)
+            if two_region:
+                builder.store(builder.load(side_p), at(ptr[10], ir.Constant(i64, 0)), align=8)
+            bad = builder.or_(builder.fcmp_unordered("!=", builder.load(fin_p), zero),
+                              builder.fcmp_ordered(">=", sv, zero))
+            return builder.zext(builder.bitcast(bad, ir.IntType(_LANES)), i64)
+        return sig, codegen
+    return step
+
+
+(_hb_plane, _hb_plane2, _hb_radius, _hb_radius2,
+ _nag_plane, _nag_plane2, _nag_radius, _nag_radius2,
+ _adam_plane, _adam_plane2, _adam_radius, _adam_radius2) = (
+    _lanes_opt_step_intrinsic(radius, two, kind) for kind in ("heavy", "nesterov", "adam")
+    for radius in (False, True) for two in (False, True))
+
+
+@njit(cache=True, inline="always")
+def _lanes_opt_turnover(kid, kp, opt, hp, start, s_start, mask, clock, cur, th, ps, t0, reg, reg_start, seed, offset,
+                        st, queue, i1, max_steps, outputs, store_theta, rows, work, active, sb, pp, lsb, rates):
+    """:func:`_lanes_turnover` for :func:`escape_lanes_opt`: the overshoot test at the rule's equivalent rate
+    (:func:`numerics.kernels.loops.overshot`, Adam's from the lane's state after the step), and a new
+    particle's optimizer state zeroed (buffers 0, p₁ = p₂ = 1)."""
+    d = rows.shape[1]
+    for l in range(_LANES):
+        if ps[l] >= 0:
+            t = clock - t0[l]
+            if (mask >> l) & 1:
+                fin = 0.0
+                for j in range(d):
+                    rows[0, j] = th[cur, j * _LANES + l]      # θ after the step
+                    rows[1, j] = th[1 - cur, j * _LANES + l]  # θ before it
+                    lsb[1, j] = sb[(d + j) * _LANES + l]      # v after the step
+                    fin += rows[0, j] - rows[0, j]
+                status = DIVERGED if fin != 0.0 else ESCAPED
+                if status == ESCAPED and overshot(kid, kp, opt, hp, rows, 1, work, lsb, pp[_LANES + l], rates):
+                    status = DIVERGED
+            elif t >= max_steps:
+                status = RUNNING
+                for j in range(d):
+                    rows[0, j] = th[cur, j * _LANES + l]
+            else:
+                continue
+            record(outputs, ps[l], t, status, store_theta, rows, 0)
+            ps[l] = -1
+            active -= 1
+        p = claim(queue)
+        if p < i1:                 # θ = start, zero state, fresh streams
+            ps[l], t0[l], reg[l] = p, clock, reg_start
+            for j in range(d):
+                th[cur, j * _LANES + l] = start[j]
+                sb[j * _LANES + l] = 0.0
+                sb[(d + j) * _LANES + l] = 0.0
+            pp[l] = pp[_LANES + l] = 1.0
+            seed_lane(seed, offset + p, False, st, l)
+            active += 1
+    deadline = clock + max_steps
+    live = 0
+    for l in range(_LANES):
+        if ps[l] >= 0:
+            deadline = min(deadline, t0[l] + max_steps)
+            live |= 1 << l
+    return active, deadline, live
+
+
+@njit(cache=True, nogil=True)
+def escape_lanes_opt(kid, kp, start, eta, noise1, noise2, crit, cp, opt, hp, seed, offset, queue, i1, max_steps,
+                     outputs, store_theta, two_region, split):
+    """:func:`escape_lanes` for the stateful step rules (heavy-ball or Nesterov momentum, Adam), without the bridge.
+
+    Styblinski–Tang (any d) with one plane or a radius, one or two noise regions, dense or diagonal S: four
+    particles in 4-wide vectors (:func:`_lanes_opt_step_intrinsic`), each lane with its optimizer state laid
+    out like θ and zeroed when the lane takes a new particle. Per particle the draws, the arithmetic and the
+    exit decisions are those of :func:`numerics.kernels.loops.escape_nd_opt` (and of the numpy reference).
+    """
+    sdiag, smat, use_diag = noise1
+    sdiag2, smat2, use_diag2 = noise2
+    d = start.shape[0]
+    radius = crit == RADIUS
+    r = kp[0]
+    th = np.empty((2, d * _LANES))
+    xi = np.zeros(d * _LANES)
+    kick = np.zeros(d * _LANES)
+    kick2 = np.zeros(d * _LANES)
+    reg = np.zeros(_LANES)
+    side = np.zeros(_LANES)
+    sv = np.empty(_LANES)
+    sb = np.zeros(2 * d * _LANES)          # u (or m) by coordinate, then lane; then v
+    pp = np.ones(2 * _LANES)               # Adam's p₁ of the four lanes, then their p₂
+    lsb = np.zeros((2, d))                 # one lane's state, for the overshoot test
+    rates = np.empty(d)
+    st = np.zeros((_LANES, 8), np.uint64)
+    ps = np.full(_LANES, -1, np.int64)
+    t0 = np.zeros(_LANES, np.int64)
+    rows, work = np.empty((2, d)), np.empty((2, d))
+    s_start = criterion_value(crit, cp, kid, kp, start)
+    side_start = 0.0
+    for j in range(d):
+        side_start += (start[j] - split[j]) * split[d + j]
+    reg_start = 1.0 if two_region and side_start >= 0.0 else 0.0
+    for l in range(_LANES):
+        for j in range(d):
+            th[0, j * _LANES + l] = start[j]
+    clock, cur = 0, 0
+    active = 0
+    mask = -1
+    deadline = live = 0
+    while True:
+        if mask != 0 or clock >= deadline:
+            active, deadline, live = _lanes_opt_turnover(
+                kid, kp, opt, hp, start, s_start, mask, clock, cur, th, ps, t0, reg, reg_start, seed, offset,
+                st, queue, i1, max_steps, outputs, store_theta, rows, work, active, sb, pp, lsb, rates)
+            if active == 0:
+                break
+        for l in range(_LANES):            # each lane's normals of the step, in its stream's order
+            if ps[l] < 0:
+                continue
+            nh, nl, nih, nil = st[l, 0], st[l, 1], st[l, 2], st[l, 3]
+            if use_diag and not two_region:
+                for k in range(d):
+                    z, nh, nl = pcg_normal(nh, nl, nih, nil)
+                    kick[k * _LANES + l] = sdiag[k] * z
+            else:
+                for k in range(d):
+                    xi[k * _LANES + l], nh, nl = pcg_normal(nh, nl, nih, nil)
+            st[l, 0], st[l, 1] = nh, nl
+        if two_region or not use_diag:     # the kicks of the four lanes at once
+            if use_diag:
+                for i in range(d * _LANES):
+                    kick[i] = sdiag[i // _LANES] * xi[i]
+            else:
+                _lanes_matvec(smat, xi, kick)
+            if two_region:
+                if use_diag2:
+                    for i in range(d * _LANES):
+                        kick2[i] = sdiag2[i // _LANES] * xi[i]
+                else:
+                    _lanes_matvec(smat2, xi, kick2)
+        if opt == ADAM:
+            if radius:
+                if two_region:
+                    mask = _adam_radius2(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+                else:
+                    mask = _adam_radius(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+            elif two_region:
+                mask = _adam_plane2(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+            else:
+                mask = _adam_plane(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+        elif opt == NESTEROV:
+            if radius:
+                if two_region:
+                    mask = _nag_radius2(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+                else:
+                    mask = _nag_radius(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+            elif two_region:
+                mask = _nag_plane2(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+            else:
+                mask = _nag_plane(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+        elif radius:
+            if two_region:
+                mask = _hb_radius2(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+            else:
+                mask = _hb_radius(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+        elif two_region:
+            mask = _hb_plane2(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+        else:
+            mask = _hb_plane(th, cur, kick, kick2, reg, cp, split, eta, r, sv, side, sb, pp, hp)
+        if two_region:
+            for l in range(_LANES):
+                reg[l] = 1.0 if side[l] >= 0.0 else 0.0
         mask &= live
         clock += 1
         cur = 1 - cur

@@ -5,6 +5,8 @@ the noise drawn and multiplied by S a block ahead; :func:`escape_1d` steps two 1
 side. The four-lane loops of :mod:`numerics.kernels.lanes` take the common cases (the driver,
 :func:`numerics.kernels.driver.fixed_noise_escape`, picks the loop) and use the helpers here: the
 criterion statistic, the Brownian-bridge test, the overshoot test and the record of an outcome.
+:func:`escape_nd_opt` is :func:`escape_nd` for the stateful step rules (heavy-ball and Nesterov momentum,
+Adam: :data:`OPTIMIZERS`), with :func:`overshot`, their overshoot test.
 """
 from __future__ import annotations
 
@@ -401,3 +403,178 @@ def _lane_next(lane, p, seed, offset, bridge, max_steps, x0, s0, st, zt, ub, ps,
     lens[lane] = min(_NB_FIRST, max_steps)
     nbs[lane] = min(2 * _NB_FIRST, _NB)
     _draw_block(st, lane, 0, lens[lane], bridge, zt, ub)
+
+
+# ====================================================================== stateful optimizers (momentum, Adam)
+OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 3}
+"""Step rules of the compiled loops and their integer ids (momentum with ``nesterov`` is :data:`NESTEROV`)."""
+
+SGD, HEAVY_BALL, NESTEROV, ADAM = 0, 1, 2, 3
+"""The ids of the step rules, as compiled code compares them."""
+
+HP_B1, HP_C1, HP_B2, HP_C2, HP_EE, HP_TWO_ETA2, HP_A, HP_RATE = range(8)
+"""Slots of the hyper-parameter array ``hp`` of the stateful loops: β (β₁), 1 − β₁, β₂, 1 − β₂, η·ε, 2η·η,
+the stability limit A, and the overshoot test's gradient-descent rate 2η/A (momentum)."""
+
+
+@njit(cache=True, nogil=True)
+def uphill_rates(kid, kp, olds, i, work, rates):
+    """:func:`uphill` with a rate per coordinate (Adam's equivalent gradient-descent rate)."""
+    grad_row(kid, kp, olds, i, work)
+    for j in range(olds.shape[1]):
+        work[i, j] = olds[i, j] - rates[j] * work[i, j]
+    return not loss_row(kid, kp, work, i) <= loss_row(kid, kp, olds, i)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def adam_rate(hp, v, p2):
+    """Adam's overshoot rate of one coordinate, 2η²/((√(v/(1−p₂)) + ηε)·A), in the reference's operation order
+    (:meth:`numerics.optimizers.StepRule.overshoot_rate`)."""
+    return hp[HP_TWO_ETA2] / ((np.sqrt(v / (1.0 - p2)) + hp[HP_EE]) * hp[HP_A])
+
+
+@njit(cache=True, inline="always")
+def _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs, kicks, n, st, zt, cur, s_prev,
+                  sb, pp):
+    """Up to n steps of one particle of :func:`escape_nd_opt`: :func:`_steps_nd` with a stateful update.
+
+    The kick ζ = S·ξ and the gradient g at θ give q = η·g − ζ (``numerics.optimizers.StepRule``); per
+    coordinate, in the reference's operation order: heavy ball u ← β·u + q, θ ← θ − u; Nesterov θ ← θ − (q + β·u);
+    Adam m ← β₁·m + (1−β₁)·q, v ← β₂·v + (1−β₂)·(q·q), θ ← θ − η·(m/(1−p₁))/(√(v/(1−p₂)) + η·ε) with
+    p₁ ← p₁·β₁, p₂ ← p₂·β₂ once per step. ``sb`` (2, d) holds u (or m) and v, ``pp`` = [p₁, p₂].
+    Returns (row of θ, statistic, status, steps taken).
+    """
+    d = ths.shape[1]
+    r = kp[0]
+    b1, c_b1, b2, c_b2, ee = hp[HP_B1], hp[HP_C1], hp[HP_B2], hp[HP_C2], hp[HP_EE]
+    nh, nl, nih, nil = st[0, 0], st[0, 1], st[0, 2], st[0, 3]
+    status = RUNNING
+    taken = n
+    for s in range(n):
+        reg = 0
+        if two_region:
+            side = 0.0
+            for j in range(d):
+                side += (ths[cur, j] - split[j]) * split[d + j]
+            if side >= 0.0:
+                reg = 1
+        nw = 1 - cur
+        if kid == ST:
+            for j in range(d):
+                gs[cur, j] = st_grad1(r, ths[cur, j])
+        else:
+            grad_row(kid, kp, ths, cur, gs)
+        if opt == ADAM:
+            p1 = pp[0] * b1
+            p2 = pp[1] * b2
+            c1 = 1.0 - p1
+            c2 = 1.0 - p2
+            # once 1 − p is exactly 1.0 it stays so (p only shrinks): p may then be 0.0, the same 1 − p, and
+            # p never reaches the subnormals (where β·p sticks at the smallest one, each product a slow assist)
+            pp[0] = 0.0 if c1 == 1.0 else p1
+            pp[1] = 0.0 if c2 == 1.0 else p2
+            for j in range(d):
+                q = eta * gs[cur, j] - kicks[reg, s, j]
+                m = b1 * sb[0, j] + c_b1 * q
+                v = b2 * sb[1, j] + c_b2 * (q * q)
+                sb[0, j] = m
+                sb[1, j] = v
+                ths[nw, j] = ths[cur, j] - eta * (m / c1) / (np.sqrt(v / c2) + ee)
+        elif opt == NESTEROV:
+            for j in range(d):
+                q = eta * gs[cur, j] - kicks[reg, s, j]
+                u = b1 * sb[0, j] + q
+                sb[0, j] = u
+                ths[nw, j] = ths[cur, j] - (q + b1 * u)
+        else:
+            for j in range(d):
+                q = eta * gs[cur, j] - kicks[reg, s, j]
+                u = b1 * sb[0, j] + q
+                sb[0, j] = u
+                ths[nw, j] = ths[cur, j] - u
+        cur = nw
+        for k in range(d):         # step s of the next block
+            zt[0, k, s], nh, nl = pcg_normal(nh, nl, nih, nil)
+        fin = 0.0
+        for j in range(d):
+            fin += ths[cur, j] - ths[cur, j]
+        if fin != 0.0:
+            status, taken = DIVERGED, s + 1
+            break
+        sv = _criterion_row(crit, cp, kid, kp, ths, cur)
+        s_prev = sv
+        if sv >= 0.0:
+            status, taken = ESCAPED, s + 1
+            break
+    st[0, 0], st[0, 1] = nh, nl
+    return cur, s_prev, status, taken
+
+
+@njit(cache=True, nogil=True)
+def overshot(kid, kp, opt, hp, olds, i, work, sb, p2, rates):
+    """Whether an exit from θ = row i of ``olds`` is an overshoot for the step rule ``opt``: a gradient step at the
+    rule's equivalent rate (:meth:`numerics.optimizers.StepRule.overshoot_rate`; Adam's from its state after the
+    step: v = ``sb[1]``, p₂) raises L."""
+    if opt == ADAM:
+        for j in range(olds.shape[1]):
+            rates[j] = adam_rate(hp, sb[1, j], p2)
+        return uphill_rates(kid, kp, olds, i, work, rates)
+    return uphill(kid, kp, olds, i, work, hp[HP_RATE])
+
+
+@njit(cache=True, nogil=True)
+def escape_nd_opt(kid, kp, start, eta, noise1, noise2, crit, cp, opt, hp, seed, offset, queue, i1, max_steps,
+                  outputs, store_theta, two_region, split):
+    """:func:`escape_nd` for the stateful step rules (heavy-ball or Nesterov momentum, Adam): any landscape,
+    criterion and d (1 included), one particle at a time, without the bridge.
+
+    The optimizer state (buffers, Adam's p₁ = β₁ᵗ and p₂ = β₂ᵗ by products) is zeroed when a particle starts;
+    the noise is drawn and multiplied by S a block ahead as in :func:`escape_nd`. An exit by a step from a θ
+    where gradient descent at the rule's equivalent rate goes uphill counts as a divergence (:func:`overshot`).
+    """
+    sdiag, smat, use_diag = noise1
+    sdiag2, smat2, use_diag2 = noise2
+    d = start.shape[0]
+    ths = np.empty((2, d))
+    gs = np.empty((2, d))
+    zt = np.empty((1, d, _NB))
+    ub = np.empty((2, _NB))
+    kicks = np.empty((2, _NB, d))
+    acc = np.empty(_NB)
+    st = np.zeros((1, 8), np.uint64)
+    sb = np.zeros((2, d))                  # u (momentum) or m, and v (Adam)
+    pp = np.ones(2)                        # Adam's p₁, p₂
+    rates = np.empty(d)
+    s_start = criterion_value(crit, cp, kid, kp, start)
+    while True:
+        p = claim(queue)
+        if p >= i1:
+            break
+        seed_lane(seed, offset + p, False, st, 0)
+        for j in range(d):
+            ths[0, j] = start[j]
+            sb[0, j] = 0.0
+            sb[1, j] = 0.0
+        pp[0] = pp[1] = 1.0
+        cur = 0
+        s_prev = s_start
+        t = 0
+        status = RUNNING
+        n = min(_NB_FIRST, max_steps)
+        _draw_block(st, 0, 0, n, False, zt, ub)
+        while True:
+            _kick_block(zt, n, sdiag, smat, use_diag, kicks, 0, acc)
+            if two_region:
+                _kick_block(zt, n, sdiag2, smat2, use_diag2, kicks, 1, acc)
+            n_next = min(2 * n, _NB, max_steps - t - n)
+            cur, s_prev, status, taken = _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs,
+                                                       kicks, n, st, zt, cur, s_prev, sb, pp)
+            t += taken
+            if status != RUNNING or t >= max_steps:
+                break
+            if n_next > n:
+                _draw_block(st, 0, n, n_next, False, zt, ub)
+            n = n_next
+        if status == ESCAPED and overshot(kid, kp, opt, hp, ths, 1 - cur, gs, sb, pp[1], rates):
+            status = DIVERGED
+        record(outputs, p, t, status, store_theta, ths, cur)

@@ -22,8 +22,13 @@ def kernel_request(family, landscape, noise_model, crit, *, starts, eta, seed, m
     Hessian models). ``family`` is what the noise part declares (``NoiseModel.compiled``); the
     ``psd_noise`` family goes to :func:`_psd_kernel_request`. The parts have already said that the
     step rule and the criterion (planes, or a radius without the bridge) are compiled.
+
+    ``rule`` (a :class:`numerics.optimizers.StepRule`, None for SGD): heavy-ball or Nesterov momentum and
+    Adam go to ``fixed_noise_escape`` with ``optimizer=rule.kind`` and its hyper-parameters (the kernel
+    applies the same update to the same kick and gradient, without the bridge); other rules, and any rule
+    with ``hessian_psd`` noise, stay on this numpy path.
     """
-    if rule is not None:          # optimizers with state: not compiled yet
+    if rule is not None and (rule.kind not in ("momentum", "adam") or bridge or family == "psd_noise"):
         return None
     if family == "psd_noise":
         return _psd_kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed,
@@ -34,6 +39,8 @@ def kernel_request(family, landscape, noise_model, crit, *, starts, eta, seed, m
         return None
     req = {"eta": float(eta), "n_runs": int(n_runs), "max_steps": int(max_steps),
            "seed": int(seed), "criterion": crit.name, "return_theta": True}
+    if rule is not None:
+        req.update(optimizer=rule.kind, optimizer_params=dict(rule.hyper))
     if noise_model.name == "white":
         S = noise_model._s * np.eye(landscape.dim)
         matrices = [S]

@@ -92,11 +92,11 @@ def _optimizer_guard(rule, noise_model, geom, ctx, landscape, batch_size, replac
 
     On a quadratic the iteration is stable iff η·λ_max(P^½ H_a P^½) < A (A = ``rule.stability_limit()``, P the
     preconditioner: Adam's 1/(√diag C_a + ε) with C_a the gradient-noise covariance at the minimum, 1 otherwise;
-    docs/theory.md §Optimizer exponents). Returns (the gradient-descent equivalent 2ηλ/A, flagged, notes); the
-    flag is raised when the effective learning rate (η/(1−β) for heavy ball, η/n for PNM) times λ_max(PH_a)
-    exceeds the SGD limit.
+    docs/theory.md §Optimizer exponents). Returns (η·λ_max (of P·H_a for Adam), flagged, notes); the flag is
+    raised when the optimizer's temperature inflation (1 − ηPλ/A)⁻¹ is SGD's beyond its limit, i.e. when
+    2ηPλ_max/A > DISCRETIZATION_LIMIT (docs/theory.md §Discretisation).
     """
-    eta, lam, A = rule.eta, geom.lambda_max, rule.stability_limit()
+    eta, lam, A = rule.eta, geom.lambda_max, rule.stability_limit(geom.minimum.shape[0])
     notes, what = [], "λ_max(H_a)"
     if rule.kind == "adam":
         cov = noise_model.covariance(geom.minimum, ctx)
@@ -105,12 +105,13 @@ def _optimizer_guard(rule, noise_model, geom, ctx, landscape, batch_size, replac
             C = gradient_noise_covariance(landscape, geom.minimum, batch_size, replacement=replacement)
         else:
             C = None if cov is None else np.asarray(cov, float) / eta ** 2
-        if C is None:
-            notes.append("adam: the preconditioner at the minimum is unknown for this noise (not Gaussian): the "
-                         "stability check uses P = 1/ε")
-            P = np.full(geom.minimum.shape[0], 1.0 / max(rule.hyper["epsilon"], 1e-300))
-        else:
-            P = 1.0 / (np.sqrt(np.clip(np.diag(C), 0.0, None)) + rule.hyper["epsilon"])
+        diag = None if C is None else np.diag(C)
+        if diag is None or not np.all(diag > 0):
+            notes.append("adam: the gradient noise at the minimum is " + ("unknown (not Gaussian)" if C is None else
+                         "zero along some coordinate") + ", so it does not set the preconditioner; Adam's steps "
+                         "there are about η per coordinate (sign-like): the stability check is skipped")
+            return eta * lam, bool(2.0 * eta * lam / A > DISCRETIZATION_LIMIT), notes
+        P = 1.0 / (np.sqrt(diag) + rule.hyper["epsilon"])
         if geom.h_a is not None:
             r = np.sqrt(P)
             lam = float(np.linalg.eigvalsh(r[:, None] * geom.h_a * r[None, :])[-1])
@@ -120,12 +121,12 @@ def _optimizer_guard(rule, noise_model, geom, ctx, landscape, batch_size, replac
     if eta * lam >= A:
         raise InputError(f"eta = {eta:g} is unstable at the minimum for the {rule.kind} optimizer: eta·{what} = "
                          f"{eta * lam:.4g} >= {A:.4g}; eta must be < {A / lam:.4g}")
-    eff = rule.effective_rate() * lam
+    eff = 2.0 * eta * lam / A
     flagged = bool(eff > DISCRETIZATION_LIMIT)
     if flagged:
-        notes.append(f"discretization-dominated: effective learning rate × {what} = {eff:.3g} > "
-                     f"{DISCRETIZATION_LIMIT} (docs/theory.md §Discretisation, §Optimizer exponents)")
-    return 2.0 * eta * lam / A, flagged, notes
+        notes.append(f"discretization-dominated: 2η·{what}/A = {eff:.3g} > {DISCRETIZATION_LIMIT} with A = {A:.4g} the "
+                     f"{rule.kind} stability limit (docs/theory.md §Discretisation, §Optimizer exponents)")
+    return eta * lam, flagged, notes
 
 
 # ====================================================================== entry point

@@ -45,6 +45,7 @@ SHARP_BATCH, ADAM_SHARP_BATCH = 6, 9
 SIZES = {"default": "about 6–9 min on 2 cores (400 runs per point; PNM and Adai run on the numpy path)",
          "full": "about 30 min on 2 cores (1600 runs per point)"}
 N_RUNS = {"default": 400, "full": 1600}
+CENSOR_NATS = 3.0
 MATCH = 0.05                        # C22: momentum reproduces the SGD exponent within 5%, PNM its derived ratio
 CRITERIA = f"""Each sweep passes when its weighted-least-squares slope lies within 1.96 standard errors of the slope
 its law predicts over the same points (the law of the optimizer's SGD equivalent, docs/theory.md §Optimizer
@@ -85,7 +86,9 @@ def sweeps(size: str = "default") -> dict[str, list[dict]]:
         for c in configs:
             # the plane sits at the next minimum, which moves to θ*/√k on L(√k θ) (docs/theory.md §Sharpness scaling)
             c["options"]["plane_offset"] = 1.0 / math.sqrt(float(c["sharpness"]))
-            c["max_steps"] = adaptive_max_steps(c)
+            # censored after 3 predicted mean escape times (5% censored if the law holds; the censored MLE uses them):
+            # PNM and Adai run on the numpy path, whose cost is the slowest particle's
+            c["max_steps"] = adaptive_max_steps(c, nats=CENSOR_NATS)
     return plan
 
 

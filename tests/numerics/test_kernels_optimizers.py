@@ -1,0 +1,239 @@
+"""numerics.kernels with stateful optimizers: heavy-ball and Nesterov momentum, Adam.
+
+The compiled loops (``lanes.escape_lanes_opt`` for Styblinski–Tang with one plane or a radius,
+``loops.escape_nd_opt`` otherwise) against the numpy reference run with the same arguments
+(``fixed_noise_reference(..., optimizer=...)``: ``numerics.optimizers.StepRule`` applied by the simulator's
+numpy loop, autograd gradients, numpy Generators): the same exit steps, escapes and divergences.
+"""
+import numpy as np
+import pytest
+
+from flatminima.errors import InputError
+from flatminima.numerics import kernels as K
+from flatminima.numerics.builtins import double_well, styblinski_tang
+from flatminima.numerics.kernels import driver
+from flatminima.numerics.kernels.lanes import escape_lanes_opt
+from flatminima.numerics.kernels.loops import escape_nd_opt
+from flatminima.numerics.simulate.reference import fixed_noise_reference
+
+ST10 = styblinski_tang(10)
+M10 = np.array(ST10.minima[0])
+E10 = np.eye(10)
+ST3 = styblinski_tang(3)
+M3 = np.array(ST3.minima[0])
+E3 = np.eye(3)
+ST2 = styblinski_tang(2)
+M2 = np.array(ST2.minima[0])
+ST1 = styblinski_tang(1)
+M1 = np.array(ST1.minima[0])
+DW = double_well()
+
+HB = dict(optimizer="momentum", optimizer_params={"momentum": 0.9})
+NAG = dict(optimizer="momentum", optimizer_params={"momentum": 0.9, "nesterov": True})
+ADAM = dict(optimizer="adam", optimizer_params={"momentum": 0.9, "beta2": 0.999, "epsilon": 1e-8})
+RULES = {"hb": HB, "nag": NAG, "adam": ADAM}
+
+# per rule: η and temperature (or noise scale) giving exits after tens to hundreds of steps; momentum moves
+# 1/(1 − β) = 10 times further per gradient than SGD, Adam about η per coordinate and step
+_MOM = dict(eta=0.001, temperature=0.5)
+_ADAM = dict(eta=0.02, temperature=2.0)
+
+
+def _cases() -> dict:
+    """key -> (landscape, start, keyword arguments, loop the driver picks)."""
+    cases = {}
+    lanes, scalar = escape_lanes_opt, escape_nd_opt
+    for name, rule in RULES.items():
+        adam = name == "adam"
+        base = _ADAM if adam else _MOM
+        # (a) Styblinski–Tang, one plane or a radius: the four-lane loop
+        cases[f"st10-radius-{name}"] = (ST10, M10, dict(**base, criterion="radius", radius=0.3 if adam else 1.45,
+                                                        max_steps=300, **rule), lanes)
+        cases[f"st10-plane-{name}"] = (ST10, M10, dict(**base, criterion="dividing_surface",
+                                                       point=M10 + (0.1 if adam else 0.8) * E10[0], normal=E10[0],
+                                                       max_steps=300, **rule), lanes)
+        # d = 1 takes the four-lane loop too (plain SGD sends it to escape_lanes1 instead)
+        cases[f"st1-radius-{name}"] = (ST1, M1, dict(eta=0.01 if adam else 0.0005, temperature=2.0 if adam else 0.2,
+                                                     criterion="radius", radius=0.1 if adam else 0.5, max_steps=300,
+                                                     **rule), lanes)
+        s = 0.2 if adam else 0.02          # S ≈ √(2Dη)·I
+        cases[f"st3-two-region-plane-{name}"] = (
+            ST3, M3, dict(eta=base["eta"], noise_matrix=s * np.eye(3), noise_matrix_after=1.5 * s * np.eye(3),
+                          split_point=M3 + (0.05 if adam else 0.4) * E3[0], split_normal=E3[0],
+                          criterion="dividing_surface", point=M3 + (0.1 if adam else 0.7) * E3[0], normal=E3[0],
+                          max_steps=301, **rule), lanes)
+        cases[f"st3-two-region-dense-radius-{name}"] = (
+            ST3, M3, dict(eta=base["eta"], noise_matrix=s * np.eye(3),
+                          noise_matrix_after=0.7 * s * (np.eye(3) + 0.5 * np.random.default_rng(1).standard_normal((3, 3))),
+                          split_point=M3 + (0.05 if adam else 0.3) * E3[0], split_normal=E3[0], criterion="radius",
+                          radius=0.15 if adam else 0.75, max_steps=157, **rule), lanes)
+        cases[f"st10-dense-radius-{name}"] = (
+            ST10, M10, dict(eta=base["eta"], noise_matrix=(s if adam else 0.8 * s) * (
+                                np.eye(10) + 0.3 * np.random.default_rng(0).standard_normal((10, 10))),
+                            criterion="radius", radius=0.3 if adam else 1.3, max_steps=300, **rule), lanes)
+        # (b) the double well (1-D) and several planes: the scalar loop
+        cases[f"dw-plane-{name}"] = (DW, np.array([-1.0]), dict(eta=0.1 if adam else 0.002,
+                                                                temperature=1.0 if adam else 0.05,
+                                                                criterion="dividing_surface", point=[0.0],
+                                                                normal=[1.0], max_steps=400, **rule), scalar)
+        cases[f"dw-two-region-radius-{name}"] = (
+            DW, np.array([-1.0]), dict(eta=0.1 if adam else 0.002, noise_matrix=[[0.4 if adam else 0.014]],
+                                       noise_matrix_after=[[0.6 if adam else 0.02]], split_point=[-1 / np.sqrt(3)],
+                                       split_normal=[1.0], criterion="radius", radius=1.0, max_steps=333, **rule),
+            scalar)
+        cases[f"st2-two-planes-{name}"] = (
+            ST2, M2, dict(**base, criterion="dividing_surface", point=M2 + (0.15 if adam else 0.8) * np.eye(2),
+                          normal=np.eye(2), max_steps=300, **rule), scalar)
+    # short memories: Adam's bias corrections 1 − β₁ᵗ and 1 − β₂ᵗ become exactly 1.0 after 55 and 356 steps, and
+    # the four-lane step then leaves their divisions out (the same bits: x/1.0 = x)
+    short = dict(eta=0.02, temperature=2.0, max_steps=1000, optimizer="adam",
+                 optimizer_params={"momentum": 0.5, "beta2": 0.9, "epsilon": 1e-8})
+    cases["st10-radius-adam-short-memory"] = (ST10, M10, dict(**short, criterion="radius", radius=0.3), lanes)
+    cases["st10-two-planes-adam-short-memory"] = (ST10, M10, dict(**short, criterion="dividing_surface",
+                                                                  point=M10 + 0.16 * E10[:2], normal=E10[:2]), scalar)
+    # divergence: η near the momentum's stability limit (η·λ < 2(1+β) heavy ball, 2(1+β)/(1+2β) Nesterov; λ ≈ 34.6
+    # at the minimum): exits by unstable steps (the overshoot rule) and overflows
+    for name, eta in (("hb", 0.105), ("nag", 0.038)):
+        cases[f"st2-radius-overshoot-{name}"] = (ST2, M2, dict(eta=eta, temperature=0.5, criterion="radius", radius=3.0,
+                                                                max_steps=300, **RULES[name]), lanes)
+        cases[f"st2-two-planes-overshoot-{name}"] = (
+            ST2, M2, dict(eta=eta, temperature=0.5, criterion="dividing_surface", point=M2 + 3.0 * np.eye(2),
+                          normal=np.eye(2), max_steps=300, **RULES[name]), scalar)
+    # Adam's overshoot rate 2η²/((√v̂ + ηε)·A) is large where v̂ is small: a first step from near the minimum,
+    # with almost no noise, is a sign step of size η that a gradient step at that rate would take uphill
+    start = M2 + 2e-4 * np.eye(2)[0]
+    cases["st2-plane-overshoot-adam"] = (ST2, start, dict(eta=0.02, temperature=1e-8, criterion="dividing_surface",
+                                                          point=M2 - 0.01 * np.eye(2)[0], normal=-np.eye(2)[0],
+                                                          max_steps=50, **ADAM), lanes)
+    cases["st2-two-planes-overshoot-adam"] = (ST2, start, dict(eta=0.02, temperature=1e-8, criterion="dividing_surface",
+                                                               point=M2 - 0.01 * np.eye(2), normal=-np.eye(2),
+                                                               max_steps=50, **ADAM), scalar)
+    return cases
+
+
+CASES = _cases()
+
+
+def _loop_of(land, kw):
+    """The loop fixed_noise_escape runs for these arguments (as its driver picks it)."""
+    kid, _ = driver.kernel_spec(land)
+    crit = K.CRITERIA[kw["criterion"]]
+    planes = np.atleast_2d(kw.get("point", np.zeros((1, land.dim)))).shape[0]
+    return escape_lanes_opt if kid == 0 and (crit == 1 or planes == 1) else escape_nd_opt
+
+
+@pytest.mark.parametrize("key", sorted(CASES))
+def test_optimizer_kernel_gives_the_reference_exit_steps(key):
+    land, start, kw, loop = CASES[key]
+    assert _loop_of(land, kw) is loop
+    n = 50                         # not a multiple of 4: lanes without a particle at the end
+    ours = K.fixed_noise_escape(land, start, n_runs=n, seed=11, return_theta=True, **kw)
+    ref = fixed_noise_reference(land, start, n_runs=n, seed=11, return_theta=True, **kw)
+    np.testing.assert_array_equal(ours.steps, ref.steps)
+    np.testing.assert_array_equal(ours.escaped, ref.escaped)
+    np.testing.assert_array_equal(ours.diverged, ref.diverged)
+    fin = ~ours.diverged
+    np.testing.assert_allclose(ours.theta[fin], ref.theta[fin], rtol=1e-9, atol=1e-9)
+    assert not np.any(ours.escaped & ours.diverged)
+    censored = ~ours.escaped & ~ours.diverged
+    assert np.all(ours.steps[censored] == kw["max_steps"])
+    if "overshoot" in key:         # the overshoot rule decided some exits (θ finite: not an overflow)
+        assert np.any(ours.diverged & np.isfinite(ours.theta).all(axis=1))
+    else:                          # not vacuous: a good fraction escapes, after many steps, and some do not
+        assert ours.escaped.mean() >= 0.3, ours.escaped.mean()
+        assert np.median(ours.steps[ours.escaped]) > 5
+        assert censored.any() or np.ptp(ours.steps) > 20
+
+
+@pytest.mark.parametrize("params", [{"momentum": 0.5, "beta2": 0.9}, {}])
+def test_adam_long_censored_runs_end_where_the_reference_does(params):
+    """Four particles side by side for 1000 steps, none exits: every step of the four-lane loop with both bias
+    corrections divided, then without the first (after 55 or 356 steps), then without either (after 356 steps
+    with β₂ = 0.9), lands where the reference does."""
+    kw = dict(eta=0.02, temperature=2.0, criterion="radius", radius=5.0, max_steps=1000, optimizer="adam",
+              optimizer_params=params)
+    ours = K.fixed_noise_escape(ST10, M10, n_runs=4, seed=8, return_theta=True, **kw)
+    ref = fixed_noise_reference(ST10, M10, n_runs=4, seed=8, return_theta=True, **kw)
+    assert not ours.escaped.any() and not ours.diverged.any()
+    np.testing.assert_array_equal(ours.steps, ref.steps)
+    np.testing.assert_allclose(ours.theta, ref.theta, rtol=1e-12, atol=1e-12)
+
+
+def test_optimizers_change_the_trajectories():
+    """Same streams, other update: heavy ball, Nesterov and SGD give different exit steps (the rule is applied)."""
+    land, start, kw, _ = CASES["st10-radius-hb"]
+    plain = {k: v for k, v in kw.items() if k not in ("optimizer", "optimizer_params")}
+    runs = [K.fixed_noise_escape(land, start, n_runs=32, seed=5, **plain, **rule).steps for rule in ({}, HB, NAG)]
+    assert not np.array_equal(runs[0], runs[1]) and not np.array_equal(runs[1], runs[2])
+
+
+@pytest.mark.parametrize("key", ["st10-radius-adam", "st10-plane-hb", "dw-plane-nag", "st2-two-planes-adam"])
+def test_results_do_not_depend_on_threads_or_chunks(key):
+    land, start, kw, _ = CASES[key]
+    one = K.fixed_noise_escape(land, start, n_runs=301, seed=4, return_theta=True, **kw)
+    two = K.fixed_noise_escape(land, start, n_runs=301, seed=4, return_theta=True, workers=2, **kw)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    # particles 100..300 run on their own (particle_offset) are the same particles
+    part = K.fixed_noise_escape(land, start, n_runs=201, seed=4, particle_offset=100, **kw)
+    np.testing.assert_array_equal(part.steps, one.steps[100:])
+    np.testing.assert_array_equal(part.diverged, one.diverged[100:])
+
+
+def test_sgd_default_is_unchanged():
+    """optimizer="sgd" (the default, with or without empty parameters) is the plain kernel."""
+    land, start, kw, _ = CASES["st10-radius-hb"]
+    plain = {k: v for k, v in kw.items() if k not in ("optimizer", "optimizer_params")}
+    a = K.fixed_noise_escape(land, start, n_runs=32, seed=2, **plain)
+    b = K.fixed_noise_escape(land, start, n_runs=32, seed=2, optimizer="sgd", optimizer_params={}, **plain)
+    ref = fixed_noise_reference(land, start, n_runs=32, seed=2, **plain)
+    np.testing.assert_array_equal(a.steps, b.steps)
+    np.testing.assert_array_equal(a.steps, ref.steps)
+
+
+# ---------------------------------------------------------------------- bad input
+_ARGS = dict(eta=0.001, temperature=0.5, criterion="radius", radius=1.0, n_runs=2, max_steps=5, seed=0)
+
+
+@pytest.mark.parametrize("optimizer,params,match", [
+    ("pnm", None, "optimizer must be one of sgd, momentum, adam"),
+    ("rmsprop", None, "optimizer must be one of"),
+    ("momentum", {"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+    ("momentum", {"momentum": -0.1}, r"momentum must be in \[0, 1\)"),
+    ("adam", {"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+    ("adam", {"beta2": 1.0}, r"beta2 must be in \[0, 1\)"),
+    ("adam", {"epsilon": -1e-8}, "epsilon must be a finite number >= 0"),
+    ("adam", {"epsilon": float("nan")}, "epsilon must be a finite number"),
+    ("momentum", {"nesterov": "yes"}, "nesterov must be true or false"),
+    ("momentum", {"beta2": 0.9}, "beta2 do not apply to momentum"),
+    ("adam", {"nesterov": True}, "nesterov do not apply to adam"),
+    ("sgd", {"momentum": 0.9}, "optimizer_params do not apply to sgd"),
+])
+def test_bad_optimizer_arguments_are_refused(optimizer, params, match):
+    with pytest.raises(InputError, match=match) as err:
+        K.fixed_noise_escape(ST2, M2, optimizer=optimizer, optimizer_params=params, **_ARGS)
+    assert "\n" not in str(err.value)
+
+
+def test_the_bridge_is_sgds_only():
+    with pytest.raises(InputError, match="bridge=True applies to sgd only"):
+        K.fixed_noise_escape(ST2, M2, eta=0.001, temperature=0.5, criterion="dividing_surface", point=M2 + np.eye(2)[0],
+                             normal=np.eye(2)[0], bridge=True, n_runs=2, max_steps=5, seed=0, **HB)
+
+
+# ---------------------------------------------------------------------- through simulate_escape
+@pytest.mark.parametrize("dynamics,extra", [("momentum", {"momentum": 0.9}), ("momentum", {"nesterov": True}),
+                                            ("adam", {})])
+def test_simulate_escape_runs_the_optimizer_kernel(dynamics, extra):
+    from flatminima.numerics.simulate import simulate_options
+
+    opts = dict(noise="white", temperature=2.0 if dynamics == "adam" else 0.5, criterion="radius", bridge=False,
+                radius=0.3 if dynamics == "adam" else 1.45, eta=0.02 if dynamics == "adam" else 0.001,
+                dynamics=dynamics, **extra)
+    fast = simulate_options(ST10, M10, n_runs=40, max_steps=300, seed=3, **opts)
+    slow = simulate_options(ST10, M10, n_runs=40, max_steps=300, seed=3, backend="numpy", **opts)
+    assert fast.backend == "numba" and slow.backend == "numpy"
+    np.testing.assert_array_equal(fast.steps, slow.steps)
+    np.testing.assert_array_equal(fast.escaped, slow.escaped)
+    np.testing.assert_array_equal(fast.diverged, slow.diverged)
+    assert fast.escaped.mean() >= 0.3
