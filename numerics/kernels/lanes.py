@@ -50,6 +50,28 @@ def _vec_st_grad(builder, const, r, y):
     return builder.fmul(r, builder.fadd(builder.fsub(cube, builder.fmul(const(16.0), y)), const(2.5)))
 
 
+def _emit_tail(builder, splat, at, xn, pn, off, j, d, cp, split, fin_p, sv_p, side_p, radius, two_region):
+    """IR of what every lane step does with θ'_j once computed: store it, add θ'_j − θ'_j to the finiteness sum,
+    the criterion's term (radius (θ'_j − c_j)², plane (θ'_j − p_j)·n_j; ``cp`` as in :func:`_lanes_step_intrinsic`) to
+    the statistic, and with ``two_region`` (θ'_j − q_j)·e_j to the side of the split plane (``split`` = [q, e])."""
+    i64 = ir.IntType(64)
+    builder.store(xn, at(pn, off), align=8)
+    builder.store(builder.fadd(builder.load(fin_p), builder.fsub(xn, xn)), fin_p)
+    if radius:
+        z = builder.fsub(xn, splat(builder.load(builder.gep(cp, [j]))))
+        term = builder.fmul(z, z)
+    else:
+        pj = builder.load(builder.gep(cp, [builder.add(j, ir.Constant(i64, 1))]))
+        nj = builder.load(builder.gep(cp, [builder.add(builder.add(j, d), ir.Constant(i64, 1))]))
+        term = builder.fmul(builder.fsub(xn, splat(pj)), splat(nj))
+    builder.store(builder.fadd(builder.load(sv_p), term), sv_p)
+    if two_region:
+        qj = builder.load(builder.gep(split, [j]))
+        ej = builder.load(builder.gep(split, [builder.add(j, d)]))
+        side = builder.fmul(builder.fsub(xn, splat(qj)), splat(ej))
+        builder.store(builder.fadd(builder.load(side_p), side), side_p)
+
+
 def _lanes_step_intrinsic(radius: bool, two_region: bool):
     """An intrinsic: one Styblinski–Tang step of four particles, and their criterion (plane or radius).
 
@@ -93,21 +115,7 @@ def _lanes_step_intrinsic(radius: bool, two_region: bool):
                     kick_j = builder.select(after, builder.load(at(ptr[3], off), align=8), kick_j)
                 g = _vec_st_grad(builder, const, r_v, builder.fmul(r_v, x))
                 xn = builder.fadd(builder.fsub(x, builder.fmul(eta_v, g)), kick_j)
-                builder.store(xn, at(pn, off), align=8)
-                builder.store(builder.fadd(builder.load(fin_p), builder.fsub(xn, xn)), fin_p)
-                if radius:
-                    z = builder.fsub(xn, splat(builder.load(builder.gep(ptr[5], [j]))))
-                    term = builder.fmul(z, z)
-                else:
-                    pj = builder.load(builder.gep(ptr[5], [builder.add(j, ir.Constant(i64, 1))]))
-                    nj = builder.load(builder.gep(ptr[5], [builder.add(builder.add(j, d), ir.Constant(i64, 1))]))
-                    term = builder.fmul(builder.fsub(xn, splat(pj)), splat(nj))
-                builder.store(builder.fadd(builder.load(sv_p), term), sv_p)
-                if two_region:
-                    qj = builder.load(builder.gep(ptr[6], [j]))
-                    ej = builder.load(builder.gep(ptr[6], [builder.add(j, d)]))
-                    side = builder.fmul(builder.fsub(xn, splat(qj)), splat(ej))
-                    builder.store(builder.fadd(builder.load(side_p), side), side_p)
+                _emit_tail(builder, splat, at, xn, pn, off, j, d, ptr[5], ptr[6], fin_p, sv_p, side_p, radius, two_region)
             sv = builder.load(sv_p)
             if radius:
                 sv = builder.fsub(sv, splat(builder.load(builder.gep(ptr[5], [d]))))
@@ -540,21 +548,8 @@ def _lanes_opt_step_intrinsic(radius: bool, two_region: bool, kind: str):
                             xn = builder.fsub(x, builder.fadd(q, builder.fmul(b1, u)))
                         else:
                             xn = builder.fsub(x, u)
-                    builder.store(xn, at(pn, off), align=8)
-                    builder.store(builder.fadd(builder.load(fin_p), builder.fsub(xn, xn)), fin_p)
-                    if radius:
-                        z = builder.fsub(xn, splat(builder.load(builder.gep(ptr[5], [j]))))
-                        term = builder.fmul(z, z)
-                    else:
-                        pj = builder.load(builder.gep(ptr[5], [builder.add(j, ir.Constant(i64, 1))]))
-                        nj = builder.load(builder.gep(ptr[5], [builder.add(builder.add(j, d), ir.Constant(i64, 1))]))
-                        term = builder.fmul(builder.fsub(xn, splat(pj)), splat(nj))
-                    builder.store(builder.fadd(builder.load(sv_p), term), sv_p)
-                    if two_region:
-                        qj = builder.load(builder.gep(ptr[6], [j]))
-                        ej = builder.load(builder.gep(ptr[6], [builder.add(j, d)]))
-                        side = builder.fmul(builder.fsub(xn, splat(qj)), splat(ej))
-                        builder.store(builder.fadd(builder.load(side_p), side), side_p)
+                    _emit_tail(builder, splat, at, xn, pn, off, j, d, ptr[5], ptr[6], fin_p, sv_p, side_p, radius,
+                               two_region)
 
             if adam:               # 1 − p₁ reaches 1.0 first when β₁ ≤ β₂ (a later 1 − p₂ = 1.0 alone is not used)
                 with builder.if_else(all_one(c1)) as (exact1, divide1):

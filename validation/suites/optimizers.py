@@ -44,7 +44,7 @@ SHARPNESS = (0.8, 1.0, 1.25, 1.6)   # at B = 6: SGD-type exponents 5.8–2.9; Ad
 SHARP_BATCH, ADAM_SHARP_BATCH = 6, 9
 SIZES = {"default": "about 6–9 min on 2 cores (400 runs per point; PNM and Adai run on the numpy path)",
          "full": "about 30 min on 2 cores (1600 runs per point)"}
-N_RUNS = {"default": 400, "full": 1600}
+N_RUNS = {"default": 1000, "full": 4000}
 CENSOR_NATS = 3.0
 MATCH = 0.05                        # C22: momentum reproduces the SGD exponent within 5%, PNM its derived ratio
 CRITERIA = f"""Each sweep passes when its weighted-least-squares slope lies within 1.96 standard errors of the slope
@@ -138,25 +138,31 @@ def _ratio_verdict(name: str, claim: str, num, den, derived: float, alternative:
 
 
 def _adam_law_verdict(res: dict, cfg: dict, geom_path: dict) -> Verdict:
-    """Frozen against adaptive Adam: which exponent's slope against √B do the data favour?"""
+    """Frozen against adaptive Adam: which slope against √B do the data favour?
+
+    The frozen law's slope is its secant over the sweep's points (prefactor included, as the sweep verdict uses); the
+    adaptive law's is that secant shifted by the difference of the two leading exponent slopes (the same prefactor
+    term for both, whose P ∝ √B dependence the two readings share).
+    """
     eta, lam = float(cfg["eta"]), float(cfg["loss_unit"])
     dl, h_a, h_b, s = geom_path["barrier"], geom_path["h_ae"], geom_path["h_be"], geom_path["s"]
     base = 2.0 * dl / (eta * math.sqrt(lam))
-    frozen = base * (s / math.sqrt(h_a) + (1 - s) * math.sqrt(h_a) / h_b)
-    adaptive = base * (s / math.sqrt(h_a) + (1 - s) / math.sqrt(h_b))
+    frozen_lead = base * (s / math.sqrt(h_a) + (1 - s) * math.sqrt(h_a) / h_b)
+    adaptive_lead = base * (s / math.sqrt(h_a) + (1 - s) / math.sqrt(h_b))
+    frozen = float(res["verdicts"][0].expected)
+    adaptive = frozen - (frozen_lead - adaptive_lead)
     fit = res["fit"]
     z_f = (fit.slope - frozen) / fit.slope_stderr
     z_a = (fit.slope - adaptive) / fit.slope_stderr
-    passed = None if min(abs(z_f), abs(z_a)) > 3 and abs(abs(z_f) - abs(z_a)) < 2 else bool(abs(z_f) < abs(z_a))
+    passed = None if abs(abs(z_f) - abs(z_a)) < 2 else bool(abs(z_f) < abs(z_a))
     return Verdict(claim="Adam's exponent is the frozen-preconditioner one ((1−s)√H_ae/|H_be|), not the adaptive "
                          "one ((1−s)/√|H_be|)", check="C22",
                    measured=f"slope against √B {fmt_pm(fit.slope, ci=fit.slope_ci(0.95), digits=4)}",
-                   predicted=f"frozen {frozen:.4g}; adaptive {adaptive:.4g} (exponent slopes, leading order)",
-                   tolerance="the law closer in standard errors; INCONCLUSIVE when both are > 3 s.e. away and "
-                             "within 2 s.e. of each other",
-                   passed=passed, value=float(fit.slope), stderr=float(fit.slope_stderr), expected=float(frozen),
-                   details=f"{z_f:+.1f} s.e. from frozen, {z_a:+.1f} s.e. from adaptive; the prefactor and the "
-                           "finite barrier move the secant slope the sweep verdict uses")
+                   predicted=f"frozen {frozen:.4g}; adaptive {adaptive:.4g} (secants over the sweep's points; leading "
+                             f"exponent slopes {frozen_lead:.4g} and {adaptive_lead:.4g})",
+                   tolerance="the law closer in standard errors, by at least 2 s.e. (else INCONCLUSIVE)",
+                   passed=passed, value=float(fit.slope), stderr=float(fit.slope_stderr), expected=frozen,
+                   details=f"{z_f:+.1f} s.e. from frozen, {z_a:+.1f} s.e. from adaptive")
 
 
 def _selection_table(done: dict) -> Table:
