@@ -10,7 +10,8 @@ divides by η:
   (p = βᵗ by products), θ ← θ − η·(m/(1−p₁))/(√(v/(1−p₂)) + ηε)  (= η·m̂/(√v̂ + ε) in gradient units);
 - ``pnm`` (Positive–Negative Momentum, Xie et al. 2021): two buffers alternate with the step's parity (odd steps
   update the first); the buffer of this step m⁺ ← β₁²m⁺ + (1−β₁²)q, θ ← θ − ((1+β₀)m⁺ − β₀m⁻)/√((1+β₀)²+β₀²);
-- ``adai`` (Adaptive Inertia, Xie et al. 2022): v ← β₂v + (1−β₂)q², v̂ = v/(1−β₂ᵗ),
+- ``adai`` (Adaptive Inertia, Xie et al. 2022): v ← β₂v + (1−β₂)q², p₂ ← p₂β₂, v̂ = v/(1−p₂) (p₂ = β₂ᵗ by
+  products), mean(v̂) summed over the coordinates left to right then divided by d,
   β₁ᵢ = clip(1 − β₀v̂ᵢ/mean(v̂), 0, 1−ε), m ← β₁m + (1−β₁)q, Π ← Π·β₁, θ ← θ − m/(1−Π).
 
 The stability of each rule on a quadratic of curvature λ (the Jury conditions of its linear recursion;
@@ -39,7 +40,7 @@ class StepRule:
 
     # ------------------------------------------------------------------ state
     def start(self, n: int, d: int) -> None:
-        """Zero state for n fresh particles (buffers 0, step count 0, Adai's Π = 1)."""
+        """Zero state for n fresh particles (buffers 0, step count 0, Adai's Π = 1, Adam's and Adai's p = 1)."""
         names = {"sgd": (), "momentum": ("u",), "adam": ("m", "v"), "pnm": ("m1", "m2"),
                  "adai": ("m", "v", "prod")}[self.kind]
         self.state = {k: np.zeros((n, d)) for k in names}
@@ -47,6 +48,7 @@ class StepRule:
             self.state["prod"][:] = 1.0
         if self.kind == "adam":            # β₁ᵗ and β₂ᵗ by repeated products (no pow: the same bits everywhere)
             self.state["p1"] = np.ones((n, 1))
+        if self.kind in ("adam", "adai"):
             self.state["p2"] = np.ones((n, 1))
         self.state["t"] = np.zeros(n, np.int64)
 
@@ -85,8 +87,13 @@ class StepRule:
         else:                                               # adai
             b0, b2, eps = h["adai_beta0"], h["beta2"], h["epsilon"]
             v = st["v"] = b2 * st["v"] + (1.0 - b2) * (q * q)
-            vhat = v / (1.0 - b2 ** st["t"][:, None].astype(float))
-            mean = vhat.mean(axis=1, keepdims=True)
+            p2 = st["p2"] = st["p2"] * b2
+            vhat = v / (1.0 - p2)
+            # the mean summed left to right (numpy's mean sums pairwise from d = 8 on): the compiled loop's order
+            total = vhat[:, 0]
+            for j in range(1, vhat.shape[1]):
+                total = total + vhat[:, j]
+            mean = (total / vhat.shape[1])[:, None]
             with np.errstate(invalid="ignore", divide="ignore"):
                 b1 = np.clip(1.0 - b0 * vhat / mean, 0.0, 1.0 - eps)
             m = st["m"] = b1 * st["m"] + (1.0 - b1) * q

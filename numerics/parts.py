@@ -38,7 +38,7 @@ OPTIMIZER_DEFAULTS = {
 β = 0.9; Adam β₁ = 0.9, β₂ = 0.999, ε = 1e-8 (Kingma & Ba 2015); PNM betas = (0.9, 1.0) (Xie et al. 2021);
 Adai β₀ = 0.1, β₂ = 0.99, ε = 1e-3 (Xie et al. 2022)). ``momentum`` is β of heavy ball, Adam's β₁ and PNM's β₁."""
 
-COMPILED_DYNAMICS = ("sgd", "momentum", "adam")
+COMPILED_DYNAMICS = ("sgd", "momentum", "adam", "pnm", "adai")
 """The step rules the compiled kernels implement (the others run on the numpy reference path)."""
 
 _HYPER = ("momentum", "nesterov", "beta2", "epsilon", "pnm_beta0", "adai_beta0")

@@ -11,9 +11,10 @@ landscapes   compiled L and ∇L of the built-ins that declare ``Landscape.kerne
              :func:`numerics.landscape.register_compiled` when imported
 noise        the noise factor S of fixed-noise dynamics (white, ``hessian_fixed``)
 loops        the scalar escape loops and the per-step helpers of every loop (criteria, bridge test, outcomes);
-             ``escape_nd_opt``, the scalar loop of the stateful optimizers (any landscape, criterion and d)
+             ``escape_nd_opt``, the scalar loop of the stateful optimizers (any landscape, criterion and d;
+             the only loop of PNM and Adai)
 lanes        four particles side by side in 4-wide vectors (LLVM IR): the loops of the common cases;
-             ``escape_lanes_opt``, the four-lane loop of the stateful optimizers on Styblinski–Tang
+             ``escape_lanes_opt``, the four-lane loop of momentum and Adam on Styblinski–Tang
 threads      runs of a loop on several threads over one shared particle queue
 driver       :func:`fixed_noise_escape`: argument checks, the choice of loop, the result :class:`KernelEscape`
 psd          escape under ``hessian_psd`` noise on built-ins with a diagonal Hessian
@@ -25,11 +26,12 @@ public API is ``__all__`` below.
 Optimizers
 ----------
 ``fixed_noise_escape(..., optimizer=..., optimizer_params=...)`` runs the step rules of :data:`OPTIMIZERS`:
-``sgd`` (the default), heavy-ball or Nesterov ``momentum`` and ``adam``, with the update of
-:class:`numerics.optimizers.StepRule` applied per coordinate in its operation order (no fused multiply-add),
-per-particle state zeroed at each particle's start, and the overshoot rule at the rule's equivalent
-gradient-descent rate; the other step rules (``pnm``, ``adai``) run on the numpy path only. Measured speed
-against SGD: ``benchmarks/OPTIMIZERS.md``.
+``sgd`` (the default), heavy-ball or Nesterov ``momentum``, ``adam``, ``pnm`` and ``adai``, with the update of
+:class:`numerics.optimizers.StepRule` applied per coordinate in its operation order (no fused multiply-add; the
+constants the reference computes in Python, such as PNM's β₁² and √((1+β₀)²+β₀²), passed in as the same doubles),
+per-particle state reset at each particle's start, and the overshoot rule at the rule's equivalent
+gradient-descent rate. PNM and Adai always run in the scalar loop ``loops.escape_nd_opt`` (d = 1 included).
+Measured speed against SGD: ``benchmarks/OPTIMIZERS.md``.
 
 How to add a built-in to the compiled path
 ------------------------------------------

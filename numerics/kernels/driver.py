@@ -9,9 +9,10 @@ multiplied by S a block ahead. Memory is O(n_runs) for the outputs only; several
 loops release the GIL). The reference is the simulator's numpy loop run with this module's arguments
 (:func:`numerics.simulate.reference.fixed_noise_reference`); both give the same exit steps and outcomes.
 
-``optimizer="momentum"`` (heavy ball or Nesterov) and ``"adam"`` apply that optimizer's update
-(:mod:`numerics.optimizers`) to the same gradient and kick, with state per particle: the stateful loops
-``loops.escape_nd_opt`` (any case) and ``lanes.escape_lanes_opt`` (Styblinski–Tang with one plane or a radius).
+``optimizer="momentum"`` (heavy ball or Nesterov), ``"adam"``, ``"pnm"`` and ``"adai"`` apply that optimizer's
+update (:mod:`numerics.optimizers`) to the same gradient and kick, with state per particle: the stateful loops
+``loops.escape_nd_opt`` (any case; PNM and Adai always) and ``lanes.escape_lanes_opt`` (momentum and Adam on
+Styblinski–Tang with one plane or a radius).
 
 Stream use (particle ``i`` is stream index ``particle_offset + i``): ``NOISE`` gives d standard normals
 per step, in coordinate order; ``AUX`` gives one uniform per step, every step, only when ``bridge=True``.
@@ -26,9 +27,10 @@ from flatminima.errors import InputError
 from flatminima.numerics import streams
 from flatminima.numerics.kernels.lanes import escape_lanes, escape_lanes1, escape_lanes_opt
 from flatminima.numerics.kernels.landscapes import ST, kernel_spec, loss_at
-from flatminima.numerics.kernels.loops import (ADAM, CRITERIA, DIVIDING, HEAVY_BALL, HP_A, HP_B1, HP_B2, HP_C1, HP_C2,
-                                               HP_EE, HP_RATE, HP_TWO_ETA2, NESTEROV, OPTIMIZERS, RADIUS,
-                                               criterion_value, escape_1d, escape_nd, escape_nd_opt)
+from flatminima.numerics.kernels.loops import (ADAI, ADAM, CRITERIA, DIVIDING, HEAVY_BALL, HP_A, HP_B0, HP_B1, HP_B2,
+                                               HP_C0, HP_C1, HP_C2, HP_EE, HP_ETA, HP_HI, HP_NORM, HP_RATE,
+                                               HP_TWO_ETA2, N_HP, NESTEROV, OPTIMIZERS, PNM, RADIUS, criterion_value,
+                                               escape_1d, escape_nd, escape_nd_opt)
 from flatminima.numerics.kernels.noise import check_positive, white_noise_matrix
 from flatminima.numerics.kernels.rng import check_index, check_stream_backend, kernel_seed
 from flatminima.numerics.kernels.threads import run_in_chunks
@@ -177,7 +179,9 @@ def optimizer_args(optimizer, optimizer_params, eta, bridge) -> tuple[int, np.nd
 
     The parameters are checked as :class:`numerics.parts.Dynamics` checks them (β, β₁, β₂ in [0, 1), ε ≥ 0,
     ``nesterov`` a bool; defaults filled in); the overshoot rates come from
-    :class:`numerics.optimizers.StepRule`, the numpy reference's rule. ``hp`` slots: ``loops.HP_*``.
+    :class:`numerics.optimizers.StepRule`, the numpy reference's rule. ``hp`` slots: ``loops.HP_*``; the
+    constants the reference computes in Python (PNM's β₁², 1 − β₁², 1 + β₀, √((1+β₀)²+β₀²); Adai's 1 − β₂, 1 − ε)
+    are computed here by the same expressions, so the loop uses the same doubles.
     """
     if optimizer not in OPTIMIZERS:
         raise InputError(f"optimizer must be one of {', '.join(OPTIMIZERS)} for the compiled kernel; got {optimizer!r}")
@@ -187,7 +191,7 @@ def optimizer_args(optimizer, optimizer_params, eta, bridge) -> tuple[int, np.nd
     if optimizer == "sgd":
         if params:
             raise InputError(f"optimizer_params do not apply to sgd; got {sorted(params)}")
-        return 0, np.zeros(8)
+        return 0, np.zeros(N_HP)
     from flatminima.numerics.optimizers import step_rule
     from flatminima.numerics.parts import OPTIMIZER_DEFAULTS, Dynamics
 
@@ -201,7 +205,22 @@ def optimizer_args(optimizer, optimizer_params, eta, bridge) -> tuple[int, np.nd
                          f"got optimizer {optimizer!r}")
     dyn = Dynamics(eta, optimizer, **params)
     rule = step_rule(dyn)
-    hp = np.zeros(8)
+    hp = np.zeros(N_HP)
+    h = rule.hyper
+    if optimizer == "pnm":                # StepRule.step: b = h["momentum"] ** 2, ÷ np.sqrt((1 + β₀)² + β₀²)
+        b, b0 = h["momentum"] ** 2, h["pnm_beta0"]
+        hp[HP_B1], hp[HP_C1] = b, 1.0 - b
+        hp[HP_B0], hp[HP_C0] = b0, 1.0 + b0
+        hp[HP_NORM] = float(np.sqrt((1.0 + b0) ** 2 + b0 ** 2))
+        hp[HP_A] = rule.stability_limit()
+        hp[HP_RATE] = rule.overshoot_rate()       # 2η/A
+        return PNM, hp
+    if optimizer == "adai":               # overshoot rate η·(1 − β₁)/(1 + β₁) per coordinate, from the loop's β₁
+        b2 = h["beta2"]
+        hp[HP_B2], hp[HP_C2] = b2, 1.0 - b2
+        hp[HP_B0], hp[HP_HI] = h["adai_beta0"], 1.0 - h["epsilon"]
+        hp[HP_ETA] = rule.eta
+        return ADAI, hp
     b1 = dyn.momentum
     hp[HP_B1], hp[HP_C1] = b1, 1.0 - b1
     hp[HP_A] = rule.stability_limit()
@@ -284,14 +303,16 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
         Two-region noise (docs/theory.md §hessian_two_region, the paper's s model): S2 =
         ``noise_matrix_after`` is used where (θ − split_point)·split_normal ≥ 0 at the start of a step, S
         elsewhere.
-    optimizer : {"sgd", "momentum", "adam"}
-        The step rule (:mod:`numerics.optimizers`): ``sgd`` the update above; ``momentum`` and ``adam`` apply
-        their update to q = η∇L(θ) − S·ξ with per-particle state zeroed at the start, and the overshoot rule
-        at the rule's equivalent gradient-descent rate (:meth:`numerics.optimizers.StepRule.overshoot_rate`).
-        Not with ``bridge=True``.
+    optimizer : {"sgd", "momentum", "adam", "pnm", "adai"}
+        The step rule (:mod:`numerics.optimizers`): ``sgd`` the update above; ``momentum``, ``adam``, ``pnm`` and
+        ``adai`` apply their update to q = η∇L(θ) − S·ξ with per-particle state reset at the start, and the
+        overshoot rule at the rule's equivalent gradient-descent rate
+        (:meth:`numerics.optimizers.StepRule.overshoot_rate`). Not with ``bridge=True``.
     optimizer_params : dict, optional
         ``momentum``: ``momentum`` (β in [0, 1), default 0.9), ``nesterov`` (default False); ``adam``:
-        ``momentum`` (β₁ in [0, 1), 0.9), ``beta2`` (β₂ in [0, 1), 0.999), ``epsilon`` (ε ≥ 0, 1e-8).
+        ``momentum`` (β₁ in [0, 1), 0.9), ``beta2`` (β₂ in [0, 1), 0.999), ``epsilon`` (ε ≥ 0, 1e-8); ``pnm``:
+        ``momentum`` (β₁ in [0, 1), 0.9), ``pnm_beta0`` (β₀ ≥ 0, 1.0); ``adai``: ``adai_beta0`` (β₀ > 0, 0.1),
+        ``beta2`` (β₂ in [0, 1), 0.99), ``epsilon`` (ε in (0, 1), 1e-3).
 
     Returns
     -------
@@ -320,7 +341,8 @@ def fixed_noise_escape(landscape: Landscape, start, *, eta: float, noise_matrix=
     noise2 = (sdiag2, S2_t, use_diag2)
     outputs = (steps, escaped, diverged, theta)
     if opt:
-        block = escape_lanes_opt if kid == ST and _one_plane_or_radius(crit, cp) else escape_nd_opt
+        lanes = kid == ST and _one_plane_or_radius(crit, cp) and opt not in (PNM, ADAI)
+        block = escape_lanes_opt if lanes else escape_nd_opt
 
         def run(queue, i1):
             block(kid, kp, start, eta, noise1, noise2, crit, cp, opt, hp, seed, offset, queue, i1, max_steps,

@@ -6,14 +6,14 @@ side. The four-lane loops of :mod:`numerics.kernels.lanes` take the common cases
 :func:`numerics.kernels.driver.fixed_noise_escape`, picks the loop) and use the helpers here: the
 criterion statistic, the Brownian-bridge test, the overshoot test and the record of an outcome.
 :func:`escape_nd_opt` is :func:`escape_nd` for the stateful step rules (heavy-ball and Nesterov momentum,
-Adam: :data:`OPTIMIZERS`), with :func:`overshot`, their overshoot test.
+Adam, PNM, Adai: :data:`OPTIMIZERS`), with :func:`overshot`, their overshoot test.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from flatminima.numerics.kernels.landscapes import ST, grad1, grad_row, loss1, loss_row, st_grad1
+from flatminima.numerics.kernels.landscapes import DW, ST, dw_grad1, grad1, grad_row, loss1, loss_row, st_grad1
 from flatminima.numerics.kernels.rng import pcg_double, pcg_normal, seed_lane
 from flatminima.numerics.kernels.threads import claim
 
@@ -405,16 +405,21 @@ def _lane_next(lane, p, seed, offset, bridge, max_steps, x0, s0, st, zt, ub, ps,
     _draw_block(st, lane, 0, lens[lane], bridge, zt, ub)
 
 
-# ====================================================================== stateful optimizers (momentum, Adam)
-OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 3}
-"""Step rules of the compiled loops and their integer ids (momentum with ``nesterov`` is :data:`NESTEROV`)."""
+# ====================================================================== stateful optimizers (momentum, Adam, PNM, Adai)
+OPTIMIZERS = {"sgd": 0, "momentum": 1, "adam": 3, "pnm": 4, "adai": 5}
+"""Step rules of the compiled loops and their integer ids (momentum with ``nesterov`` is :data:`NESTEROV`).
+PNM and Adai run in :func:`escape_nd_opt` only (the four-lane loop has no branch for them)."""
 
-SGD, HEAVY_BALL, NESTEROV, ADAM = 0, 1, 2, 3
+SGD, HEAVY_BALL, NESTEROV, ADAM, PNM, ADAI = 0, 1, 2, 3, 4, 5
 """The ids of the step rules, as compiled code compares them."""
 
-HP_B1, HP_C1, HP_B2, HP_C2, HP_EE, HP_TWO_ETA2, HP_A, HP_RATE = range(8)
-"""Slots of the hyper-parameter array ``hp`` of the stateful loops: β (β₁), 1 − β₁, β₂, 1 − β₂, η·ε, 2η·η,
-the stability limit A, and the overshoot test's gradient-descent rate 2η/A (momentum)."""
+HP_B1, HP_C1, HP_B2, HP_C2, HP_EE, HP_TWO_ETA2, HP_A, HP_RATE, HP_B0, HP_C0, HP_NORM, HP_HI, HP_ETA = range(13)
+"""Slots of the hyper-parameter array ``hp`` of the stateful loops: β (β₁; PNM's b = β₁²), 1 − β₁ (1 − b), β₂,
+1 − β₂, η·ε, 2η·η, the stability limit A, the overshoot test's gradient-descent rate 2η/A (momentum, PNM),
+β₀ (PNM's or Adai's), 1 + β₀ (PNM), PNM's √((1+β₀)²+β₀²), Adai's 1 − ε, and η (Adai's overshoot rate)."""
+
+N_HP = 13
+"""The length of ``hp``."""
 
 
 @njit(cache=True, nogil=True)
@@ -435,18 +440,25 @@ def adam_rate(hp, v, p2):
 
 @njit(cache=True, inline="always")
 def _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs, kicks, n, st, zt, cur, s_prev,
-                  sb, pp):
+                  sb, pp, t0):
     """Up to n steps of one particle of :func:`escape_nd_opt`: :func:`_steps_nd` with a stateful update.
 
     The kick ζ = S·ξ and the gradient g at θ give q = η·g − ζ (``numerics.optimizers.StepRule``); per
     coordinate, in the reference's operation order: heavy ball u ← β·u + q, θ ← θ − u; Nesterov θ ← θ − (q + β·u);
     Adam m ← β₁·m + (1−β₁)·q, v ← β₂·v + (1−β₂)·(q·q), θ ← θ − η·(m/(1−p₁))/(√(v/(1−p₂)) + η·ε) with
-    p₁ ← p₁·β₁, p₂ ← p₂·β₂ once per step. ``sb`` (2, d) holds u (or m) and v, ``pp`` = [p₁, p₂].
+    p₁ ← p₁·β₁, p₂ ← p₂·β₂ once per step; PNM (b = β₁²) on odd steps m₁ ← b·m₁ + (1−b)·q,
+    θ ← θ − ((1+β₀)·m₁ − β₀·m₂)/√((1+β₀)²+β₀²), on even steps the same with m₁ and m₂ swapped; Adai
+    v ← β₂·v + (1−β₂)·(q·q), p₂ ← p₂·β₂, v̂ = v/(1−p₂), μ = (v̂₁ + … + v̂_d)/d (left to right),
+    β₁ = clip(1 − (β₀·v̂)/μ, 0, 1−ε), m ← β₁·m + (1−β₁)·q, Π ← Π·β₁, θ ← θ − m/(1−Π).
+    ``sb`` (6, d) holds u (or m, PNM's m₁), v (PNM's m₂), and Adai's Π, β₁ of the last step, v̂ and q (scratch);
+    ``pp`` = [p₁, p₂]; ``t0`` the steps taken before this block (PNM's parity). As for Adam's p, Adai's p₂ and
+    Π are set to 0.0 once 1 − p is exactly 1.0 (the same 1 − p from then on, and no subnormal products).
     Returns (row of θ, statistic, status, steps taken).
     """
     d = ths.shape[1]
     r = kp[0]
     b1, c_b1, b2, c_b2, ee = hp[HP_B1], hp[HP_C1], hp[HP_B2], hp[HP_C2], hp[HP_EE]
+    b0, c0, nrm, hi = hp[HP_B0], hp[HP_C0], hp[HP_NORM], hp[HP_HI]
     nh, nl, nih, nil = st[0, 0], st[0, 1], st[0, 2], st[0, 3]
     status = RUNNING
     taken = n
@@ -462,6 +474,8 @@ def _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs, k
         if kid == ST:
             for j in range(d):
                 gs[cur, j] = st_grad1(r, ths[cur, j])
+        elif kid == DW:            # inline, as grad_row computes it (its call made 1-D steps 80 ns, not 45: measured)
+            gs[cur, 0] = dw_grad1(kp, ths[cur, 0])
         else:
             grad_row(kid, kp, ths, cur, gs)
         if opt == ADAM:
@@ -480,6 +494,40 @@ def _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs, k
                 sb[0, j] = m
                 sb[1, j] = v
                 ths[nw, j] = ths[cur, j] - eta * (m / c1) / (np.sqrt(v / c2) + ee)
+        elif opt == PNM:
+            ip, ineg = (0, 1) if (t0 + s + 1) % 2 == 1 else (1, 0)     # odd steps update m₁
+            for j in range(d):
+                q = eta * gs[cur, j] - kicks[reg, s, j]
+                mp = b1 * sb[ip, j] + c_b1 * q
+                sb[ip, j] = mp
+                ths[nw, j] = ths[cur, j] - (c0 * mp - b0 * sb[ineg, j]) / nrm
+        elif opt == ADAI:
+            p2 = pp[1] * b2
+            c2 = 1.0 - p2
+            pp[1] = 0.0 if c2 == 1.0 else p2
+            total = 0.0
+            for j in range(d):
+                q = eta * gs[cur, j] - kicks[reg, s, j]
+                v = b2 * sb[1, j] + c_b2 * (q * q)
+                sb[1, j] = v
+                vh = v / c2
+                sb[4, j] = vh
+                sb[5, j] = q
+                total += vh        # 0.0 + v̂₁ = v̂₁ exactly (v̂ ≥ 0 or NaN): the reference's sum from v̂₁
+            mean = total / d
+            for j in range(d):
+                a = 1.0 - b0 * sb[4, j] / mean
+                if a < 0.0:        # np.clip(a, 0, 1 − ε), NaN kept
+                    a = 0.0
+                elif a > hi:
+                    a = hi
+                m = a * sb[0, j] + (1.0 - a) * sb[5, j]
+                pr = sb[2, j] * a
+                cp_ = 1.0 - pr
+                sb[2, j] = 0.0 if cp_ == 1.0 else pr
+                sb[0, j] = m
+                sb[3, j] = a
+                ths[nw, j] = ths[cur, j] - m / cp_
         elif opt == NESTEROV:
             for j in range(d):
                 q = eta * gs[cur, j] - kicks[reg, s, j]
@@ -514,10 +562,14 @@ def _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs, k
 def overshot(kid, kp, opt, hp, olds, i, work, sb, p2, rates):
     """Whether an exit from θ = row i of ``olds`` is an overshoot for the step rule ``opt``: a gradient step at the
     rule's equivalent rate (:meth:`numerics.optimizers.StepRule.overshoot_rate`; Adam's from its state after the
-    step: v = ``sb[1]``, p₂) raises L."""
+    step: v = ``sb[1]``, p₂; Adai's η·(1 − β₁)/(1 + β₁) per coordinate from the step's β₁ = ``sb[3]``) raises L."""
     if opt == ADAM:
         for j in range(olds.shape[1]):
             rates[j] = adam_rate(hp, sb[1, j], p2)
+        return uphill_rates(kid, kp, olds, i, work, rates)
+    if opt == ADAI:
+        for j in range(olds.shape[1]):
+            rates[j] = hp[HP_ETA] * (1.0 - sb[3, j]) / (1.0 + sb[3, j])
         return uphill_rates(kid, kp, olds, i, work, rates)
     return uphill(kid, kp, olds, i, work, hp[HP_RATE])
 
@@ -525,10 +577,11 @@ def overshot(kid, kp, opt, hp, olds, i, work, sb, p2, rates):
 @njit(cache=True, nogil=True)
 def escape_nd_opt(kid, kp, start, eta, noise1, noise2, crit, cp, opt, hp, seed, offset, queue, i1, max_steps,
                   outputs, store_theta, two_region, split):
-    """:func:`escape_nd` for the stateful step rules (heavy-ball or Nesterov momentum, Adam): any landscape,
-    criterion and d (1 included), one particle at a time, without the bridge.
+    """:func:`escape_nd` for the stateful step rules (heavy-ball or Nesterov momentum, Adam, PNM, Adai): any
+    landscape, criterion and d (1 included), one particle at a time, without the bridge.
 
-    The optimizer state (buffers, Adam's p₁ = β₁ᵗ and p₂ = β₂ᵗ by products) is zeroed when a particle starts;
+    The optimizer state (buffers, Adam's p₁ = β₁ᵗ and p₂ = β₂ᵗ by products, Adai's p₂ and Π = 1) is reset when a
+    particle starts;
     the noise is drawn and multiplied by S a block ahead as in :func:`escape_nd`. An exit by a step from a θ
     where gradient descent at the rule's equivalent rate goes uphill counts as a divergence (:func:`overshot`).
     """
@@ -542,7 +595,7 @@ def escape_nd_opt(kid, kp, start, eta, noise1, noise2, crit, cp, opt, hp, seed, 
     kicks = np.empty((2, _NB, d))
     acc = np.empty(_NB)
     st = np.zeros((1, 8), np.uint64)
-    sb = np.zeros((2, d))                  # u (momentum) or m, and v (Adam)
+    sb = np.zeros((6, d))                  # u (momentum) or m, v (Adam); PNM's m₁, m₂; Adai's m, v, Π, β₁, v̂, q
     pp = np.ones(2)                        # Adam's p₁, p₂
     rates = np.empty(d)
     s_start = criterion_value(crit, cp, kid, kp, start)
@@ -555,6 +608,7 @@ def escape_nd_opt(kid, kp, start, eta, noise1, noise2, crit, cp, opt, hp, seed, 
             ths[0, j] = start[j]
             sb[0, j] = 0.0
             sb[1, j] = 0.0
+            sb[2, j] = 1.0
         pp[0] = pp[1] = 1.0
         cur = 0
         s_prev = s_start
@@ -568,7 +622,7 @@ def escape_nd_opt(kid, kp, start, eta, noise1, noise2, crit, cp, opt, hp, seed, 
                 _kick_block(zt, n, sdiag2, smat2, use_diag2, kicks, 1, acc)
             n_next = min(2 * n, _NB, max_steps - t - n)
             cur, s_prev, status, taken = _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs,
-                                                       kicks, n, st, zt, cur, s_prev, sb, pp)
+                                                       kicks, n, st, zt, cur, s_prev, sb, pp, t)
             t += taken
             if status != RUNNING or t >= max_steps:
                 break

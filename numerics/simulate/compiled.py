@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+_COMPILED_RULES = ("momentum", "adam", "pnm", "adai")
+"""The stateful step rules ``fixed_noise_escape`` runs (``numerics.parts.COMPILED_DYNAMICS`` without ``sgd``)."""
+
 
 def kernel_request(family, landscape, noise_model, crit, *, starts, eta, seed, max_steps, n_runs, bridge, rule=None):
     """Keyword arguments for ``numerics.kernels.fixed_noise_escape``, or None when it does not cover the run.
@@ -23,12 +26,12 @@ def kernel_request(family, landscape, noise_model, crit, *, starts, eta, seed, m
     ``psd_noise`` family goes to :func:`_psd_kernel_request`. The parts have already said that the
     step rule and the criterion (planes, or a radius without the bridge) are compiled.
 
-    ``rule`` (a :class:`numerics.optimizers.StepRule`, None for SGD): heavy-ball or Nesterov momentum and
-    Adam go to ``fixed_noise_escape`` with ``optimizer=rule.kind`` and its hyper-parameters (the kernel
-    applies the same update to the same kick and gradient, without the bridge); other rules, and any rule
-    with ``hessian_psd`` noise, stay on this numpy path.
+    ``rule`` (a :class:`numerics.optimizers.StepRule`, None for SGD): heavy-ball or Nesterov momentum, Adam,
+    PNM and Adai go to ``fixed_noise_escape`` with ``optimizer=rule.kind`` and its hyper-parameters (the kernel
+    applies the same update to the same kick and gradient, without the bridge); any rule with the bridge or
+    with ``hessian_psd`` noise stays on this numpy path.
     """
-    if rule is not None and (rule.kind not in ("momentum", "adam") or bridge or family == "psd_noise"):
+    if rule is not None and (rule.kind not in _COMPILED_RULES or bridge or family == "psd_noise"):
         return None
     if family == "psd_noise":
         return _psd_kernel_request(landscape, noise_model, crit, starts=starts, eta=eta, seed=seed,

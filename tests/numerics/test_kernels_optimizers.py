@@ -1,7 +1,7 @@
-"""numerics.kernels with stateful optimizers: heavy-ball and Nesterov momentum, Adam.
+"""numerics.kernels with stateful optimizers: heavy-ball and Nesterov momentum, Adam, PNM and Adai.
 
-The compiled loops (``lanes.escape_lanes_opt`` for Styblinski–Tang with one plane or a radius,
-``loops.escape_nd_opt`` otherwise) against the numpy reference run with the same arguments
+The compiled loops (``lanes.escape_lanes_opt`` for momentum and Adam on Styblinski–Tang with one plane or a radius,
+``loops.escape_nd_opt`` otherwise, PNM and Adai always) against the numpy reference run with the same arguments
 (``fixed_noise_reference(..., optimizer=...)``: ``numerics.optimizers.StepRule`` applied by the simulator's
 numpy loop, autograd gradients, numpy Generators): the same exit steps, escapes and divergences.
 """
@@ -116,6 +116,8 @@ CASES = _cases()
 
 def _loop_of(land, kw):
     """The loop fixed_noise_escape runs for these arguments (as its driver picks it)."""
+    if kw["optimizer"] in ("pnm", "adai"):
+        return escape_nd_opt
     kid, _ = driver.kernel_spec(land)
     crit = K.CRITERIA[kw["criterion"]]
     planes = np.atleast_2d(kw.get("point", np.zeros((1, land.dim)))).shape[0]
@@ -196,7 +198,7 @@ _ARGS = dict(eta=0.001, temperature=0.5, criterion="radius", radius=1.0, n_runs=
 
 
 @pytest.mark.parametrize("optimizer,params,match", [
-    ("pnm", None, "optimizer must be one of sgd, momentum, adam"),
+    ("lion", None, "optimizer must be one of sgd, momentum, adam, pnm, adai"),
     ("rmsprop", None, "optimizer must be one of"),
     ("momentum", {"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
     ("momentum", {"momentum": -0.1}, r"momentum must be in \[0, 1\)"),
@@ -208,6 +210,13 @@ _ARGS = dict(eta=0.001, temperature=0.5, criterion="radius", radius=1.0, n_runs=
     ("momentum", {"beta2": 0.9}, "beta2 do not apply to momentum"),
     ("adam", {"nesterov": True}, "nesterov do not apply to adam"),
     ("sgd", {"momentum": 0.9}, "optimizer_params do not apply to sgd"),
+    ("pnm", {"momentum": 1.0}, r"momentum must be in \[0, 1\)"),
+    ("pnm", {"pnm_beta0": -1.0}, "pnm_beta0 must be a finite number >= 0"),
+    ("pnm", {"beta2": 0.9}, "beta2 do not apply to pnm"),
+    ("adai", {"adai_beta0": 0.0}, "adai_beta0 must be a finite number > 0"),
+    ("adai", {"epsilon": 0.0}, r"epsilon must be in \(0, 1\) for adai"),
+    ("adai", {"beta2": 1.0}, r"beta2 must be in \[0, 1\)"),
+    ("adai", {"momentum": 0.9}, "momentum do not apply to adai"),
 ])
 def test_bad_optimizer_arguments_are_refused(optimizer, params, match):
     with pytest.raises(InputError, match=match) as err:
@@ -237,3 +246,142 @@ def test_simulate_escape_runs_the_optimizer_kernel(dynamics, extra):
     np.testing.assert_array_equal(fast.escaped, slow.escaped)
     np.testing.assert_array_equal(fast.diverged, slow.diverged)
     assert fast.escaped.mean() >= 0.3
+
+
+# ---------------------------------------------------------------------- PNM and Adai (the scalar loop only)
+PNM = dict(optimizer="pnm", optimizer_params={"momentum": 0.9, "pnm_beta0": 1.0})
+ADAI = dict(optimizer="adai", optimizer_params={"adai_beta0": 0.1, "beta2": 0.99, "epsilon": 1e-3})
+DW_START = np.array([-1.0])
+_N5 = np.sqrt(5.0)                  # PNM's √((1+β₀)²+β₀²) at β₀ = 1: η = n·η_SGD moves as SGD at η_SGD
+
+
+def _pnm_adai_cases() -> dict:
+    """key -> (landscape, start, keyword arguments): exits after tens to hundreds of steps, or by overshoots."""
+    cases = {}
+    for name, rule, eta in (("pnm", PNM, 0.05 * _N5), ("adai", ADAI, 0.05)):
+        # the optimizers suite's setting: the double well from −1, the plane at the next minimum +1
+        hot = 0.4 if name == "pnm" else 0.15       # PNM's noise is the kick's over n: hotter for like exit times
+        cases[f"dw-plane-{name}"] = (DW, DW_START, dict(eta=eta, temperature=hot, criterion="dividing_surface",
+                                                        point=[1.0], normal=[1.0], max_steps=600, **rule))
+        s = 0.3 if name == "pnm" else 0.12
+        cases[f"dw-two-region-plane-{name}"] = (
+            DW, DW_START, dict(eta=eta, noise_matrix=[[s]], noise_matrix_after=[[1.4 * s]],
+                               split_point=[-1 / np.sqrt(3)], split_normal=[1.0], criterion="dividing_surface",
+                               point=[1.0], normal=[1.0], max_steps=600, **rule))
+    # Styblinski–Tang (λ ≈ 34.6 per coordinate at the minimum): PNM at η = 0.02, D = 2; Adai at η = 0.01, D = 1,
+    # but η = 0.003 for the 10-D radius: there Adai's first steps (bias-corrected means of a few noisy q over
+    # coordinates with β₁ up to 1 − ε) take most exits within 5 steps at η = 0.01
+    for d, land, start, eye in ((3, ST3, M3, E3), (10, ST10, M10, E10)):
+        for name, rule, base, radius, offset in (
+                ("pnm", PNM, dict(eta=0.02, temperature=2.0), 0.5 if d == 3 else 0.7, 0.3),
+                ("adai", ADAI, dict(eta=0.01, temperature=1.0), 0.6 if d == 3 else 0.8, 0.4)):
+            rbase = dict(base, eta=0.003) if (name, d) == ("adai", 10) else base
+            cases[f"st{d}-radius-{name}"] = (land, start, dict(**rbase, criterion="radius", radius=radius,
+                                                               max_steps=300, **rule))
+            cases[f"st{d}-plane-{name}"] = (land, start, dict(**base, criterion="dividing_surface",
+                                                              point=start + offset * eye[0], normal=eye[0],
+                                                              max_steps=300, **rule))
+    s = np.sqrt(2 * 0.02 * 2.0)
+    cases["st3-two-region-dense-radius-pnm"] = (
+        ST3, M3, dict(eta=0.02, noise_matrix=s * np.eye(3),
+                      noise_matrix_after=0.8 * s * (np.eye(3) + 0.5 * np.random.default_rng(1).standard_normal((3, 3))),
+                      split_point=M3 + 0.2 * E3[0], split_normal=E3[0], criterion="radius", radius=0.5,
+                      max_steps=300, **PNM))
+    cases["st2-two-planes-adai"] = (ST2, M2, dict(eta=0.01, temperature=1.0, criterion="dividing_surface",
+                                                  point=M2 + 0.4 * np.eye(2), normal=np.eye(2), max_steps=300,
+                                                  **ADAI))
+    # overshoots: PNM above its stability limit (η·λ = 2η > A = 1.49 at the minimum; overshoot rate 2η/A); Adai
+    # in 1-D far above its limit 2(1+β₁)/(1−β₁) = 38 (overshoot rate η(1−β₁)/(1+β₁) per coordinate)
+    cases["dw-radius-overshoot-pnm"] = (DW, DW_START, dict(eta=1.0, temperature=1e-3, criterion="radius", radius=0.2,
+                                                           max_steps=300, **PNM))
+    cases["dw-two-planes-overshoot-adai"] = (DW, DW_START, dict(eta=20.0, temperature=1e-4,
+                                                                criterion="dividing_surface", point=[[0.0], [-2.0]],
+                                                                normal=[[1.0], [-1.0]], max_steps=300, **ADAI))
+    return cases
+
+
+PNM_ADAI = _pnm_adai_cases()
+
+
+@pytest.mark.parametrize("key", sorted(PNM_ADAI))
+def test_pnm_and_adai_give_the_reference_exit_steps(key):
+    land, start, kw = PNM_ADAI[key]
+    n = 50
+    ours = K.fixed_noise_escape(land, start, n_runs=n, seed=11, return_theta=True, **kw)
+    ref = fixed_noise_reference(land, start, n_runs=n, seed=11, return_theta=True, **kw)
+    np.testing.assert_array_equal(ours.steps, ref.steps)
+    np.testing.assert_array_equal(ours.escaped, ref.escaped)
+    np.testing.assert_array_equal(ours.diverged, ref.diverged)
+    fin = ~ours.diverged
+    # θ within rounding: the compiled and autograd gradients may differ in their last bits
+    np.testing.assert_allclose(ours.theta[fin], ref.theta[fin], rtol=1e-9, atol=1e-9)
+    assert not np.any(ours.escaped & ours.diverged)
+    censored = ~ours.escaped & ~ours.diverged
+    assert np.all(ours.steps[censored] == kw["max_steps"])
+    if "overshoot" in key:         # the overshoot rule decided some exits (θ finite: not an overflow)
+        assert np.any(ours.diverged & np.isfinite(ours.theta).all(axis=1))
+    else:
+        assert ours.escaped.mean() >= 0.3, ours.escaped.mean()
+        assert np.median(ours.steps[ours.escaped]) > 5
+        assert censored.any() or np.ptp(ours.steps) > 20
+
+
+def test_pnm_and_adai_take_the_scalar_loop(monkeypatch):
+    """Styblinski–Tang with a radius (the four-lane loop's case for momentum and Adam) and d = 1 run escape_nd_opt."""
+    called = []
+
+    def spy(*args):
+        called.append(args[8])     # the step-rule id
+        return escape_nd_opt(*args)
+
+    monkeypatch.setattr(driver, "escape_nd_opt", spy)
+    monkeypatch.setattr(driver, "escape_lanes_opt", None)
+    for key in ("st10-radius-pnm", "st3-radius-adai", "dw-plane-pnm", "dw-plane-adai"):
+        land, start, kw = PNM_ADAI[key]
+        K.fixed_noise_escape(land, start, n_runs=4, seed=1, **{**kw, "max_steps": 10})
+    assert called == [K.OPTIMIZERS["pnm"], K.OPTIMIZERS["adai"], K.OPTIMIZERS["pnm"], K.OPTIMIZERS["adai"]]
+
+
+@pytest.mark.parametrize("land,start", [(DW, DW_START), (ST10, M10)], ids=["dw", "st10"])
+def test_adai_long_censored_runs_end_where_the_reference_does(land, start):
+    """1000 steps with β₂ = 0.9, none exits: past 1 − β₂ᵗ = 1.0 (after ≈ 360 steps; the loop then sets p₂ to 0.0)
+    and 1 − Π = 1.0 (Π ≤ 0.9ᵗ in 1-D; the loop then sets Π to 0.0), θ lands where the reference's does (within
+    the rounding of the two gradients)."""
+    kw = dict(eta=0.01, temperature=0.2, criterion="radius", radius=50.0, max_steps=1000, optimizer="adai",
+              optimizer_params={"adai_beta0": 0.1, "beta2": 0.9, "epsilon": 1e-3})
+    ours = K.fixed_noise_escape(land, start, n_runs=3, seed=8, return_theta=True, **kw)
+    ref = fixed_noise_reference(land, start, n_runs=3, seed=8, return_theta=True, **kw)
+    assert not ours.escaped.any() and not ours.diverged.any()
+    np.testing.assert_array_equal(ours.steps, ref.steps)
+    np.testing.assert_allclose(ours.theta, ref.theta, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("key", ["dw-plane-pnm", "dw-two-region-plane-adai", "st10-plane-adai", "st3-radius-pnm"])
+def test_pnm_and_adai_do_not_depend_on_threads_or_chunks(key):
+    land, start, kw = PNM_ADAI[key]
+    one = K.fixed_noise_escape(land, start, n_runs=301, seed=4, return_theta=True, **kw)
+    two = K.fixed_noise_escape(land, start, n_runs=301, seed=4, return_theta=True, workers=2, **kw)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    part = K.fixed_noise_escape(land, start, n_runs=201, seed=4, particle_offset=100, **kw)
+    np.testing.assert_array_equal(part.steps, one.steps[100:])
+    np.testing.assert_array_equal(part.diverged, one.diverged[100:])
+
+
+@pytest.mark.parametrize("dynamics,extra", [("pnm", {"momentum": 0.9, "pnm_beta0": 1.0}), ("adai", {})])
+def test_simulate_escape_runs_pnm_and_adai_compiled(dynamics, extra):
+    """The optimizers suite's run (the double well, two-region noise, the plane at +1) through simulate_options:
+    the numba backend, with the numpy path's exit steps."""
+    from flatminima.numerics.simulate import simulate_options
+
+    opts = dict(noise="hessian_two_region", loss_unit=50.0, batch_size=2, criterion="dividing_surface",
+                plane_offset=1.0, bridge=False, eta=0.05 * (_N5 if dynamics == "pnm" else 1.0), dynamics=dynamics,
+                **extra)
+    fast = simulate_options(DW, DW_START, n_runs=40, max_steps=600, seed=3, **opts)
+    slow = simulate_options(DW, DW_START, n_runs=40, max_steps=600, seed=3, backend="numpy", **opts)
+    assert fast.backend == "numba" and slow.backend == "numpy"
+    np.testing.assert_array_equal(fast.steps, slow.steps)
+    np.testing.assert_array_equal(fast.escaped, slow.escaped)
+    np.testing.assert_array_equal(fast.diverged, slow.diverged)
+    assert fast.escaped.mean() >= 0.3, fast.escaped.mean()
+    assert np.median(fast.steps[fast.escaped]) > 5
