@@ -145,6 +145,8 @@ def plot_fit(figure, *, ax=None):
     """
     d = figure.data
     ax = _new_axes(ax)
+    if d.get("series"):
+        return _plot_series(figure, ax)
     x, y = _floats(d.get("x")), _floats(d.get("y"))
     if x.shape != y.shape:
         raise InputError(f"figure {figure.name!r}: x and y differ in length ({x.size} vs {y.size})")
@@ -367,6 +369,8 @@ def plot_scatter(figure, *, ax=None):
     """
     d = figure.data
     ax = _new_axes(ax)
+    if d.get("series"):
+        return _plot_series(figure, ax)
     x, y = _floats(d.get("x")), _floats(d.get("y"))
     if x.shape != y.shape:
         raise InputError(f"figure {figure.name!r}: x and y differ in length ({x.size} vs {y.size})")
@@ -402,6 +406,26 @@ def plot_scatter(figure, *, ax=None):
             both = np.concatenate([xs, ys])
             a, b = float(both.min()), float(both.max())
             ax.plot([a, b], [a, b], ":", color=REFERENCE, lw=1.2, label="y = x")
+    return _finish(ax, figure, d.get("x_label"), d.get("y_label"))
+
+
+_SERIES_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def _plot_series(figure, ax):
+    """Several labelled series side by side (``data["series"]``: each {label, x, y, y_err, fit: {slope, intercept}})."""
+    d = figure.data
+    for i, ser in enumerate(d["series"]):
+        x, y = _floats(ser.get("x")), _floats(ser.get("y"))
+        if x.shape != y.shape:
+            raise InputError(f"figure {figure.name!r}: series {ser.get('label')!r}: x and y differ in length")
+        color = _SERIES_COLORS[i % len(_SERIES_COLORS)]
+        yerr = None if ser.get("y_err") is None else np.abs(_floats(ser["y_err"]))
+        ax.errorbar(x, y, yerr=yerr, fmt="o", ms=4, color=color, capsize=2, label=ser.get("label", f"series {i}"))
+        line = _line(ser.get("fit"))
+        if line is not None and x.size:
+            grid = np.linspace(float(x.min()), float(x.max()), 50)
+            ax.plot(grid, line[1] + line[0] * grid, "-", color=color, lw=1.2, alpha=0.8)
     return _finish(ax, figure, d.get("x_label"), d.get("y_label"))
 
 

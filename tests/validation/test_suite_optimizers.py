@@ -47,11 +47,13 @@ def test_points_are_observable_and_in_the_small_noise_regime():
     (_fit(0.76, 0.005), _fit(0.75, 0.005), 1.0, "PASS"),      # ratio 1.013 ± 0.009
     (_fit(0.70, 0.005), _fit(0.75, 0.005), 1.0, "FAIL"),      # ratio 0.933: 6.7% off, decided
     (_fit(0.15, 0.005), _fit(0.75, 0.005), 1.0, "FAIL"),      # the independent-buffer PNM value 0.2 would be here
-    (_fit(0.76, 0.06), _fit(0.75, 0.06), 1.0, "INCONCLUSIVE"),  # ratio ± 0.22 (95%): wider than ±10%
+    (_fit(0.76, 0.06), _fit(0.75, 0.06), 1.0, "INCONCLUSIVE"),  # ratio ± 0.22 (95%): wider than ±5%
+    (_fit(0.73, 0.023), _fit(0.75, 0.023), 1.0, "INCONCLUSIVE"),  # 0.973 ± 0.085: consistent with 1, undecided
+    (_fit(0.50, 0.03), _fit(0.75, 0.03), 1.0, "FAIL"),          # 0.667 ± 0.063: wide, but the band is excluded
 ])
 def test_ratio_verdict(num, den, derived, status):
-    """PASS within MATCH (5%) when the 95% interval is decided (narrower than ±2·MATCH); the ratio's s.e. by the delta
-    method: r·√((s₁/b₁)² + (s₂/b₂)²)."""
+    """PASS within MATCH (5%) when the 95% interval is decided (narrower than ±MATCH), FAIL when further off or when
+    the interval excludes the ±MATCH band; the ratio's s.e. by the delta method: r·√((s₁/b₁)² + (s₂/b₂)²)."""
     v = suite._ratio_verdict("law", "claim", num, den, derived)
     assert v.status == status
     r = num.slope / den.slope

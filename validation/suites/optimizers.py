@@ -1,7 +1,7 @@
 """The ``optimizers`` suite: SGD, heavy-ball momentum, PNM, Adai and Adam escaping the same 1-D double well (C22).
 
 Each optimizer applies its update to the same stochastic gradient ĝ = ∇L + ξ, Cov ξ = C (the two-region noise
-model: C = λH_a/B before the inflection point, λ|H_b|/B after; λ = 50), and escapes from θ = −1 through the
+model: C = λH_a/B before the inflection point, λ|H_b|/B after; λ = 200, Adam λ = 50), and escapes from θ = −1 through the
 plane at the next minimum θ = +1 (no Brownian bridge for any of them: like for like). In the diffusion limit
 each is SGD with another learning rate or geometry (docs/theory.md §Optimizer exponents):
 
@@ -26,24 +26,25 @@ import time
 import numpy as np
 
 from flatminima.errors import InputError
-from flatminima.validation.suite import SuiteResult, Table, Verdict, fmt_pm
+from flatminima.validation.suite import Figure, SuiteResult, Table, Verdict, fmt_pm
 from flatminima.validation.store import config_hash
 from flatminima.validation.suites.common import add_rate_sweeps, adaptive_max_steps, provenance, run_escape_sweep
 
 LANDSCAPE = "double-well"
 MINIMUM = [-1.0]
-LOSS_UNIT = 50.0
-ETA_SGD = 0.01                      # the matched effective learning rate
+LOSS_UNIT = 200.0
+ETA_SGD = 0.0025                    # the matched effective learning rate (exponents ∝ B/(η_eff·λ) as at 0.01, λ = 50)
+ADAM_LOSS_UNIT = 50.0
 BETA = 0.9                          # heavy ball's β and PNM's β₁
 PNM_BETA0 = 1.0
 PNM_N = math.sqrt((1 + PNM_BETA0) ** 2 + PNM_BETA0 ** 2)
 ADAM_ETA = 0.04
 BATCHES = (4, 5, 6, 7, 8)           # SGD-type exponents 3.1–6.2 (κ·2B/(ηλ), κ = 0.194)
 ADAM_BATCHES = (4, 6, 9, 12)        # frozen-Adam exponents 3.9–6.7
-SHARPNESS = (0.8, 1.0, 1.25, 1.6)   # at B = 6: SGD-type exponents 5.8–2.9; Adam (B = 9) 6.5–4.6
+SHARPNESS = (0.8, 1.0, 1.25, 1.6)   # at B = 6: SGD-type exponents 5.8–2.9; Adam (B = 9, λ = 50) 6.5–4.6
 SHARP_BATCH, ADAM_SHARP_BATCH = 6, 9
-SIZES = {"default": "about 6–9 min on 2 cores (400 runs per point; PNM and Adai run on the numpy path)",
-         "full": "about 30 min on 2 cores (1600 runs per point)"}
+SIZES = {"default": "about 2.5 min on 2 cores (1000 runs per point, compiled kernels; measured 2 min 31 s)",
+         "full": "about 10 min on 2 cores (4000 runs per point)"}
 N_RUNS = {"default": 1000, "full": 4000}
 CENSOR_NATS = 3.0
 MATCH = 0.05                        # C22: momentum reproduces the SGD exponent within 5%, PNM its derived ratio
@@ -52,7 +53,8 @@ its law predicts over the same points (the law of the optimizer's SGD equivalent
 exponents), plus the law's asymptotic error (the exact 1-D quadrature of the equivalent SDE against the law) and
 the discretisation bias. C22 exponent ratios (the slope against B of an optimizer over SGD's at the matched
 effective learning rate) pass when the measured ratio lies within {MATCH:.0%} of the derived value and its 95%
-interval lies within ±{2 * MATCH:.0%}; when the interval is wider the data cannot decide (INCONCLUSIVE)."""
+interval is narrower than ±{MATCH:.0%}; they fail when it lies further off (or its interval excludes the ±{MATCH:.0%} band
+around the derived value); otherwise the data cannot decide (INCONCLUSIVE)."""
 
 OPTIMIZERS = {
     "sgd": (None, ETA_SGD),
@@ -70,6 +72,8 @@ def _cfg(optimizer: str, n_runs: int, **kw) -> dict:
            "options": {"plane_offset": 1.0, "bridge": False}}
     if opt is not None:
         cfg["optimizer"] = dict(opt)
+    if optimizer == "adam":
+        cfg["loss_unit"] = ADAM_LOSS_UNIT
     cfg.update(kw)
     return cfg
 
@@ -116,22 +120,22 @@ SPECS = {
 
 
 def _ratio_verdict(name: str, claim: str, num, den, derived: float, alternative: tuple | None = None) -> Verdict:
-    """An exponent ratio (slope over slope) against its derived value: PASS within MATCH, INCONCLUSIVE when too wide."""
+    """An exponent ratio (slope over slope) against its derived value: PASS within MATCH when its 95% interval is
+    narrower than ±MATCH, FAIL when further off or clearly outside the band, else INCONCLUSIVE."""
     r = num.slope / den.slope
     se = abs(r) * math.hypot(num.slope_stderr / num.slope, den.slope_stderr / den.slope)   # delta method
     lo, hi = r - 1.959964 * se, r + 1.959964 * se
     close = abs(r / derived - 1.0) <= MATCH
-    decided = hi - lo <= 4 * MATCH * derived           # the 95% interval is narrower than ±2·MATCH
-    passed = (close and lo >= derived * (1 - 2 * MATCH) and hi <= derived * (1 + 2 * MATCH)) if decided else None
-    if decided and not close:
-        passed = False
+    decided = 1.959964 * se <= MATCH * derived        # the 95% interval is within ±MATCH of the estimate
+    outside = hi < derived * (1 - MATCH) or lo > derived * (1 + MATCH)     # clearly off, however wide
+    passed = close if decided else (False if outside else None)
     details = f"slopes {num.slope:.4g} ± {num.slope_stderr:.2g} and {den.slope:.4g} ± {den.slope_stderr:.2g} (1 s.e.)"
     if alternative is not None:
         alt_name, alt_value = alternative
         z = (r - alt_value) / se if se > 0 else float("inf")
         details += f"; the {alt_name} predicts {alt_value:.4g}, {abs(z):.1f} s.e. away"
-    if not decided:
-        details += f"; the 95% interval is wider than ±{2 * MATCH:.0%}: more runs needed"
+    if passed is None:
+        details += f"; the 95% interval is wider than ±{MATCH:.0%}: more runs needed"
     return Verdict(claim=claim, check="C22", measured=f"ratio {fmt_pm(r, ci=(lo, hi), digits=4)}",
                    predicted=f"{derived:.4g} ({name})", tolerance=f"within {MATCH:.0%} of the derived value",
                    passed=passed, value=float(r), stderr=float(se), expected=float(derived), details=details)
@@ -163,6 +167,44 @@ def _adam_law_verdict(res: dict, cfg: dict, geom_path: dict) -> Verdict:
                    tolerance="the law closer in standard errors, by at least 2 s.e. (else INCONCLUSIVE)",
                    passed=passed, value=float(fit.slope), stderr=float(fit.slope_stderr), expected=frozen,
                    details=f"{z_f:+.1f} s.e. from frozen, {z_a:+.1f} s.e. from adaptive")
+
+
+def _exact_slope_verdict(res: dict, claim: str) -> Verdict:
+    """A sweep's slope against the exact quadrature slope of its SGD equivalent over the same points, within 2 s.e.
+
+    The exact slope carries the prefactor and finite-barrier terms the leading-order law leaves out (for Adam: the
+    1-D Itô MFPT of SGD on L(√P·θ), docs/theory.md §Optimizer exponents); no other allowance is added.
+    """
+    fit, exact = res["fit"], res.get("exact_slope")
+    if exact is None:
+        return Verdict(claim=claim, check="C22", measured=f"slope {fit.slope:.4g}", predicted="no exact reference",
+                       tolerance="2 s.e.", passed=None, details="the exact 1-D quadrature is not available here")
+    z = (fit.slope - exact) / fit.slope_stderr
+    return Verdict(claim=claim, check="C22", measured=f"slope {fmt_pm(fit.slope, ci=fit.slope_ci(0.95), digits=4)}",
+                   predicted=f"{exact:.4g} (exact quadrature of the frozen-preconditioner SDE over the same points)",
+                   tolerance=f"2 s.e. = {2 * fit.slope_stderr:.3g}", passed=bool(abs(z) <= 2.0), value=float(fit.slope),
+                   stderr=float(fit.slope_stderr), expected=float(exact), details=f"{z:+.2f} s.e.")
+
+
+def _inv_k(config: dict) -> float:
+    return 1.0 / float(config["sharpness"])
+
+
+def _side_by_side_figure(done: dict, keys, name: str, title: str, x_label: str, x_of=None) -> Figure:
+    """One figure with several sweeps' −log γ̂ (95% error bars) and fitted lines, against one control."""
+    series = []
+    for key in keys:
+        cfgs, res = done[key]
+        x = [x_of(c) if x_of else float(c["batch_size"]) for c in cfgs]
+        data = res["figure"].data
+        fit = None
+        if x_of is None or key != "adam_sharpness":     # Adam's line is straight in k^(−1/2), not in 1/k
+            fit = data["fit"] if x_of is None or res["figure"].data.get("x_label") == "1/k" else None
+        series.append({"label": key.split("_")[0], "x": x, "y": data["y"], "y_err": data["y_err"], "fit": fit})
+    return Figure(name=name, kind="scatter", title=title,
+                  data={"series": series, "x_label": x_label, "y_label": "−log γ (γ per unit SDE time t = step·η)"},
+                  caption="Measured −log γ̂ with 95% error bars (1.96/√n_escaped), one colour per optimizer, with each "
+                          "sweep's weighted fit; each optimizer's rates are per unit of its own SDE time t = step·η.")
 
 
 def _selection_table(done: dict) -> Table:
@@ -220,8 +262,19 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
     result.verdicts.append(_ratio_verdict(
         "SGD's exponent at η", "Adai at η has SGD's exponent at η", done["adai_batch"][1]["fit"], sgd, 1.0))
     adam_cfgs, adam_res = done["adam_sqrt_batch"]
+    result.verdicts.append(_exact_slope_verdict(adam_res, "Adam: −log γ is linear in √B with the derived slope (within "
+                                                          "2 s.e.)"))
+    result.verdicts.append(_exact_slope_verdict(done["adam_sharpness"][1], "Adam: −log γ is linear in k^(−1/2) with the "
+                                                                           "derived slope (within 2 s.e.)"))
     result.verdicts.append(_adam_law_verdict(adam_res, adam_cfgs[0], geometry(basin_of(adam_cfgs[0])[1])["paths"][0]))
     result.tables.append(_selection_table(done))
+    result.figures.insert(0, _side_by_side_figure(done, ("sgd_batch", "momentum_batch", "pnm_batch", "adai_batch"),
+                                                  "optimizers-batch", "−log γ against B at one effective learning rate",
+                                                  "B"))
+    result.figures.insert(1, _side_by_side_figure(done, ("sgd_sharpness", "momentum_sharpness", "adai_sharpness",
+                                                         "adam_sharpness"),
+                                                  "optimizers-sharpness", "−log γ against 1/k (Adam: k^(−1/2))", "1/k",
+                                                  x_of=_inv_k))
     side = []
     for key, (cfgs, res) in done.items():
         fit = res["fit"]
@@ -234,11 +287,12 @@ def run(out, *, size: str = "default", workers=None, executor=None, resume: bool
                                           "control, beside the slope of its law over the same points."))
     result.sections.append({"title": "Set-up", "text": (
         "Landscape: `double-well` (L = θ⁴/4 − θ²/2; ΔL = 1/4, H_ae = 2, |H_be| = 1, s = 4/9). Start θ = −1; exit: first "
-        "passage through θ = +1/√k (the next minimum), no Brownian bridge. Noise: the two-region model with λ = 50, the "
-        "gradient noise of every optimizer. Learning rates: SGD and Adai η = 0.01; heavy ball η = 0.001 with β = 0.9 "
-        f"(η/(1−β) = 0.01); PNM η = {ETA_SGD * PNM_N:.4g} with β₁ = 0.9, β₀ = 1 (η/n = 0.01); Adam η = 0.04 with β₁ = 0.9, "
+        "passage through θ = +1/√k (the next minimum), no Brownian bridge. Noise: the two-region model with λ = 200 "
+        f"(Adam: 50), the gradient noise of every optimizer. Learning rates: SGD and Adai η = {ETA_SGD:g}; heavy ball "
+        f"η = {ETA_SGD * (1 - BETA):g} with β = 0.9 (η/(1−β) = {ETA_SGD:g}); PNM η = {ETA_SGD * PNM_N:.4g} with β₁ = 0.9, "
+        f"β₀ = 1 (η/n = {ETA_SGD:g}); Adam η = {ADAM_ETA:g} with β₁ = 0.9, "
         "β₂ = 0.999, ε = 1e-8 (bias-corrected). Rates are per unit SDE time t = step·η of each optimizer's own η. "
-        "Heavy ball and Adam run compiled when numba is available; PNM and Adai on the numpy path "
-        "(numerics.optimizers).")})
+        "All five run in the compiled kernels when numba is available (the numpy path of numerics.optimizers is "
+        "their reference, with the same exit steps).")})
     result.provenance = provenance(out, unique, started, size=size)
     return result
