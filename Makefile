@@ -24,7 +24,7 @@ test: $(STAMP)
 test-generic: $(STAMP)
 	NPY_DISABLE_CPU_FEATURES="$$($(VENV)/bin/python .ci/cpu_features.py)" NUMBA_CPU_NAME=generic \
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/numerics/test_kernels.py \
-	tests/numerics/test_kernels_psd.py tests/numerics/test_mlp_kernel.py
+	tests/numerics/test_kernels_psd.py tests/numerics/test_mlp_kernel.py tests/numerics/test_kernels_optimizers.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
