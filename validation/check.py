@@ -149,6 +149,17 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_used,
                      eta_given=eta is not None, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
                      n_runs=n_runs, max_steps=max_steps, optimizer=opt)
+        if opt.kind == "adam" and eta is None and kind == "sgd" and plan.config["noise"] in LOSS_UNIT_NOISE:
+            # Adam's step is ηP: choose η so that ηP·λ_max is SGD's default. With the exponent held at its target
+            # by λ, √λ ∝ 1/η and P ∝ 1/√λ, so ηP ∝ η²: one square-root step lands there
+            P = 1.0 / (math.sqrt(plan.config["loss_unit"] * geom["paths"][0]["h_ae"] / plan.config["batch_size"])
+                       + opt.epsilon)
+            eta_adam = math.sqrt(eta_used * DEFAULT_ETA_LAMBDA / (P * lam_max))
+            plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_adam,
+                         eta_given=True, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
+                         n_runs=n_runs, max_steps=max_steps, optimizer=opt)
+            plan.chosen["eta"] = (f"{eta_adam:.4g}, so that η·P·λ_max(H_a) ≈ {DEFAULT_ETA_LAMBDA:g} with Adam's "
+                                  "preconditioner P at the minimum")
         exp, verdict = _experiment(plan, seed, method, replicas, progress)
         experiments.append(exp)
         verdicts.append(verdict)

@@ -396,8 +396,16 @@ def _predict_optimizer(config: dict, geometry: dict, landscape) -> Prediction:
             alt["loss_unit"] = float(alt.get("loss_unit", 1.0)) * n2
         paper_law = "pnm independent-buffer law (noise ((1+β₀)²+β₀²)·C at η/n; the PNM paper's reading)"
         paper_rate = float(predict(alt, eq.geometry, None).rate * eq.factor)
+    known, notes = inner.prefactor_known, eq.notes + inner.notes
+    if dyn.kind == "adam" and len(geometry["minimum"]) > 1:
+        # P is diagonal, not isotropic: L(√P·θ) with the scalar P along e is a heuristic in d > 1
+        known = False
+        notes += ("adam in d > 1: the frozen preconditioner P = 1/(√diag C_a + ε) is anisotropic, and the SGD "
+                  "equivalent uses its value along e only: the rate is not predicted reliably (test the slope "
+                  "against √B instead)",)
     return replace(inner, rate=float(np.exp(log_rate)), log_rate=float(log_rate), law=eq.law, rel_error=rel,
-                   error_method=method, notes=eq.notes + inner.notes, paper_law=paper_law, paper_law_rate=paper_rate,
+                   prefactor_known=known,
+                   error_method=method, notes=notes, paper_law=paper_law, paper_law_rate=paper_rate,
                    path_rates=tuple(r * eq.factor for r in inner.path_rates))
 
 
