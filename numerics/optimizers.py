@@ -7,7 +7,7 @@ divides by η:
 
 - ``momentum`` (heavy ball, PyTorch's SGD with dampening 0): u ← βu + q, θ ← θ − u; Nesterov: θ ← θ − (q + βu);
 - ``adam`` (Kingma & Ba 2015, bias-corrected): m ← β₁m + (1−β₁)q, v ← β₂v + (1−β₂)q², p₁ ← p₁β₁, p₂ ← p₂β₂
-  (p = βᵗ by products), θ ← θ − η·(m/(1−p₁))/(√(v/(1−p₂)) + ηε)  (= η·m̂/(√v̂ + ε) in gradient units);
+  (p = βᵗ by products), θ ← θ − η·(m·i₁)/(√(v·i₂) + ηε) with i = 1/(1−p)  (= η·m̂/(√v̂ + ε) in gradient units);
 - ``pnm`` (Positive–Negative Momentum, Xie et al. 2021): two buffers alternate with the step's parity (odd steps
   update the first); the buffer of this step m⁺ ← β₁²m⁺ + (1−β₁²)q, θ ← θ − ((1+β₀)m⁺ − β₀m⁻)/√((1+β₀)²+β₀²);
 - ``adai`` (Adaptive Inertia, Xie et al. 2022): v ← β₂v + (1−β₂)q², p₂ ← p₂β₂, v̂ = v/(1−p₂) (p₂ = β₂ᵗ by
@@ -74,7 +74,10 @@ class StepRule:
             v = st["v"] = b2 * st["v"] + (1.0 - b2) * (q * q)
             p1 = st["p1"] = st["p1"] * b1
             p2 = st["p2"] = st["p2"] * b2
-            new = theta - eta * (m / (1.0 - p1)) / (np.sqrt(v / (1.0 - p2)) + eta * eps)
+            # the bias corrections as reciprocals: one division per particle and step, not per coordinate
+            # (the compiled loops are divider-bound: docs in benchmarks/OPTIMIZERS.md)
+            i1, i2 = 1.0 / (1.0 - p1), 1.0 / (1.0 - p2)
+            new = theta - eta * (m * i1) / (np.sqrt(v * i2) + eta * eps)
         elif self.kind == "pnm":
             b, b0 = h["momentum"] ** 2, h["pnm_beta0"]
             odd = (st["t"] % 2 == 1)[:, None]
@@ -145,7 +148,7 @@ class StepRule:
         """
         eta, h, st = self.eta, self.hyper, self.state
         if self.kind == "adam":
-            v = st["v"][sel] / (1.0 - st["p2"][sel])
+            v = st["v"][sel] * (1.0 / (1.0 - st["p2"][sel]))
             return 2.0 * eta * eta / ((np.sqrt(v) + eta * h["epsilon"]) * self.stability_limit())
         if self.kind == "adai" and "b1" in st:
             b1 = st["b1"][sel]

@@ -506,7 +506,7 @@ def _lanes_opt_step_intrinsic(radius: bool, two_region: bool, kind: str):
             fin_p = cgutils.alloca_once_value(builder, zero)
             side_p = cgutils.alloca_once_value(builder, zero)
             sqrt = cgutils.get_or_insert_function(builder.module, ir.FunctionType(v4, [v4]), "llvm.sqrt.v4f64")
-            c1 = c2 = None
+            c1 = c2 = i1 = i2 = None
             if adam:
                 p1_at, p2_at = at(ptr[12], ir.Constant(i64, 0)), at(ptr[12], ir.Constant(i64, _LANES))
                 p1 = builder.fmul(builder.load(p1_at, align=8), b1)
@@ -516,6 +516,8 @@ def _lanes_opt_step_intrinsic(radius: bool, two_region: bool, kind: str):
                 # p never reaches the subnormals (where β·p sticks at the smallest one, each product a slow assist)
                 builder.store(builder.select(builder.fcmp_ordered("==", c1, one), zero, p1), p1_at, align=8)
                 builder.store(builder.select(builder.fcmp_ordered("==", c2, one), zero, p2), p2_at, align=8)
+                # the bias corrections' reciprocals, once per step for the four lanes (not per coordinate)
+                i1, i2 = builder.fdiv(one, c1), builder.fdiv(one, c2)
 
             def all_one(c):
                 bits = builder.bitcast(builder.fcmp_ordered("==", c, one), ir.IntType(_LANES))
@@ -537,8 +539,8 @@ def _lanes_opt_step_intrinsic(radius: bool, two_region: bool, kind: str):
                                          builder.fmul(cb2, builder.fmul(q, q)))
                         builder.store(m, at(pu, off), align=8)
                         builder.store(v, at(pv, off), align=8)
-                        mh = builder.fdiv(m, c1) if div1 else m
-                        vh = builder.fdiv(v, c2) if div2 else v
+                        mh = builder.fmul(m, i1) if div1 else m       # m·(1/(1−p₁)), the reference's order
+                        vh = builder.fmul(v, i2) if div2 else v
                         den = builder.fadd(builder.call(sqrt, [vh]), ee)
                         xn = builder.fsub(x, builder.fdiv(builder.fmul(eta_v, mh), den))
                     else:

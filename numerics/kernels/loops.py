@@ -433,9 +433,9 @@ def uphill_rates(kid, kp, olds, i, work, rates):
 
 @njit(cache=True, nogil=True, inline="always")
 def adam_rate(hp, v, p2):
-    """Adam's overshoot rate of one coordinate, 2η²/((√(v/(1−p₂)) + ηε)·A), in the reference's operation order
+    """Adam's overshoot rate of one coordinate, 2η²/((√(v·(1/(1−p₂))) + ηε)·A), in the reference's operation order
     (:meth:`numerics.optimizers.StepRule.overshoot_rate`)."""
-    return hp[HP_TWO_ETA2] / ((np.sqrt(v / (1.0 - p2)) + hp[HP_EE]) * hp[HP_A])
+    return hp[HP_TWO_ETA2] / ((np.sqrt(v * (1.0 / (1.0 - p2))) + hp[HP_EE]) * hp[HP_A])
 
 
 @njit(cache=True, inline="always")
@@ -487,13 +487,15 @@ def _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs, k
             # p never reaches the subnormals (where β·p sticks at the smallest one, each product a slow assist)
             pp[0] = 0.0 if c1 == 1.0 else p1
             pp[1] = 0.0 if c2 == 1.0 else p2
+            i1 = 1.0 / c1                  # the reference's reciprocals: one division per step, not per coordinate
+            i2 = 1.0 / c2
             for j in range(d):
                 q = eta * gs[cur, j] - kicks[reg, s, j]
                 m = b1 * sb[0, j] + c_b1 * q
                 v = b2 * sb[1, j] + c_b2 * (q * q)
                 sb[0, j] = m
                 sb[1, j] = v
-                ths[nw, j] = ths[cur, j] - eta * (m / c1) / (np.sqrt(v / c2) + ee)
+                ths[nw, j] = ths[cur, j] - eta * (m * i1) / (np.sqrt(v * i2) + ee)
         elif opt == PNM:
             ip, ineg = (0, 1) if (t0 + s + 1) % 2 == 1 else (1, 0)     # odd steps update m₁
             for j in range(d):
