@@ -149,11 +149,14 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_used,
                      eta_given=eta is not None, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
                      n_runs=n_runs, max_steps=max_steps, optimizer=opt)
-        if opt.kind == "adam" and eta is None and kind == "sgd" and plan.config["noise"] in LOSS_UNIT_NOISE:
+        c = plan.config
+        if opt.kind == "adam" and eta is None and (c["noise"] == "white" or c["noise"] in LOSS_UNIT_NOISE):
             # Adam's step is ηP: choose η so that ηP·λ_max is SGD's default. With the exponent held at its target
-            # by λ, √λ ∝ 1/η and P ∝ 1/√λ, so ηP ∝ η²: one square-root step lands there
-            P = 1.0 / (math.sqrt(plan.config["loss_unit"] * geom["paths"][0]["h_ae"] / plan.config["batch_size"])
-                       + opt.epsilon)
+            # by λ (or D), P ∝ η (P = 1/√(λH/B) with √λ ∝ 1/η; P = 1/√(2D/η) with D ∝ 1/η²), so ηP ∝ η²: one
+            # square-root step lands there
+            c_ee = (2.0 * c["temperature"] / c["eta"] if c["noise"] == "white"
+                    else c["loss_unit"] * geom["paths"][0]["h_ae"] / c["batch_size"])
+            P = 1.0 / (math.sqrt(c_ee) + opt.epsilon)
             eta_adam = math.sqrt(eta_used * DEFAULT_ETA_LAMBDA / (P * lam_max))
             plan = _plan(kind, spec, land, analysis, geom, criterion=criterion, noise=noise, eta=eta_adam,
                          eta_given=True, temperature=temperature, batch_size=batch_size, loss_unit=loss_unit,
@@ -295,6 +298,16 @@ def _plan(kind, spec, land, analysis, geom, *, criterion, noise, eta, eta_given,
         hints = ("raise --loss-unit or --max-steps, or lower --batch-size" if model in LOSS_UNIT_NOISE
                  else "raise --max-steps or lower --batch-size")
     pred = _predict(config, geom, land, criterion)
+    if kind == "sgld" and stateful and "temperature" in chosen and pred is not None:
+        # an optimizer's white-noise exponent is ΔL/(D·η_eff/η) (Adam: ΔL/(P·D), P ∝ D^(−1/2)): solve for exponent 5
+        power = 2 if optimizer.kind == "adam" else 1
+        for _ in range(40):
+            if abs(pred.exponent / DEFAULT_EXPONENT - 1.0) < 1e-7:
+                break
+            config["temperature"] = float(config["temperature"] * (pred.exponent / DEFAULT_EXPONENT) ** power)
+            pred = _predict(config, geom, land, criterion)
+        chosen["temperature"] = (f"{config['temperature']:.4g}, so that the {optimizer.kind} optimizer's predicted "
+                                 f"exponent is {pred.exponent:.3g}")
     if kind == "sgd" and pred is not None and loss_unit is None and config["noise"] in LOSS_UNIT_NOISE \
             and pred.exponent > DEFAULT_EXPONENT:
         # the exponent of the λH/B models is ∝ 1/λ (Adam's ∝ 1/√λ): pick λ so that it is DEFAULT_EXPONENT

@@ -346,6 +346,10 @@ def sgd_equivalent(config: dict, geometry: dict, landscape=None) -> SGDEquivalen
             opts["plane_offset"] = float(opts["plane_offset"]) * r
         base["options"] = opts
         land = None if landscape is None else sharpened(landscape, P)
+        # Adam's EMA momentum is heavy ball with step ηP(1−β₁) and momentum β₁: its inertia factor
+        ratio = _underdamped_ratio(eta * P * (1.0 - dyn.momentum), dyn.momentum, geometry["paths"][0]["h_be"])
+        factor *= ratio
+        notes.append(f"adam's EMA momentum = heavy ball with step ηP(1−β₁): underdamped Kramers factor {ratio:.4f}")
         law = "adam_rate_ito (preconditioner frozen at the minimum)"
         notes.append(f"adam: preconditioner frozen at its value at the minimum, P = 1/(√(e·C_a·e) + ε) = {P:.4g} "
                      f"(v ≈ diag C_a: β₂ = {dyn.beta2:g} averages over {1 / (1 - dyn.beta2):.0f} steps); φ = θ/√P "

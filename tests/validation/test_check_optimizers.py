@@ -75,7 +75,13 @@ def test_two_region_prediction_is_the_registry_law(reg, basin, name, opt, eta, l
     config = dict(BASE, noise="hessian_two_region", eta=eta, optimizer=opt)
     p = predict(config, geom, land)
     assert p.law.startswith(law)
-    assert p.log_rate == pytest.approx(_law(reg, law, path, eta, **extra), rel=1e-9, abs=1e-9)
+    expected = _law(reg, law, path, eta, **extra)
+    if law == "adam_rate_ito":
+        # plus the inertia of Adam's EMA momentum: heavy ball with step ηP(1−β₁) and momentum β₁ (registry's R),
+        # P = 1/(√(λH_ae/B) + ε) the frozen preconditioner
+        P = 1.0 / (math.sqrt(LAM * 2.0 / B) + extra["epsilon"])
+        expected += math.log(reg["momentum_underdamped_ratio"](eta=eta * P * 0.1, momentum=0.9, h_be=path["h_be"]))
+    assert p.log_rate == pytest.approx(expected, rel=1e-9, abs=1e-9)
     assert p.rate == pytest.approx(math.exp(p.log_rate), rel=1e-12)
     assert 5 <= p.exponent <= 30
 
@@ -105,7 +111,9 @@ def test_sgd_equivalent_rates_and_time_factors(reg, basin):
              10 * reg["momentum_underdamped_ratio"](eta=0.004, momentum=0.9, h_be=1.0)),
             ({"kind": "pnm"}, 0.1, 0.1 / N_PNM, 1 / N_PNM),
             ({"kind": "adai"}, 0.05, 0.05, 1.0),
-            ({"kind": "adam"}, 0.05, 0.05, 1.0)]:
+            # Adam: the inertia of its EMA momentum, heavy ball with step ηP(1−β₁), P = 1/√(λH_ae/B) = 1 here
+            ({"kind": "adam"}, 0.05, 0.05,
+             reg["momentum_underdamped_ratio"](eta=0.05 * (1.0 / (1.0 + 1e-8)) * 0.1, momentum=0.9, h_be=1.0))]:
         eq = sgd_equivalent(dict(BASE, noise="hessian_two_region", eta=eta, optimizer=opt), geom, land)
         assert eq.config["eta"] == pytest.approx(eta_eff, rel=1e-12)
         assert "optimizer" not in eq.config
