@@ -273,14 +273,13 @@ def exact_escape_time_1d(config: dict, geometry: dict, landscape) -> float | Non
 
 
 def _underdamped_ratio(eta: float, beta: float, h_be: float) -> float:
-    """Kramers–Hänggi rate over its overdamped limit for heavy ball: (2/x)(√(1+x) − 1), x = 4η|H_be|/(1−β)².
+    """Kramers–Hänggi rate over its overdamped limit for heavy ball with step η and momentum β: the registry's
+    ``momentum_underdamped_ratio`` (M = η, γ = 1 − β in t = step·η; docs/theory.md §Optimizer exponents)."""
+    from flatminima import theory
 
-    Heavy ball in SDE time t = step·η is η·θ̈ + (1−β)·θ̇ = −∇L̂ (mass M = η, friction γ = 1−β), and the
-    underdamped Kramers rate (Hänggi, Talkner & Borkovec 1990) over its overdamped limit is
-    (γ/(Mω_b²))(√(γ²/4M² + ω_b²) − γ/2M) with ω_b² = |H_be|/M (docs/theory.md §Optimizer exponents).
-    """
-    x = 4.0 * eta * h_be / (1.0 - beta) ** 2
-    return float(2.0 / x * (np.sqrt(1.0 + x) - 1.0)) if x > 0 else 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")       # its regime warning concerns the momentum law, reported there
+        return float(theory.formulas()["momentum_underdamped_ratio"](eta=eta, momentum=beta, h_be=h_be))
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,18 @@ def _kick_block(zt, n, sdiag, smat, use_diag, kicks, reg, acc):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def region(two_region, split, ths, cur):
+    """The noise region of θ = row ``cur`` of ``ths``: 1 where (θ − q)·e ≥ 0 (``split`` = [q, e]), else 0."""
+    if not two_region:
+        return 0
+    d = ths.shape[1]
+    side = 0.0
+    for j in range(d):
+        side += (ths[cur, j] - split[j]) * split[d + j]
+    return 1 if side >= 0.0 else 0
+
+
+@njit(cache=True, nogil=True, inline="always")
 def record(outputs, p, t, status, store_theta, ths, row):
     """Write particle p's outcome: exit (or censoring) step, flags, and θ = row ``row`` of ``ths``."""
     steps, escaped, diverged, theta_out = outputs
@@ -181,13 +193,7 @@ def _steps_nd(kid, kp, crit, cp, eta, bridge, bridge_c, bridge_c2, two_region, s
     status = RUNNING
     taken = n
     for s in range(n):
-        reg = 0
-        if two_region:
-            side = 0.0
-            for j in range(d):
-                side += (ths[cur, j] - split[j]) * split[d + j]
-            if side >= 0.0:
-                reg = 1
+        reg = region(two_region, split, ths, cur)
         nw = 1 - cur
         if kid == ST:              # separable gradient: elementwise over coordinates (SIMD)
             for j in range(d):
@@ -463,13 +469,7 @@ def _steps_nd_opt(kid, kp, crit, cp, eta, opt, hp, two_region, split, ths, gs, k
     status = RUNNING
     taken = n
     for s in range(n):
-        reg = 0
-        if two_region:
-            side = 0.0
-            for j in range(d):
-                side += (ths[cur, j] - split[j]) * split[d + j]
-            if side >= 0.0:
-                reg = 1
+        reg = region(two_region, split, ths, cur)
         nw = 1 - cur
         if kid == ST:
             for j in range(d):

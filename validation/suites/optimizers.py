@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 import numpy as np
 
@@ -155,11 +156,16 @@ def _adam_law_verdict(res: dict, cfg: dict, geom_path: dict) -> Verdict:
     adaptive law's is that secant shifted by the difference of the two leading exponent slopes (the same prefactor
     term for both, whose P ∝ √B dependence the two readings share).
     """
-    eta, lam = float(cfg["eta"]), float(cfg["loss_unit"])
-    dl, h_a, h_b, s = geom_path["barrier"], geom_path["h_ae"], geom_path["h_be"], geom_path["s"]
-    base = 2.0 * dl / (eta * math.sqrt(lam))
-    frozen_lead = base * (s / math.sqrt(h_a) + (1 - s) * math.sqrt(h_a) / h_b)
-    adaptive_lead = base * (s / math.sqrt(h_a) + (1 - s) / math.sqrt(h_b))
+    from flatminima import theory
+
+    reg = theory.formulas()
+    values = dict(eta=float(cfg["eta"]), batch_size=1.0, loss_unit=float(cfg["loss_unit"]),
+                  barrier=geom_path["barrier"], h_ae=geom_path["h_ae"], h_be=geom_path["h_be"], s=geom_path["s"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # regime warnings concern single points, not these slopes
+        # both exponents are ∝ √B at ε = 0: their slopes against √B are their values at B = 1
+        frozen_lead = float(reg["adam_frozen_slope_sqrt_batch"](**values, epsilon=0.0))
+        adaptive_lead = float(reg["adam_exponent"](**values))
     frozen = float(res["verdicts"][0].expected)
     adaptive = frozen - (frozen_lead - adaptive_lead)
     fit = res["fit"]
