@@ -28,6 +28,7 @@ def derivation_sections() -> tuple[Section, ...]:
     from flatminima.theory.consequences import (derive_flat_vs_sharp, derive_minima_selection, derive_multiple_paths,
                                      derive_sharpness_scaling)
     from flatminima.theory.eyring_kramers import derive_eyring_kramers
+    from flatminima.theory.finite_barrier import derive_kramers_next_term
     from flatminima.theory.illposed import derive_ill_posed
     from flatminima.theory.kramers import derive_kramers_1d
     from flatminima.theory.sgd import derive_mfpt_asymptotics, derive_sde_noise, derive_sgd_exponent, derive_sgd_law
@@ -35,8 +36,9 @@ def derivation_sections() -> tuple[Section, ...]:
 
     return (
         Section("1. Kramers law in one dimension (white noise)",
-                "Flux over population (Eq. (4)) with constant diffusion D (docs/theory.md §Kramers law in 1-D).",
-                (derive_kramers_1d(),)),
+                "Flux over population (Eq. (4)) with constant diffusion D (docs/theory.md §Kramers law in 1-D), and "
+                "its next term in D from the exact mean first-passage time (docs/theory.md §Finite barrier).",
+                (derive_kramers_1d(), derive_kramers_next_term())),
         Section("2. Eyring–Kramers law in n dimensions (white noise)",
                 "Gaussian integrals in the Hessian eigenbases of the minimum and the saddle (Eq. (6); "
                 "docs/theory.md §Eyring-Kramers law). "

@@ -47,7 +47,7 @@ _ORDER = ("eta", "batch_size", "loss_unit", "barrier", "h_ae", "h_be", "s", "tem
           "instanton_divergence", "h_star",
           "loss_min", "loss_saddle", "n_outliers", "tail_index", "noise_scale", "sample_noise_scale", "width_left",
           "width_right", "momentum", "pnm_beta0", "epsilon", "h_ae_flat", "h_ae_sharp", "escape_time_a", "escape_time_b",
-          "slope", "sharpness")
+          "slope", "sharpness", "third_a", "fourth_a", "third_b", "fourth_b")
 _LOW_T = "low temperature: the exponent should be at least 5 (docs/theory.md §Assumptions, item 3; table T1)"
 
 
@@ -79,6 +79,7 @@ def base_formulas() -> dict[str, Formula]:
     from flatminima.theory.bouchet_reygner import derive_bouchet_reygner
     from flatminima.theory.consequences import derive_flat_vs_sharp, derive_minima_selection
     from flatminima.theory.eyring_kramers import derive_eyring_kramers
+    from flatminima.theory.finite_barrier import derive_kramers_next_term
     from flatminima.theory.kramers import derive_kramers_1d
     from flatminima.theory.sgd import derive_sgd_law
 
@@ -89,6 +90,22 @@ def base_formulas() -> dict[str, Formula]:
                  description="1-D Kramers, white noise",
                  regime=_exponent_regime(kr.results["exponent"]), derivation=kr.key,
                  tags=("sgld", "white noise", "kramers", "constant diffusion", "1-d"))
+    fb = derive_kramers_next_term()
+    out += _pair("kramers_1d_finite_barrier", fb.results["escape_time"], fb.results["exponent"],
+                 fb.results["prefactor"],
+                 source="Kramers' law times 1 + c1 D (Laplace's method to second order, de Bruijn 1958 §4.4); "
+                        "docs/theory.md §Finite barrier",
+                 description="1-D Kramers with its next term in D, white noise (relative error O(D²))",
+                 regime=_exponent_regime(fb.results["exponent"]) + (
+                     (sp.LessThan(sp.Abs(fb.results["c1"]) * S.temperature, sp.Rational(1, 5)),
+                      "the correction c1·D should be small (≤ 0.2): beyond it the O(D²) remainder is not negligible"),),
+                 derivation=fb.key, tags=("sgld", "white noise", "kramers", "finite barrier", "1-d"),
+                 notes=("L3_a, L4_a, L3_b, L4_b: third and fourth derivatives of L at the minimum and the saddle; the "
+                        "exit point must lie well beyond the saddle.",))
+    out.append(Formula("kramers_1d_next_term_c1", "ratio", fb.results["c1"], _params(fb.results["c1"]),
+                       source="de Bruijn 1958 §4.4; docs/theory.md §Finite barrier",
+                       description="c1 of τ/τ_K = 1 + c1·D + O(D²) (1-D, white noise)", derivation=fb.key,
+                       tags=("sgld", "white noise", "kramers", "finite barrier", "1-d")))
     ek = derive_eyring_kramers()
     out += _pair("eyring_kramers", ek.results["escape_time"], ek.results["exponent"], ek.results["prefactor"],
                  source="Xie et al. 2021, Eq. (6) with |det H_b|; Bovier–Eckhoff–Gayrard–Klein 2004; "

@@ -72,6 +72,10 @@ det_Q_a = sp.Symbol("detQ_a", positive=True)           # det Q_a, Q = Hessian of
 abs_det_Q_b = sp.Symbol("absdetQ_b", positive=True)    # |det Q_b| (det Q_b < 0 at an index-1 saddle)
 quasi_potential_barrier = sp.Symbol("Delta_Phi", positive=True)   # ΔΦ = Φ(b) − Φ(a), in units of the noise
 instanton_divergence = sp.Symbol("I_ell", real=True)   # ∫ ∇·ℓ dt along the instanton (non-Gibbsianness)
+third_a = sp.Symbol("L3_a", real=True)                 # L‴(a) along the escape coordinate (1-D)
+fourth_a = sp.Symbol("L4_a", real=True)                # L⁗(a)
+third_b = sp.Symbol("L3_b", real=True)                 # L‴(b)
+fourth_b = sp.Symbol("L4_b", real=True)                # L⁗(b)
 
 GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("eta", eta, r"\eta", "η", "learning rate; SDE time step dt = eta"),
@@ -105,6 +109,10 @@ GLOSSARY: dict[str, Parameter] = {p.name: p for p in [
     _p("instanton_divergence", instanton_divergence, r"I_{\ell}", "I_ℓ",
        "∫ ∇·ℓ dt along the instanton, ℓ the non-gradient part of the drift (Bouchet–Reygner non-Gibbsianness "
        "correction; 0 for reversible dynamics)"),
+    _p("third_a", third_a, "{L'''_{a}}", "L‴_a", "third derivative of L at the minimum a (1-D)"),
+    _p("fourth_a", fourth_a, "{L''''_{a}}", "L⁗_a", "fourth derivative of L at the minimum a (1-D)"),
+    _p("third_b", third_b, "{L'''_{b}}", "L‴_b", "third derivative of L at the saddle b (1-D)"),
+    _p("fourth_b", fourth_b, "{L''''_{b}}", "L⁗_b", "fourth derivative of L at the saddle b (1-D)"),
     _p("h_star", h_star, "h^{*}", "h*", "Mori: Hessian eigenvalue entering the noise C = 2 L h* / B"),
     _p("loss_min", loss_min, "L_a", "L_a", "Mori: loss value at the minimum (must be > 0)"),
     _p("loss_saddle", loss_saddle, "L_b", "L_b", "Mori: loss value at the saddle"),
