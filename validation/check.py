@@ -186,9 +186,15 @@ def _optimizer(kind, hyper: dict):
     """
     from flatminima.numerics.parts import Dynamics
 
-    unknown = set(hyper) - set(_HYPER_FLAGS)
+    unknown = sorted(set(hyper) - set(_HYPER_FLAGS))
     if unknown:
-        raise InputError(f"unknown optimizer option {sorted(unknown)[0]!r}; known: {', '.join(_HYPER_FLAGS)}")
+        import difflib
+        import inspect
+        options = [p for p in inspect.signature(run_check).parameters if p not in ("spec", "hyper")]
+        close = difflib.get_close_matches(unknown[0], options + list(_HYPER_FLAGS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"check() has no option {unknown[0]!r}{hint}; options: {', '.join(options)}; optimizer "
+                         f"hyper-parameters: {', '.join(_HYPER_FLAGS)}")
     given = {k: v for k, v in hyper.items() if v is not None}
     try:
         return Dynamics(1.0, kind or "sgd", **given)
@@ -387,6 +393,9 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
            "notes": [] if pred is None else list(pred.notes)}
     if pred is not None and pred.measured_noise is not None:
         exp["measured_noise"] = pred.measured_noise
+    if pred is not None and pred.corrected_rate is not None:
+        # 1-D white noise: Kramers' law with its next term in D, reported beside the verdict's law
+        exp.update(corrected_law=pred.corrected_law, corrected_rate=pred.corrected_rate)
     if pred is not None and pred.paper_law is not None:
         # d > 1, SGD-type noise: the verdict uses the quasi-potential law; the paper's law is reported beside it
         exp.update(paper_law=pred.paper_law, paper_law_rate=pred.paper_law_rate,

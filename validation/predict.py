@@ -81,6 +81,8 @@ class Prediction:
     paper_law_rate: float | None = None
     quasi_potential: tuple = ()             # per path: ΔΦ with its error and method
     prefactor_known: bool = True            # False: non-reversible noise, prefactor not computed
+    corrected_law: str | None = None        # 1-D white noise: Kramers with its next term in D, reported beside
+    corrected_rate: float | None = None
 
     def interval(self, lo: float, hi: float) -> tuple[float, float]:
         """A measured CI widened by the allowed relative error of the law."""
@@ -95,7 +97,8 @@ class Prediction:
                 "rel_error": self.rel_error, "error_method": self.error_method,
                 "path_rates": list(self.path_rates), "regime_warnings": list(self.regime_warnings),
                 "notes": list(self.notes), "paper_law": self.paper_law, "paper_law_rate": self.paper_law_rate,
-                "quasi_potential": list(self.quasi_potential), "prefactor_known": self.prefactor_known}
+                "quasi_potential": list(self.quasi_potential), "prefactor_known": self.prefactor_known,
+                "corrected_law": self.corrected_law, "corrected_rate": self.corrected_rate}
 
 
 def _temperature_along(config: dict, path: dict) -> tuple[float, float]:
@@ -412,6 +415,45 @@ def _predict_optimizer(config: dict, geometry: dict, landscape) -> Prediction:
                    path_rates=tuple(r * eq.factor for r in inner.path_rates))
 
 
+def finite_barrier_rate(config: dict, geometry: dict, landscape) -> float | None:
+    """1-D white noise: the rate of Kramers' law with its next term in D, 1/(τ_K(1 + c₁D)), summed over paths.
+
+    c₁ comes from the third and fourth derivatives of L at the minimum and the saddle (docs/theory.md §Finite
+    barrier), here central differences of the landscape's Hessian with step 1e-3·(1 + |θ|) (relative error
+    about 1e-6 on c₁D, far below the O(D²) remainder). The law is for an exit well beyond the saddle.
+    None where it does not apply (d > 1, non-white noise, no landscape, or L‴ jumps at the minimum or a saddle,
+    as in a piecewise-defined loss).
+    """
+    from flatminima import theory
+    if landscape is None or landscape.dim != 1 or config["noise"] != "white":
+        return None
+    reg = theory.formulas()["kramers_1d_finite_barrier_rate"]
+    D = float(config["temperature"])
+
+    def derivatives(x: float) -> tuple[float, float] | None:
+        """(L‴, L⁗) at x, or None where L‴ jumps (a piecewise loss: the correction is then O(√D), not c₁D)."""
+        h = 1e-3 * (1.0 + abs(x))
+        H = {k: landscape.hessian(np.array([x + k * h]))[0, 0] for k in (-2, -1, 0, 1, 2)}
+        left = (3 * H[0] - 4 * H[-1] + H[-2]) / (2 * h)        # one-sided, second order
+        right = (-3 * H[0] + 4 * H[1] - H[2]) / (2 * h)
+        if abs(right - left) > 1e-6 + 1e-3 * (abs(left) + abs(right)):
+            return None
+        return (H[1] - H[-1]) / (2 * h), (H[1] - 2 * H[0] + H[-1]) / h**2
+
+    at_a = derivatives(float(geometry["minimum"][0]))
+    total = 0.0
+    for path in geometry["paths"]:
+        at_b = derivatives(float(path["saddle"][0]))
+        if at_a is None or at_b is None:
+            return None
+        (third_a, fourth_a), (third_b, fourth_b) = at_a, at_b
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # the regime is the Kramers law's, reported with it
+            total += float(reg(barrier=path["barrier"], h_ae=path["h_ae"], h_be=path["h_be"], temperature=D,
+                               third_a=third_a, fourth_a=fourth_a, third_b=third_b, fourth_b=fourth_b))
+    return total
+
+
 def exact_escape_time(config: dict, geometry: dict, landscape) -> float | None:
     """:func:`exact_escape_time_1d` of a config, for an optimizer that of its SGD equivalent converted (t = step·η)."""
     if config.get("optimizer") and config["optimizer"].get("kind", "sgd") != "sgd":
@@ -496,8 +538,11 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
         rel += max(r["error"] for r in qp_records)
         method += f"; minimum action path error on ΔΦ ≤ {max(r['error'] for r in qp_records):.2g}"
     method += f"; discretisation exp(exponent·ηH_ae/2) − 1 = {disc:.3g} (docs/theory.md §Discretisation)"
+    corrected = finite_barrier_rate(config, geometry, landscape)
     return Prediction(rate=float(np.exp(log_total)), log_rate=log_total, law=law, exponent=exponent,
                       rel_error=float(rel), error_method=method, path_rates=tuple(float(np.exp(r)) for r in log_rates),
                       regime_warnings=tuple(m for p in parts for m in p[3]), notes=tuple(notes),
                       measured_noise=measured, paper_law=paper_law, paper_law_rate=paper_rate,
-                      quasi_potential=qp_records, prefactor_known=prefactor_known)
+                      quasi_potential=qp_records, prefactor_known=prefactor_known,
+                      corrected_law=None if corrected is None else "kramers_1d_finite_barrier_rate",
+                      corrected_rate=corrected)
