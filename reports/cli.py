@@ -37,7 +37,14 @@ EXAMPLES = {
   flatminima report results/paper     # rebuild report.md/report.html from results/paper/result.json""",
     "derive": """examples:
   flatminima derive                 # writes derivations/derivations.md and .html
-  flatminima derive --out report/""",
+  flatminima derive --out report/
+  flatminima derive --format latex  # writes derivations/derivations.tex and derivations-body.tex
+  flatminima derive --format md,html,latex --out report/
+
+LaTeX: derivations.tex is a standalone document (article + amsmath, pure ASCII; pdflatex derivations.tex).
+derivations-body.tex is its body alone (no preamble, title or \\appendix; sections start at \\section):
+put \\usepackage{amsmath} in your paper and \\input{derivations-body} after its \\appendix.
+Labels: flatminima:<derivation>, flatminima:<derivation>:<step>, flatminima:registry:<formula>.""",
 }
 
 
@@ -199,9 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", type=Path, metavar="OUT", help="a results folder holding result.json")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("derive", help="write the derivation report (derivations.md, derivations.html)",
+    p = sub.add_parser("derive", help="write the derivation report (derivations.md, derivations.html, "
+                                      "optionally a LaTeX appendix)",
                        epilog=EXAMPLES["derive"], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=Path("derivations"), metavar="DIR", help="output folder")
+    p.add_argument("--format", type=_derive_formats, default=("md", "html"), metavar="FORMAT[,FORMAT]",
+                   help="md, html, latex, comma-separated (default md,html); latex writes derivations.tex "
+                        "and derivations-body.tex")
     p.set_defaults(func=cmd_derive)
     return parser
 
@@ -540,10 +551,24 @@ def cmd_report(args) -> int:
     return 0
 
 
+DERIVE_FORMATS = ("md", "html", "latex")
+
+
+def _derive_formats(text: str) -> tuple:
+    """--format of derive: md, html, latex, comma-separated."""
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    bad = [n for n in names if n not in DERIVE_FORMATS]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"--format takes {', '.join(DERIVE_FORMATS)} (comma-separated); "
+                                         f"got {text!r}")
+    return names
+
+
 def cmd_derive(args) -> int:
     from flatminima.reports.derivations import write_derivation_report
 
-    paths = write_derivation_report(args.out)
+    _check_writable(args.out)
+    paths = write_derivation_report(args.out, formats=args.format)
     for path in paths:
         print(path)
     return 0
