@@ -1,14 +1,24 @@
-"""Open a report in headless Chromium: screenshot it, dump its DOM, check math, figures and that it is not blank.
+"""Open a report in headless Chromium: screenshot it, dump its DOM, check math, figures, layout and that it is not blank.
 
 ``python -m reports.browser_check FILE.html OUT.png`` prints the findings as JSON and exits 0 when the
 page passes, 1 when it does not, 2 when Chromium is missing or fails. Chromium runs twice (one run for
-``--screenshot``, one for ``--dump-dom``), each with a fresh profile and with networking features off;
-the report itself needs no network.
+``--screenshot`` of the page itself, one for ``--dump-dom``), each with a fresh profile and with networking
+features off; the report itself needs no network.
+
+Reports contain no scripts, and ``--dump-dom`` only serializes the DOM, so the layout is measured by a
+temporary copy of the page with an injected probe (:data:`PROBE_SCRIPT`): after the load event it
+measures the page's horizontal overflow (``scrollWidth`` against ``clientWidth`` of the root element),
+every ``<math>`` element whose content is wider than its box (or taller, where its ``overflow`` is
+auto or scroll) and every other element with ``overflow`` auto or scroll whose content is wider than
+its box (such elements would show a scrollbar), and whether each
+``<math>`` and ``<img>`` was laid out with a non-zero size; it writes these findings as JSON into a
+hidden node, which the dumped DOM carries back to :func:`check_dom`.
 """
 from __future__ import annotations
 
 import argparse
 import base64
+import html as html_lib
 import json
 import os
 import re
@@ -20,18 +30,100 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CHROMIUM_FLAGS", "ChromiumError", "check_dom", "check_in_browser", "check_screenshot", "find_chromium"]
+__all__ = ["CHROMIUM_FLAGS", "PROBE_ID", "PROBE_SCRIPT", "ChromiumError", "check_dom", "check_in_browser",
+           "check_screenshot", "find_chromium", "inject_probe", "read_probe"]
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--hide-scrollbars", "--mute-audio")
 WINDOW = (1200, 2000)
 TIMEOUT_S = 120
+VIRTUAL_TIME_MS = 5000     # --dump-dom waits for the load event and this much virtual time
 # A page counts as blank when almost every pixel is one colour: fewer than this fraction differ from
 # the most common colour, or the grey levels hardly vary.
 MIN_INK_FRACTION = 0.005
 MIN_PIXEL_STD = 0.01
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# The layout probe injected into a temporary copy of the page (never into the report itself).
+PROBE_ID = "flatminima-layout-probe"
+PROBE_SCRIPT = """<script id="%(id)s-script">
+(function () {
+  function name(el) {
+    var s = el.tagName.toLowerCase();
+    if (el.id) { s += "#" + el.id; }
+    if (typeof el.className === "string" && el.className) { s += "." + el.className.split(/\\s+/).join("."); }
+    return s;
+  }
+  function hidden(el) { return el.closest("details:not([open])") !== null || el.getClientRects().length === 0; }
+  function probe() {
+    var root = document.documentElement, out = {
+      page_scroll_width: root.scrollWidth, page_client_width: root.clientWidth,
+      page_overflow_px: Math.max(0, root.scrollWidth - root.clientWidth),
+      math_total: 0, math_rendered: 0, scrolling_math: [], img_total: 0, img_rendered: 0,
+      overflowing_elements: []};
+    var maths = document.getElementsByTagName("math");
+    for (var i = 0; i < maths.length; i++) {
+      var m = maths[i];
+      if (hidden(m)) { continue; }
+      out.math_total += 1;
+      var r = m.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0) { out.math_rendered += 1; }
+      var tall = /auto|scroll/.test(getComputedStyle(m).overflowY) && m.scrollHeight > m.clientHeight + 1;
+      if (m.clientWidth > 0 && (m.scrollWidth > m.clientWidth + 1 || tall)) {
+        out.scrolling_math.push({element: name(m), scroll_width: m.scrollWidth, client_width: m.clientWidth,
+                                 scroll_height: m.scrollHeight, client_height: m.clientHeight,
+                                 text: (m.textContent || "").slice(0, 60)});
+      }
+    }
+    var imgs = document.getElementsByTagName("img");
+    for (var j = 0; j < imgs.length; j++) {
+      if (hidden(imgs[j])) { continue; }
+      out.img_total += 1;
+      if (imgs[j].complete && imgs[j].naturalWidth > 0 && imgs[j].getBoundingClientRect().width > 0) {
+        out.img_rendered += 1;
+      }
+    }
+    var all = document.body ? document.body.getElementsByTagName("*") : [];
+    for (var k = 0; k < all.length; k++) {
+      var el = all[k];
+      if (el.tagName.toLowerCase() === "math" || el.id === "%(id)s") { continue; }
+      var cs = getComputedStyle(el);
+      var scrolls = /auto|scroll/.test(cs.overflowX) || /auto|scroll/.test(cs.overflow);
+      if (scrolls && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) {
+        out.overflowing_elements.push({element: name(el), scroll_width: el.scrollWidth,
+                                       client_width: el.clientWidth});
+      }
+    }
+    var node = document.createElement("pre");
+    node.id = "%(id)s";
+    node.hidden = true;
+    node.textContent = JSON.stringify(out);
+    document.body.appendChild(node);
+  }
+  if (document.readyState === "complete") { probe(); } else { window.addEventListener("load", probe); }
+})();
+</script>""" % {"id": PROBE_ID}
+_PROBE_NODE = re.compile(r'<pre\b[^>]*\bid="%s"[^>]*>(.*?)</pre>' % PROBE_ID, re.S)
+_PROBE_SCRIPT_NODE = re.compile(r'<script\b[^>]*\bid="%s-script"[^>]*>.*?</script>' % PROBE_ID, re.S | re.I)
+
+
+def inject_probe(page: str) -> str:
+    """The page with :data:`PROBE_SCRIPT` inserted before its last ``</body>`` (appended when it has none)."""
+    at = page.lower().rfind("</body>")
+    return page + PROBE_SCRIPT if at < 0 else page[:at] + PROBE_SCRIPT + page[at:]
+
+
+def read_probe(dom: str) -> dict | None:
+    """The findings the probe wrote into the dumped DOM, or None when there are none."""
+    m = _PROBE_NODE.search(dom)
+    if not m:
+        return None
+    try:
+        return json.loads(html_lib.unescape(m.group(1)))
+    except ValueError:
+        return None
 
 
 class ChromiumError(RuntimeError):
@@ -61,21 +153,34 @@ def _run_chromium(chromium: str, args: list[str], url: str) -> subprocess.Comple
     return proc
 
 
-def check_dom(dom: str) -> dict:
-    """Counts from the rendered DOM: ``<math>`` elements, embedded PNG figures, external references.
+def check_dom(dom: str, *, require_probe: bool = False, expect_figures: bool = True) -> dict:
+    """Counts from the rendered DOM: ``<math>`` elements, embedded PNG figures, external references, and
+    the layout findings of the probe when the DOM carries them.
 
     Parameters
     ----------
     dom : str
-        The serialized DOM (Chromium ``--dump-dom``) or the HTML source.
+        The serialized DOM (Chromium ``--dump-dom``, of the page or of its probed copy) or the HTML source.
+    require_probe : bool, optional
+        Count a missing probe node as a problem (the DOM of a probed copy must carry one).
+    expect_figures : bool, optional
+        Count a page without PNG figures as a problem (True for results reports; the derivation report has
+        no figures).
 
     Returns
     -------
     dict
         ``math_elements``, ``figures`` (``<img>`` with a ``data:image/png;base64`` source that decodes to
         a PNG), ``bad_figures`` (other ``<img>``), ``external_refs`` (``src``/``href`` to http(s) or ``//``),
-        ``scripts`` and ``problems`` (list of text).
+        ``scripts`` (not counting the probe), the layout measures ``layout_probe`` (whether it ran),
+        ``page_overflow_px``, ``scrolling_math`` (number of ``<math>`` elements whose content is wider than
+        their box, or taller where their overflow is auto/scroll: they would show a scrollbar), ``scrolling_math_elements``,
+        ``overflowing_elements`` (elements with ``overflow`` auto/scroll and wider content),
+        ``math_rendered`` and ``figures_rendered`` (laid out with a non-zero size; None without the
+        probe), and ``problems`` (list of text).
     """
+    layout = read_probe(dom)
+    dom = _PROBE_SCRIPT_NODE.sub("", _PROBE_NODE.sub("", dom))
     math = len(re.findall(r"<math[\s>]", dom))
     figures = bad = 0
     for src in re.findall(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"", dom):
@@ -93,7 +198,7 @@ def check_dom(dom: str) -> dict:
     problems = []
     if math == 0:
         problems.append("no <math> element in the DOM")
-    if figures == 0:
+    if figures == 0 and expect_figures:
         problems.append("no <img> with base64 PNG data in the DOM")
     if bad:
         problems.append(f"{bad} <img> without base64 PNG data")
@@ -101,8 +206,40 @@ def check_dom(dom: str) -> dict:
         problems.append(f"external references: {', '.join(external[:3])}")
     if scripts:
         problems.append(f"{scripts} <script> elements")
-    return {"math_elements": math, "figures": figures, "bad_figures": bad, "external_refs": len(external),
-            "scripts": scripts, "problems": problems}
+    found = {"math_elements": math, "figures": figures, "bad_figures": bad, "external_refs": len(external),
+             "scripts": scripts, "layout_probe": layout is not None, "page_overflow_px": None,
+             "scrolling_math": None, "scrolling_math_elements": [], "overflowing_elements": [],
+             "math_rendered": None, "figures_rendered": None}
+    if layout is None:
+        if require_probe:
+            problems.append("the layout probe did not report (no probe node in the dumped DOM)")
+    else:
+        found.update(page_overflow_px=int(layout.get("page_overflow_px", 0)),
+                     scrolling_math=len(layout.get("scrolling_math", [])),
+                     scrolling_math_elements=layout.get("scrolling_math", []),
+                     overflowing_elements=layout.get("overflowing_elements", []),
+                     math_rendered=layout.get("math_rendered"), figures_rendered=layout.get("img_rendered"))
+        if found["page_overflow_px"] > 0:
+            problems.append(f"the page overflows horizontally by {found['page_overflow_px']} px "
+                            f"(scrollWidth {layout.get('page_scroll_width')} > clientWidth "
+                            f"{layout.get('page_client_width')})")
+        if found["scrolling_math"]:
+            first = found["scrolling_math_elements"][0]
+            problems.append(f"{found['scrolling_math']} <math> elements wider or taller than their box (they "
+                            f"would scroll), e.g. {first.get('scroll_width')} > {first.get('client_width')} px: "
+                            f"{first.get('text', '')!r}")
+        if found["overflowing_elements"]:
+            first = found["overflowing_elements"][0]
+            problems.append(f"{len(found['overflowing_elements'])} elements with a horizontal scrollbar, e.g. "
+                            f"{first.get('element')} ({first.get('scroll_width')} > {first.get('client_width')} px)")
+        if layout.get("math_rendered", 0) < layout.get("math_total", 0):
+            problems.append(f"{layout['math_total'] - layout['math_rendered']} of {layout['math_total']} <math> "
+                            f"elements were laid out with zero size")
+        if layout.get("img_rendered", 0) < layout.get("img_total", 0):
+            problems.append(f"{layout['img_total'] - layout['img_rendered']} of {layout['img_total']} figures "
+                            f"did not render")
+    found["problems"] = problems
+    return found
 
 
 def _read_png(path: Path) -> np.ndarray:
@@ -150,7 +287,7 @@ def check_screenshot(path) -> dict:
             "pixel_std": round(std, 6), "problems": problems}
 
 
-def check_in_browser(html_path, screenshot_path, *, chromium: str | None = None) -> dict:
+def check_in_browser(html_path, screenshot_path, *, chromium: str | None = None, expect_figures: bool = True) -> dict:
     """Render ``html_path`` in headless Chromium, save a screenshot and check the page.
 
     Parameters
@@ -161,12 +298,16 @@ def check_in_browser(html_path, screenshot_path, *, chromium: str | None = None)
         Where the PNG screenshot (1200 × 2000 px window) is written.
     chromium : str, optional
         The browser executable; found with :func:`find_chromium` when absent.
+    expect_figures : bool, optional
+        Whether the page must carry PNG figures (False for the derivation report).
 
     Returns
     -------
     dict
-        ``ok`` (no problems), ``chromium``, ``html``, ``screenshot``, the counts of :func:`check_dom` and the
-        measures of :func:`check_screenshot`, and ``problems``.
+        ``ok`` (no problems), ``chromium``, ``html``, ``screenshot``, the counts and layout measures of
+        :func:`check_dom` (``page_overflow_px``, ``scrolling_math``, ``overflowing_elements``,
+        ``math_rendered``, ``figures_rendered``; from a probed copy of the page, see the module docstring),
+        the measures of :func:`check_screenshot`, and ``problems``.
 
     Raises
     ------
@@ -185,9 +326,14 @@ def check_in_browser(html_path, screenshot_path, *, chromium: str | None = None)
     url = html_path.as_uri()
     width, height = WINDOW
     _run_chromium(chromium, [f"--screenshot={screenshot_path}", f"--window-size={width},{height}"], url)
-    dom = _run_chromium(chromium, ["--dump-dom", f"--window-size={width},{height}"], url).stdout.decode(
-        "utf-8", errors="replace")
-    dom_report, shot = check_dom(dom), check_screenshot(screenshot_path)
+    with tempfile.TemporaryDirectory(prefix="flatminima-probe-") as tmp:     # the probed copy
+        probed = Path(tmp) / html_path.name
+        probed.write_text(inject_probe(html_path.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
+        dom = _run_chromium(chromium, ["--dump-dom", f"--window-size={width},{height}",
+                                       f"--virtual-time-budget={VIRTUAL_TIME_MS}"],
+                            probed.as_uri()).stdout.decode("utf-8", errors="replace")
+    dom_report = check_dom(dom, require_probe=True, expect_figures=expect_figures)
+    shot = check_screenshot(screenshot_path)
     problems = dom_report.pop("problems") + shot.pop("problems")
     return {"ok": not problems, "chromium": chromium, "html": str(html_path), "screenshot": str(screenshot_path),
             **dom_report, **shot, "problems": problems}
@@ -198,9 +344,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reports.browser_check", description=__doc__.splitlines()[0])
     parser.add_argument("html", type=Path, help="the HTML report to open")
     parser.add_argument("screenshot", type=Path, help="where to write the PNG screenshot")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="the page has no figures (the derivation report): do not require any")
     args = parser.parse_args(argv)
     try:
-        found = check_in_browser(args.html, args.screenshot)
+        found = check_in_browser(args.html, args.screenshot, expect_figures=not args.no_figures)
     except (ChromiumError, FileNotFoundError) as exc:
         print(f"browser_check: error: {exc}", file=sys.stderr)
         return 2

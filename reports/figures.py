@@ -23,9 +23,11 @@ Data layout per kind (keys marked "opt." may be absent):
     (γ̂), ``t_max``; opt. ``rate_ci`` = [lo, hi], ``survival_lo``/``survival_hi`` (pointwise band),
     ``x_label``. Or ``curves``: a list of such dicts with a ``label`` each.
 ``landscape2d``
-    ``x`` (n_x), ``y`` (n_y), ``z`` (n_y × n_x loss values), opt. ``minima``, ``saddles`` (lists of
-    [x, y]), ``paths`` (minimum energy paths) and ``trajectories`` (lists of [x, y] points), ``levels``
-    (int or list), ``x_label``, ``y_label``.
+    ``x`` (n_x), ``y`` (n_y), ``z`` (n_y × n_x loss values), opt. ``minima``, ``other_minima`` (minima
+    not analysed, e.g. the neighbouring ones), ``saddles`` (lists of [x, y]), ``paths`` (minimum energy
+    paths) and ``trajectories`` (lists of [x, y] points), ``levels`` (int or list), ``x_label``,
+    ``y_label``. The frame holds every minimum, saddle and path end with a margin
+    (:func:`landscape_frame`); where it reaches beyond the grid the background is grey.
 ``spectrum``
     ``minimum`` and ``saddle`` (Hessian eigenvalues), or ``series`` = {label: eigenvalues}; opt.
     ``y_label``.
@@ -54,6 +56,7 @@ __all__ = [
     "plot_landscape2d",
     "plot_spectrum",
     "plot_scatter",
+    "landscape_frame",
     "plot_histogram",
     "render_figure",
 ]
@@ -91,14 +94,43 @@ def _new_axes(ax, figsize=FIGSIZE):
     return ax
 
 
-def _finish(ax, figure, x_label=None, y_label=None):
-    ax.set_title(figure.title)
+def _wrapped_title(ax, title: str) -> str:
+    """The title broken into lines that fit over the axes (about 1 character per 7 points of axes width),
+    at spaces or after ``,``, ``:`` and ``;``; a longer word is cut."""
+    import re
+
+    try:
+        width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+    except Exception:                                   # pragma: no cover - an axes without a figure
+        width_pt = 400.0
+    chars = max(30, int(width_pt / 7.0))
+    lines, line = [], ""
+    for piece in re.findall(r"[^\s,:;]*[,:;]?\s*", title):
+        while len(piece.rstrip()) > chars:            # a word longer than a line
+            if line:
+                lines.append(line.rstrip())
+                line = ""
+            lines.append(piece[:chars])
+            piece = piece[chars:]
+        if line and len((line + piece).rstrip()) > chars:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+    if line.strip():
+        lines.append(line.rstrip())
+    return "\n".join(lines) or title
+
+
+def _finish(ax, figure, x_label=None, y_label=None, *, legend: dict | None = None):
+    """Title (wrapped to the axes width), axis labels and the legend (``legend`` = keyword arguments of
+    ``Axes.legend``; default: matplotlib's least-covering corner inside the axes)."""
+    ax.set_title(_wrapped_title(ax, figure.title))
     if x_label:
         ax.set_xlabel(x_label)
     if y_label:
         ax.set_ylabel(y_label)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small", frameon=False)
+    if legend is not None or ax.get_legend_handles_labels()[0]:
+        ax.legend(**{"fontsize": "small", "frameon": False, **(legend or {})})
     return ax
 
 
@@ -204,7 +236,9 @@ def plot_fit(figure, *, ax=None):
     return _finish(ax, figure, d.get("x_label"), d.get("y_label"))
 
 
-def _survival_curve(ax, d, color, label_prefix=""):
+def _survival_curve(ax, d, color, label=None):
+    """One Kaplan–Meier step curve, its band and exp(−γ̂t); ``label`` (several curves) names the step curve
+    in the legend and the exponential stays unlabelled; alone, both carry their own label."""
     t, surv = _floats(d.get("t")), _floats(d.get("survival"))
     ok = np.isfinite(t) & np.isfinite(surv) & (surv > 0)
     if t.shape != surv.shape:
@@ -212,21 +246,25 @@ def _survival_curve(ax, d, color, label_prefix=""):
     tt, ss = t[ok], surv[ok]
     if tt.size and tt[0] > 0:                       # S(0) = 1 before the first event
         tt, ss = np.concatenate([[0.0], tt]), np.concatenate([[1.0], ss])
-    ax.step(tt, ss, where="post", color=color, lw=1.6, label=f"{label_prefix}Kaplan–Meier")
+    rate = d.get("rate")
+    rate = float(rate) if rate is not None and math.isfinite(float(rate)) else None
+    if label is None:
+        km_label = "Kaplan–Meier"
+    else:
+        km_label = label + (f" (γ̂ = {rate:.3g})" if rate is not None else "")
+    ax.step(tt, ss, where="post", color=color, lw=1.6, label=km_label)
     lo, hi = d.get("survival_lo"), d.get("survival_hi")
     if lo is not None and hi is not None:
         lo, hi = _floats(lo), _floats(hi)
         band = ok & np.isfinite(lo) & np.isfinite(hi) & (lo > 0)
         ax.fill_between(t[band], lo[band], hi[band], step="post", color=color, alpha=0.15, lw=0)
-    rate = d.get("rate")
     t_max = d.get("t_max")
     if t_max is None:
         t_max = float(tt.max()) if tt.size else 1.0
-    if rate is not None and math.isfinite(float(rate)):
-        rate = float(rate)
+    if rate is not None:
         grid = np.linspace(0.0, float(t_max), 200)
         ax.plot(grid, np.exp(-rate * grid), "--", color=color, alpha=0.8, lw=1.2,
-                label=f"{label_prefix}exp(−γ̂t), γ̂ = {rate:.3g}")
+                label=f"exp(−γ̂t), γ̂ = {rate:.3g}" if label is None else "_nolegend_")
         ci = d.get("rate_ci")
         if ci and all(c is not None for c in ci):
             ax.fill_between(grid, np.exp(-float(ci[1]) * grid), np.exp(-float(ci[0]) * grid),
@@ -234,11 +272,27 @@ def _survival_curve(ax, d, color, label_prefix=""):
     return float(t_max)
 
 
+def _split_labels(labels: list[str]) -> tuple[list[str], str]:
+    """Curve labels such as ``"B=2, eta=0.01"`` without the ``", "``-separated parts common to all of them,
+    and those common parts (the legend's title)."""
+    parts = [[p.strip() for p in label.split(",")] for label in labels]
+    if len(parts) < 2:
+        return labels, ""
+    common = [p for p in parts[0] if all(p in q for q in parts[1:])]
+    short = [", ".join(p for p in q if p not in common) for q in parts]
+    if not all(short) or len(set(short)) < len(short):
+        return labels, ""
+    return short, ", ".join(common)
+
+
 def plot_survival(figure, *, ax=None):
     """Kaplan–Meier survival step curve against exp(−γ̂t) on a log y axis.
 
     A straight line on this axis is an exponential escape-time law, which the censored exponential
-    MLE γ̂ = escapes / exposure assumes (docs/theory.md §Time and rates).
+    MLE γ̂ = escapes / exposure assumes (docs/theory.md §Time and rates). The legend sits outside the axes,
+    right of them, so that it never covers a curve; with several curves it has one entry per curve (the
+    label without the parts common to all curves, which become the legend's title, and γ̂) and two grey
+    entries for the line styles.
 
     Parameters
     ----------
@@ -250,17 +304,30 @@ def plot_survival(figure, *, ax=None):
     -------
     matplotlib.axes.Axes
     """
+    from matplotlib.lines import Line2D
+
     d = figure.data
     ax = _new_axes(ax)
     curves = d.get("curves") or [d]
     colors = [f"C{i}" for i in range(10)]
+    several = len(curves) > 1 or bool(curves[0].get("label"))
+    labels = [str(c.get("label") or f"curve {i + 1}") for i, c in enumerate(curves)]
+    short, common = _split_labels(labels) if several else (labels, "")
     t_max = 0.0
     for i, c in enumerate(curves):
-        prefix = f"{c['label']}: " if c.get("label") else ""
-        t_max = max(t_max, _survival_curve(ax, c, colors[i % 10], prefix))
+        t_max = max(t_max, _survival_curve(ax, c, colors[i % 10], short[i] if several else None))
     ax.set_yscale("log")
     ax.set_xlim(0.0, t_max if t_max > 0 else None)
-    return _finish(ax, figure, d.get("x_label", "SDE time t"), d.get("y_label", "fraction not escaped S(t)"))
+    legend = {"loc": "upper left", "bbox_to_anchor": (1.02, 1.0), "borderaxespad": 0.0}
+    if several:
+        handles, texts = ax.get_legend_handles_labels()
+        handles += [Line2D([], [], color=REFERENCE, lw=1.6), Line2D([], [], color=REFERENCE, lw=1.2, ls="--")]
+        texts += ["Kaplan–Meier S(t)", "exp(−γ̂t)"]
+        legend.update(handles=handles, labels=texts)
+        if common:
+            legend.update(title=common, title_fontsize="small", alignment="left")
+    return _finish(ax, figure, d.get("x_label", "SDE time t"), d.get("y_label", "fraction not escaped S(t)"),
+                   legend=legend)
 
 
 def plot_landscape2d(figure, *, ax=None):
@@ -304,13 +371,52 @@ def plot_landscape2d(figure, *, ax=None):
         p = _points(path)
         ax.plot(p[:, 0], p[:, 1], "-", color="orange", lw=2.0, label="minimum energy paths" if i == 0 else None)
     minima, saddles = _points(d.get("minima")), _points(d.get("saddles"))
+    others = _points(d.get("other_minima"))
     if minima.size:
         ax.plot(minima[:, 0], minima[:, 1], "o", color="white", mec="k", ms=8, ls="none", label="minima")
+    if others.size:
+        ax.plot(others[:, 0], others[:, 1], "o", mfc="none", mec="white", mew=2.0, ms=9, ls="none",
+                label="other minima")
     if saddles.size:
         ax.plot(saddles[:, 0], saddles[:, 1], "X", color="red", mec="k", ms=9, ls="none", label="index-1 saddles")
-    ax.set_xlim(float(np.nanmin(x)), float(np.nanmax(x)))
-    ax.set_ylim(float(np.nanmin(y)), float(np.nanmax(y)))
-    return _finish(ax, figure, d.get("x_label", "θ₁"), d.get("y_label", "θ₂"))
+    (x0, x1), (y0, y1) = landscape_frame(d)
+    if x0 < np.nanmin(x) or x1 > np.nanmax(x) or y0 < np.nanmin(y) or y1 > np.nanmax(y):
+        ax.set_facecolor("#dddddd")                    # beyond the evaluated grid: grey, not a fake basin
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    from matplotlib.lines import Line2D
+
+    handles, texts = ax.get_legend_handles_labels()
+    proxies = {"trajectories": Line2D([], [], color="#777777", lw=0.9),     # white on white: grey proxies
+               "other minima": Line2D([], [], marker="o", mfc="none", mec="#555555", mew=2.0, ms=9, ls="none")}
+    handles = [proxies.get(t, h) for h, t in zip(handles, texts)]
+    legend = {"handles": handles, "labels": texts, "loc": "upper center", "bbox_to_anchor": (0.5, -0.13),
+              "ncol": 3, "borderaxespad": 0.0}
+    return _finish(ax, figure, d.get("x_label", "θ₁"), d.get("y_label", "θ₂"), legend=legend)
+
+
+FRAME_MARGIN = 0.15     # of the larger side of the box around the critical points
+
+
+def landscape_frame(d: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The plotted box of a ``landscape2d`` figure: the evaluated grid, enlarged where needed so that every
+    minimum (``minima``, ``other_minima``), saddle and path end lies inside with a margin of
+    ``FRAME_MARGIN`` times the larger side of the box around those points."""
+    x, y = _floats(d.get("x")), _floats(d.get("y"))
+    pts = [_points(d.get(k)) for k in ("minima", "other_minima", "saddles")]
+    pts += [_points(p)[[0, -1]] for p in d.get("paths") or [] if len(p)]
+    pts = np.concatenate(pts) if pts else np.empty((0, 2))
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    fx = [float(np.nanmin(x)), float(np.nanmax(x))] if x.size else [np.inf, -np.inf]
+    fy = [float(np.nanmin(y)), float(np.nanmax(y))] if y.size else [np.inf, -np.inf]
+    if pts.size:
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        margin = FRAME_MARGIN * (float((hi - lo).max()) or 1.0)
+        fx = [min(fx[0], lo[0] - margin), max(fx[1], hi[0] + margin)]
+        fy = [min(fy[0], lo[1] - margin), max(fy[1], hi[1] + margin)]
+    if not np.all(np.isfinite(fx + fy)):
+        return (0.0, 1.0), (0.0, 1.0)
+    return (fx[0], fx[1]), (fy[0], fy[1])
 
 
 def plot_spectrum(figure, *, ax=None):
@@ -350,6 +456,11 @@ def plot_spectrum(figure, *, ax=None):
     if e.size:                                          # room for the markers beyond the extreme stems
         top, bottom = float(e.max()), float(e.min())
         ax.set_ylim(-linthresh if bottom >= 0 else 3 * bottom, linthresh if top <= 0 else 3 * top)
+    from matplotlib.ticker import MaxNLocator
+
+    n_max = max((v.size for v in values), default=1) or 1
+    ax.set_xlim(0.5, n_max + 0.5)                       # eigenvalue indices are integers: 1 … n
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("eigenvalue index (ascending)")
     return _finish(ax, figure, None, d.get("y_label", "Hessian eigenvalue"))
 
@@ -507,5 +618,6 @@ def render_figure(figure, *, dpi: int = DPI) -> bytes:
     ax = fig.add_subplot()
     plotter(figure, ax=ax)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    # "tight": the saved area grows to hold every artist (a legend outside the axes, a wrapped title)
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None}, bbox_inches="tight", pad_inches=0.12)
     return buf.getvalue()

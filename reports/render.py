@@ -9,8 +9,13 @@ them from ``OUT/result.json`` without recomputing anything. Order of both files:
 3. the sections (``{"title", "text"}``, Markdown with ``$…$`` and ``$$…$$`` math);
 4. the tables, with captions saying how the numbers were made;
 5. the figures, with captions (``figures/<name>.png`` in Markdown, base64 PNG inside the HTML);
-6. method and provenance (whatever ``result.provenance`` holds);
-7. the laws used (``result.laws``), with a link to the derivation report that ``flatminima derive`` writes.
+6. method and provenance: a compact table of the key facts found in ``result.provenance`` (versions,
+   git commit, seeds, methods, host, run time, store, task/config-hash counts), then the whole record as
+   JSON in a collapsed ``<details>`` block;
+7. the laws used (``result.laws``): each formula of the theory registry written out (MathML in the HTML,
+   ``$$`` LaTeX in the Markdown) with its description, source, symbols and regime of validity. The
+   reports link only to files they write themselves; the full derivations are written by
+   ``flatminima derive``.
 
 The HTML needs no network and no JavaScript: CSS is inline (the style of ``reports.derivations``), figures
 are ``data:`` URIs and mathematics is presentation MathML, which browsers render natively. The LaTeX in
@@ -23,35 +28,32 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 import os
 import re
 import tempfile
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 
 from flatminima.reports.derivations import _CSS as _DERIVATION_CSS
 from flatminima.reports.figures import render_figure
+from flatminima.reports.markup import _cell, _inline, _is_number, _md_cell, _x, latex_to_mathml, markdown_to_html
+from flatminima.reports.provenance import _provenance_html, _provenance_md, _walk, provenance_facts
 from flatminima.validation.suite import SuiteResult
 
 __all__ = [
-    "DERIVATIONS_HTML",
-    "DERIVATIONS_MD",
     "figure_files",
     "latex_to_mathml",
+    "laws_used",
     "markdown_to_html",
+    "provenance_facts",
     "render_html",
     "render_markdown",
     "write_report",
 ]
 
 REPORT_MD, REPORT_HTML, FIGURE_DIR = "report.md", "report.html", "figures"
-# `flatminima derive` writes derivations/ next to the results folder by default (reports/cli.py).
-DERIVATIONS_MD = "../derivations/derivations.md"
-DERIVATIONS_HTML = "../derivations/derivations.html"
 
 _CSS = _DERIVATION_CSS + """
 table.verdicts td,table.verdicts th{vertical-align:top}
@@ -70,419 +72,18 @@ figcaption{text-align:left;color:#444;font-size:.92rem;margin-top:.3rem}
 dl{display:grid;grid-template-columns:max-content auto;gap:.15rem 1rem;margin:.4rem 0}
 dt{font-family:Helvetica,Arial,sans-serif;font-weight:bold;color:#333}dd{margin:0;overflow-wrap:anywhere}
 dd dl{margin:0}
-pre{background:#f6f8fa;padding:.5rem;overflow-x:auto;font-size:.85rem}
+pre{background:#f6f8fa;padding:.5rem;font-size:.85rem;white-space:pre-wrap;overflow-wrap:anywhere}
 math{font-size:1.05em;font-family:"STIX Two Math","Latin Modern Math","Cambria Math",math}
+math[display=block]{overflow:visible;max-width:100%}
+table{max-width:100%}td,th{overflow-wrap:break-word}th{font-size:.85rem}
+table.wide td,table.wide th{font-size:.8rem;padding:.15rem .3rem;overflow-wrap:anywhere}
+table.facts th{width:12rem;white-space:nowrap;vertical-align:top}table.facts td{overflow-wrap:anywhere}
+details{margin:.6rem 0}summary{cursor:pointer;font-family:Helvetica,Arial,sans-serif;color:#333}
+details pre{max-height:none}
+.law{margin:1rem 0 1.6rem}.law math[display=block]{font-size:1.35em}
+.law math[display=block] msup>:last-child{math-style:normal}.law h3{font-size:1.02rem;margin:.2rem 0}
+.law p,.law ul{margin:.25rem 0;font-size:.95rem}.law ul{padding-left:1.4rem}
 """
-
-
-# =============================================================================== LaTeX -> MathML
-_GREEK = {
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ϵ", "varepsilon": "ε", "zeta": "ζ",
-    "eta": "η", "theta": "θ", "vartheta": "ϑ", "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ",
-    "nu": "ν", "xi": "ξ", "pi": "π", "rho": "ρ", "sigma": "σ", "tau": "τ", "upsilon": "υ", "phi": "ϕ",
-    "varphi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "ell": "ℓ",
-}
-_GREEK_UPPER = {"Gamma": "Γ", "Delta": "Δ", "Theta": "Θ", "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ",
-                "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω"}
-_IDENTIFIERS = {"infty": "∞", "partial": "∂", "nabla": "∇", "hbar": "ℏ", "emptyset": "∅"}
-_OPERATORS = {
-    "cdot": "·", "times": "×", "pm": "±", "mp": "∓", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥",
-    "ne": "≠", "neq": "≠", "approx": "≈", "sim": "∼", "simeq": "≃", "propto": "∝", "equiv": "≡",
-    "to": "→", "rightarrow": "→", "leftarrow": "←", "Rightarrow": "⇒", "Leftrightarrow": "⇔", "mapsto": "↦",
-    "sum": "∑", "prod": "∏", "int": "∫", "in": "∈", "notin": "∉", "subset": "⊂", "ll": "≪", "gg": "≫",
-    "mid": "∣", "vert": "|", "lvert": "|", "rvert": "|", "|": "‖", "Vert": "‖", "langle": "⟨",
-    "rangle": "⟩", "ldots": "…", "cdots": "⋯", "dots": "…", "star": "⋆", "ast": "∗", "circ": "∘",
-    "prime": "′", "lbrace": "{", "rbrace": "}", "{": "{", "}": "}", "%": "%", "&": "&", "#": "#",
-    "setminus": "∖", "cap": "∩", "cup": "∪", "forall": "∀", "exists": "∃", "neg": "¬", "land": "∧",
-    "lor": "∨", "div": "÷", "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉",
-}
-_FUNCTIONS = {"log", "ln", "exp", "sin", "cos", "tan", "det", "min", "max", "lim", "sup", "inf", "arg", "tr",
-              "Pr", "var", "Var", "Cov", "argmin", "argmax", "sgn", "diag"}
-_SPACES = {",": "0.1667em", ":": "0.2222em", ">": "0.2222em", ";": "0.2778em", " ": "0.25em",
-           "quad": "1em", "qquad": "2em", "!": None}
-_ACCENTS = {"hat": "^", "widehat": "^", "bar": "¯", "overline": "¯", "tilde": "~", "widetilde": "~",
-            "vec": "→", "dot": "˙", "ddot": "¨"}
-_SIZERS = {"big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr",
-           "displaystyle", "textstyle", "limits", "nolimits"}
-_CHAR_OPERATORS = {"-": "−", "*": "∗", "'": "′"}
-_TIGHT = {"/", "|", "‖"}
-_TOKEN = re.compile(r"\\([A-Za-z]+)\s*|\\(.)|(\d+(?:\.\d+)?)|(\s+)|(.)", re.S)
-
-
-def _x(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def _mo(text: str) -> str:
-    """An operator; '/' and bars get no side spacing (TeX treats them as ordinary symbols)."""
-    if text in _TIGHT:
-        return f'<mo lspace="0em" rspace="0em">{_x(text)}</mo>'
-    return f"<mo>{_x(text)}</mo>"
-
-
-class _LatexParser:
-    """Recursive-descent reader of a LaTeX math string into presentation MathML (MathML Core elements)."""
-
-    def __init__(self, latex: str):
-        self.tokens = []
-        for m in _TOKEN.finditer(latex):
-            cmd, sym, num, space, char = m.groups()
-            if space is not None:
-                continue
-            self.tokens.append(("cmd", cmd) if cmd else ("sym", sym) if sym is not None
-                               else ("num", num) if num else ("char", char))
-        self.i = 0
-
-    def peek(self):
-        return self.tokens[self.i] if self.i < len(self.tokens) else (None, None)
-
-    def take(self):
-        tok = self.peek()
-        self.i += 1
-        return tok
-
-    def row(self, nodes: list[str]) -> str:
-        return nodes[0] if len(nodes) == 1 else "<mrow>" + "".join(nodes) + "</mrow>"
-
-    def expression(self, stop=("}",), stop_cmds=()) -> list[str]:
-        nodes = []
-        while True:
-            kind, value = self.peek()
-            if kind is None or (kind == "char" and value in stop) or (kind == "cmd" and value in stop_cmds):
-                return nodes
-            if kind == "char" and value in "^_":
-                base = nodes.pop() if nodes else "<mrow></mrow>"
-                nodes.append(self.scripts(base))
-                continue
-            atom = self.atom()
-            if atom:
-                nodes.append(atom)
-
-    def scripts(self, base: str) -> str:
-        sub = sup = None
-        while self.peek()[0] == "char" and self.peek()[1] in "^_":
-            which = self.take()[1]
-            arg = self.argument()
-            if which == "_":
-                sub = arg
-            else:
-                sup = arg
-        if sub is not None and sup is not None:
-            return f"<msubsup>{base}{sub}{sup}</msubsup>"
-        return f"<msub>{base}{sub}</msub>" if sub is not None else f"<msup>{base}{sup}</msup>"
-
-    def argument(self) -> str:
-        """One argument: a braced group or a single token."""
-        kind, value = self.peek()
-        if kind == "char" and value == "{":
-            self.take()
-            nodes = self.expression()
-            self.take()                                 # the closing brace (or the end)
-            return self.row(nodes) if nodes else "<mrow></mrow>"
-        if kind == "num":                               # \frac12: one digit per argument, as in TeX
-            self.take()
-            if len(value) > 1:
-                self.tokens.insert(self.i, ("num", value[1:]))
-            return f"<mn>{value[0]}</mn>"
-        return self.atom() or "<mrow></mrow>"
-
-    def raw_group(self) -> str:
-        """The literal text of a braced group (for \\text and \\mathrm)."""
-        if self.peek() != ("char", "{"):
-            kind, value = self.take()
-            return value or ""
-        self.take()
-        depth, parts = 1, []
-        while self.i < len(self.tokens):
-            kind, value = self.take()
-            if kind == "char" and value == "{":
-                depth += 1
-            elif kind == "char" and value == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            parts.append(("\\" + value + " ") if kind == "cmd" else value)
-        return "".join(parts).strip()
-
-    def delimiter(self) -> str:
-        kind, value = self.take()
-        if kind == "char" and value == ".":
-            return ""
-        text = _OPERATORS.get(value, value) if kind in ("cmd", "sym") else (value or "")
-        return f'<mo fence="true" stretchy="true">{_x(text)}</mo>'
-
-    def atom(self) -> str:
-        kind, value = self.take()
-        if kind == "num":
-            return f"<mn>{value}</mn>"
-        if kind == "char":
-            if value == "{":
-                nodes = self.expression()
-                self.take()
-                return self.row(nodes) if nodes else ""
-            if value == "}":
-                return ""
-            if value.isascii() and value.isalpha():
-                return f"<mi>{value}</mi>"
-            if value == "~":
-                return '<mspace width="0.25em"></mspace>'
-            cat = unicodedata.category(value)
-            if cat.startswith("L"):
-                return f"<mi>{_x(value)}</mi>"
-            if cat.startswith("N"):
-                return f"<mn>{_x(value)}</mn>"
-            return _mo(_CHAR_OPERATORS.get(value, value))
-        if kind == "sym":
-            if value in _SPACES:
-                width = _SPACES[value]
-                return f'<mspace width="{width}"></mspace>' if width else ""
-            if value == "\\":
-                return ""
-            return _mo(_OPERATORS.get(value, value))
-        # a command
-        if value in ("frac", "dfrac", "tfrac"):
-            num, den = self.argument(), self.argument()
-            return f"<mfrac>{num}{den}</mfrac>"
-        if value == "sqrt":
-            if self.peek() == ("char", "["):
-                self.take()
-                index = self.row(self.expression(stop=("]",)) or ["<mrow></mrow>"])
-                self.take()
-                return f"<mroot>{self.argument()}{index}</mroot>"
-            return f"<msqrt>{self.argument()}</msqrt>"
-        if value == "left":
-            opening = self.delimiter()
-            inner = self.expression(stop=(), stop_cmds=("right",))
-            closing = ""
-            if self.peek() == ("cmd", "right"):
-                self.take()
-                closing = self.delimiter()
-            return "<mrow>" + opening + "".join(inner) + closing + "</mrow>"
-        if value == "right":                           # unmatched \right
-            return self.delimiter()
-        if value in ("text", "textrm", "mbox", "textit", "textbf"):
-            return f"<mtext>{_x(self.raw_group())}</mtext>"
-        if value in ("mathrm", "operatorname", "rm", "mathsf", "mathtt"):
-            text = self.raw_group()
-            if re.fullmatch(r"[A-Za-z]+", text):
-                return f'<mi mathvariant="normal">{text}</mi>' if len(text) == 1 else f"<mi>{text}</mi>"
-            return self.row(_LatexParser(text).expression(stop=())) if text else ""
-        if value in ("mathbf", "boldsymbol", "bm", "mathit", "mathcal", "mathbb"):
-            inner = self.argument()
-            return f'<mrow style="font-weight:bold">{inner}</mrow>' if value in ("mathbf", "boldsymbol", "bm") \
-                else inner
-        if value in _ACCENTS:
-            return f'<mover accent="true">{self.argument()}<mo stretchy="false">{_ACCENTS[value]}</mo></mover>'
-        if value in _SIZERS:
-            return ""
-        if value in _GREEK:
-            return f"<mi>{_GREEK[value]}</mi>"
-        if value in _GREEK_UPPER:
-            return f'<mi mathvariant="normal">{_GREEK_UPPER[value]}</mi>'
-        if value in _IDENTIFIERS:
-            return f"<mi>{_IDENTIFIERS[value]}</mi>"
-        if value in _FUNCTIONS:                         # TeX puts a thin space after \log, \exp, …
-            return f'<mi>{value}</mi><mo>\u2061</mo><mspace width="0.1667em"></mspace>'
-        if value in _OPERATORS:
-            return _mo(_OPERATORS[value])
-        if value in _SPACES:
-            width = _SPACES[value]
-            return f'<mspace width="{width}"></mspace>' if width else ""
-        return f"<mtext>\\{_x(value)}</mtext>"           # unknown: shown verbatim, so it gets noticed
-
-
-def latex_to_mathml(latex: str, *, display: bool = False) -> str:
-    """A ``<math>`` element for a LaTeX formula (presentation MathML; the TeX kept as an annotation).
-
-    Parameters
-    ----------
-    latex : str
-        Math-mode LaTeX such as ``-\\log\\gamma = \\frac{2B\\Delta L}{\\eta H_{ae}} + c``.
-    display : bool, optional
-        Block (``display="block"``) instead of inline.
-
-    Returns
-    -------
-    str
-        ``<math>…</math>`` markup. Unknown commands appear as ``\\name`` text rather than failing.
-    """
-    body = _LatexParser(latex).expression(stop=())
-    inner = "<mrow>" + "".join(body) + "</mrow>"
-    attr = ' display="block"' if display else ""
-    return (f"<math{attr}><semantics>{inner}"
-            f'<annotation encoding="application/x-tex">{_x(latex)}</annotation></semantics></math>')
-
-
-# ============================================================================ Markdown -> HTML
-_INLINE = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$([^$\n]+?)\$|`([^`\n]+)`", re.S)
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
-_ABSOLUTE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//")
-
-
-def _math_html(latex: str, display: bool, overrides) -> str:
-    latex = latex.strip()
-    if overrides and latex in overrides:
-        attr = ' display="block"' if display else ""
-        markup = overrides[latex]
-        return markup if markup.lstrip().startswith("<math") else f"<math{attr}>{markup}</math>"
-    return latex_to_mathml(latex, display=display)
-
-
-def _text_html(text: str) -> str:
-    out = _x(text).replace("\\$", "$")
-    out = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", out)
-    out = re.sub(r"(?<![\w*])\*(?=\S)(.+?)(?<=\S)\*(?![\w*])", r"<em>\1</em>", out)
-
-    def link(m):
-        label, target = m.group(1), html.unescape(m.group(2))
-        if _ABSOLUTE.match(target):                    # no network references in the report: show, do not link
-            return f"{label} ({_x(target)})"
-        return f'<a href="{html.escape(target, quote=True)}">{label}</a>'
-
-    return _LINK.sub(link, out)
-
-
-def _inline(text: str, overrides=None) -> str:
-    """Inline Markdown to HTML: ``$math$``, ``$$math$$``, `` `code` ``, ``**bold**``, ``*em*``, relative links."""
-    out, pos = [], 0
-    for m in _INLINE.finditer(text):
-        out.append(_text_html(text[pos:m.start()]))
-        display, inline, code = m.groups()
-        if display is not None:
-            out.append(_math_html(display, True, overrides))
-        elif inline is not None:
-            out.append(_math_html(inline, False, overrides))
-        else:
-            out.append(f"<code>{_x(code)}</code>")
-        pos = m.end()
-    out.append(_text_html(text[pos:]))
-    return "".join(out)
-
-
-def _md_table_html(lines: list[str], overrides) -> list[str]:
-    def cells(line):
-        return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
-
-    rows = [cells(line) for line in lines if not re.fullmatch(r"\s*\|?[\s:|-]+\|?\s*", line)]
-    if not rows:
-        return []
-    out = ["<table>", "<tr>" + "".join(f"<th>{_inline(c, overrides)}</th>" for c in rows[0]) + "</tr>"]
-    out += ["<tr>" + "".join(f"<td>{_inline(c, overrides)}</td>" for c in r) + "</tr>" for r in rows[1:]]
-    return out + ["</table>"]
-
-
-def markdown_to_html(text: str, *, mathml=None, heading_level: int = 3) -> str:
-    """Block Markdown to HTML: paragraphs, lists, headings, ``$$`` display math, fenced code, pipe tables.
-
-    Parameters
-    ----------
-    text : str
-        The Markdown of a section or of the verdict criteria.
-    mathml : dict, optional
-        ``{latex: mathml}``: hand-written MathML for formulas the built-in converter should not translate.
-    heading_level : int, optional
-        HTML level of a ``#`` heading inside the text.
-    """
-    lines = text.replace("\r\n", "\n").split("\n")
-    out, para, i = [], [], 0
-    list_tag, items = None, []
-
-    def flush_para():
-        if para:
-            out.append("<p>" + _inline("\n".join(para), mathml) + "</p>")
-            para.clear()
-
-    def flush_list():
-        nonlocal list_tag
-        if list_tag:
-            out.append(f"<{list_tag}>" + "".join(f"<li>{_inline(it, mathml)}</li>" for it in items)
-                       + f"</{list_tag}>")
-            items.clear()
-            list_tag = None
-
-    while i < len(lines):
-        line = lines[i]
-        stripped = line.strip()
-        bullet = re.match(r"^\s*[-*+]\s+(.*)$", line)
-        number = re.match(r"^\s*\d+[.)]\s+(.*)$", line)
-        heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
-        if stripped.startswith("$$") and not (len(stripped) > 4 and stripped.endswith("$$")):
-            flush_para(), flush_list()
-            block, i = [stripped[2:]], i + 1
-            while i < len(lines) and not lines[i].strip().endswith("$$"):
-                block.append(lines[i])
-                i += 1
-            if i < len(lines):
-                block.append(lines[i].strip()[:-2])
-            out.append(_math_html("\n".join(block), True, mathml))
-        elif stripped.startswith("$$") and stripped.endswith("$$") and len(stripped) > 4 \
-                and "$$" not in stripped[2:-2]:
-            flush_para(), flush_list()
-            out.append(_math_html(stripped[2:-2], True, mathml))
-        elif stripped.startswith("```"):
-            flush_para(), flush_list()
-            block, i = [], i + 1
-            while i < len(lines) and not lines[i].strip().startswith("```"):
-                block.append(lines[i])
-                i += 1
-            out.append("<pre><code>" + _x("\n".join(block)) + "</code></pre>")
-        elif stripped.startswith("|"):
-            flush_para(), flush_list()
-            block = []
-            while i < len(lines) and lines[i].strip().startswith("|"):
-                block.append(lines[i])
-                i += 1
-            out += _md_table_html(block, mathml)
-            continue
-        elif heading:
-            flush_para(), flush_list()
-            level = min(6, heading_level + len(heading.group(1)) - 1)
-            out.append(f"<h{level}>{_inline(heading.group(2), mathml)}</h{level}>")
-        elif bullet or number:
-            flush_para()
-            tag = "ul" if bullet else "ol"
-            if list_tag != tag:
-                flush_list()
-                list_tag = tag
-            items.append((bullet or number).group(1))
-        elif not stripped:
-            flush_para(), flush_list()
-        elif list_tag and line[:1].isspace():           # continuation of a list item
-            items[-1] += "\n" + stripped
-        else:
-            flush_list()
-            para.append(line)
-        i += 1
-    flush_para(), flush_list()
-    return "\n".join(out)
-
-
-# ================================================================================== formatting
-def _cell(value) -> str:
-    """A table value as text: None (JSON for NaN/inf) as '—', floats to 4 significant digits."""
-    if isinstance(value, np.generic):                  # numpy scalars of an in-memory result
-        value = value.item()
-    if isinstance(value, tuple):
-        value = list(value)
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"                                     # JSON stores NaN/inf as null: same text either way
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return "0" if value == 0 else f"{value:.4g}"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    return str(value)
-
-
-def _is_number(value) -> bool:
-    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
-
-
-def _md_cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
 
 
 def _anchor(text: str) -> str:
@@ -501,6 +102,53 @@ def figure_files(result: SuiteResult) -> list[tuple[object, str]]:
         seen.add(name.lower())
         out.append((fig, f"{name}.png"))
     return out
+
+
+def _drawable(result: SuiteResult, fig):
+    """The figure as drawn: a ``landscape2d`` figure of ``flatminima check`` also gets the other minima of
+    its basin analysis (``provenance["json"]["minima"]``) as ``other_minima``, and when its grid does not
+    reach them (see :func:`reports.figures.landscape_frame`) the loss of a built-in landscape is evaluated
+    again on a grid over the whole frame (90 × 80 points, after checking that the spec reproduces the stored grid;
+    a user's ``file.py`` landscape is not run: its frame is grey beyond the grid). Other figures are returned unchanged."""
+    from flatminima.reports.figures import landscape_frame
+
+    info = (result.provenance or {}).get("json") if isinstance(result.provenance, dict) else None
+    if fig.kind != "landscape2d" or not isinstance(info, dict) or not isinstance(info.get("minima"), list):
+        return fig
+    data = dict(fig.data)
+    shown = [tuple(map(float, p)) for p in data.get("minima") or []]
+    others = []
+    for m in info["minima"]:
+        theta = m.get("theta") if isinstance(m, dict) else None
+        if not (isinstance(theta, list) and len(theta) == 2) or any(v is None for v in theta):
+            continue
+        if any(math.dist(theta, p) < 1e-9 for p in shown + others):
+            continue
+        others.append(tuple(map(float, theta)))
+    if not others:
+        return fig
+    data["other_minima"] = [list(p) for p in others]
+    (x0, x1), (y0, y1) = landscape_frame(data)
+    x, y = data.get("x") or [0.0], data.get("y") or [0.0]
+    spec = info.get("landscape")
+    if (x0 < min(x) or x1 > max(x) or y0 < min(y) or y1 > max(y)) and isinstance(spec, str) \
+            and not spec.split(":", 1)[0].endswith(".py"):
+        try:
+            from flatminima.numerics import build_landscape
+
+            land = build_landscape(spec, dim=2)
+            old_z = np.array([[np.nan if v is None else v for v in row] for row in data["z"]], dtype=float)
+            iy, ix = np.meshgrid(np.linspace(0, len(y) - 1, 5).astype(int), np.linspace(0, len(x) - 1, 5).astype(int))
+            probe = land.values(np.column_stack([np.asarray(x)[ix.ravel()], np.asarray(y)[iy.ravel()]]))
+            if not np.allclose(probe, old_z[iy.ravel(), ix.ravel()], rtol=1e-6, atol=1e-9, equal_nan=True):
+                raise ValueError("the landscape spec does not reproduce the stored grid")
+            gx, gy = np.linspace(x0, x1, 90), np.linspace(y0, y1, 80)
+            xx, yy = np.meshgrid(gx, gy)
+            z = np.asarray(land.values(np.column_stack([xx.ravel(), yy.ravel()])), dtype=float).reshape(xx.shape)
+            data.update(x=gx.tolist(), y=gy.tolist(), z=np.where(np.isfinite(z), z, np.nan).tolist())
+        except Exception:                              # the grey frame beyond the stored grid stays
+            pass
+    return type(fig)(name=fig.name, kind=fig.kind, title=fig.title, data=data, caption=fig.caption)
 
 
 def _overall(result: SuiteResult) -> tuple[int, int, str]:
@@ -522,53 +170,100 @@ _STATUS_CLASS = {"PASS": "ok", "FAIL": "bad", "INCONCLUSIVE": "unsure"}
 
 _VERDICT_COLUMNS = ("check", "claim", "measured", "predicted", "tolerance", "outcome")
 
-LAWS_TEXT = ("The laws are formulas of the theory registry (`theory.formulas()`); each is derived by SymPy from "
-             "its assumptions in the derivation report, which `flatminima derive` writes "
-             "(by default into `derivations/`, next to this results folder). The laws, conventions and checks "
-             "(the labels C1–C22 of the check column) are explained in `docs/theory.md` of the flatminima "
-             "repository.")
+LAWS_TEXT = ("Each formula below is taken from the theory registry (`theory.formulas()`), where SymPy derives it "
+             "from its stated assumptions; the command `flatminima derive` writes the complete derivations "
+             "(steps, SymPy checks, conventions) as derivations.md and derivations.html. The laws, conventions "
+             "and checks (the labels C1–C22 of the check column) are explained in `docs/theory.md` of the "
+             "flatminima repository. Rates are per unit SDE time t = step·η.")
 
 
-# ===================================================================================== Markdown
-def _provenance_md(provenance: dict) -> list[str]:
-    rows, blocks = [], []
+# =================================================================================== provenance
 
-    def walk(prefix, value):
-        if isinstance(value, dict) and value:
-            for k, v in value.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), v)
-            return
-        scalars = isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)
-        text = ", ".join(_cell(v) for v in value) if scalars else _cell(value)
-        complex_list = isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)
-        if complex_list or len(text) > 120:
-            blocks.append((prefix, value))
-        else:
-            rows.append((prefix, text))
 
-    for key, value in provenance.items():
-        walk(str(key), value)
+def _registry():
+    """The theory registry, or None when it cannot be loaded (then the laws are listed by name only)."""
+    try:
+        from flatminima import theory
+
+        return theory.formulas()
+    except Exception:                                   # pragma: no cover - a broken theory install
+        return None
+
+
+def _law_record(formula) -> dict:
+    """What the reports show of a registry formula: LaTeX and MathML of the equation, its parameters
+    (LaTeX, MathML, meaning) and its regime conditions (LaTeX, MathML, why)."""
+    from flatminima.theory.symbols import BY_SYMBOL, to_latex, to_mathml
+
+    params = []
+    for sym in formula.params.values():
+        g = BY_SYMBOL[sym]
+        params.append({"latex": g.latex, "mathml": to_mathml(sym), "meaning": g.meaning})
+    regime = [{"latex": to_latex(c), "mathml": to_mathml(c), "why": why} for c, why in formula.regime]
+    return {"name": formula.name, "description": formula.description, "source": formula.source,
+            "convention": formula.convention, "latex": formula.equation_latex, "mathml": formula.mathml,
+            "params": params, "regime": regime}
+
+
+def laws_used(result: SuiteResult) -> list[tuple[str, dict | None]]:
+    """(name, record) for every law of ``result.laws`` and every registry formula named by a ``law`` item of
+    the provenance (the experiments of ``flatminima check``), in that order; the record is None for a name
+    of ``result.laws`` that the registry lacks."""
+    recorded = [v for _, k, v in _walk(result.provenance or {}) if k == "law" and isinstance(v, str) and v]
+    if not result.laws and not recorded:
+        return []
+    registry = _registry()
+    names = list(dict.fromkeys(list(result.laws) + [n for n in recorded if registry is not None and n in registry]))
     out = []
-    if rows:
-        out += ["| item | value |", "|---|---|"] + [f"| {_md_cell(k)} | {_md_cell(v)} |" for k, v in rows] + [""]
-    for key, value in blocks:
-        out += [f"**{key}**", ""]
-        keys = _flat_records(value)
-        if keys:                                       # a list of flat records (e.g. task configs): a table
-            out += ["| " + " | ".join(_md_cell(k) for k in keys) + " |", "|" + "---|" * len(keys)]
-            out += ["| " + " | ".join(_md_cell(_cell(v.get(k))) for k in keys) + " |" for v in value] + [""]
-        else:
-            out += ["```json", json.dumps(value, indent=1, ensure_ascii=False), "```", ""]
-    return out or ["(no provenance recorded)", ""]
+    for name in names:
+        formula = registry.get(name) if registry is not None else None
+        out.append((name, None if formula is None else _law_record(formula)))
+    return out
 
 
-def _flat_records(value) -> list[str] | None:
-    """The union of keys when ``value`` is a non-empty list of dicts of scalars, else None."""
-    if not (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
-        return None
-    if any(isinstance(x, (dict, list)) for v in value for x in v.values()):
-        return None
-    return list(dict.fromkeys(k for v in value for k in v))
+def _laws_md(result: SuiteResult) -> list[str]:
+    laws = laws_used(result)
+    if not laws:
+        return ["(no theory formula recorded)", "", LAWS_TEXT, ""]
+    out = [LAWS_TEXT, ""]
+    for name, rec in laws:
+        if rec is None:
+            out += [f"### `{name}`", "", "(not a formula of the theory registry)", ""]
+            continue
+        out += [f"### `{name}`", "", ' '.join(rec['description'].split()).rstrip(".") + ".", "",
+                "$$", rec["latex"], "$$", ""]
+        if rec["params"]:
+            out.append("Symbols: " + "; ".join(f"${p['latex']}$ {p['meaning']}" for p in rec["params"]) + ".")
+            out.append("")
+        if rec["regime"]:
+            out.append("Valid when: " + "; ".join(f"${r['latex']}$ ({r['why']})" for r in rec["regime"]) + ".")
+            out.append("")
+        source = f"Source: {rec['source']}" + (f"; convention: {rec['convention']}" if rec["convention"] else "")
+        out += [source + ".", ""]
+    return out
+
+
+def _laws_html(result: SuiteResult) -> list[str]:
+    laws = laws_used(result)
+    if not laws:
+        return ["<p>(no theory formula recorded)</p>", f"<p>{_inline(LAWS_TEXT)}</p>"]
+    out = [f"<p>{_inline(LAWS_TEXT)}</p>"]
+    for name, rec in laws:
+        out.append(f'<div class="law" id="law-{_anchor(name)}">')
+        if rec is None:
+            out += [f"<h3><code>{_x(name)}</code></h3>", "<p>(not a formula of the theory registry)</p>", "</div>"]
+            continue
+        out += [f"<h3><code>{_x(name)}</code> — {_x(rec['description'])}</h3>",
+                f'<math display="block">{rec["mathml"]}</math>']
+        if rec["params"]:
+            out.append("<p>Symbols: " + "; ".join(f"<math>{p['mathml']}</math> {_x(p['meaning'])}"
+                                                  for p in rec["params"]) + ".</p>")
+        if rec["regime"]:
+            out.append("<p>Valid when: " + "; ".join(f"<math>{r['mathml']}</math> ({_inline(r['why'])})"
+                                                     for r in rec["regime"]) + ".</p>")
+        source = f"Source: {rec['source']}" + (f"; convention: {rec['convention']}" if rec["convention"] else "")
+        out += [f'<p class="just">{_inline(source)}.</p>', "</div>"]
+    return out
 
 
 def render_markdown(result: SuiteResult, *, figure_dir: str = FIGURE_DIR) -> str:
@@ -616,43 +311,30 @@ def render_markdown(result: SuiteResult, *, figure_dir: str = FIGURE_DIR) -> str
             out += [f"![{_md_cell(fig.title)}]({path})", "",
                     f"*Figure {k}. {fig.title}.* {' '.join(fig.caption.split())}".rstrip(), ""]
     out += ["## Method and provenance", ""] + _provenance_md(result.provenance)
-    out += ["## Laws used", ""]
-    out += [f"- `{name}`" for name in result.laws] or ["(no theory formula recorded)"]
-    out += ["", LAWS_TEXT + f" See [derivations.md]({DERIVATIONS_MD}) or "
-            f"[derivations.html]({DERIVATIONS_HTML}).", ""]
+    out += ["## Laws used", ""] + _laws_md(result)
     return "\n".join(out) + "\n"
 
 
 # ========================================================================================= HTML
-def _provenance_html(value) -> str:
-    if isinstance(value, dict):
-        if not value:
-            return "—"
-        return "<dl>" + "".join(f"<dt>{_x(str(k))}</dt><dd>{_provenance_html(v)}</dd>"
-                                for k, v in value.items()) + "</dl>"
-    if isinstance(value, list):
-        keys = _flat_records(value)
-        if keys:                                       # a list of flat records (e.g. task configs): a table
-            head = "<tr>" + "".join(f"<th>{_x(str(k))}</th>" for k in keys) + "</tr>"
-            body = "".join("<tr>" + "".join(
-                f'<td{" class=num" if _is_number(v.get(k)) else ""}>{_x(_cell(v.get(k)))}</td>' for k in keys)
-                + "</tr>" for v in value)
-            return f"<table>{head}{body}</table>"
-        if any(isinstance(v, (dict, list)) for v in value):
-            return "<pre>" + _x(json.dumps(value, indent=1, ensure_ascii=False)) + "</pre>"
-        return _x(", ".join(_cell(v) for v in value)) or "—"
-    return _x(_cell(value))
+WIDE_TABLE = 8     # tables with more columns get a smaller font (class "wide") so that they fit the page
+
+
+def _header(text: str) -> str:
+    """A column header that may break after ``_`` (``expected_escapes``) so that wide tables fit the page."""
+    out = _inline(text)
+    return out if "$" in text else out.replace("_", "_<wbr>")
 
 
 def _table_html(t, k: int) -> list[str]:
     numeric = [all(_is_number(row[j]) for row in t.rows if j < len(row)) for j in range(len(t.columns))]
-    out = [f'<table id="table-{_anchor(t.name)}">',
+    wide = ' class="wide"' if len(t.columns) > WIDE_TABLE else ""
+    out = [f'<table id="table-{_anchor(t.name)}"{wide}>',
            f"<caption><strong>Table {k}. {_x(t.name)}.</strong> {_inline(t.caption)}</caption>",
-           "<tr>" + "".join(f"<th>{_inline(str(c))}</th>" for c in t.columns) + "</tr>"]
+           "<tr>" + "".join(f"<th>{_header(str(c))}</th>" for c in t.columns) + "</tr>"]
     for row in t.rows:
         out.append("<tr>" + "".join(
-            f'<td{" class=num" if j < len(numeric) and numeric[j] else ""}>{_x(_cell(v))}</td>'
-            for j, v in enumerate(row)) + "</tr>")
+            f'<td class=num>{_x(_cell(v))}</td>' if j < len(numeric) and numeric[j]
+            else f"<td>{_x(_cell(v)).replace('_', '_<wbr>')}</td>" for j, v in enumerate(row)) + "</tr>")
     return out + ["</table>"]
 
 
@@ -712,20 +394,14 @@ def render_html(result: SuiteResult, *, figure_png: dict | None = None) -> str:
     if result.figures:
         out.append('<h2 id="figures">Figures</h2>')
         for k, (fig, fname) in enumerate(figure_files(result), 1):
-            png = figure_png.get(fname) or render_figure(fig)
+            png = figure_png.get(fname) or render_figure(_drawable(result, fig))
             data = base64.b64encode(png).decode("ascii")
             out += [f'<figure id="fig-{_anchor(fname[:-4])}">',
                     f'<img src="data:image/png;base64,{data}" alt="{html.escape(fig.title, quote=True)}">',
                     f"<figcaption><strong>Figure {k}. {_x(fig.title)}.</strong> {_inline(fig.caption)}</figcaption>",
                     "</figure>"]
-    out += ['<h2 id="provenance">Method and provenance</h2>',
-            _provenance_html(result.provenance) if result.provenance else "<p>(no provenance recorded)</p>",
-            '<h2 id="laws">Laws used</h2>']
-    out += (["<ul>"] + [f"<li><code>{_x(name)}</code></li>" for name in result.laws] + ["</ul>"]
-            if result.laws else ["<p>(no theory formula recorded)</p>"])
-    out += [f"<p>{_inline(LAWS_TEXT)} See the "
-            f'<a href="{DERIVATIONS_HTML}#registry">derivation report (derivations.html)</a>.</p>',
-            "</body>", "</html>"]
+    out += ['<h2 id="provenance">Method and provenance</h2>', _provenance_html(result.provenance),
+            '<h2 id="laws">Laws used</h2>'] + _laws_html(result) + ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 
 
@@ -768,7 +444,7 @@ def write_report(out_dir, result: SuiteResult | None = None) -> list[Path]:
         result = SuiteResult.load(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = figure_files(result)
-    pngs = {fname: render_figure(fig) for fig, fname in files}
+    pngs = {fname: render_figure(_drawable(result, fig)) for fig, fname in files}
     paths = []
     if files:
         (out_dir / FIGURE_DIR).mkdir(exist_ok=True)

@@ -140,3 +140,53 @@ def test_plot_without_axes_makes_a_pyplot_figure(figures):
         assert ax.figure in [plt.figure(n) for n in plt.get_fignums()]
     finally:
         plt.close(ax.figure)
+
+
+def _legend_outside(ax) -> bool:
+    ax.figure.canvas.draw()
+    legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    return legend.x0 >= frame.x1 or legend.y1 <= frame.y0 or legend.x1 <= frame.x0 or legend.y0 >= frame.y1
+
+
+def test_survival_legend_sits_outside_the_axes_with_one_entry_per_curve():
+    curves = [{"label": f"batch_size={b}, eta=0.01, sharpness=1", "t": [1.0, 2.0, 3.0], "survival": [0.8, 0.5, 0.2],
+               "rate": 0.5, "t_max": 3.0} for b in (2, 3, 4)]
+    ax = plot_survival(Figure("s", "survival", "Survival", {"curves": curves}), ax=MplFigure().add_subplot())
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts == ["batch_size=2 (γ̂ = 0.5)", "batch_size=3 (γ̂ = 0.5)", "batch_size=4 (γ̂ = 0.5)",
+                     "Kaplan–Meier S(t)", "exp(−γ̂t)"]
+    assert legend.get_title().get_text() == "eta=0.01, sharpness=1"      # the common part, said once
+    assert _legend_outside(ax)
+
+
+def test_spectrum_ticks_are_integer_indices():
+    fig = Figure("s", "spectrum", "Hessian spectra", {"minimum": [2.0], "saddle": [-1.0]})
+    ax = plot_spectrum(fig, ax=MplFigure().add_subplot())
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks == [1.0]
+    ax = plot_spectrum(Figure("s", "spectrum", "t", {"minimum": [1.0, 2.0, 3.0, 4.0, 5.0]}),
+                       ax=MplFigure().add_subplot())
+    assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+def test_landscape_frame_holds_every_minimum_and_saddle_and_the_title_is_not_clipped():
+    from flatminima.reports.figures import landscape_frame
+
+    gx, gy = np.linspace(-1.6, 0.7, 30), np.linspace(-1.1, 0.7, 20)
+    z = np.add.outer(gy**2, gx**2).tolist()
+    data = {"x": gx.tolist(), "y": gy.tolist(), "z": z, "minima": [[-1.0, 0.0]], "other_minima": [[0.97, -0.03]],
+            "saddles": [[0.05, -0.5]], "paths": [[[-1.0, 0.0], [0.05, -0.5]]]}
+    (x0, x1), (y0, y1) = landscape_frame(data)
+    assert x0 <= -1.6 and x1 >= 0.97 + 0.1 and y0 <= -1.1 and y1 >= 0.7
+    title = "two-well-2d:stiffness=2,curvature=0.5,tilt=0.2: basin and escape paths"
+    fig = Figure("l", "landscape2d", title, data)
+    mpl = MplFigure(figsize=(6.0, 5.2))
+    ax = plot_landscape2d(fig, ax=mpl.add_subplot())
+    assert ax.get_xlim()[1] == pytest.approx(x1) and "other minima" in {ln.get_label() for ln in ax.get_lines()}
+    assert "\n" in ax.get_title()                                          # wrapped over the axes
+    mpl.canvas.draw()
+    box = ax.title.get_window_extent()
+    assert box.x0 >= 0 and box.x1 <= mpl.bbox.width and _legend_outside(ax)
+    png = render_figure(fig)
+    assert png[:8] == PNG

@@ -163,7 +163,8 @@ def test_html_is_self_contained_with_mathml_and_embedded_figures(written, result
     assert not re.search(r'(?:src|href)="(?:https?:)?//', html)
     assert "http://" not in html and "https://" not in html
     assert "<script" not in html.lower() and "<link" not in html.lower() and "@import" not in html
-    assert html.count('<math display="block">') == 2          # the two $$ blocks of the sections
+    sections = html[:html.index('id="laws"')]
+    assert sections.count('<math display="block">') == 2      # the two $$ blocks of the sections
     assert "<mfrac>" in html and "<msqrt>" in html and "<msub><mi>H</mi>" in html
     assert "<mi>HANDWRITTEN</mi>" in html                      # a section's own MathML wins
     assert "$" not in re.sub(r"<annotation.*?</annotation>", "", html)   # every $…$ became MathML
@@ -177,12 +178,13 @@ def test_tables_captions_provenance_and_laws(result, html):
         assert "Figure 7. Gradient-noise histogram." in text
         assert "sgd_rate_ito" in text and "kramers_1d_rate" in text and "flatminima derive" in text
         assert "93.25" in text and "OUT/store" in text
-    assert "| packages.numpy | 2.1.0 |" in md
-    assert "| sharpness | eta | batch_size |" in md and "| 2 | 0.01 | 8 |" in md   # configs as a table
-    assert "| seeds | 11, 12, 13 |" in md
-    assert "<dt>packages</dt><dd><dl><dt>numpy</dt><dd>2.1.0</dd>" in html
-    assert 'href="../derivations/derivations.html#registry"' in html
-    assert "(../derivations/derivations.md)" in md
+    assert "| flatminima version | 0.1.0 |" in md and "| packages | numpy 2.1.0, scipy 1.14.1 |" in md
+    assert "| seeds | seeds: 11, 12, 13 |" in md and "| run time | 93.25 s |" in md
+    assert "| also recorded | configs (2 entries) (in the raw JSON below) |" in md
+    assert "<th>flatminima version</th><td>0.1.0</td>" in html and "<th>store</th><td>OUT/store</td>" in html
+    for text in (md, html):                                    # links only to files the report writes
+        assert "../derivations" not in text and "derivations.html#" not in text
+    assert not re.findall(r'href="(?!#)', html)
     assert "![Hessian spectra](figures/spectrum.png)" in md
 
 
@@ -232,3 +234,65 @@ def test_markdown_converter_blocks_and_links():
     assert "<code>a_b</code>" in html and "<ul><li>one</li><li>two <math>" in html and "<ol><li>first</li></ol>" in html
     assert '<a href="other.html">local</a>' in html
     assert 'href="https' not in html and "web (https://example.org)" in html
+
+
+def test_provenance_is_a_compact_table_with_the_raw_json_collapsed(result, html):
+    md = render_markdown(result)
+    part = html[html.index('id="provenance"'):html.index('id="laws"')]
+    assert part.count('<table class="facts">') == 1 and "<dl>" not in part
+    details = re.search(r"<details><summary>Raw provenance record \(JSON, \d+ lines\)</summary><pre>(.*?)</pre>"
+                        r"</details>", part, re.S)
+    assert details and '"batch_size": 8' in details.group(1) and "<details open" not in part
+    assert "<details><summary>Raw provenance record" in md and '```json' in md and "</details>" in md
+
+
+def test_provenance_facts_find_versions_seeds_methods_and_counts():
+    from flatminima.reports.render import provenance_facts
+
+    facts = dict(provenance_facts({
+        "versions": {"python": "3.11", "platform": "Linux-x86", "flatminima": "0.2", "numpy": "2.0"},
+        "git_commit": "abc123", "store": "/r/store", "wall_seconds": 300.0, "n_tasks": 3, "workers": 2,
+        "tasks": [{"task_hash": h, "seed": k, "config": {"method": "ams", "noise": "white", "landscape": "dw"}}
+                  for k, h in enumerate("aab")],
+        "json": {"experiments": [{"dynamics": "sgld", "optimizer": {"kind": "adam"}, "law": "kramers_1d_rate"}]}}))
+    assert facts["flatminima version"] == "0.2" and facts["git commit"] == "abc123"
+    assert facts["Python"] == "3.11" and facts["packages"] == "numpy 2.0" and facts["host"] == "Linux-x86"
+    assert facts["run time"] == "300 s (5.0 min)" and facts["store"] == "/r/store"
+    assert facts["cores / workers"] == "workers: 2"
+    assert facts["tasks"] == "3 tasks, 2 distinct config hashes, 1 experiments"
+    assert "3 distinct seeds" in facts["seeds"]
+    assert facts["methods"] == "method: ams; dynamics: sgld; optimizer: adam; noise: white"
+    assert facts["landscapes"] == "dw"
+    assert provenance_facts({}) == []
+
+
+def test_laws_are_written_out_from_the_registry(result, html):
+    md = render_markdown(result)
+    part = html[html.index('id="laws"'):]
+    assert part.count('<div class="law"') == 2 and part.count('<math display="block">') == 2
+    assert '<div class="law" id="law-sgd-rate-ito">' in part and "<mfrac>" in part and "Valid when:" in part
+    assert "Xie et al. 2021" in part                           # the source
+    laws = md[md.index("## Laws used"):]
+    assert "### `sgd_rate_ito`" in laws and "$$\n\\gamma = " in laws and "flatminima derive" in laws
+    assert laws.count("$$") == 4
+    odd = make_result()
+    odd.laws = ["no_such_law"]
+    assert "(not a formula of the theory registry)" in render_markdown(odd)
+    assert "(not a formula of the theory registry)" in render_html(odd, figure_png={})
+
+
+def test_check_results_show_the_laws_their_experiments_used():
+    r = SuiteResult(suite="check", size="-", title="t", criteria="c", laws=[],
+                    provenance={"json": {"experiments": [{"law": "kramers_1d_rate"}, {"law": "unknown_law"}]}})
+    md = render_markdown(r)
+    laws = md[md.index("## Laws used"):]
+    assert "### `kramers_1d_rate`" in laws and "unknown_law" not in laws
+
+
+def test_wide_tables_can_wrap():
+    r = make_result()
+    r.tables = [Table("wide", [f"column_{i}" for i in range(12)], [["a_b"] + list(range(11))], "c")]
+    r.figures = []
+    page = render_html(r)
+    assert '<table id="table-wide" class="wide">' in page
+    assert "<th>column_<wbr>0</th>" in page and "<td>a_<wbr>b</td>" in page
