@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.installed-docs
 
-.PHONY: run test test-generic install clean
+.PHONY: run test test-generic install docs clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,5 +27,15 @@ test-generic: $(STAMP)
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/numerics/test_kernels.py \
 	tests/numerics/test_kernels_psd.py tests/numerics/test_mlp_kernel.py tests/numerics/test_kernels_optimizers.py
 
+# The documentation site (Sphinx; docs/conf.py says why). Warnings are errors; output in docs/_build/html.
+$(DOCS_STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e '.[dev,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info docs/_build

@@ -7,14 +7,16 @@ and the command line). The short public API below imports on first use, so ``imp
 
 Public API
 ----------
-check(spec, **options)          analyse a landscape, predict, simulate, compare: ``flatminima check``
-landscape(spec, dim=None)       build a landscape from a built-in name or ``file.py:function``
-analyse_basin(landscape, x0)    minima, index-1 saddles, Hessians, escape directions of a basin
-simulate_escape(landscape, ...) escape runs under a noise model and an exit criterion
-formulas()                      the registry of derived escape-rate laws (name → Formula)
-sgd_law(kind, convention)       the SGD escape law of the paper, Eq. (7)
-get_suite(name)                 a built-in validation suite (``flatminima validate --suite NAME``)
-InputError                      the base class of every bad-input error (the CLI exits with code 2)
+Name and call signature, then what it is::
+
+    check(spec, **options)          analyse a landscape, predict, simulate, compare: flatminima check
+    landscape(spec, dim=None)       build a landscape from a built-in name or file.py:function
+    analyse_basin(landscape, x0)    minima, index-1 saddles, Hessians, escape directions of a basin
+    simulate_escape(landscape, ...) escape runs under a noise model and an exit criterion
+    formulas()                      the registry of derived escape-rate laws (name → Formula)
+    sgd_law(kind, convention)       the SGD escape law of the paper, Eq. (7)
+    get_suite(name)                 a built-in validation suite (flatminima validate --suite NAME)
+    InputError                      the base class of every bad-input error (the CLI exits with code 2)
 """
 from importlib import import_module
 

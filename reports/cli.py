@@ -32,7 +32,7 @@ EXAMPLES = {
   flatminima check two-well-2d --dynamics sgld --runs 300 --strict     # exit 1 on FAIL, 3 on INCONCLUSIVE
   flatminima check double-well --dynamics sgd --batch-size 2 --loss-unit 12.5 --eta 0.02
   flatminima check path/to/loss.py:my_loss --minimum=-1,0 --saddle=0,0 --budget 60 --out results/mine
-  flatminima check docs/examples/tilted_wells.py:loss --dynamics sgd --noise minibatch --minimum=-1,0 --eta 0.0125""",
+  flatminima check examples/tilted_wells.py:loss --dynamics sgd --noise minibatch --minimum=-1,0 --eta 0.0125""",
     "report": """examples:
   flatminima report results/paper     # rebuild report.md/report.html from results/paper/result.json""",
     "derive": """examples:
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--workers", type=_positive_int("--workers"), default=None, metavar="N",
                        help="local worker processes (default: one per core)")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="run tasks on a Dask cluster (tcp://host:8786; see README 'Running on a cluster')")
+                       help="run tasks on a Dask cluster (tcp://host:8786; see docs/dask.md)")
     p.add_argument("--resume", action="store_true", help="skip tasks already in OUT/store")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when a verdict fails, 3 when none fails but one is INCONCLUSIVE")
@@ -464,7 +464,8 @@ def cmd_check(args) -> int:
                                 max_steps=args.max_steps, seed=args.seed, saddles=args.saddle, budget=args.budget,
                                 progress=hook, method=args.method, replicas=args.replicas, optimizer=args.optimizer,
                                 momentum=args.momentum, nesterov=args.nesterov, beta2=args.beta2,
-                                epsilon=args.epsilon, pnm_beta0=args.pnm_beta0, adai_beta0=args.adai_beta0)
+                                epsilon=args.epsilon, pnm_beta0=args.pnm_beta0, adai_beta0=args.adai_beta0,
+                                figures=args.out is not None)      # figures only go into a written report
     finally:
         close()
     if args.out is not None:
@@ -496,6 +497,9 @@ def render_check_text(obj: dict) -> str:
             where = "" if e["paper_law"].startswith("pnm") else "the paper's Eq. (7) along e: "
             lines.append(f"             beside it, {where}γ = {e['paper_law_rate']:.4g} "
                          f"({e['paper_law']}; not used for the verdict)")
+        if e.get("corrected_rate") is not None:
+            lines.append(f"             with the next term in D (finite barrier): γ = {e['corrected_rate']:.4g} "
+                         f"({e['corrected_law']}; not used for the verdict)")
         if e.get("expected_escapes") is not None and e.get("method") != "ams":
             lines.append(f"             expected escapes: {e['expected_escapes']:.3g} in {e['n_runs']} runs of "
                          f"{e['max_steps']} steps")

@@ -12,13 +12,15 @@ time, D = ηλH/(2B) for SGD noise; ``h_be`` is |H_be| (positive). Keyword names
 
 Public API
 ----------
-formulas()                 the registry (Mapping name → Formula), listable, searchable, JSON-exportable
-sgd_law(kind, convention)  the SGD law; convention ∈ {"ito", "stratonovich", "hanggi_klimontovich"}
-Formula                    expression, symbols, LaTeX/MathML, source, regime, domain, numeric function
-predicted_slope(law, wrt=..., **values)   leading slope and neglected prefactor term of a fit
-determinant_ratio(saddle_eigenvalues, minimum_eigenvalues)   |det H_b| / det H_a
-derivation_sections()      the recorded derivations, for reports
-DomainError, RegimeWarning
+Name and call signature, then what it is::
+
+    formulas()                 the registry (Mapping name → Formula), listable, searchable, JSON-exportable
+    sgd_law(kind, convention)  the SGD law; convention ∈ {"ito", "stratonovich", "hanggi_klimontovich"}
+    Formula                    expression, symbols, LaTeX/MathML, source, regime, domain, numeric function
+    predicted_slope(law, wrt=..., **values)   leading slope and neglected prefactor term of a fit
+    determinant_ratio(saddle_eigenvalues, minimum_eigenvalues)   |det H_b| / det H_a
+    derivation_sections()      the recorded derivations, for reports
+    DomainError, RegimeWarning
 """
 from importlib import import_module
 

@@ -62,7 +62,7 @@ def _positive(name: str, value, *, integer: bool = False, allow_none: bool = Tru
 def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: str = "basin", temperature=None,
               eta=None, batch_size=None, loss_unit=None, n_runs: int = DEFAULT_RUNS, max_steps=None, seed: int = 0,
               saddles=None, budget: float | None = DEFAULT_BUDGET, progress=None, method: str = "auto",
-              replicas: int = AMS_REPLICAS, optimizer: str | None = None, **hyper):
+              replicas: int = AMS_REPLICAS, optimizer: str | None = None, figures: bool = True, **hyper):
     """Analyse, predict, simulate and compare; returns (json_object, SuiteResult).
 
     Parameters are the ``flatminima check`` options (None = the default described there); ``saddles``
@@ -74,7 +74,9 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
     each AMS run (≥ 2). ``optimizer`` (sgd, momentum, adam, pnm, adai; ``--optimizer``) steps with that optimizer's
     update, with ``hyper`` its hyper-parameters (``momentum``, ``nesterov``, ``beta2``, ``epsilon``, ``pnm_beta0``,
     ``adai_beta0``; None = its default); without ``eta`` the learning rate is chosen so that the effective one
-    (η/(1−β) for heavy ball, η/n for PNM) is the SGD default.
+    (η/(1−β) for heavy ball, η/n for PNM) is the SGD default. ``figures=False`` skips the report's figures
+    (Hessian spectra; in 2-D the landscape with a few sample paths, which take seconds to simulate): the
+    JSON object and the verdicts do not depend on them.
     """
     started = time.time()
     if method not in METHODS:
@@ -168,10 +170,11 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         verdicts.append(verdict)
     obj["experiments"] = experiments
     result = _result(spec, obj, verdicts, started)
-    white = next((e for e in experiments if e["dynamics"] == "sgld" and e["simulated"]), None)
-    trajectories = (sample_trajectories(land, analysis, eta=white["eta"], temperature=white["temperature"], seed=seed)
-                    if white is not None and land.dim == 2 else [])
-    result.figures.extend(landscape_figures(land, analysis, trajectories))
+    if figures:
+        white = next((e for e in experiments if e["dynamics"] == "sgld" and e["simulated"]), None)
+        trajectories = (sample_trajectories(land, analysis, eta=white["eta"], temperature=white["temperature"],
+                                            seed=seed) if white is not None and land.dim == 2 else [])
+        result.figures.extend(landscape_figures(land, analysis, trajectories))
     return obj, result
 
 

@@ -15,9 +15,12 @@ are *not* made here: the measurement never sees the theory it is compared with.
 """
 from __future__ import annotations
 
+import difflib
+import inspect
 import json
 import time
 import warnings
+from collections.abc import Mapping
 from functools import lru_cache
 
 import numpy as np
@@ -25,7 +28,9 @@ import numpy as np
 from flatminima.errors import InputError
 from flatminima.numerics import build_landscape, sharpened
 from flatminima.numerics.basin import analyse_basin
+from flatminima.numerics.parts import CRITERION_KINDS, NOISE_KINDS, OPTIMIZER_DEFAULTS
 from flatminima.validation.estimators import estimate_rate
+from flatminima.validation.store import normalize_config
 
 # keys a config may have; anything else is a typo and is refused
 CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
@@ -85,24 +90,119 @@ def geometry(analysis) -> dict:
             "hessian_eigenvalues": minimum_eigs.tolist(), "zero_modes": analysis.zero_modes, "paths": paths}
 
 
-def check_config(config: dict) -> None:
-    """Refuse unknown keys with a one-line error naming them."""
-    unknown = set(config) - CONFIG_KEYS
-    if unknown:
-        raise InputError(f"unknown experiment config keys {sorted(unknown)}; allowed: {sorted(CONFIG_KEYS)}")
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _integer(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+CONFIG_SCHEMA = {
+    "landscape": ("a built-in spec such as 'double-well' or 'path/to/file.py:function' (a non-empty string)",
+                  lambda v: isinstance(v, str) and bool(v.strip())),
+    "minimum": ("a non-empty list of numbers (the start, given for sharpness 1)",
+                lambda v: isinstance(v, list) and len(v) > 0 and all(_number(x) for x in v)),
+    "noise": (f"one of {', '.join(NOISE_KINDS)}", lambda v: v in NOISE_KINDS),
+    "eta": ("a number > 0", lambda v: _number(v) and v > 0),
+    "n_runs": ("an integer >= 1", lambda v: _integer(v) and v >= 1),
+    "max_steps": ("an integer >= 1 (write 1000000 or 10**6, not 1e6); null only with method ams",
+                  lambda v: v is None or (_integer(v) and v >= 1)),
+    "sharpness": ("a number > 0 (default 1.0)", lambda v: _number(v) and v > 0),
+    "criterion": (f"one of {', '.join(CRITERION_KINDS)} (default basin)", lambda v: v in CRITERION_KINDS),
+    "temperature": ("a number > 0, or null", lambda v: v is None or (_number(v) and v > 0)),
+    "batch_size": ("an integer >= 1, or null", lambda v: v is None or (_integer(v) and v >= 1)),
+    "loss_unit": ("a number > 0 (default 1.0)", lambda v: _number(v) and v > 0),
+    "options": ("a mapping of run options (numerics.parts.escape_parts names), or null",
+                lambda v: v is None or isinstance(v, dict)),
+    "label": ("a string, or null", lambda v: v is None or isinstance(v, str)),
+    "burn_in_steps": ("an integer >= 0 (default 0)", lambda v: _integer(v) and v >= 0),
+    "target_log_ci": ("a number > 0, or null", lambda v: v is None or (_number(v) and v > 0)),
+    "max_runs": ("an integer >= 1, or null", lambda v: v is None or (_integer(v) and v >= 1)),
+    "method": (f"one of {', '.join(METHODS)} (default simulate)", lambda v: v in METHODS),
+    "ams": ("a mapping of ams_escape options such as {\"n_replicas\": 100}, or null",
+            lambda v: v is None or isinstance(v, dict)),
+    "optimizer": ("null (plain SGD) or a mapping {\"kind\": sgd|momentum|adam|pnm|adai, hyper-parameters...}",
+                  lambda v: v is None or isinstance(v, dict)),
+}
+"""Every key of an escape config: (what is allowed, its test on the normalised value). docs/config.md documents it."""
+REQUIRED_KEYS = ("landscape", "minimum", "noise", "eta", "n_runs", "max_steps")
+"""Keys a config must have (``max_steps`` not with method ams or exact)."""
+assert set(CONFIG_SCHEMA) == CONFIG_KEYS
+_HYPER = tuple(dict.fromkeys(k for hyper in OPTIMIZER_DEFAULTS.values() for k in hyper))
+"""The optimizers' hyper-parameter names (the keys of ``optimizer`` besides ``kind``)."""
+# options that have their own config key (or live in ``optimizer``): refused inside ``options``
+_OWN_KEY = {"noise": "noise", "criterion": "criterion", "eta": "eta", "temperature": "temperature",
+            "batch_size": "batch_size", "loss_unit": "loss_unit", "minimum": "minimum",
+            "dynamics": "optimizer", **{k: "optimizer" for k in _HYPER}}
+# keyword arguments of ams_escape that a config's "ams" mapping may not set (the task sets them)
+_AMS_SET_BY_TASK = {"landscape", "start", "dynamics", "noise", "criterion", "seed", "basin", "execution", "max_steps",
+                    "progress", "target_log_ci"}
+
+
+def _ams_options() -> list[str]:
+    from flatminima.numerics.simulate.ams import ams_escape
+
+    return [n for n in inspect.signature(ams_escape).parameters if n not in _AMS_SET_BY_TASK]
+
+
+def check_config(config) -> None:
+    """Refuse a config ``escape_task`` cannot run, before anything runs: one-line :class:`InputError` naming the key.
+
+    Checks, in order: unknown keys (with the closest allowed one), missing required keys (:data:`REQUIRED_KEYS`;
+    ``max_steps`` may be left out with method ams or exact), each key's type and range (:data:`CONFIG_SCHEMA`),
+    the keys of ``options`` and ``ams``, and that the run's parts can be built (noise, criterion, optimizer and
+    their parameters fit together, :func:`numerics.parts.escape_parts`). Nothing is filled in or changed, so a
+    valid config keeps its canonical JSON and hash. Building the landscape and finding its saddles are left to the
+    task.
+    """
+    if not isinstance(config, Mapping):
+        raise InputError(f"a config must be a mapping of keys to values; got {type(config).__name__}")
+    try:
+        config = normalize_config(config)
+    except TypeError as err:
+        raise InputError(str(err)) from None
+    for key in config:
+        if key not in CONFIG_KEYS:
+            close = difflib.get_close_matches(key, sorted(CONFIG_KEYS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise InputError(f"unknown config key {key!r}{hint}; allowed keys: {', '.join(CONFIG_SCHEMA)}")
     method = config.get("method", "simulate")
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    for key in REQUIRED_KEYS:
+        if key not in config and not (key == "max_steps" and method in ("ams", "exact")):
+            raise InputError(f"config key {key!r} is missing: it must be {CONFIG_SCHEMA[key][0]}")
+    for key, value in config.items():
+        allowed, ok = CONFIG_SCHEMA[key]
+        if not ok(value):
+            raise InputError(f"config key {key!r} must be {allowed}; got {value!r}")
+    if config.get("max_steps") is None and method == "simulate":
+        raise InputError(f"config key 'max_steps' must be {CONFIG_SCHEMA['max_steps'][0]}; got None")
     if config.get("ams") is not None and method != "ams":
-        raise InputError("ams options apply to method 'ams' only")
-    optimizer_of(config)
+        raise InputError(f"config key 'ams' applies to method 'ams' only; got method {method!r}")
+    if config.get("max_runs") is not None and config["max_runs"] < config["n_runs"]:
+        raise InputError(f"config key 'max_runs' must be an integer >= n_runs ({config['n_runs']}), or null; "
+                         f"got {config['max_runs']!r}")
+    options = config.get("options") or {}
+    for key in options:
+        if key in _OWN_KEY:
+            raise InputError(f"config key 'options' must not set {key!r}: give it as the config key "
+                             f"{_OWN_KEY[key]!r}")
+    if config.get("ams"):
+        allowed = _ams_options()
+        for key in config["ams"]:
+            if key not in allowed:
+                raise InputError(f"config key 'ams' has an unknown option {key!r}; allowed: {', '.join(allowed)}")
+    try:
+        _escape_parts(config, None)
+    except InputError as err:
+        raise InputError(f"config: {err}") from None
 
 
 def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
     """Run one escape setting and return one row: the rate with its CI, counts, geometry and exit steps.
 
     ``method: ams`` measures the rate by adaptive multilevel splitting instead (:func:`ams_row`; ``progress``, a
-    progress-bar hook, is passed to it).
+    progress-bar hook, is passed to it). A config it cannot run is refused first (:func:`check_config`).
     """
     check_config(config)
     land, analysis = basin_of(config)
@@ -158,6 +258,9 @@ def escape_task(config: dict, seed: int, progress=None) -> list[dict]:
         "diverged": np.asarray(diverged, dtype=bool).tolist(),
     }
     return [row]
+
+
+escape_task.check_config = check_config      # run_sweep checks every config with it before anything runs
 
 
 def ams_row(config: dict, seed: int, land, analysis, progress=None) -> dict:
@@ -237,18 +340,25 @@ def optimizer_of(config: dict):
     if not isinstance(opt, dict) or "kind" not in opt:
         raise InputError(f"optimizer must be a dict with a 'kind' (sgd, momentum, adam, pnm, adai) and its "
                          f"hyper-parameters; got {opt!r}")
-    return Dynamics(float(config["eta"]), opt["kind"], **{k: v for k, v in opt.items() if k != "kind"})
+    hyper = {k: v for k, v in opt.items() if k != "kind"}
+    unknown = sorted(set(hyper) - set(_HYPER))
+    if unknown:
+        raise InputError(f"optimizer has an unknown hyper-parameter {unknown[0]!r}; allowed: kind, {', '.join(_HYPER)}")
+    return Dynamics(float(config["eta"]), opt["kind"], **hyper)
 
 
 def _escape_parts(config: dict, analysis) -> dict:
-    """The parts (:func:`numerics.parts.escape_parts`) of a config run from its analysed basin."""
+    """The parts (:func:`numerics.parts.escape_parts`) of a config run from its analysed basin (None: without it)."""
     from flatminima.numerics.simulate import escape_parts
 
     options = dict(config.get("options") or {})
     kwargs = dict(noise=config["noise"], criterion=config.get("criterion", "basin"), eta=float(config["eta"]),
-                  loss_unit=float(config.get("loss_unit", 1.0)), minimum=analysis.minimum,
-                  saddle=np.array([p.saddle for p in analysis.paths]),
-                  escape_direction=np.array([p.escape_direction for p in analysis.paths]))
+                  loss_unit=float(config.get("loss_unit", 1.0)))
+    if analysis is None:                    # check_config: the parts without the basin's geometry
+        kwargs["minimum"] = np.asarray(config["minimum"], float)
+    else:
+        kwargs.update(minimum=analysis.minimum, saddle=np.array([p.saddle for p in analysis.paths]),
+                      escape_direction=np.array([p.escape_direction for p in analysis.paths]))
     if config.get("temperature") is not None:
         kwargs["temperature"] = float(config["temperature"])
     if config.get("batch_size") is not None:

@@ -366,14 +366,14 @@ def kappa_from_fit(fit: LineFit, *, eta: float | None = None, batch_size: float 
                    loss_unit: float = 1.0) -> KappaEstimate:
     """κ from the slope of −log γ (per unit SDE time) against x = ``fit.x_name``.
 
-    ===================  ==============  =====================
-    ``fit.x_name``       held fixed      κ
-    ===================  ==============  =====================
-    ``"batch_size"``     eta             slope·η·λ/2
-    ``"1/eta"``          batch_size      slope·λ/(2B)
-    ``"1/sharpness"``    eta, batch_size slope·η·λ/(2B)
-    ``"batch_size/eta"`` —               slope·λ/2
-    ===================  ==============  =====================
+    ====================  ===============  =====================
+    ``fit.x_name``        held fixed       κ
+    ====================  ===============  =====================
+    ``"batch_size"``      eta              slope·η·λ/2
+    ``"1/eta"``           batch_size       slope·λ/(2B)
+    ``"1/sharpness"``     eta, batch_size  slope·η·λ/(2B)
+    ``"batch_size/eta"``  —                slope·λ/2
+    ====================  ===============  =====================
 
     References
     ----------

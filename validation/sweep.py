@@ -78,7 +78,10 @@ def run_sweep(
         A top-level (picklable) function ``(config: dict, seed: int) -> list[dict]``. It receives
         the normalised config (:func:`validation.store.normalize_config`) and ``task_seed`` of
         the config's hash; it should seed with ``np.random.default_rng(seed)`` or
-        ``np.random.SeedSequence(seed)``.
+        ``np.random.SeedSequence(seed)``. If it has an attribute ``check_config(config)`` (as
+        :func:`validation.experiments.escape_task` does), that is called on every normalised config
+        before anything runs or the store is touched; its :class:`~flatminima.errors.InputError` is
+        raised with the config's position (``sweep config 3 of 8: ...``).
     configs : iterable of Mapping
         One config per task. Two configs with the same hash are an error.
     out : path-like
@@ -106,6 +109,9 @@ def run_sweep(
 
     Raises
     ------
+    InputError
+        Before anything runs: a config the task's ``check_config`` refuses, the same config twice,
+        or both ``executor`` and ``workers``.
     SweepError
         After all other tasks have run and been stored, if any task raised.
     StoreLockedError
@@ -118,6 +124,13 @@ def run_sweep(
     if not callable(task_fn):
         raise TypeError("task_fn must be callable")
     normalized = [normalize_config(c) for c in configs]
+    check = getattr(task_fn, "check_config", None)
+    if check is not None:                   # the task's own config check, on every config before anything runs
+        for i, config in enumerate(normalized):
+            try:
+                check(config)
+            except InputError as err:
+                raise InputError(f"sweep config {i + 1} of {len(normalized)}: {err}") from None
     hashes = [config_hash(c) for c in normalized]
     if len(set(hashes)) != len(hashes):
         seen: set[str] = set()

@@ -1,7 +1,7 @@
 """A user's loss file with per-sample losses becomes a finite-sum landscape (real minibatch SGD).
 
 References: the loss of the example file is the mean of its per-sample losses by construction
-(docs/examples/tilted_wells.py); minibatch gradients are checked against autograd on the
+(examples/tilted_wells.py); minibatch gradients are checked against autograd on the
 per-sample losses directly; bad declarations must give one-line LandscapeErrors.
 """
 import textwrap
@@ -15,7 +15,7 @@ import pytest
 from flatminima.numerics import LandscapeError, build_landscape
 from flatminima.numerics.samples import gradient_noise_covariance, minibatch_gradients
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tilted_wells.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tilted_wells.py"
 
 
 def _file(tmp_path, body: str) -> str:

@@ -1,6 +1,6 @@
 """`check --noise minibatch` on a user's per-sample losses: the prediction from the measured noise, end to end.
 
-Reference: in docs/examples/tilted_wells.py every per-sample gradient differs from the mean gradient
+Reference: in examples/tilted_wells.py every per-sample gradient differs from the mean gradient
 by a_j along θ0 only, so the minibatch covariance is C = Var(a)/B·e0e0ᵀ everywhere, D_a = D_b =
 η·Var(a)/(2B) along e = e0, and the two-region law must reduce exactly to 1-D Kramers with that D
 (sqrt(D_a/D_b) = 1, exponent ΔL/D).
@@ -16,7 +16,7 @@ from flatminima.numerics import build_landscape
 from flatminima.validation.experiments import basin_of, geometry
 from flatminima.validation.predict import predict
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "tilted_wells.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "tilted_wells.py"
 SPEC = f"{EXAMPLE}:loss"
 
 

@@ -1,5 +1,7 @@
 """Sweeps: seeds from the config hash, identical results for 1 and 2 workers and after a resume."""
 import gc
+import hashlib
+import json
 import sys
 import warnings
 import weakref
@@ -170,3 +172,112 @@ def test_a_written_task_releases_its_future_and_rows(tmp_path, monkeypatch):
         run_sweep(sweep_tasks.noisy_line, CONFIGS, tmp_path, executor=pool, progress=False)
     n = len(CONFIGS)
     assert alive == [n - k + 1 for k in range(1, n + 1)]
+
+
+# ---------------------------------------------------------------------- escape configs are checked up front
+from flatminima import InputError  # noqa: E402
+from flatminima.validation.experiments import CONFIG_KEYS, check_config, escape_task  # noqa: E402
+from flatminima.validation.store import canonical_json  # noqa: E402
+
+ESCAPE = {"landscape": "double-well", "sharpness": 1.0, "minimum": [-1.0], "noise": "white", "criterion": "basin",
+          "eta": 0.02, "temperature": 0.08, "n_runs": 4, "max_steps": 400, "options": {}}
+
+
+def _refused(config, tmp_path):
+    """The InputError run_sweep raises for ``[ESCAPE, config]``, after checking that nothing was written."""
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as info:
+        run_sweep(escape_task, [ESCAPE, config], out, workers=1, progress=False)
+    assert not out.exists(), "a refused sweep must not touch the results folder"
+    message = str(info.value)
+    assert "\n" not in message and message.startswith("sweep config 2 of 2: ")
+    return message
+
+
+def test_a_missing_key_names_the_key_and_what_it_must_be(tmp_path):
+    """The issue: a config without max_steps used to fail inside the task with a bare KeyError: 'max_steps'."""
+    config = {k: v for k, v in ESCAPE.items() if k != "max_steps"}
+    message = _refused(config, tmp_path)
+    assert "config key 'max_steps' is missing" in message and "an integer >= 1" in message
+    for key in ("landscape", "minimum", "noise", "eta", "n_runs"):
+        with pytest.raises(InputError, match=f"config key '{key}' is missing"):
+            check_config({k: v for k, v in ESCAPE.items() if k != key})
+    # the task itself refuses it the same way (no KeyError), e.g. when called outside a sweep
+    with pytest.raises(InputError, match="config key 'max_steps' is missing"):
+        escape_task(config, 0)
+    # method ams or exact need no max_steps (AMS caps a branch at AMS_BRANCH_STEPS; the exact chain has no steps)
+    check_config(dict(config, method="ams"))
+    check_config(dict(config, method="exact"))
+
+
+def test_an_unknown_key_is_refused_with_the_closest_allowed_one(tmp_path):
+    config = dict(ESCAPE, max_step=400)
+    message = _refused(config, tmp_path)
+    assert "unknown config key 'max_step' (did you mean 'max_steps'?)" in message
+    assert all(k in message for k in CONFIG_KEYS)
+
+
+@pytest.mark.parametrize("key,value,expected", [
+    ("n_runs", 300.0, "config key 'n_runs' must be an integer >= 1; got 300.0"),
+    ("n_runs", 0, "config key 'n_runs' must be an integer >= 1; got 0"),
+    ("n_runs", True, "config key 'n_runs' must be an integer >= 1; got True"),
+    ("max_steps", 1e6, "config key 'max_steps' must be an integer >= 1 (write 1000000 or 10**6, not 1e6)"),
+    ("eta", -0.01, "config key 'eta' must be a number > 0; got -0.01"),
+    ("eta", "0.01", "config key 'eta' must be a number > 0; got '0.01'"),
+    ("sharpness", 0, "config key 'sharpness' must be a number > 0"),
+    ("minimum", -1.0, "config key 'minimum' must be a non-empty list of numbers"),
+    ("minimum", [], "config key 'minimum' must be a non-empty list of numbers"),
+    ("noise", "gaussian", "config key 'noise' must be one of white, hessian_fixed, "),
+    ("criterion", "plane", "config key 'criterion' must be one of dividing_surface, basin, loss_level, radius"),
+    ("batch_size", 2.5, "config key 'batch_size' must be an integer >= 1, or null; got 2.5"),
+    ("temperature", 0, "config key 'temperature' must be a number > 0, or null; got 0"),
+    ("burn_in_steps", -1, "config key 'burn_in_steps' must be an integer >= 0"),
+    ("method", "brute", "config key 'method' must be one of simulate, ams, exact"),
+    ("options", [1], "config key 'options' must be a mapping of run options"),
+    ("options", {"eta": 0.1}, "config key 'options' must not set 'eta': give it as the config key 'eta'"),
+    ("options", {"momentum": 0.5}, "must not set 'momentum': give it as the config key 'optimizer'"),
+    ("options", {"plane_ofset": 1.0}, "unknown run option 'plane_ofset'"),
+    ("options", {"plane_offset": "far"}, "plane_offset must be a finite number; got 'far'"),
+    ("ams", {"n_replicas": 50}, "config key 'ams' applies to method 'ams' only; got method 'simulate'"),
+    ("max_runs", 2, "config key 'max_runs' must be an integer >= n_runs (4), or null; got 2"),
+    ("optimizer", {"momentum": 0.9}, "optimizer must be a dict with a 'kind'"),
+    ("optimizer", {"kind": "momentum", "beta": 0.9}, "optimizer has an unknown hyper-parameter 'beta'"),
+    ("optimizer", {"kind": "momentum", "momentum": 1.5}, "momentum must be in [0, 1)"),
+    ("batch_size", 4, "batch_size applies only to SGD-type noise; got batch_size=4 with noise='white'"),
+    ("temperature", None, "temperature is required for white noise"),
+])
+def test_wrong_types_and_ranges_are_one_line_errors(key, value, expected, tmp_path):
+    message = _refused(dict(ESCAPE, **{key: value}), tmp_path)
+    assert expected in message, message
+
+
+def test_ams_options_are_checked_by_name():
+    config = dict(ESCAPE, method="ams", max_steps=None, ams={"n_replicas": 50, "max_ams_runs": 40})
+    check_config(config)
+    with pytest.raises(InputError, match="config key 'ams' has an unknown option 'replicas'; allowed: n_replicas"):
+        check_config(dict(config, ams={"replicas": 50}))
+    with pytest.raises(InputError, match="config key 'max_steps' must be an integer >= 1"):
+        check_config(dict(ESCAPE, max_steps=None))          # null max_steps only with method ams
+
+
+def test_valid_configs_keep_their_canonical_json_and_hash(tmp_path):
+    """The check fills nothing in: a valid config is stored under the hash it always had."""
+    before = json.loads(json.dumps(ESCAPE))
+    check_config(ESCAPE)
+    assert ESCAPE == before
+    text = ('{"criterion":"basin","eta":0.02,"landscape":"double-well","max_steps":400,"minimum":[-1.0],'
+            '"n_runs":4,"noise":"white","options":{},"sharpness":1.0,"temperature":0.08}')
+    assert canonical_json(ESCAPE) == text
+    assert config_hash(ESCAPE) == hashlib.sha256(text.encode()).hexdigest()
+    frame = run_sweep(escape_task, [ESCAPE], tmp_path, workers=1, progress=False)
+    assert Store(tmp_path).task_hashes() == [config_hash(ESCAPE)] == list(frame["task_hash"])
+    assert int(frame["n_runs"].iloc[0]) == 4
+
+
+def test_tasks_without_a_config_check_take_any_config(tmp_path):
+    """run_sweep is generic: only a task function with a ``check_config`` attribute has its configs checked."""
+    assert not hasattr(sweep_tasks.noisy_line, "check_config")
+    assert escape_task.check_config is check_config
+    frame = run_sweep(sweep_tasks.noisy_line, [{"x": 1, "slope": 2.0, "anything": [1, 2]}], tmp_path, workers=1,
+                      progress=False)
+    assert len(frame) == sweep_tasks.N_ROWS

@@ -8,7 +8,7 @@ measures at the minimum and the saddle instead of assuming C ∝ H.
 
 Run it::
 
-    flatminima check docs/examples/tilted_wells.py:loss --dynamics sgd --noise minibatch --minimum=-1,0 --eta 0.0125
+    flatminima check examples/tilted_wells.py:loss --dynamics sgd --noise minibatch --minimum=-1,0 --eta 0.0125
 
 What flatminima reads from this file:
 
