@@ -28,13 +28,11 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import os
 import re
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 from flatminima.reports.derivations import _CSS as _DERIVATION_CSS
 from flatminima.reports.figures import render_figure
@@ -102,53 +100,6 @@ def figure_files(result: SuiteResult) -> list[tuple[object, str]]:
         seen.add(name.lower())
         out.append((fig, f"{name}.png"))
     return out
-
-
-def _drawable(result: SuiteResult, fig):
-    """The figure as drawn: a ``landscape2d`` figure of ``flatminima check`` also gets the other minima of
-    its basin analysis (``provenance["json"]["minima"]``) as ``other_minima``, and when its grid does not
-    reach them (see :func:`reports.figures.landscape_frame`) the loss of a built-in landscape is evaluated
-    again on a grid over the whole frame (90 × 80 points, after checking that the spec reproduces the stored grid;
-    a user's ``file.py`` landscape is not run: its frame is grey beyond the grid). Other figures are returned unchanged."""
-    from flatminima.reports.figures import landscape_frame
-
-    info = (result.provenance or {}).get("json") if isinstance(result.provenance, dict) else None
-    if fig.kind != "landscape2d" or not isinstance(info, dict) or not isinstance(info.get("minima"), list):
-        return fig
-    data = dict(fig.data)
-    shown = [tuple(map(float, p)) for p in data.get("minima") or []]
-    others = []
-    for m in info["minima"]:
-        theta = m.get("theta") if isinstance(m, dict) else None
-        if not (isinstance(theta, list) and len(theta) == 2) or any(v is None for v in theta):
-            continue
-        if any(math.dist(theta, p) < 1e-9 for p in shown + others):
-            continue
-        others.append(tuple(map(float, theta)))
-    if not others:
-        return fig
-    data["other_minima"] = [list(p) for p in others]
-    (x0, x1), (y0, y1) = landscape_frame(data)
-    x, y = data.get("x") or [0.0], data.get("y") or [0.0]
-    spec = info.get("landscape")
-    if (x0 < min(x) or x1 > max(x) or y0 < min(y) or y1 > max(y)) and isinstance(spec, str) \
-            and not spec.split(":", 1)[0].endswith(".py"):
-        try:
-            from flatminima.numerics import build_landscape
-
-            land = build_landscape(spec, dim=2)
-            old_z = np.array([[np.nan if v is None else v for v in row] for row in data["z"]], dtype=float)
-            iy, ix = np.meshgrid(np.linspace(0, len(y) - 1, 5).astype(int), np.linspace(0, len(x) - 1, 5).astype(int))
-            probe = land.values(np.column_stack([np.asarray(x)[ix.ravel()], np.asarray(y)[iy.ravel()]]))
-            if not np.allclose(probe, old_z[iy.ravel(), ix.ravel()], rtol=1e-6, atol=1e-9, equal_nan=True):
-                raise ValueError("the landscape spec does not reproduce the stored grid")
-            gx, gy = np.linspace(x0, x1, 90), np.linspace(y0, y1, 80)
-            xx, yy = np.meshgrid(gx, gy)
-            z = np.asarray(land.values(np.column_stack([xx.ravel(), yy.ravel()])), dtype=float).reshape(xx.shape)
-            data.update(x=gx.tolist(), y=gy.tolist(), z=np.where(np.isfinite(z), z, np.nan).tolist())
-        except Exception:                              # the grey frame beyond the stored grid stays
-            pass
-    return type(fig)(name=fig.name, kind=fig.kind, title=fig.title, data=data, caption=fig.caption)
 
 
 def _overall(result: SuiteResult) -> tuple[int, int, str]:
@@ -394,7 +345,7 @@ def render_html(result: SuiteResult, *, figure_png: dict | None = None) -> str:
     if result.figures:
         out.append('<h2 id="figures">Figures</h2>')
         for k, (fig, fname) in enumerate(figure_files(result), 1):
-            png = figure_png.get(fname) or render_figure(_drawable(result, fig))
+            png = figure_png.get(fname) or render_figure(fig)
             data = base64.b64encode(png).decode("ascii")
             out += [f'<figure id="fig-{_anchor(fname[:-4])}">',
                     f'<img src="data:image/png;base64,{data}" alt="{html.escape(fig.title, quote=True)}">',
@@ -444,7 +395,7 @@ def write_report(out_dir, result: SuiteResult | None = None) -> list[Path]:
         result = SuiteResult.load(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = figure_files(result)
-    pngs = {fname: render_figure(_drawable(result, fig)) for fig, fname in files}
+    pngs = {fname: render_figure(fig) for fig, fname in files}
     paths = []
     if files:
         (out_dir / FIGURE_DIR).mkdir(exist_ok=True)

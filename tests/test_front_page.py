@@ -14,11 +14,22 @@ ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def _tour_commands() -> list[str]:
-    """The `flatminima ...` lines of the README's code blocks, comments stripped."""
-    blocks = re.findall(r"```\n(.*?)```", README, flags=re.S)
+DOC_PAGES = sorted((ROOT / "docs").glob("*.md")) + sorted((ROOT / "docs" / "tutorials").glob("*.md"))
+
+
+def _commands(text: str) -> list[str]:
+    """The `flatminima ...` lines of a Markdown text's code blocks, comments stripped."""
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.S)
     lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
     return [line for line in lines if line.startswith("flatminima ")]
+
+
+def _tour_commands() -> list[str]:
+    return _commands(README)
+
+
+def _doc_commands() -> list[tuple[str, str]]:
+    return [(p.relative_to(ROOT).as_posix(), c) for p in DOC_PAGES for c in _commands(p.read_text(encoding="utf-8"))]
 
 
 def test_readme_links_point_to_files_that_exist():
@@ -41,6 +52,13 @@ def test_readme_tour_command_parses(command):
     argv = shlex.split(command)[1:]
     args = build_parser().parse_args(argv)
     assert args.command == argv[0]
+
+
+@pytest.mark.parametrize("page,command", _doc_commands())
+def test_documented_command_parses(page, command):
+    """Each `flatminima ...` command shown in the documentation's code blocks is accepted by the command line."""
+    argv = shlex.split(command)[1:]
+    assert build_parser().parse_args(argv).command == argv[0], page
 
 
 def test_readme_tour_is_there():

@@ -174,7 +174,8 @@ def run_check(spec: str, *, minimum=None, dynamics=None, noise=None, criterion: 
         white = next((e for e in experiments if e["dynamics"] == "sgld" and e["simulated"]), None)
         trajectories = (sample_trajectories(land, analysis, eta=white["eta"], temperature=white["temperature"],
                                             seed=seed) if white is not None and land.dim == 2 else [])
-        result.figures.extend(landscape_figures(land, analysis, trajectories))
+        others = [m["theta"] for m in obj.get("minima", []) if isinstance(m, dict) and m.get("theta") is not None]
+        result.figures.extend(landscape_figures(land, analysis, trajectories, other_minima=others))
     return obj, result
 
 
@@ -537,9 +538,10 @@ def sample_trajectories(land, analysis, *, eta: float, temperature: float, seed:
     return paths
 
 
-def landscape_figures(land, analysis, trajectories=()) -> list:
+def landscape_figures(land, analysis, trajectories=(), other_minima=()) -> list:
     """Hessian spectra at the minimum and the lowest saddle, and for 2-D landscapes a contour plot
-    with the minimum, the saddles and their minimum energy paths (numbers only; reports draws them)."""
+    with the minimum, the other minima found, the saddles and their minimum energy paths (numbers only;
+    reports draws them). The contour grid covers every one of these points with a margin."""
     from flatminima.validation.suite import Figure
 
     figures = []
@@ -549,17 +551,20 @@ def landscape_figures(land, analysis, trajectories=()) -> list:
                                     "saddle": list(map(float, analysis.paths[0].saddle_hessian_eigenvalues))},
                               caption="Eigenvalues of H at the minimum and at the lowest index-1 saddle."))
     if land.dim == 2:
-        pts = [analysis.minimum] + [p.saddle for p in analysis.paths] + \
+        start = np.asarray(analysis.minimum, float)
+        others = [np.asarray(m, float) for m in other_minima if np.linalg.norm(np.asarray(m, float) - start) > 1e-9]
+        pts = [start, *others] + [p.saddle for p in analysis.paths] + \
               [q for p in analysis.paths for q in p.mep_points]
         pts = np.array(pts)
         span = np.ptp(pts, axis=0).max() or 1.0
-        lo, hi = pts.min(axis=0) - 0.6 * span, pts.max(axis=0) + 0.6 * span
+        lo, hi = pts.min(axis=0) - 0.3 * span, pts.max(axis=0) + 0.3 * span
         x, y = np.linspace(lo[0], hi[0], 90), np.linspace(lo[1], hi[1], 80)
         X, Y = np.meshgrid(x, y)
         Z = land.values(np.column_stack([X.ravel(), Y.ravel()])).reshape(X.shape)
         figures.append(Figure(name="landscape", kind="landscape2d", title=f"{land.name}: basin and escape paths",
                               data={"x": x.tolist(), "y": y.tolist(), "z": Z.tolist(),
                                     "minima": [list(map(float, analysis.minimum))],
+                                    "other_minima": [list(map(float, m)) for m in others],
                                     "saddles": [list(map(float, p.saddle)) for p in analysis.paths],
                                     "paths": [np.asarray(p.mep_points).tolist() for p in analysis.paths],
                                     "trajectories": [list(t) for t in trajectories], "levels": 30},

@@ -281,3 +281,12 @@ def test_tasks_without_a_config_check_take_any_config(tmp_path):
     frame = run_sweep(sweep_tasks.noisy_line, [{"x": 1, "slope": 2.0, "anything": [1, 2]}], tmp_path, workers=1,
                       progress=False)
     assert len(frame) == sweep_tasks.N_ROWS
+
+
+def test_ams_options_of_a_config_are_the_keywords_of_ams_escape_the_task_does_not_set():
+    import inspect
+
+    from flatminima.numerics.simulate.ams import ams_escape
+    from flatminima.validation.experiments import _AMS_SET_BY_TASK, AMS_OPTIONS
+    keywords = [n for n in inspect.signature(ams_escape).parameters if n not in _AMS_SET_BY_TASK]
+    assert list(AMS_OPTIONS) == keywords
