@@ -49,7 +49,7 @@ _OPS_TEX = {
     "↦": r"\mapsto", "⇄": r"\rightleftharpoons", "∈": r"\in", "⊥": r"\perp", "∼": r"\sim", "~": r"\sim",
     "∫": r"\int", "…": r"\dots", "|": r"\vert", "½": r"\tfrac{1}{2}", "∧": r"\wedge", "∀": r"\forall",
     "⟨": r"\langle", "⟩": r"\rangle", "%": r"\%", "#": r"\#", "&": r"\&", "{": r"\{", "}": r"\}", "$": r"\$", "\\": r"\backslash", "'": "'",
-    "√": r"\surd", "✓": r"\surd", "⁄": "/", "→̃": r"\to",
+    "√": r"\surd", "✓": r"\surd", "⁄": "/", "→̃": r"\to", "–": r"\text{--}", "—": r"\text{---}",
 }
 _GREEK_SCRIPT = re.compile(r"(?<![\w.])([\u0370-\u03ff]_(?:\{[^}]*\}|[A-Za-z0-9]+))(?![\w(])")
 _TIGHT_OPS = {"/", "|", "(", ")", "[", "]", ",", "·", "…", "'"}

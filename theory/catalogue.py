@@ -29,6 +29,7 @@ def derivation_sections() -> tuple[Section, ...]:
                                      derive_sharpness_scaling)
     from flatminima.theory.eyring_kramers import derive_eyring_kramers
     from flatminima.theory.finite_barrier import derive_kramers_next_term
+    from flatminima.theory.finite_eta import derive_finite_eta_exponent
     from flatminima.theory.illposed import derive_ill_posed
     from flatminima.theory.kramers import derive_kramers_1d
     from flatminima.theory.sgd import derive_mfpt_asymptotics, derive_sde_noise, derive_sgd_exponent, derive_sgd_law
@@ -49,9 +50,10 @@ def derivation_sections() -> tuple[Section, ...]:
         Section("3. The SGD escape law",
                 "SGD as an SDE with Hessian-shaped noise, the quasi-potential split at s, and the prefactor under "
                 "three stochastic-calculus conventions (Eq. (2), (3), (7); docs/theory.md §SGD law, "
-                "§The path parameter s, §Prefactor conventions, §Ill-posed Hessian noise).",
+                "§The path parameter s, §Prefactor conventions, §Ill-posed Hessian noise), and the exponent of the "
+                "discrete chain in powers of the learning rate (docs/theory.md §Discretisation).",
                 (derive_sde_noise(), derive_sgd_exponent(), derive_mfpt_asymptotics(), derive_sgd_law(),
-                 derive_ill_posed())),
+                 derive_ill_posed(), derive_finite_eta_exponent())),
         Section("4. Consequences",
                 "Several paths, minima selection (Eq. (5)), flat versus sharp minima, the √k sharpness identities "
                 "(docs/theory.md §Consequences).",
