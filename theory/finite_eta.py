@@ -93,6 +93,12 @@ def exponent_densities(order: int = ORDER) -> tuple[sp.Expr, ...]:
 
 
 @cache
+def exponent_density_functions(order: int = ORDER) -> tuple:
+    """(p₀, …, p_order) as numeric functions of (G[0], …, G[-1], C[0], …, C[-1]) (numpy, by ``lambdify``)."""
+    return tuple(sp.lambdify((*G, *C), p, "numpy") for p in exponent_densities(order))
+
+
+@cache
 def derive_finite_eta_exponent() -> Derivation:
     """The quasi-potential of the discrete chain to O(η³), its first-order integral and its special cases."""
     th = sp.Symbol("theta", real=True)

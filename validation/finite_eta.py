@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
-
 import numpy as np
 from scipy.integrate import quad
 
@@ -37,14 +35,6 @@ class ExponentTerms:
         return self.slope(eta, order) - self.integrals[0] / eta
 
 
-@cache
-def _densities():
-    import sympy as sp
-
-    from flatminima.theory.finite_eta import C, G, exponent_densities
-    return tuple(sp.lambdify((*G, *C), p, "numpy") for p in exponent_densities())
-
-
 def exponent_terms(loss_derivatives: Sequence[Callable], noise_derivatives: Sequence[Callable], a: float,
                    b: float) -> ExponentTerms:
     """The integrals I_j = ∫_a^b p_j dθ for a 1-D loss and noise function.
@@ -60,7 +50,7 @@ def exponent_terms(loss_derivatives: Sequence[Callable], noise_derivatives: Sequ
     a, b : float
         The minimum and the saddle (L′(a) = L′(b) = 0).
     """
-    from flatminima.theory.finite_eta import C, G
+    from flatminima.theory.finite_eta import C, G, exponent_density_functions
     if not (np.isfinite(a) and np.isfinite(b)) or a == b:
         raise InputError(f"a and b must be finite and different; got {a!r}, {b!r}")
     zero = (lambda t: 0.0)
@@ -68,13 +58,13 @@ def exponent_terms(loss_derivatives: Sequence[Callable], noise_derivatives: Sequ
     c = list(noise_derivatives)[:len(C)] + [zero] * max(0, len(C) - len(noise_derivatives))
 
     def density(j):
-        f = _densities()[j]
+        f = exponent_density_functions()[j]
         return lambda t: float(f(*(h(t) for h in g), *(h(t) for h in c)))
 
     lo, hi = min(a, b), max(a, b)
     sign = 1.0 if b > a else -1.0
     values, errors = [], []
-    for j in range(len(_densities())):
+    for j in range(len(exponent_density_functions())):
         v, e = quad(density(j), lo, hi, epsabs=1e-14, epsrel=1e-12, limit=200)
         values.append(sign * v)
         errors.append(e)
