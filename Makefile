@@ -28,9 +28,7 @@ test-generic: $(STAMP)
 	tests/numerics/test_kernels_psd.py tests/numerics/test_mlp_kernel.py tests/numerics/test_kernels_optimizers.py
 
 # The documentation site (Sphinx; docs/conf.py says why). Warnings are errors; output in docs/_build/html.
-$(DOCS_STAMP): pyproject.toml
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+$(DOCS_STAMP): $(STAMP)
 	$(VENV)/bin/python -m pip install --quiet -e '.[dev,docs]'
 	touch $(DOCS_STAMP)
 
