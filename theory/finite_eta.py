@@ -98,6 +98,12 @@ def exponent_density_functions(order: int = ORDER) -> tuple:
     return tuple(sp.lambdify((*G, *C), p, "numpy") for p in exponent_densities(order))
 
 
+def needed_derivatives(order: int = ORDER) -> tuple[int, int]:
+    """How many of G (L′, L″, …) and of C (c, c′, …) the densities up to ``order`` use."""
+    free = set().union(*(p.free_symbols for p in exponent_densities(order)))
+    return (max(k for k in range(len(G)) if G[k] in free) + 1, max(k for k in range(len(C)) if C[k] in free) + 1)
+
+
 @cache
 def derive_finite_eta_exponent() -> Derivation:
     """The quasi-potential of the discrete chain to O(η³), its first-order integral and its special cases."""

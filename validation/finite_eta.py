@@ -42,20 +42,23 @@ def exponent_terms(loss_derivatives: Sequence[Callable], noise_derivatives: Sequ
     Parameters
     ----------
     loss_derivatives : sequence of callables
-        L′, L″, L‴, … (at least the first ``2·3 + 3`` are used where the densities need them; missing higher
-        ones are taken as 0, which is exact for a polynomial of low degree).
+        L′, L″, L‴ (the densities to third order use derivatives up to L‴; further entries are ignored).
     noise_derivatives : sequence of callables
-        c, c′, c″, … likewise (c > 0 on [a, b]; c = λH near the minimum for SGD-type noise, a constant for
-        white noise, where per-step σ² = η²c/B).
+        c, c′, c″ likewise (c > 0 on [a, b]; c = λH near the minimum for SGD-type noise, a constant for white
+        noise, where the per-step noise variance is η²c/B).
     a, b : float
         The minimum and the saddle (L′(a) = L′(b) = 0).
     """
-    from flatminima.theory.finite_eta import C, G, exponent_density_functions
+    from flatminima.theory.finite_eta import C, G, exponent_density_functions, needed_derivatives
     if not (np.isfinite(a) and np.isfinite(b)) or a == b:
         raise InputError(f"a and b must be finite and different; got {a!r}, {b!r}")
-    zero = (lambda t: 0.0)
-    g = list(loss_derivatives)[:len(G)] + [zero] * max(0, len(G) - len(loss_derivatives))
-    c = list(noise_derivatives)[:len(C)] + [zero] * max(0, len(C) - len(noise_derivatives))
+    n_g, n_c = needed_derivatives()
+    if len(loss_derivatives) < n_g or len(noise_derivatives) < n_c:
+        raise InputError(f"loss_derivatives needs L′ … L^({n_g}) ({n_g} functions) and noise_derivatives c … "
+                         f"c^({n_c - 1}) ({n_c} functions); got {len(loss_derivatives)} and {len(noise_derivatives)}")
+    unused = (lambda t: 0.0)           # symbols beyond the needed ones do not appear in the densities
+    g = list(loss_derivatives)[:n_g] + [unused] * (len(G) - n_g)
+    c = list(noise_derivatives)[:n_c] + [unused] * (len(C) - n_c)
 
     def density(j):
         f = exponent_density_functions()[j]

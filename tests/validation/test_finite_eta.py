@@ -72,3 +72,9 @@ def test_chain_slope_matches_the_expansion_to_third_order(case, eta):
         # the first-order term alone misses: the O(η²) term is as large at ηH_a = 0.2–0.4
         first = terms.correction(eta, order=1)
         assert abs(measured - first) > 0.05 * abs(measured) + spread
+
+
+def test_too_few_derivatives_is_a_one_line_error():
+    from flatminima.errors import InputError
+    with pytest.raises(InputError, match=r"loss_derivatives needs L′ … L\^\(3\)"):
+        exponent_terms(_derivatives(LOSS, 1, 1), _derivatives(NOISE["white"], 3, 0), A, B_SADDLE)
