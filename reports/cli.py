@@ -9,10 +9,10 @@ import json
 import math
 import os
 import sys
-import warnings
 from pathlib import Path
 
 from flatminima.errors import InputError
+from flatminima.reports.derivations import FORMATS as DERIVE_FORMATS     # cheap: theory loads lazily
 
 EXAMPLES = {
     "landscape": """examples:
@@ -553,9 +553,6 @@ def cmd_report(args) -> int:
     for path in write_report(args.out)[:2]:
         print(path)
     return 0
-
-
-DERIVE_FORMATS = ("md", "html", "latex")
 
 
 def _derive_formats(text: str) -> tuple:

@@ -91,7 +91,9 @@ def test_sweep_config_refuses_a_bad_config_resumes_without_recomputing_and_fits_
     (slope, stderr, predicted), = numbers(r"against B: (NUM) ± (NUM) \(s\.e\.\); Eq\. \(7\) predicts (NUM)", out)
     closed_form = 2.0 / (0.01 * 40.0) * 0.25 * ((4 / 9) / 2.0 + (5 / 9) / 1.0)
     assert predicted == pytest.approx(closed_form, abs=1e-4)
-    assert 0 < stderr < 0.2 and abs(slope - closed_form) < 0.25 * closed_form
+    # fixed seeds; within 3 standard errors of the fitted slope (the stderr bound keeps the check from passing
+    # on a useless fit)
+    assert 0 < stderr < 0.2 and abs(slope - closed_form) < 3 * stderr
 
 
 def test_minibatch_sgd_measures_the_noise_of_the_per_sample_tilts():
@@ -154,4 +156,4 @@ def test_dask_local_gives_the_local_rows_and_the_kramers_slope():
     out = run_example("dask_local.py", timeout=600)
     assert "rows identical to a local run: True" in out
     (slope, stderr), = numbers(r"against 1/D: (NUM) ± (NUM) \(s\.e\.\)", out)
-    assert 0 < stderr < 0.1 and abs(slope - 0.25) < 0.25 * 0.25
+    assert 0 < stderr < 0.1 and abs(slope - 0.25) < 3 * stderr        # slope ΔL = 1/4, fixed seeds

@@ -31,10 +31,6 @@ from flatminima.numerics.parts import CRITERION_KINDS, NOISE_KINDS, OPTIMIZER_DE
 from flatminima.validation.estimators import estimate_rate
 from flatminima.validation.store import normalize_config
 
-# keys a config may have; anything else is a typo and is refused
-CONFIG_KEYS = {"landscape", "sharpness", "minimum", "noise", "criterion", "eta", "temperature", "batch_size",
-               "loss_unit", "n_runs", "max_steps", "options", "label", "burn_in_steps", "target_log_ci", "max_runs",
-               "method", "ams", "optimizer"}
 AMS_RUNS = 20
 """Independent AMS runs per batch of a ``method: ams`` config made by the toolkit (check, suites)."""
 AMS_BRANCH_STEPS = 10**6
@@ -127,7 +123,8 @@ CONFIG_SCHEMA = {
 """Every key of an escape config: (what is allowed, its test on the normalised value). docs/config.md documents it."""
 REQUIRED_KEYS = ("landscape", "minimum", "noise", "eta", "n_runs", "max_steps")
 """Keys a config must have (``max_steps`` not with method ams or exact)."""
-assert set(CONFIG_SCHEMA) == CONFIG_KEYS
+CONFIG_KEYS = frozenset(CONFIG_SCHEMA)
+"""Keys a config may have; anything else is a typo and is refused."""
 _HYPER = tuple(dict.fromkeys(k for hyper in OPTIMIZER_DEFAULTS.values() for k in hyper))
 """The optimizers' hyper-parameter names (the keys of ``optimizer`` besides ``kind``)."""
 # options that have their own config key (or live in ``optimizer``): refused inside ``options``
@@ -143,10 +140,6 @@ AMS_OPTIONS = ("n_replicas", "n_ams_runs", "kill_count", "n_loops", "n_walkers",
                "max_iterations", "max_ams_runs")
 """Keyword arguments of :func:`numerics.simulate.ams.ams_escape` that a config's ``ams`` mapping may set
 (a fixed list, checked against the signature by the tests: introspecting at run time would see a wrapper)."""
-
-
-def _ams_options() -> list[str]:
-    return list(AMS_OPTIONS)
 
 
 def check_config(config) -> None:
@@ -191,10 +184,9 @@ def check_config(config) -> None:
             raise InputError(f"config key 'options' must not set {key!r}: give it as the config key "
                              f"{_OWN_KEY[key]!r}")
     if config.get("ams"):
-        allowed = _ams_options()
         for key in config["ams"]:
-            if key not in allowed:
-                raise InputError(f"config key 'ams' has an unknown option {key!r}; allowed: {', '.join(allowed)}")
+            if key not in AMS_OPTIONS:
+                raise InputError(f"config key 'ams' has an unknown option {key!r}; allowed: {', '.join(AMS_OPTIONS)}")
     try:
         _escape_parts(config, None)
     except InputError as err:
