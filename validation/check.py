@@ -26,7 +26,7 @@ from flatminima.numerics.critical import CriticalPointError, find_minima, hessia
 from flatminima.numerics.saddles import Budget
 from flatminima.numerics.simulate import STABILITY_LIMIT
 from flatminima.validation.experiments import AMS_BRANCH_STEPS, AMS_RUNS, escape_task, geometry, remember_basin
-from flatminima.validation.predict import PREDICTABLE_NOISE, predict
+from flatminima.validation.predict import PREDICTABLE_NOISE, predict, prefactor_unknown_reason
 from flatminima.validation.suite import SuiteResult, Table, Verdict, fmt_pm
 from flatminima.validation.verdicts import MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
 
@@ -440,9 +440,7 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
     elif not pred.prefactor_known:
         ratio = row["rate"] / pred.rate if row["n_escaped"] else None
         agrees, reason = None, (
-            "the escape is not reversible here (SGD-type noise in d > 1 on a landscape whose Hessian does not commute "
-            "with the noise), so the rate's prefactor needs Bouchet–Reygner's non-Gibbsianness factor e^(−I_ℓ) "
-            "along the instanton, which is not computed; the exponent ΔΦ is predicted"
+            prefactor_unknown_reason(pred) + "; the exponent ΔΦ is predicted"
             + ("" if ratio is None else f" (measured/local-prefactor rate = {ratio:.3g})")
             + ": test it by its slope against B or 1/η")
     else:

@@ -22,9 +22,11 @@ Freidlin–Wentzell quasi-potential ΔΦ, computed by the geometric minimum acti
   Bouchet & Reygner (2016), μ/(2π)·√(det Q_a/|det Q_b|)·e^{−I_ℓ}, Q the Hessians of the quadratic
   quasi-potential (Lyapunov equations), times exp(−ΔΦ). Their non-Gibbsianness correction I_ℓ along the
   instanton is 0 when the dynamics is reversible (D commutes with ∇²L along the path: a separable
-  landscape); otherwise it is not computed, the prefactor is unknown (``prefactor_known`` False) and a
-  single rate cannot be judged (measured on a curved two-well: the local prefactor alone is 40–70× off,
-  while the exponent ΔΦ matches the exact generator's slope);
+  landscape); otherwise it is computed along the instanton (``numerics.instanton``: collocation from the
+  minimum action path, a Riccati equation for the Hessian of Φ, ends extrapolated; docs/theory.md
+  §Non-Gibbsianness). Where I_ℓ does not converge (a near-resonant saddle, whose quasi-potential Hessian
+  is reached only very close to it) the prefactor is unknown (``prefactor_known`` False) and a single
+  rate is not judged;
 - ``hessian_two_region``: exp(−ΔΦ) times the prefactor of the two-region Itô law along e, which is exact
   when the landscape is separable along e and unknown otherwise.
 
@@ -150,6 +152,50 @@ def quasi_potential_shape(landscape, noise: str, minimum, path: dict):
     return _MAM_CACHE[key]
 
 
+_INSTANTON_CACHE: dict = {}
+
+
+def non_gibbsianness(landscape, noise: str, minimum, path: dict) -> dict:
+    """Bouchet–Reygner's I_ℓ along the instanton of one path under constant noise (``numerics.instanton``), as a dict.
+
+    I_ℓ does not depend on the noise's scale ε (D = ε·M: Q scales as 1/ε), so one instanton serves a sweep; cached
+    like the minimum action path it starts from. A boundary value problem that fails is reported as not
+    converged, with the solver's message.
+    """
+    from flatminima.numerics.instanton import instanton
+    from flatminima.numerics.quasipotential import noise_diffusion
+    from flatminima.theory.bouchet_reygner import bouchet_reygner_prefactor
+
+    key = (landscape.name, noise, tuple(np.round(minimum, 12)), tuple(np.round(path["saddle"], 12)))
+    if key not in _INSTANTON_CACHE:
+        a, z = np.asarray(minimum, float), np.asarray(path["saddle"], float)
+        M = noise_diffusion(noise, landscape, a, z, path["escape_direction"])
+        pre = bouchet_reygner_prefactor(landscape.hessian(a), landscape.hessian(z), M.constant)
+        mam = quasi_potential_shape(landscape, noise, a, path)
+        try:
+            ins = instanton(landscape, a, z, M.constant, mam.points, pre["Q_a"], pre["Q_b"])
+            out = ins.to_dict()
+            if not ins.converged:
+                out["reason"] = (f"I_ℓ(r) converges too slowly as the instanton's ends approach the critical points "
+                                 f"(ratio {ins.ratio:.3g} per halving; a near-resonant saddle, whose quasi-potential "
+                                 "Hessian Q_b is reached only very close to it)")
+        except InputError as exc:
+            out = {"value": None, "error": None, "converged": False, "reason": f"instanton: {exc}"}
+        _INSTANTON_CACHE[key] = out
+    return dict(_INSTANTON_CACHE[key])
+
+
+def prefactor_unknown_reason(pred) -> str:
+    """Why a prediction's prefactor is unknown (``prefactor_known`` False), in one sentence for a report."""
+    for q in pred.quasi_potential:
+        ng = q.get("non_gibbsianness")
+        if ng is not None and not ng.get("converged"):
+            return ("the escape is not reversible here and Bouchet–Reygner's non-Gibbsianness factor e^(−I_ℓ) along "
+                    "the instanton could not be computed: " + ng.get("reason", "not converged"))
+    return ("the escape is not reversible here (SGD-type noise in d > 1 on a landscape whose Hessian does not commute "
+            "with the noise) and this noise model has no known non-reversible prefactor")
+
+
 def _quasi_potential_law(config: dict, path: dict, landscape, minimum, paper_log_rate: float, paper_exponent: float):
     """(law name, log rate, exponent, quasi-potential record, prefactor known) from one path's minimum action path."""
     from flatminima.numerics.quasipotential import noise_diffusion, noise_scale, reversible_along
@@ -171,16 +217,20 @@ def _quasi_potential_law(config: dict, path: dict, landscape, minimum, paper_log
 
         pre = bouchet_reygner_prefactor(h_a, h_b, eps * h_a)
         record["prefactor"] = float(pre["prefactor"])
-        name = ("bouchet_reygner_rate (reversible here: I_ℓ = 0)" if reversible else
-                "quasi-potential exponent with Bouchet–Reygner's local prefactor, without the non-Gibbsianness "
-                "factor e^(−I_ℓ) (prefactor unknown)")
         log_rate = float(np.log(pre["prefactor"])) - dphi
-    else:
-        # the two-region Itô law's prefactor along e (log rate + exponent), with the quasi-potential exponent
-        name = ("two-region Itô law along e with the quasi-potential exponent" if reversible else
-                "quasi-potential exponent with the two-region Itô prefactor along e (prefactor unknown)")
-        log_rate = paper_log_rate + paper_exponent - dphi
-    return name, log_rate, float(dphi), record, reversible
+        if reversible:
+            return "bouchet_reygner_rate (reversible here: I_ℓ = 0)", log_rate, float(dphi), record, True
+        ng = non_gibbsianness(landscape, noise, minimum, path)
+        record["non_gibbsianness"] = ng
+        if not ng["converged"]:
+            return ("quasi-potential exponent with Bouchet–Reygner's local prefactor; the non-Gibbsianness factor "
+                    "e^(−I_ℓ) did not converge (prefactor unknown)", log_rate, float(dphi), record, False)
+        name = f"bouchet_reygner_rate (not reversible: I_ℓ = {ng['value']:.4g} ± {ng['error']:.2g} along the instanton)"
+        return name, log_rate - ng["value"], float(dphi), record, True
+    # the two-region Itô law's prefactor along e (log rate + exponent), with the quasi-potential exponent
+    name = ("two-region Itô law along e with the quasi-potential exponent" if reversible else
+            "quasi-potential exponent with the two-region Itô prefactor along e (prefactor unknown)")
+    return name, paper_log_rate + paper_exponent - dphi, float(dphi), record, reversible
 
 
 def _regime(exponent: float) -> tuple:
@@ -537,6 +587,11 @@ def predict(config: dict, geometry: dict, landscape=None) -> Prediction:
     if qp_records:       # the minimum action path's error on ΔΦ is a relative error on the rate
         rel += max(r["error"] for r in qp_records)
         method += f"; minimum action path error on ΔΦ ≤ {max(r['error'] for r in qp_records):.2g}"
+        ng_err = [r["non_gibbsianness"]["error"] for r in qp_records
+                  if (r.get("non_gibbsianness") or {}).get("error") is not None]
+        if ng_err:        # and so is the error on I_ℓ
+            rel += max(ng_err)
+            method += f"; instanton error on I_ℓ ≤ {max(ng_err):.2g}"
     method += f"; discretisation exp(exponent·ηH_ae/2) − 1 = {disc:.3g} (docs/theory.md §Discretisation)"
     corrected = finite_barrier_rate(config, geometry, landscape)
     return Prediction(rate=float(np.exp(log_total)), log_rate=log_total, law=law, exponent=exponent,
