@@ -94,11 +94,12 @@ class Instanton:
 
     def to_dict(self) -> dict:
         """Plain numbers for JSON (the path itself is left out)."""
-        finite = math.isfinite(self.error)
-        return {"value": float(self.non_gibbsianness), "error": float(self.error) if finite else None,
-                "converged": self.converged, "ratio": float(self.ratio), "tail_rate": float(self.tail_rate), "action": float(self.action),
+        def num(x):
+            return float(x) if math.isfinite(x) else None
+        return {"value": num(self.non_gibbsianness), "error": num(self.error), "converged": self.converged,
+                "ratio": num(self.ratio), "tail_rate": num(self.tail_rate), "action": num(self.action),
                 "truncated": list(self.truncated), "distances": list(self.distances),
-                "duration": float(self.times[-1]), "residual": float(self.residual),
+                "duration": num(self.times[-1]) if self.times.size else None, "residual": num(self.residual),
                 "method": "instanton by collocation (solve_bvp) from the minimum action path; Riccati equation "
                           "for the Hessian of the quasi-potential normal to it, RK4 with Richardson; ends cut at "
                           "halving distances and Aitken-extrapolated"}
@@ -137,25 +138,52 @@ def _arrival(h_b: np.ndarray, D: np.ndarray, Q_b: np.ndarray, towards: np.ndarra
     return (v if v @ towards >= 0 else -v), float(w[positive[0]].real)
 
 
-def _first_guess(landscape, A: np.ndarray, P: np.ndarray, r_a: float, r_b: float, a, z, m: int = 400):
-    """Time, θ and p along the minimum action path between the distances r_a from a and r_b from z."""
+INNER = 0.02
+"""The first guess follows the minimum action path only farther than this fraction of |z − a| from both ends;
+closer, it follows the linearised flows (the polyline's ends are too coarse to give p there)."""
+
+
+def _first_guess(landscape, A, P, r_a: float, r_b: float, a, z, N_a, Q_a, v, nu, Q_b, m: int = 400):
+    """Time, θ and p of a first guess for the instanton from distance r_a of a to z + r_b·v.
+
+    Between the distances INNER·|z − a| of both ends: the minimum action path with dt = ds/λ and
+    p = D⁻¹(λφ' + ∇L)/2. Before: the linearised departure θ − a = e^{−N_a t}x₀, p = Q_a(θ − a). After: the
+    linearised approach at rate ν, turned onto v, with p = Q_b(θ − z).
+    """
+    from scipy.linalg import expm
+
+    ell = float(np.linalg.norm(z - a))
+    rho_a, rho_b = INNER * ell, max(INNER * ell, r_b)
     seg = np.linalg.norm(np.diff(P, axis=0), axis=1)
     s = np.concatenate([[0.0], np.cumsum(seg)])
     phi = CubicSpline(s, P)
     fine = np.linspace(0.0, s[-1], 20001)
     X = phi(fine)
     da, dz = np.linalg.norm(X - a, axis=1), np.linalg.norm(X - z, axis=1)
-    s0 = fine[np.argmax(da >= r_a)]
-    s1 = fine[len(fine) - 1 - np.argmax(dz[::-1] >= r_b)]
-    u = np.linspace(0.0, 1.0, 20 * m + 1)
-    ss = s0 + (s1 - s0) * (1 - np.cos(np.pi * u)) / 2          # clustered at both ends, where λ → 0
+    s0 = fine[np.argmax(da >= rho_a)]
+    s1 = fine[len(fine) - 1 - np.argmax(dz[::-1] >= rho_b)]
+    ss = np.linspace(s0, s1, 20 * m + 1)
     X, dX = phi(ss), phi(ss, 1)
     G = landscape.grads(X)
     lam = np.sqrt(np.einsum("ij,jk,ik->i", G, A, G) / np.einsum("ij,jk,ik->i", dX, A, dX))
     Pm = 0.5 * (lam[:, None] * dX + G) @ A                       # p = D⁻¹(θ̇ + ∇L)/2, θ̇ = λφ'
     t = np.concatenate([[0.0], np.cumsum(np.diff(ss) * 0.5 * (1 / lam[1:] + 1 / lam[:-1]))])
-    keep = np.linspace(0, len(ss) - 1, m + 1).round().astype(int)
-    return t[keep], X[keep], Pm[keep]
+    # m nodes evenly spread in time (the flow's rates are of order one in t, not in arc length)
+    keep = np.unique(np.searchsorted(t, np.linspace(0.0, t[-1], m + 1)).clip(0, len(t) - 1))
+    t, X, Pm = t[keep], X[keep], Pm[keep]
+    k = max(20, m // 10)
+    x0 = X[0] - a
+    s_a = math.log(np.linalg.norm(x0) / r_a) / float(np.min(np.linalg.eigvals(-N_a).real))
+    back = np.linspace(s_a, 0.0, k, endpoint=False)              # backwards in time: the departure shrinks
+    Xa = a + np.array([expm(N_a * b) @ x0 for b in back])
+    xe = X[-1] - z
+    s_z = math.log(np.linalg.norm(xe) / r_b) / nu
+    w = np.linspace(0.0, 1.0, k + 1)[1:, None]
+    turned = (1 - w) * xe + w * np.linalg.norm(xe) * v           # onto the arrival direction
+    Xz = z + np.exp(-nu * w * s_z) * turned / np.linalg.norm(turned, axis=1, keepdims=True) * np.linalg.norm(xe)
+    times = np.concatenate([s_a - back, s_a + t, s_a + t[-1] + w[:, 0] * s_z])
+    return (times, np.vstack([Xa, X, Xz]),
+            np.vstack([(Xa - a) @ Q_a, Pm, (Xz - z) @ Q_b]))
 
 
 DISTANCES = (1.6e-2, 8e-3, 4e-3, 2e-3)
@@ -201,7 +229,7 @@ def _solve(landscape, D, Qa, a, end, t0, X0, P0, tol):
 
     y0 = np.vstack([X0.T, P0.T])
     y0[:d, -1] = end
-    sol = solve_bvp(rhs, bc, t0 / T, y0, fun_jac=jac, tol=tol, max_nodes=100000)
+    sol = solve_bvp(rhs, bc, t0 / T, y0, fun_jac=jac, tol=tol, max_nodes=20000)
     if not sol.success:
         raise InputError(f"the instanton's boundary value problem did not converge ({sol.message})")
     return sol, T
@@ -315,13 +343,21 @@ def instanton(landscape, minimum, saddle, diffusion, path, Q_a, Q_b, *, distance
     ell = float(np.linalg.norm(z - a))
     H_b = landscape.hessian(z)
     v, nu = _arrival(H_b, D, Qb, P[-2] - z)
+    N_a = landscape.hessian(a) - 2.0 * D @ Qa
+    # N_b = −Σ_b H_b Σ_b⁻¹ is similar to −H_b, so the gaps are |μ − h_j| over the saddle's positive curvatures
     n_stable = np.linalg.eigvals(H_b - 2.0 * D @ Qb).real
     kappa = float(np.min(np.concatenate([[nu], np.abs(nu + n_stable[n_stable < 0])])))
+    if kappa < RESONANT * nu:
+        nothing = np.empty((0, d))
+        return Instanton(non_gibbsianness=math.nan, error=math.inf, action=math.nan, times=np.empty(0),
+                         points=nothing, momenta=nothing, residual=math.nan, converged=False, ratio=math.nan,
+                         truncated=(), distances=distances, tail_rate=kappa / nu)
     values, rk_errors, sol, T = [], [], None, 0.0
     for r in distances:
         end = z + r * ell * v
         try:
-            sol, T = _solve(landscape, D, Qa, a, end, *_first_guess(landscape, A, P, START * ell, r * ell, a, z), tol)
+            sol, T = _solve(landscape, D, Qa, a, end,
+                            *_first_guess(landscape, A, P, START * ell, r * ell, a, z, N_a, Qa, v, nu, Qb), tol)
         except InputError:
             if sol is None:
                 raise
@@ -343,8 +379,6 @@ def instanton(landscape, minimum, saddle, diffusion, path, Q_a, Q_b, *, distance
         value = float(extrapolated[-1]) if converged else float(values[-1])
         change = abs(extrapolated[-1] - extrapolated[-2]) if len(extrapolated) > 1 else 0.0
         error = abs(value - values[-1]) + (change if np.isfinite(change) else abs(value - values[-1])) + rk_errors[-1]
-    resonant = kappa < RESONANT * nu
-    converged = converged and not resonant
     Xs, Ps = sol.y[:d].T, sol.y[d:].T
     times = sol.x * T
     x0 = Xs[0] - a

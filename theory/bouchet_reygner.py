@@ -224,6 +224,77 @@ def derive_bouchet_reygner(n: int = 2) -> Derivation:
            None, "Ostrowski–Schneider inertia theorem (1962)",
            "Ostrowski & Schneider, J. Math. Anal. Appl. 4 (1962) 72–84")
 
+    # --- 4b. Characteristics (the instanton), the Riccati equation for Q along them and ∇·ℓ_θ (2-D, generic L, Φ).
+    Lc, Pc = sp.Function("L")(*X), sp.Function("Phi")(*X)
+    p1, p2 = sp.symbols("p_1 p_2", real=True)
+    pc = sp.Matrix([p1, p2])
+    gLc, gPc = (sp.Matrix([sp.diff(F, v) for v in X]) for F in (Lc, Pc))
+    Hc, Qc = sp.hessian(Lc, X), sp.hessian(Pc, X)
+    p_vec, th_vec = sp.MatrixSymbol("p", nn, 1), sp.MatrixSymbol("θ", nn, 1)
+    ham = (pc.T * Dm * pc)[0, 0] - (gLc.T * pc)[0, 0]
+    r.step("Hamiltonian K(θ, p) = pᵀDp − ∇L(θ)·p, so that the Hamilton–Jacobi equation is K(θ, ∇Φ) = 0; its "
+           "characteristics, Hamilton's equations θ̇ = ∂K/∂p and ṗ = −∂K/∂θ = ∇²L p, are the instanton",
+           eq(sp.Derivative(th_vec, t, evaluate=False), 2 * Dmat * p_vec - grad_L),
+           "method of characteristics; the derivatives of K checked in 2-D with generic L", "Freidlin–Wentzell theory")
+    _check_matrix(r, "∂K/∂p = 2Dp − ∇L (2-D, generic L, symmetric D)",
+                  sp.Matrix([sp.diff(ham, v) for v in (p1, p2)]) - (2 * Dm * pc - gLc))
+    _check_matrix(r, "−∂K/∂θ = ∇²L p (2-D, generic L)", -sp.Matrix([sp.diff(ham, v) for v in X]) - Hc * pc)
+    E_hj = (gPc.T * Dm * gPc)[0, 0] - (gLc.T * gPc)[0, 0]
+    vel = 2 * Dm * gPc - gLc                                    # θ̇ on the characteristic p = ∇Φ
+    r.step("First derivative of E = ∇ΦᵀD∇Φ − ∇L·∇Φ: ∇E = Qθ̇ − Hp with p = ∇Φ, Q = ∇²Φ, H = ∇²L, θ̇ = 2D∇Φ − ∇L. "
+           "Where E = 0 identically, along a characteristic ṗ = Qθ̇ (chain rule) = Hp: the action of Q on the "
+           "tangent θ̇ is known without solving anything", eq(Qm * (2 * Dmat * grad_Phi - grad_L), Hmat * grad_Phi),
+           "product rule; ∇E = 0 where E = 0 identically", "Freidlin–Wentzell theory")
+    _check_matrix(r, "∂_iE = (Qθ̇ − Hp)_i for i = 1, 2 (2-D, generic L, Φ; p = ∇Φ, θ̇ = 2D∇Φ − ∇L)",
+                  sp.Matrix([sp.diff(E_hj, v) for v in X]) - (Qc * vel - Hc * gPc))
+
+    def ric(T3, H_, Q_):                                        # ∇³L[p] + HQ + QH − 2QDQ
+        return T3 + H_ * Q_ + Q_ * H_ - 2 * Q_ * Dm * Q_
+
+    T3c = sp.Matrix(2, 2, lambda i, j: sum(sp.diff(Lc, X[i], X[j], X[k]) * gPc[k] for k in range(2)))
+    Qdot = sp.Matrix(2, 2, lambda i, j: sum(sp.diff(Pc, X[i], X[j], X[k]) * vel[k] for k in range(2)))
+    riccati_c = ric(T3c, Hc, Qc)
+    r.step("Second derivative: ∂_i∂_jE = Σ_k Φ_ijk θ̇_k − [∇³L[p] + HQ + QH − 2QDQ]_ij with ∇³L[p]_ij = "
+           "Σ_k L_ijk p_k. Where E = 0 identically, dQ/dt = Σ_k Φ_ijk θ̇_k along the instanton: the Riccati equation",
+           eq(sp.Derivative(Qm, t, evaluate=False),
+              sp.MatrixSymbol("∇³L[p]", nn, nn) + Hmat * Qm + Qm * Hmat - 2 * Qm * Dmat * Qm),
+           "∂_j of ∇E = Qθ̇ − Hp; ∂_i∂_jE = 0 where E = 0 identically",
+           "method of characteristics (Courant & Hilbert, vol. II, ch. II)")
+    _check_matrix(r, "∂_i∂_jE = Σ_k Φ_ijk θ̇_k − [∇³L[p] + HQ + QH − 2QDQ]_ij for all (i, j) (2-D, generic L, Φ)",
+                  sp.hessian(E_hj, X) - (Qdot - riccati_c))
+    rev = {Pc: Lc / D0, Dm[0, 0]: D0, Dm[0, 1]: 0, Dm[1, 1]: D0}
+    _check_matrix(r, "Φ = L/D₀ and D = D₀·I (then E = 0): Σ_k Φ_ijk θ̇_k = [∇³L[p] + HQ + QH − 2QDQ]_ij (generic L)",
+                  (Qdot - riccati_c).subs(rev).doit())
+    r.step("At a critical point (p = 0 and θ̇ = 0; H constant) Q is constant: the fixed points of the Riccati equation "
+           "solve the Lyapunov equation above, Q_a at the minimum and Q_b at the saddle",
+           eq(Qm * Dmat * Qm, (Hmat * Qm + Qm * Hmat) / 2), "∇³L[p] = 0 at p = 0",
+           "method of characteristics (Courant & Hilbert, vol. II, ch. II)")
+    _check_matrix(r, "HQ + QH − 2QDQ = 0 for Q = Σ⁻¹, Σ the 2-D Lyapunov solution (Riccati right-hand side at p = 0)",
+                  ric(sp.zeros(2, 2), H, Sig2.inv()))
+    r.step("Near a critical point the instanton moves as θ̇ = −N(θ − c) with N = H − 2DQ = −ΣHΣ⁻¹ (from 2DΣ⁻¹ = H + "
+           "ΣHΣ⁻¹): N is similar to −H whatever D. At the saddle the instanton arrives along the eigenvector Σe of "
+           "the rate μ = |H_be| (e the unstable direction of H_b), and Q − Q_b decays at the gaps |μ − h_bj| to the "
+           "saddle's positive curvatures: a near-resonant saddle (some h_bj ≈ μ) is approached very slowly",
+           eq(Hmat - 2 * Dmat * Qm, -Sig_sym * Hmat * Sig_sym.I), "multiply HΣ + ΣH = 2D by Σ⁻¹ on the right",
+           "linear algebra")
+    _check_matrix(r, "H − 2DΣ⁻¹ = −ΣHΣ⁻¹ for the 2-D Lyapunov solution Σ (generic symmetric H, D)",
+                  H - 2 * Dm * Sig2.inv() + Sig2 * H * Sig2.inv())
+    tr = sp.Function("tr")
+    ell_c = -gLc + Dm * gPc
+    r.step("Divergence of ℓ_θ = −∇L + D∇Φ (D constant): ∇·ℓ_θ = tr(DQ) − ΔL, with ΔL = tr H",
+           eq(sp.Function("div")(sp.Symbol("ℓ_θ")), tr(Dmat * Qm) - tr(Hmat)),
+           "∂_i(D∇Φ)_i = Σ_ij D_ij Φ_ij", "linear algebra")
+    r.check("∇·(−∇L + D∇Φ) = tr(DQ) − ΔL (2-D, generic L, Φ, symmetric D)",
+            sum(sp.diff(ell_c[i], X[i]) for i in range(2)), (Dm * Qc).trace() - Hc.trace())
+    r.step("Hence I_ℓ along the instanton θ_t from the minimum (t = −∞) to the saddle (t = +∞), with Q_t from the "
+           "Riccati equation (Q_a at t = −∞, Q_b at t = +∞) and H_t = ∇²L(θ_t); the integrand vanishes for Φ = L/D₀ "
+           "and D = D₀·I",
+           eq(I_l, sp.Integral(tr(Dmat * sp.MatrixSymbol("Q_t", nn, nn)) - tr(sp.MatrixSymbol("H_t", nn, nn)),
+                               (t, -sp.oo, sp.oo))),
+           "∇·ℓ_θ = tr(DQ) − ΔL at θ_t", REFERENCE)
+    r.check("tr(D₀I·H/D₀) − ΔL = 0 for Q = ∇²(L/D₀) (generic L)",
+            (D0 * sp.eye(2) * sp.hessian(Lc / D0, X)).trace() - sum(sp.diff(Lc, v, 2) for v in X))
+
     # --- 5. μ for the gradient drift, and the law.
     r.step("The drift −∇L has Jacobian −H_b at the saddle, whose unique positive eigenvalue is |H_be| (any D): "
            "μ = |H_be|, not an eigenvalue of −DH_b (that would be the drift −D∇L of preconditioned descent)",
@@ -362,7 +433,8 @@ def derive_bouchet_reygner(n: int = 2) -> Derivation:
         results={"rate": rate, "escape_time": tau, "exponent": dPhi,
                  "prefactor": 2 * sp.pi / mu * sp.sqrt(dQb / dQa) * sp.exp(I_l),
                  "rate_prefactor": mu / (2 * sp.pi) * sp.sqrt(dQa / dQb) * sp.exp(-I_l),
-                 "lyapunov_2d": Sig2, "isotropic_rate": iso_rate, "eyring_kramers_rate": ek_rate_eig,
+                 "lyapunov_2d": Sig2, "riccati": sp.ImmutableMatrix(riccati_c), "isotropic_rate": iso_rate,
+                 "eyring_kramers_rate": ek_rate_eig,
                  "minimum_eigenvalues": ha, "saddle_positive_eigenvalues": hb},
         final=eq(S.rate, rate),
         matches="Bouchet & Reygner (2016), generalised Eyring–Kramers formula; Eq. (6) for D = D₀·I",

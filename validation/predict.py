@@ -159,14 +159,20 @@ def non_gibbsianness(landscape, noise: str, minimum, path: dict) -> dict:
     """Bouchet–Reygner's I_ℓ along the instanton of one path under constant noise (``numerics.instanton``), as a dict.
 
     I_ℓ does not depend on the noise's scale ε (D = ε·M: Q scales as 1/ε), so one instanton serves a sweep; cached
-    like the minimum action path it starts from. A boundary value problem that fails is reported as not
-    converged, with the solver's message.
+    like the minimum action path it starts from. Computed in two dimensions, where it is checked against the exact
+    generator (tests/validation/test_quasi_potential_law.py); on a 3-D curved valley of our own the boundary value
+    problem did not converge, so d > 2 is reported as not computed. A boundary value problem that fails is
+    reported as not converged, with the solver's message; so is a near-resonant saddle.
     """
-    from flatminima.numerics.instanton import instanton
+    from flatminima.numerics.instanton import RESONANT, instanton
     from flatminima.numerics.quasipotential import noise_diffusion
     from flatminima.theory.bouchet_reygner import bouchet_reygner_prefactor
 
     key = (landscape.name, noise, tuple(np.round(minimum, 12)), tuple(np.round(path["saddle"], 12)))
+    if len(minimum) != 2:
+        return {"value": None, "error": None, "converged": False,
+                "reason": f"I_ℓ is computed in two dimensions only (checked there against the exact generator); in "
+                          f"d = {len(minimum)} the instanton's boundary value problem is not yet reliable"}
     if key not in _INSTANTON_CACHE:
         a, z = np.asarray(minimum, float), np.asarray(path["saddle"], float)
         M = noise_diffusion(noise, landscape, a, z, path["escape_direction"])
@@ -175,10 +181,14 @@ def non_gibbsianness(landscape, noise: str, minimum, path: dict) -> dict:
         try:
             ins = instanton(landscape, a, z, M.constant, mam.points, pre["Q_a"], pre["Q_b"])
             out = ins.to_dict()
-            if not ins.converged:
-                out["reason"] = (f"I_ℓ(r) converges too slowly as the instanton's ends approach the critical points "
-                                 f"(ratio {ins.ratio:.3g} per halving; a near-resonant saddle, whose quasi-potential "
-                                 "Hessian Q_b is reached only very close to it)")
+            if not ins.converged and ins.tail_rate < RESONANT:
+                out["reason"] = (f"near-resonant saddle: its unstable curvature |H_be| nearly equals a stable one "
+                                 f"(gap κ/|H_be| = {ins.tail_rate:.3g} < {RESONANT}), so the Hessian of the "
+                                 "quasi-potential reaches Q_b only as r^κ along the instanton and the small-noise "
+                                 "prefactor is out of reach")
+            elif not ins.converged:
+                out["reason"] = (f"I_ℓ(r) did not settle as the instanton's end approached the saddle (ratio of "
+                                 f"successive changes {ins.ratio:.3g} per halving)")
         except InputError as exc:
             out = {"value": None, "error": None, "converged": False, "reason": f"instanton: {exc}"}
         _INSTANTON_CACHE[key] = out
