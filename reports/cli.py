@@ -306,6 +306,11 @@ def _add_quasi_potentials(land, analyses, objs, noises) -> None:
                     out[noise] = {"value": None, "note": str(exc)}
                     continue
                 out[noise] = dict(mam.to_dict(), scale=meaning.get(noise, "ΔΦ = value/ε, ε = ηλ/(2B)"))
+                if noise == "hessian_fixed" and land.dim == 2:      # Bouchet–Reygner's e^(−I_ℓ), scale-free
+                    from flatminima.validation.predict import non_gibbsianness
+                    out[noise]["non_gibbsianness"] = non_gibbsianness(
+                        land, noise, analysis.minimum,
+                        {"saddle": path.saddle, "escape_direction": path.escape_direction})
             entry["quasi_potential"] = out
 
 
@@ -381,6 +386,11 @@ def render_landscape_table(name: str, dim: int, analyses: list[dict]) -> str:
                         f"{q['value']:.6g} ± {q['error']:.2g}" + ("" if q.get("converged", True) else
                                                                     " (minimisation not converged)")
                     lines.append(f"    quasi-potential, {noise} noise: {value}  [{q.get('scale', '')}]")
+                    ng = q.get("non_gibbsianness")
+                    if ng is not None:
+                        lines.append("    non-Gibbsianness I_ℓ (rate × e^(−I_ℓ)): " + (
+                            f"{ng['value']:.4g} ± {ng['error']:.2g}" if ng.get("converged") else
+                            "not computed: " + ng.get("reason", "")))
         if d.get("search"):
             search = d["search"]
             extra = "".join(f"; {n} saddle(s) {what}" for n, what in

@@ -192,3 +192,23 @@ def test_simulated_sgd_escape_rates_match_bouchet_reygner_with_the_non_gibbsiann
         assert 1 / 1.5 < est.rate / pred.rate < 1.5, (x, est.rate, pred.rate)
         lo, hi = pred.interval(*est.rate_ci)
         assert lo <= pred.rate <= hi, (x, est.rate_ci, pred.rate, pred.rel_error)
+
+
+def test_landscape_json_reports_the_non_gibbsianness_of_each_path(capsys):
+    import json
+
+    from flatminima.reports.cli import main
+
+    assert main(["landscape", "two-well-2d:stiffness=3", "--json"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    path = obj["paths"][0]
+    assert "tangent_curvature" in path
+    ng = path["quasi_potential"]["hessian_fixed"]["non_gibbsianness"]
+    assert ng["converged"] and ng["error"] < 0.05
+    # the number predict uses: the CLI hands the same minimum and saddle to the same (cached) computation
+    land, analysis, p, M, mam = _curved("two-well-2d:stiffness=3")
+    pred = predict(_config("hessian_fixed", land, analysis), geometry(analysis), land)
+    assert ng["value"] == pytest.approx(pred.quasi_potential[0]["non_gibbsianness"]["value"], abs=2 * ng["error"])
+    assert main(["landscape", "two-well-2d", "--json"]) == 0
+    ng = json.loads(capsys.readouterr().out)["paths"][0]["quasi_potential"]["hessian_fixed"]["non_gibbsianness"]
+    assert not ng["converged"] and "near-resonant" in ng["reason"]
