@@ -7,8 +7,8 @@ Hamilton's equations for 𝓗(θ, p) = pᵀDp − ∇L(θ)·p:
 
     θ̇ = −∇L(θ) + 2Dp,      ṗ = ∇²L(θ) p.
 
-Bouchet & Reygner (Ann. Henri Poincaré 17 (2016) 3499, Eq. (1.10) with their ℓ = −∇L + D∇Φ in θ-coordinates)
-write the rate as the local Eyring–Kramers-type prefactor times e^{−I_ℓ}, with
+Bouchet & Reygner (Ann. Henri Poincaré 17 (2016) 3499, their generalised Eyring–Kramers formula, with their
+ℓ = −∇L + D∇Φ in θ-coordinates) write the rate as the local Eyring–Kramers-type prefactor times e^{−I_ℓ}, with
 
     I_ℓ = ∫ ∇·ℓ(θ_t) dt = ∫ [tr(D Q(t)) − ΔL(θ_t)] dt,     Q = ∇²Φ along the instanton,
 
@@ -16,10 +16,10 @@ which vanishes for reversible dynamics (Φ = L/D₀ for D = D₀I). This module 
 
 1. **The instanton** as a two-point boundary value problem for Hamilton's equations (``scipy.integrate.solve_bvp``,
    collocation, so the saddle's hyperbolicity does not spoil it as it spoils shooting): it starts on the minimum's
-   local Lagrangian manifold p = Q_a(θ − a) at distance r_a (Q_a-norm) and ends at z + r_b·v, v the direction in
-   which the instanton reaches the saddle (the unstable eigenvector of N_b = ∇²L(z) − 2DQ_b). The minimum
-   action path (``numerics.quasipotential``) gives the first guess, with time dt = ds/λ and
-   λ = |∇L|_{D⁻¹}/|φ'|_{D⁻¹} (Heymann & Vanden-Eijnden 2008, Eq. (3.4)).
+   local Lagrangian manifold p = Q_a(θ − a) at ``START``·|z − a| and ends at z + r·v, v the direction in which
+   the instanton reaches the saddle (the unstable eigenvector of N_b = ∇²L(z) − 2DQ_b). The minimum action path
+   (``numerics.quasipotential``) gives the first guess away from the ends, with time dt = ds/λ and
+   λ = |∇L|_{D⁻¹}/|φ'|_{D⁻¹} (Heymann & Vanden-Eijnden 2008, §2), the linearised flows near them.
 2. **Q along it**, by the Riccati equation that the Hamilton–Jacobi equation implies for the Hessian of Φ along a
    characteristic (differentiate 𝓗(θ, ∇Φ(θ)) = 0 twice):
 
@@ -31,10 +31,12 @@ which vanishes for reversible dynamics (Φ = L/D₀ for D = D₀I). This module 
    equation: p(t) = ∇Φ(θ_t) implies Q θ̇ = ṗ = ∇²L p. So only the block of Q normal to θ̇ is integrated
    (stable near both ends) and Q = K + PYP is reassembled with K fixed by Q t = ∇²L p/|θ̇|.
 
-Where the integration stops (distances r_a, r_b from the critical points) the integrand vanishes linearly in the
-distance and the distance decays exponentially in time, so each omitted end contributes f/κ (f the integrand
-there, κ the local rate |θ̇|/|θ − c|), added; the stated error is the Richardson estimate of the Runge–Kutta
-step plus a quarter of the two end corrections (their O(r²) error is far smaller; a quarter is a bound).
+Near the saddle Q − Q_b decays as e^{−κt}, κ = min(ν, |ν − |n_j||) (``instanton``'s Notes), so the end omitted
+beyond r contributes f(r)/κ, f the integrand there; what that estimate misses shrinks geometrically as r halves,
+and Aitken's extrapolation over a ladder of r gives I_ℓ with a stated error. The start, at 10⁻⁵ of |z − a|,
+contributes nothing measurable. Checked (tests/numerics/test_instanton.py, tests/validation/
+test_quasi_potential_law.py): I_ℓ = 0 for reversible escapes, the instanton's action equals the minimum action
+path's ΔΦ, and the Bouchet–Reygner rate with e^{−I_ℓ} matches the exact 2-D generator.
 """
 from __future__ import annotations
 
