@@ -25,7 +25,9 @@ from flatminima.numerics.basin import _nums, analyse_basin, group_flat_minima
 from flatminima.numerics.critical import CriticalPointError, find_minima, hessian_spectrum, refine_saddle, zero_mode_mask
 from flatminima.numerics.saddles import Budget
 from flatminima.numerics.simulate import STABILITY_LIMIT
-from flatminima.validation.experiments import AMS_BRANCH_STEPS, AMS_RUNS, escape_task, geometry, remember_basin
+from flatminima.numerics.simulate.exact import SDE_NOISES
+from flatminima.validation.experiments import (AMS_BRANCH_STEPS, AMS_RUNS, escape_task, exact_sde_reference, geometry,
+                                               remember_basin)
 from flatminima.validation.predict import PREDICTABLE_NOISE, predict, prefactor_unknown_reason
 from flatminima.validation.suite import SuiteResult, Table, Verdict, fmt_pm
 from flatminima.validation.verdicts import MIN_ESCAPES, MIN_EXPECTED, expected_escapes, judge
@@ -416,6 +418,17 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
     lo, hi = row["rate_lo"], row["rate_hi"]
     if row["warnings"]:
         notes.append(row["warnings"])
+    if plan.landscape.dim == 2 and config["noise"] in SDE_NOISES and not stateful \
+            and config["criterion"] in ("basin", "dividing_surface"):
+        # the exact generator of the same SDE (η → 0) beside the measurement and the law
+        try:
+            exp["exact_sde"] = exact_sde_reference(config, plan.landscape, plan.analysis)
+            ref = exp["exact_sde"]
+            exp["notes"].append(f"exact SDE generator (η → 0): rate {ref['rate']:.4g} ± {ref['relative_error']:.1%} "
+                                f"(grid {ref['grid'][0]}²)" + ("" if pred is None else
+                                                               f"; predicted/exact = {pred.rate / ref['rate']:.3g}"))
+        except InputError as exc:
+            exp["notes"].append(f"exact SDE generator not computed: {exc}")
     if row["n_diverged"] and not use_ams:
         notes.append(f"{row['n_diverged']} of {row['n_runs']} particles diverged (θ or the loss became non-finite): "
                      "they are not counted as escapes but censored at their last finite step; lower --eta")

@@ -324,6 +324,20 @@ def exact_row(config: dict, seed: int, land, analysis) -> dict:
     }
 
 
+EXACT_SDE_GRID = 181
+"""The finest coarse grid of the 2-D SDE reference a check solves (about 2 s; its stated error says if it sufficed)."""
+
+
+def exact_sde_reference(config: dict, land, analysis) -> dict:
+    """The exact rate of a 2-D config's SDE limit (η → 0) with constant noise, as a dict for the report
+    (:func:`numerics.simulate.exact.exact_sde_rate_2d`, to 2% or the grid ``EXACT_SDE_GRID``²): a reference beside
+    the measurement, not the measurement."""
+    from flatminima.numerics.simulate.exact import exact_sde_rate_2d
+
+    return exact_sde_rate_2d(land, analysis.minimum, **_escape_parts(config, analysis), rtol=0.02,
+                             max_grid=EXACT_SDE_GRID).to_dict()
+
+
 def optimizer_of(config: dict):
     """The config's step rule as a :class:`numerics.parts.Dynamics` (``optimizer``: {"kind": ..., hyper-parameters};
     absent or None: plain SGD), checked (one-line InputError)."""

@@ -139,6 +139,10 @@ def test_check_judges_a_curved_valley_with_the_non_gibbsianness():
     assert exp["law"].startswith("bouchet_reygner_rate (not reversible") and exp["paper_law_rate"] > 0
     assert exp["quasi_potential"][0]["non_gibbsianness"]["converged"]
     assert exp["agrees"] is not None and result.verdicts[0].passed is exp["agrees"]
+    # in 2-D the exact generator of the same SDE is reported beside them; the law is within its stated error of it
+    ref = exp["exact_sde"]
+    assert ref["relative_error"] < 0.02 and ref["criterion"] == "basin"
+    assert abs(math.log(exp["predicted_rate"] / ref["rate"])) <= exp["allowed_relative_error"]
 
 
 @pytest.mark.slow            # ~15 s of brute force; the exponent is also checked against the exact generator above
