@@ -151,10 +151,11 @@ def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, brid
             if is_basin:
                 ex = np.zeros(pos.size, bool)
                 idx = np.full(pos.size, -1, dtype=np.int64)
-                cross = np.zeros(pos.size, bool)
+                cross = beyond = np.zeros(pos.size, bool)
                 if planes is not None:
                     with np.errstate(invalid="ignore"):
-                        cross = ~bad & (first[pos] < 0) & (planes.signed(new) >= 0).any(axis=1)
+                        beyond = ~bad & (planes.signed(new) >= 0).any(axis=1)
+                    cross = beyond & (first[pos] < 0)
             elif crit.name == "loss_level":
                 vals = ctx.values(new)
                 with np.errstate(invalid="ignore"):
@@ -177,6 +178,14 @@ def run_chunk(ids, theta0, *, noise_model, crit, ctx, seed, max_steps, eta, brid
                 else:
                     ex &= ~unstable
             div = bad | unstable
+            if is_basin and beyond.any():
+                # entering the ball of another known minimum is seen at every step (a cheap distance test for the
+                # particles past a plane); the quench that finds unlisted minima runs every check_every steps
+                sel = np.flatnonzero(beyond & ~div)
+                inside, j = crit.nearest_ball(new[sel])
+                won = inside & (j != 0)
+                ex[sel[won]] = True
+                idx[sel[won]] = j[won]
             if is_basin and (step % crit.check_every == 0 or step == max_steps):
                 live = np.flatnonzero(~div)
                 vals = ctx.values(new[live]) if basin_values else None
