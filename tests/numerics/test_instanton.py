@@ -64,6 +64,7 @@ def test_the_instanton_action_is_the_minimum_action_paths_quasi_potential():
     assert ins.action == pytest.approx(mam.quasi_potential, rel=1e-4)
 
 
+@pytest.mark.slow            # ~7 s; an identity of the method, the physics is tested against the exact generator
 def test_non_gibbsianness_does_not_depend_on_the_noise_scale():
     # D → 4D gives Φ → Φ/4, p → p/4, Q → Q/4: θ̇ = 2Dp − ∇L and tr(DQ) are unchanged, so the instanton and I_ℓ
     # are the same and the action is a quarter

@@ -198,6 +198,7 @@ def test_simulated_sgd_escape_rates_match_bouchet_reygner_with_the_non_gibbsiann
         assert lo <= pred.rate <= hi, (x, est.rate_ci, pred.rate, pred.rel_error)
 
 
+@pytest.mark.slow            # ~14 s: two landscape analyses through the CLI
 def test_landscape_json_reports_the_non_gibbsianness_of_each_path(capsys):
     import json
 
