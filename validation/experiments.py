@@ -324,8 +324,8 @@ def exact_row(config: dict, seed: int, land, analysis) -> dict:
     }
 
 
-EXACT_SDE_GRID = 181
-"""The finest coarse grid of the 2-D SDE reference a check solves (about 2 s; its stated error says if it sufficed)."""
+EXACT_SDE_GRID = 121
+"""The finest coarse grid of the 2-D SDE reference a check solves (about 1 s; its stated error says if it sufficed)."""
 
 
 def exact_sde_reference(config: dict, land, analysis) -> dict:
