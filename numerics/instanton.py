@@ -124,8 +124,9 @@ def _third(landscape, X: np.ndarray, V: np.ndarray) -> np.ndarray:
     return dH * (n / (2.0 * h))[:, None, None]
 
 
-def _arrival(h_b: np.ndarray, D: np.ndarray, Q_b: np.ndarray, towards: np.ndarray) -> tuple[np.ndarray, float]:
-    """The direction v (unit, pointing to ``towards``) in which the instanton reaches the saddle, and its rate ν.
+def _arrival(h_b: np.ndarray, D: np.ndarray, Q_b: np.ndarray, towards: np.ndarray):
+    """(v, ν, eigenvalues of N_b): the direction v (unit, pointing to ``towards``) in which the instanton reaches
+    the saddle, its rate ν, and N_b's (real) eigenvalues.
 
     Near z the instanton obeys θ̇ = −N_b(θ − z) with N_b = H_b − 2DQ_b; it arrives along the eigenvector of the
     one positive eigenvalue ν of N_b.
@@ -137,7 +138,7 @@ def _arrival(h_b: np.ndarray, D: np.ndarray, Q_b: np.ndarray, towards: np.ndarra
                          "Q_b is not the saddle's quasi-potential Hessian")
     v = np.real(V[:, positive[0]])
     v /= np.linalg.norm(v)
-    return (v if v @ towards >= 0 else -v), float(w[positive[0]].real)
+    return (v if v @ towards >= 0 else -v), float(w[positive[0]].real), w.real
 
 
 INNER = 0.02
@@ -285,7 +286,6 @@ def _riccati_integral(landscape, sol, T, D, n: int) -> tuple[float, float]:
     Q0 = np.linalg.inv(solve_continuous_lyapunov(H[0], 2.0 * D))
     Y = Pr0 @ (Q0 + Q0.T) / 2 @ Pr0
     integral = 0.0
-    _, f1 = f(0, Y)
     for i in range(n):
         k = 2 * i
         k1, f1 = f(k, Y)
@@ -344,11 +344,10 @@ def instanton(landscape, minimum, saddle, diffusion, path, Q_a, Q_b, *, distance
     A = np.linalg.inv(D)
     ell = float(np.linalg.norm(z - a))
     H_b = landscape.hessian(z)
-    v, nu = _arrival(H_b, D, Qb, P[-2] - z)
+    v, nu, n_b = _arrival(H_b, D, Qb, P[-2] - z)
     N_a = landscape.hessian(a) - 2.0 * D @ Qa
     # N_b = −Σ_b H_b Σ_b⁻¹ is similar to −H_b, so the gaps are |μ − h_j| over the saddle's positive curvatures
-    n_stable = np.linalg.eigvals(H_b - 2.0 * D @ Qb).real
-    kappa = float(np.min(np.concatenate([[nu], np.abs(nu + n_stable[n_stable < 0])])))
+    kappa = float(np.min(np.concatenate([[nu], np.abs(nu + n_b[n_b < 0])])))
     if kappa < RESONANT * nu:
         nothing = np.empty((0, d))
         return Instanton(non_gibbsianness=math.nan, error=math.inf, action=math.nan, times=np.empty(0),

@@ -310,7 +310,7 @@ def _add_quasi_potentials(land, analyses, objs, noises) -> None:
                     from flatminima.validation.predict import non_gibbsianness
                     out[noise]["non_gibbsianness"] = non_gibbsianness(
                         land, noise, analysis.minimum,
-                        {"saddle": path.saddle, "escape_direction": path.escape_direction})
+                        {"saddle": path.saddle, "escape_direction": path.escape_direction}, mam.points)
             entry["quasi_potential"] = out
 
 

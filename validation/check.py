@@ -25,7 +25,7 @@ from flatminima.numerics.basin import _nums, analyse_basin, group_flat_minima
 from flatminima.numerics.critical import CriticalPointError, find_minima, hessian_spectrum, refine_saddle, zero_mode_mask
 from flatminima.numerics.saddles import Budget
 from flatminima.numerics.simulate import STABILITY_LIMIT
-from flatminima.numerics.simulate.exact import SDE_NOISES
+from flatminima.numerics.simulate.exact import SDE_CRITERIA, SDE_NOISES
 from flatminima.validation.experiments import (AMS_BRANCH_STEPS, AMS_RUNS, escape_task, exact_sde_reference, geometry,
                                                remember_basin)
 from flatminima.validation.predict import PREDICTABLE_NOISE, predict, prefactor_unknown_reason
@@ -419,7 +419,7 @@ def _experiment(plan: _Plan, seed: int, method: str = "simulate", replicas: int 
     if row["warnings"]:
         notes.append(row["warnings"])
     if plan.landscape.dim == 2 and config["noise"] in SDE_NOISES and not stateful \
-            and config["criterion"] in ("basin", "dividing_surface"):
+            and config["criterion"] in SDE_CRITERIA:
         # the exact generator of the same SDE (η → 0) beside the measurement and the law
         try:
             exp["exact_sde"] = exact_sde_reference(config, plan.landscape, plan.analysis)

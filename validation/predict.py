@@ -155,11 +155,12 @@ def quasi_potential_shape(landscape, noise: str, minimum, path: dict):
 _INSTANTON_CACHE: dict = {}
 
 
-def non_gibbsianness(landscape, noise: str, minimum, path: dict) -> dict:
+def non_gibbsianness(landscape, noise: str, minimum, path: dict, points=None) -> dict:
     """Bouchet–Reygner's I_ℓ along the instanton of one path under constant noise (``numerics.instanton``), as a dict.
 
     I_ℓ does not depend on the noise's scale ε (D = ε·M: Q scales as 1/ε), so one instanton serves a sweep; cached
-    like the minimum action path it starts from. Computed in two dimensions, where it is checked against the exact
+    like the minimum action path it starts from (``points``, when the caller has one; else
+    :func:`quasi_potential_shape`'s). Computed in two dimensions, where it is checked against the exact
     generator (tests/validation/test_quasi_potential_law.py); on a 3-D curved valley of our own the boundary value
     problem did not converge, so d > 2 is reported as not computed. A boundary value problem that fails is
     reported as not converged, with the solver's message; so is a near-resonant saddle.
@@ -177,9 +178,10 @@ def non_gibbsianness(landscape, noise: str, minimum, path: dict) -> dict:
         a, z = np.asarray(minimum, float), np.asarray(path["saddle"], float)
         M = noise_diffusion(noise, landscape, a, z, path["escape_direction"])
         pre = bouchet_reygner_prefactor(landscape.hessian(a), landscape.hessian(z), M.constant)
-        mam = quasi_potential_shape(landscape, noise, a, path)
+        if points is None:
+            points = quasi_potential_shape(landscape, noise, a, path).points
         try:
-            ins = instanton(landscape, a, z, M.constant, mam.points, pre["Q_a"], pre["Q_b"])
+            ins = instanton(landscape, a, z, M.constant, points, pre["Q_a"], pre["Q_b"])
             out = ins.to_dict()
             if not ins.converged and ins.tail_rate < RESONANT:
                 out["reason"] = (f"near-resonant saddle: its unstable curvature |H_be| nearly equals a stable one "

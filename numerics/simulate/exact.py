@@ -18,7 +18,7 @@ from flatminima.numerics.parts import Basin, Criterion, Dynamics, NoiseModel
 from flatminima.numerics.reference.chain1d import chain_mfpt_1d
 from flatminima.numerics.simulate.run import prepare_run
 
-__all__ = ["ExactRate", "exact_chain_rate", "ExactSDERate", "exact_sde_rate_2d"]
+__all__ = ["ExactRate", "exact_chain_rate", "ExactSDERate", "exact_sde_rate_2d", "SDE_NOISES", "SDE_CRITERIA"]
 
 LEFT_RISE = 40.0
 """The reflecting left end is put where L − L(a) is at least this many noise units σ²(a)/(2η)."""
@@ -111,6 +111,9 @@ def exact_chain_rate(landscape, start, *, dynamics: Dynamics, noise: NoiseModel,
 SDE_NOISES = ("white", "hessian_fixed")
 """Noise models with a constant covariance: their SDE's backward generator is solved exactly in 2-D."""
 
+SDE_CRITERIA = ("basin", "dividing_surface")
+"""Exit criteria whose exit set the 2-D generator represents (balls around minima, half-planes)."""
+
 BOX_RISE = 20.0
 """The reflecting box is grown until L − L(a) on its edges is at least this many units of D's largest eigenvalue
 (the stationary density there is below e^(−20) of its peak)."""
@@ -178,7 +181,7 @@ def exact_sde_rate_2d(landscape, start, *, dynamics: Dynamics, noise: NoiseModel
             return np.any(crit.signed(X) >= 0.0, axis=1)
         others = np.asarray(crit.points, float)
     else:
-        raise InputError(f"the exact SDE generator covers the criteria basin and dividing_surface; got {crit.name}")
+        raise InputError(f"the exact SDE generator covers the criteria {' and '.join(SDE_CRITERIA)}; got {crit.name}")
     pts = np.vstack([a[None], np.asarray(g.saddles, float), others])
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     pad = 0.5 * float(np.max(hi - lo)) + 1e-9
